@@ -1,0 +1,34 @@
+//! # localfirst-core
+//!
+//! Everything localfirst does, without any FFI: the account [`secret`], the
+//! [`identity`] derived from it, self-signed [`token`]s, 24-word recovery
+//! [`phrase`]s, and an injected [`clock`]. Every module reports failures through
+//! its own error enum implementing [`error::ErrorCode`], whose codes are stable.
+//!
+//! ```
+//! use localfirst_core::{identity::Identity, secret::Secret, token};
+//!
+//! let secret = Secret::from_bytes([0u8; 32]);
+//! let identity = Identity::from_secret(&secret);
+//! assert_eq!(identity.user_id().to_string(), "412a3d72-132d-5e55-bad2-d3bad0eb5ea5");
+//!
+//! let jwt = token::mint(&identity, token::Issuer::LocalFirst, "my-app", 1_700_000_000, 3600)?;
+//! let clock = localfirst_core::clock::FixedClock::new(1_700_000_100);
+//! let verified = token::verify(&jwt, &token::VerifyOptions::new("my-app"), &clock)?;
+//! assert_eq!(verified.user_id, identity.user_id());
+//! # Ok::<(), token::TokenError>(())
+//! ```
+//!
+//! Wire compatibility: ids, public keys, tokens and phrases match Jazz's
+//! local-first auth byte for byte (see `tests/data/identity.json`).
+
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod error;
+pub mod identity;
+pub mod phrase;
+pub mod secret;
+pub mod token;
+
+pub use error::ErrorCode;

@@ -1,0 +1,693 @@
+//! Self-signed tokens: minting and strict verification.
+//!
+//! A self-signed token is a compact JWT signed by the user's own Ed25519 key:
+//!
+//! ```text
+//! base64url({"alg":"EdDSA","typ":"JWT"}) . base64url(claims) . base64url(signature)
+//! ```
+//!
+//! with the claims, in this order, `iss, sub, aud, jazz_pub_key, iat, exp`. The
+//! issuer is [`Issuer::LocalFirst`] (`urn:jazz:local-first`) or
+//! [`Issuer::Anonymous`] (`urn:jazz:anonymous`). Because Ed25519 signatures are
+//! deterministic, the same secret, audience and times always give the same token,
+//! byte for byte.
+//!
+//! [`verify`] checks everything a server must check, in a fixed order, and reports
+//! each rejection as its own [`TokenError`] variant with a stable code. Time comes
+//! from an injected [`Clock`].
+//!
+//! Identity proofs ([`identity_proof`], [`verify_local_first_identity_proof`]) are
+//! short-lived local-first tokens with an application-defined audience, used by an
+//! app backend to link an external account to the same user id.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ed25519_dalek::Signature;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::ErrorCode;
+use crate::identity::{Identity, PublicKey, UserId};
+use crate::secret::Secret;
+
+/// The only header a self-signed token may carry.
+pub const HEADER_JSON: &str = r#"{"alg":"EdDSA","typ":"JWT"}"#;
+/// Default maximum lifetime (`exp - iat`) accepted by [`verify`], in seconds.
+pub const DEFAULT_MAX_TTL_SECONDS: u64 = 3600;
+/// Default lifetime of a minted session token, in seconds.
+pub const DEFAULT_TTL_SECONDS: u64 = 3600;
+/// How far in the future `iat` may lie (clock skew allowance), in seconds.
+pub const DEFAULT_IAT_SKEW_SECONDS: u64 = 60;
+/// Default lifetime of an identity proof, in seconds.
+pub const DEFAULT_PROOF_TTL_SECONDS: u64 = 60;
+/// Tokens longer than this many bytes are rejected before any parsing.
+pub const MAX_TOKEN_LEN: usize = 4096;
+/// Error text of [`verify_local_first_identity_proof`] when the token is empty.
+pub const PROOF_TOKEN_REQUIRED: &str = "proofToken is required";
+
+const CLAIM_NAMES: [&str; 6] = ["iss", "sub", "aud", "jazz_pub_key", "iat", "exp"];
+
+/// Who issued a self-signed token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Issuer {
+    /// A persistent local-first identity (`urn:jazz:local-first`).
+    LocalFirst,
+    /// An ephemeral anonymous identity (`urn:jazz:anonymous`).
+    Anonymous,
+}
+
+impl Issuer {
+    /// The `iss` claim value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Issuer::LocalFirst => "urn:jazz:local-first",
+            Issuer::Anonymous => "urn:jazz:anonymous",
+        }
+    }
+
+    /// Recognises an `iss` claim value; `None` for any other issuer.
+    pub fn from_claim(iss: &str) -> Option<Issuer> {
+        match iss {
+            "urn:jazz:local-first" => Some(Issuer::LocalFirst),
+            "urn:jazz:anonymous" => Some(Issuer::Anonymous),
+            _ => None,
+        }
+    }
+
+    /// Whether `iss` names one of the self-signed issuers.
+    pub fn is_self_signed(iss: &str) -> bool {
+        Issuer::from_claim(iss).is_some()
+    }
+}
+
+/// Which of the three token parts a decoding error refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPart {
+    /// The first part (JOSE header).
+    Header,
+    /// The second part (claims).
+    Claims,
+    /// The third part (signature).
+    Signature,
+}
+
+impl std::fmt::Display for TokenPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TokenPart::Header => "header",
+            TokenPart::Claims => "claims",
+            TokenPart::Signature => "signature",
+        })
+    }
+}
+
+/// Every reason a token can be refused (or not minted), one variant each.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// The token is longer than [`MAX_TOKEN_LEN`].
+    #[error("token is {len} bytes, more than the {max} allowed")]
+    TooLarge {
+        /// Length of the input.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The token does not have exactly three dot-separated parts.
+    #[error("token must have 3 dot-separated parts, got {parts}")]
+    WrongPartCount {
+        /// Number of parts found.
+        parts: usize,
+    },
+    /// A part is not unpadded base64url.
+    #[error("token {part} is not unpadded base64url")]
+    InvalidEncoding {
+        /// The offending part.
+        part: TokenPart,
+    },
+    /// The header is not `{"alg":"EdDSA","typ":"JWT"}` (bad JSON, other fields, wrong `typ`).
+    #[error("token header is invalid")]
+    InvalidHeader,
+    /// The header names an algorithm other than `EdDSA`.
+    #[error("token algorithm {alg:?} is not allowed (only EdDSA)")]
+    UnsupportedAlgorithm {
+        /// The `alg` found.
+        alg: String,
+    },
+    /// The claims are not a JSON object of the expected types.
+    #[error("token claims are invalid: {reason}")]
+    InvalidClaims {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The claims contain a claim this format does not define.
+    #[error("token has an unknown claim {claim:?}")]
+    UnknownClaim {
+        /// Name of the first unknown claim.
+        claim: String,
+    },
+    /// A required claim is absent.
+    #[error("token is missing the {claim:?} claim")]
+    MissingClaim {
+        /// Name of the missing claim.
+        claim: &'static str,
+    },
+    /// `iss` is not a self-signed issuer.
+    #[error("token issuer {issuer:?} is not a self-signed issuer")]
+    UnknownIssuer {
+        /// The `iss` found.
+        issuer: String,
+    },
+    /// `iss` is a self-signed issuer that the verifier does not accept here.
+    #[error("token issuer {issuer:?} is not accepted here")]
+    IssuerNotAllowed {
+        /// The `iss` found.
+        issuer: String,
+    },
+    /// `aud` differs from the expected (normalised) audience.
+    #[error("token audience {actual:?} does not match the expected {expected:?}")]
+    AudienceMismatch {
+        /// The normalised expected audience.
+        expected: String,
+        /// The audience in the token.
+        actual: String,
+    },
+    /// `jazz_pub_key` is not base64url or not a valid Ed25519 key.
+    #[error("token public key is not a valid Ed25519 key")]
+    InvalidPublicKey,
+    /// `jazz_pub_key` does not decode to 32 bytes.
+    #[error("token public key must be 32 bytes, got {actual}")]
+    PublicKeyLength {
+        /// Bytes found.
+        actual: usize,
+    },
+    /// The signature does not decode to 64 bytes.
+    #[error("token signature must be 64 bytes, got {actual}")]
+    SignatureLength {
+        /// Bytes found.
+        actual: usize,
+    },
+    /// The signature does not verify (strict Ed25519) under `jazz_pub_key`.
+    #[error("token signature is not valid")]
+    InvalidSignature,
+    /// `sub` is not the user id derived from `jazz_pub_key`.
+    #[error("token subject does not match its public key")]
+    SubjectMismatch,
+    /// `iat` lies more than the allowed skew in the future.
+    #[error("token issued at {iat}, in the future (now {now})")]
+    IssuedInFuture {
+        /// The `iat` claim.
+        iat: u64,
+        /// The verifier's time.
+        now: u64,
+    },
+    /// `exp` is at or before now.
+    #[error("token expired at {exp} (now {now})")]
+    Expired {
+        /// The `exp` claim.
+        exp: u64,
+        /// The verifier's time.
+        now: u64,
+    },
+    /// `exp - iat` exceeds the maximum lifetime.
+    #[error("token lifetime {ttl}s exceeds the maximum {max}s")]
+    TtlTooLong {
+        /// `exp - iat`.
+        ttl: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// `exp` is not after `iat`.
+    #[error("token expires ({exp}) before it was issued ({iat})")]
+    InvalidLifetime {
+        /// The `iat` claim.
+        iat: u64,
+        /// The `exp` claim.
+        exp: u64,
+    },
+    /// A mint request asked for a zero or overflowing lifetime.
+    #[error("token lifetime must be at least one second and end before year 292277026596")]
+    InvalidTtl,
+}
+
+impl ErrorCode for TokenError {
+    fn code(&self) -> &'static str {
+        match self {
+            TokenError::TooLarge { .. } => "token-too-large",
+            TokenError::WrongPartCount { .. } => "token-malformed",
+            TokenError::InvalidEncoding { .. } => "token-encoding",
+            TokenError::InvalidHeader => "invalid-header",
+            TokenError::UnsupportedAlgorithm { .. } => "unsupported-algorithm",
+            TokenError::InvalidClaims { .. } => "invalid-claims",
+            TokenError::UnknownClaim { .. } => "unknown-claim",
+            TokenError::MissingClaim { .. } => "missing-claim",
+            TokenError::UnknownIssuer { .. } => "unknown-issuer",
+            TokenError::IssuerNotAllowed { .. } => "issuer-not-allowed",
+            TokenError::AudienceMismatch { .. } => "audience-mismatch",
+            TokenError::InvalidPublicKey => "invalid-public-key",
+            TokenError::PublicKeyLength { .. } => "public-key-length",
+            TokenError::SignatureLength { .. } => "signature-length",
+            TokenError::InvalidSignature => "invalid-signature",
+            TokenError::SubjectMismatch => "subject-mismatch",
+            TokenError::IssuedInFuture { .. } => "issued-in-future",
+            TokenError::Expired { .. } => "expired",
+            TokenError::TtlTooLong { .. } => "ttl-too-long",
+            TokenError::InvalidLifetime { .. } => "invalid-lifetime",
+            TokenError::InvalidTtl => "invalid-ttl",
+        }
+    }
+}
+
+/// Normalises an audience: a UUID (any accepted spelling) becomes its canonical
+/// lowercase hyphenated form; any other string becomes UUIDv5(DNS namespace, its bytes).
+///
+/// `"my-app"` → `4af0209b-7fe4-57ba-b068-3b47d0855d11`.
+pub fn normalize_audience(audience: &str) -> String {
+    match Uuid::try_parse(audience) {
+        Ok(uuid) => uuid.hyphenated().to_string(),
+        Err(_) => Uuid::new_v5(&Uuid::NAMESPACE_DNS, audience.as_bytes())
+            .hyphenated()
+            .to_string(),
+    }
+}
+
+#[derive(Serialize)]
+struct OutgoingClaims<'a> {
+    iss: &'static str,
+    sub: &'a str,
+    aud: &'a str,
+    jazz_pub_key: &'a str,
+    iat: u64,
+    exp: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncomingClaims {
+    iss: Option<String>,
+    sub: Option<String>,
+    aud: Option<String>,
+    jazz_pub_key: Option<String>,
+    iat: Option<u64>,
+    exp: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct IncomingHeader {
+    alg: Option<String>,
+    typ: Option<String>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+/// Mints a self-signed token for `identity`.
+///
+/// `audience` is normalised with [`normalize_audience`]; `exp = issued_at + ttl_seconds`.
+/// A zero or overflowing lifetime is [`TokenError::InvalidTtl`].
+pub fn mint(
+    identity: &Identity,
+    issuer: Issuer,
+    audience: &str,
+    issued_at: u64,
+    ttl_seconds: u64,
+) -> Result<String, TokenError> {
+    if ttl_seconds == 0 {
+        return Err(TokenError::InvalidTtl);
+    }
+    let exp = issued_at
+        .checked_add(ttl_seconds)
+        .filter(|exp| *exp <= i64::MAX as u64)
+        .ok_or(TokenError::InvalidTtl)?;
+    let sub = identity.user_id().to_string();
+    let aud = normalize_audience(audience);
+    let pub_key = identity.public_key().to_base64url();
+    let claims = OutgoingClaims {
+        iss: issuer.as_str(),
+        sub: &sub,
+        aud: &aud,
+        jazz_pub_key: &pub_key,
+        iat: issued_at,
+        exp,
+    };
+    let claims_json = serde_json::to_vec(&claims).map_err(|e| TokenError::InvalidClaims {
+        reason: e.to_string(),
+    })?;
+    let mut token = String::with_capacity(64 + claims_json.len() * 4 / 3 + 90);
+    URL_SAFE_NO_PAD.encode_string(HEADER_JSON, &mut token);
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(&claims_json, &mut token);
+    let signature = identity.sign(token.as_bytes());
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+    Ok(token)
+}
+
+/// Mints a token issued now (by `clock`) that lives `ttl_seconds`.
+pub fn mint_now(
+    identity: &Identity,
+    issuer: Issuer,
+    audience: &str,
+    ttl_seconds: u64,
+    clock: &dyn Clock,
+) -> Result<String, TokenError> {
+    mint(identity, issuer, audience, clock.now_unix(), ttl_seconds)
+}
+
+/// What a verifier accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// Expected audience (normalised before comparison).
+    pub audience: String,
+    /// Maximum `exp - iat` in seconds (default 3600).
+    pub max_ttl_seconds: u64,
+    /// How far `iat` may lie in the future, in seconds (default 60).
+    pub iat_skew_seconds: u64,
+    /// Issuers accepted (default both self-signed issuers).
+    pub issuers: Vec<Issuer>,
+}
+
+impl VerifyOptions {
+    /// Default options for an audience: max TTL 3600 s, skew 60 s, both issuers.
+    pub fn new(audience: &str) -> VerifyOptions {
+        VerifyOptions {
+            audience: audience.to_owned(),
+            max_ttl_seconds: DEFAULT_MAX_TTL_SECONDS,
+            iat_skew_seconds: DEFAULT_IAT_SKEW_SECONDS,
+            issuers: vec![Issuer::LocalFirst, Issuer::Anonymous],
+        }
+    }
+
+    /// Replaces the maximum lifetime.
+    pub fn with_max_ttl(mut self, seconds: u64) -> VerifyOptions {
+        self.max_ttl_seconds = seconds;
+        self
+    }
+
+    /// Accepts only the given issuers.
+    pub fn with_issuers(mut self, issuers: &[Issuer]) -> VerifyOptions {
+        self.issuers = issuers.to_vec();
+        self
+    }
+}
+
+/// The facts a successfully verified token establishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    /// The issuer (local-first or anonymous).
+    pub issuer: Issuer,
+    /// The user id (`sub`), proven to match the public key.
+    pub user_id: UserId,
+    /// The signer's public key.
+    pub public_key: PublicKey,
+    /// The normalised audience.
+    pub audience: String,
+    /// `iat`, Unix seconds.
+    pub issued_at: u64,
+    /// `exp`, Unix seconds.
+    pub expires_at: u64,
+}
+
+fn decode_part(part: &str, which: TokenPart) -> Result<Vec<u8>, TokenError> {
+    URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| TokenError::InvalidEncoding { part: which })
+}
+
+/// Splits a compact JWT into its three parts, enforcing the size limit.
+fn split(token: &str) -> Result<[&str; 3], TokenError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(TokenError::TooLarge {
+            len: token.len(),
+            max: MAX_TOKEN_LEN,
+        });
+    }
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(c), Some(s), None) => Ok([h, c, s]),
+        _ => Err(TokenError::WrongPartCount {
+            parts: token.split('.').count(),
+        }),
+    }
+}
+
+/// Decodes a JWT's claims without checking anything but its shape.
+///
+/// For external tokens on the client, whose signature only the server can check.
+pub fn decode_claims_unverified(token: &str) -> Result<Map<String, Value>, TokenError> {
+    let [_, claims, _] = split(token)?;
+    let bytes = decode_part(claims, TokenPart::Claims)?;
+    serde_json::from_slice(&bytes).map_err(|e| TokenError::InvalidClaims {
+        reason: e.to_string(),
+    })
+}
+
+/// The `iss` claim of a JWT, read without verification (for routing to a verifier).
+pub fn peek_issuer(token: &str) -> Result<Option<String>, TokenError> {
+    Ok(decode_claims_unverified(token)?
+        .get("iss")
+        .and_then(Value::as_str)
+        .map(str::to_owned))
+}
+
+/// Verifies a self-signed token completely: shape, header, claims, issuer,
+/// signature (strict Ed25519), subject/key binding, audience and times.
+pub fn verify(
+    token: &str,
+    options: &VerifyOptions,
+    clock: &dyn Clock,
+) -> Result<VerifiedToken, TokenError> {
+    let [header_b64, claims_b64, signature_b64] = split(token)?;
+
+    let header_bytes = decode_part(header_b64, TokenPart::Header)?;
+    let header: IncomingHeader =
+        serde_json::from_slice(&header_bytes).map_err(|_| TokenError::InvalidHeader)?;
+    match header.alg.as_deref() {
+        Some("EdDSA") => {}
+        Some(other) => {
+            return Err(TokenError::UnsupportedAlgorithm {
+                alg: other.to_owned(),
+            })
+        }
+        None => return Err(TokenError::InvalidHeader),
+    }
+    if header.typ.as_deref() != Some("JWT") || !header.rest.is_empty() {
+        return Err(TokenError::InvalidHeader);
+    }
+
+    let claims_bytes = decode_part(claims_b64, TokenPart::Claims)?;
+    let object: Map<String, Value> =
+        serde_json::from_slice(&claims_bytes).map_err(|e| TokenError::InvalidClaims {
+            reason: e.to_string(),
+        })?;
+    if let Some(unknown) = object.keys().find(|k| !CLAIM_NAMES.contains(&k.as_str())) {
+        return Err(TokenError::UnknownClaim {
+            claim: unknown.clone(),
+        });
+    }
+    drop(object);
+    let claims: IncomingClaims =
+        serde_json::from_slice(&claims_bytes).map_err(|e| TokenError::InvalidClaims {
+            reason: e.to_string(),
+        })?;
+
+    let iss = claims.iss.ok_or(TokenError::MissingClaim { claim: "iss" })?;
+    let issuer =
+        Issuer::from_claim(&iss).ok_or_else(|| TokenError::UnknownIssuer { issuer: iss.clone() })?;
+    if !options.issuers.contains(&issuer) {
+        return Err(TokenError::IssuerNotAllowed { issuer: iss });
+    }
+
+    let key_text = claims.jazz_pub_key.ok_or(TokenError::MissingClaim {
+        claim: "jazz_pub_key",
+    })?;
+    let key_bytes = URL_SAFE_NO_PAD
+        .decode(&key_text)
+        .map_err(|_| TokenError::InvalidPublicKey)?;
+    if key_bytes.len() != 32 {
+        return Err(TokenError::PublicKeyLength {
+            actual: key_bytes.len(),
+        });
+    }
+    let public_key = PublicKey::from_bytes(&key_bytes).map_err(|_| TokenError::InvalidPublicKey)?;
+
+    let signature_bytes = decode_part(signature_b64, TokenPart::Signature)?;
+    let signature_array: [u8; 64] =
+        signature_bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| TokenError::SignatureLength {
+                actual: signature_bytes.len(),
+            })?;
+    let signature = Signature::from_bytes(&signature_array);
+    let signed_len = header_b64.len() + 1 + claims_b64.len();
+    public_key
+        .verifying_key()
+        .verify_strict(&token.as_bytes()[..signed_len], &signature)
+        .map_err(|_| TokenError::InvalidSignature)?;
+
+    let sub = claims.sub.ok_or(TokenError::MissingClaim { claim: "sub" })?;
+    let user_id = public_key.user_id();
+    if UserId::parse(&sub).ok() != Some(user_id) || sub != user_id.to_string() {
+        return Err(TokenError::SubjectMismatch);
+    }
+
+    let aud = claims.aud.ok_or(TokenError::MissingClaim { claim: "aud" })?;
+    let expected = normalize_audience(&options.audience);
+    if normalize_audience(&aud) != expected {
+        return Err(TokenError::AudienceMismatch {
+            expected,
+            actual: aud,
+        });
+    }
+
+    let iat = claims.iat.ok_or(TokenError::MissingClaim { claim: "iat" })?;
+    let exp = claims.exp.ok_or(TokenError::MissingClaim { claim: "exp" })?;
+    let now = clock.now_unix();
+    if iat > now.saturating_add(options.iat_skew_seconds) {
+        return Err(TokenError::IssuedInFuture { iat, now });
+    }
+    if exp <= now {
+        return Err(TokenError::Expired { exp, now });
+    }
+    if exp <= iat {
+        return Err(TokenError::InvalidLifetime { iat, exp });
+    }
+    if exp - iat > options.max_ttl_seconds {
+        return Err(TokenError::TtlTooLong {
+            ttl: exp - iat,
+            max: options.max_ttl_seconds,
+        });
+    }
+
+    Ok(VerifiedToken {
+        issuer,
+        user_id,
+        public_key,
+        audience: expected,
+        issued_at: iat,
+        expires_at: exp,
+    })
+}
+
+/// Mints an identity proof: a local-first token for `audience` living `ttl_seconds`
+/// (use [`DEFAULT_PROOF_TTL_SECONDS`] unless you need longer), issued now by `clock`.
+pub fn identity_proof_at(
+    secret: &Secret,
+    ttl_seconds: u64,
+    audience: &str,
+    clock: &dyn Clock,
+) -> Result<String, TokenError> {
+    let identity = Identity::from_secret(secret);
+    mint_now(&identity, Issuer::LocalFirst, audience, ttl_seconds, clock)
+}
+
+/// [`identity_proof_at`] with the system clock.
+pub fn identity_proof(secret: &Secret, ttl_seconds: u64, audience: &str) -> Result<String, TokenError> {
+    identity_proof_at(secret, ttl_seconds, audience, &SystemClock)
+}
+
+/// The outcome of verifying an identity proof, shaped for app backends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofVerification {
+    /// Whether the proof is valid.
+    pub ok: bool,
+    /// The proven user id when `ok`.
+    pub id: Option<String>,
+    /// Why the proof was refused when not `ok`.
+    pub error: Option<String>,
+    /// The stable code of the refusal when not `ok` (`"proof-token-required"` for an empty token).
+    pub code: Option<&'static str>,
+}
+
+/// [`verify_local_first_identity_proof`] with an injected clock.
+///
+/// Accepts only the local-first issuer, default lifetime limits (max TTL 3600 s,
+/// skew 60 s). An empty (or all-whitespace) token gives `error = "proofToken is required"`.
+pub fn verify_local_first_identity_proof_at(
+    token: &str,
+    audience: &str,
+    clock: &dyn Clock,
+) -> ProofVerification {
+    if token.trim().is_empty() {
+        return ProofVerification {
+            ok: false,
+            id: None,
+            error: Some(PROOF_TOKEN_REQUIRED.to_owned()),
+            code: Some("proof-token-required"),
+        };
+    }
+    let options = VerifyOptions::new(audience).with_issuers(&[Issuer::LocalFirst]);
+    match verify(token, &options, clock) {
+        Ok(verified) => ProofVerification {
+            ok: true,
+            id: Some(verified.user_id.to_string()),
+            error: None,
+            code: None,
+        },
+        Err(error) => ProofVerification {
+            ok: false,
+            id: None,
+            error: Some(error.to_string()),
+            code: Some(error.code()),
+        },
+    }
+}
+
+/// Verifies an identity proof against `audience` using the system clock; returns
+/// `{ok, id, error}` in the shape app backends expect.
+pub fn verify_local_first_identity_proof(token: &str, audience: &str) -> ProofVerification {
+    verify_local_first_identity_proof_at(token, audience, &SystemClock)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+
+    #[test]
+    fn audience_normalisation() {
+        assert_eq!(
+            normalize_audience("my-app"),
+            "4af0209b-7fe4-57ba-b068-3b47d0855d11"
+        );
+        assert_eq!(
+            normalize_audience("4AF0209B-7FE4-57BA-B068-3B47D0855D11"),
+            "4af0209b-7fe4-57ba-b068-3b47d0855d11"
+        );
+    }
+
+    #[test]
+    fn mint_rejects_bad_ttl() {
+        let identity = Identity::from_secret(&Secret::from_bytes([1; 32]));
+        assert_eq!(
+            mint(&identity, Issuer::LocalFirst, "a", 10, 0),
+            Err(TokenError::InvalidTtl)
+        );
+        assert_eq!(
+            mint(&identity, Issuer::LocalFirst, "a", u64::MAX, 10),
+            Err(TokenError::InvalidTtl)
+        );
+    }
+
+    #[test]
+    fn issuer_filter_and_proof_shape() {
+        let secret = Secret::from_bytes([2; 32]);
+        let identity = Identity::from_secret(&secret);
+        let clock = FixedClock::new(1_000);
+        let anon = mint(&identity, Issuer::Anonymous, "app", 1_000, 60).unwrap();
+        let proof = verify_local_first_identity_proof_at(&anon, "app", &clock);
+        assert!(!proof.ok);
+        assert_eq!(proof.code, Some("issuer-not-allowed"));
+        let good = identity_proof_at(&secret, 60, "app", &clock).unwrap();
+        let proof = verify_local_first_identity_proof_at(&good, "app", &clock);
+        assert_eq!(proof.id, Some(identity.user_id().to_string()));
+        assert!(proof.ok);
+        let empty = verify_local_first_identity_proof_at("  ", "app", &clock);
+        assert_eq!(empty.error.as_deref(), Some(PROOF_TOKEN_REQUIRED));
+        assert_eq!(
+            peek_issuer(&good).unwrap().as_deref(),
+            Some("urn:jazz:local-first")
+        );
+    }
+}
