@@ -29,6 +29,7 @@ pub mod error;
 pub mod identity;
 pub mod phrase;
 pub mod secret;
+pub mod store;
 pub mod token;
 
 pub use error::ErrorCode;

@@ -81,11 +81,10 @@ impl Secret {
 
     /// Copies a secret out of a byte slice, which must be exactly 32 bytes long.
     pub fn from_slice(bytes: &[u8]) -> Result<Secret, SecretError> {
-        let array: [u8; SECRET_LEN] =
-            bytes.try_into().map_err(|_| SecretError::InvalidLength {
-                expected: SECRET_LEN,
-                actual: bytes.len(),
-            })?;
+        let array: [u8; SECRET_LEN] = bytes.try_into().map_err(|_| SecretError::InvalidLength {
+            expected: SECRET_LEN,
+            actual: bytes.len(),
+        })?;
         Ok(Secret(array))
     }
 

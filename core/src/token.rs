@@ -491,9 +491,12 @@ pub fn verify(
             reason: e.to_string(),
         })?;
 
-    let iss = claims.iss.ok_or(TokenError::MissingClaim { claim: "iss" })?;
-    let issuer =
-        Issuer::from_claim(&iss).ok_or_else(|| TokenError::UnknownIssuer { issuer: iss.clone() })?;
+    let iss = claims
+        .iss
+        .ok_or(TokenError::MissingClaim { claim: "iss" })?;
+    let issuer = Issuer::from_claim(&iss).ok_or_else(|| TokenError::UnknownIssuer {
+        issuer: iss.clone(),
+    })?;
     if !options.issuers.contains(&issuer) {
         return Err(TokenError::IssuerNotAllowed { issuer: iss });
     }
@@ -526,13 +529,17 @@ pub fn verify(
         .verify_strict(&token.as_bytes()[..signed_len], &signature)
         .map_err(|_| TokenError::InvalidSignature)?;
 
-    let sub = claims.sub.ok_or(TokenError::MissingClaim { claim: "sub" })?;
+    let sub = claims
+        .sub
+        .ok_or(TokenError::MissingClaim { claim: "sub" })?;
     let user_id = public_key.user_id();
     if UserId::parse(&sub).ok() != Some(user_id) || sub != user_id.to_string() {
         return Err(TokenError::SubjectMismatch);
     }
 
-    let aud = claims.aud.ok_or(TokenError::MissingClaim { claim: "aud" })?;
+    let aud = claims
+        .aud
+        .ok_or(TokenError::MissingClaim { claim: "aud" })?;
     let expected = normalize_audience(&options.audience);
     if normalize_audience(&aud) != expected {
         return Err(TokenError::AudienceMismatch {
@@ -541,8 +548,12 @@ pub fn verify(
         });
     }
 
-    let iat = claims.iat.ok_or(TokenError::MissingClaim { claim: "iat" })?;
-    let exp = claims.exp.ok_or(TokenError::MissingClaim { claim: "exp" })?;
+    let iat = claims
+        .iat
+        .ok_or(TokenError::MissingClaim { claim: "iat" })?;
+    let exp = claims
+        .exp
+        .ok_or(TokenError::MissingClaim { claim: "exp" })?;
     let now = clock.now_unix();
     if iat > now.saturating_add(options.iat_skew_seconds) {
         return Err(TokenError::IssuedInFuture { iat, now });
@@ -583,7 +594,11 @@ pub fn identity_proof_at(
 }
 
 /// [`identity_proof_at`] with the system clock.
-pub fn identity_proof(secret: &Secret, ttl_seconds: u64, audience: &str) -> Result<String, TokenError> {
+pub fn identity_proof(
+    secret: &Secret,
+    ttl_seconds: u64,
+    audience: &str,
+) -> Result<String, TokenError> {
     identity_proof_at(secret, ttl_seconds, audience, &SystemClock)
 }
 

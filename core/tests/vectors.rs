@@ -24,7 +24,9 @@ fn cases() -> Vec<Value> {
 }
 
 fn s<'a>(case: &'a Value, key: &str) -> &'a str {
-    case[key].as_str().unwrap_or_else(|| panic!("missing {key}"))
+    case[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("missing {key}"))
 }
 
 fn hex32(text: &str) -> [u8; 32] {
@@ -40,7 +42,10 @@ fn seeds_parse_and_format() {
     for case in cases() {
         let secret = Secret::from_bytes(hex32(s(&case, "seed_hex")));
         assert_eq!(&*secret.to_base64url(), s(&case, "seed_b64url"));
-        assert_eq!(Secret::parse_base64url(s(&case, "seed_b64url")).unwrap(), secret);
+        assert_eq!(
+            Secret::parse_base64url(s(&case, "seed_b64url")).unwrap(),
+            secret
+        );
     }
 }
 
@@ -48,7 +53,10 @@ fn seeds_parse_and_format() {
 fn public_keys_and_user_ids() {
     for case in cases() {
         let identity = Identity::from_secret(&Secret::from_bytes(hex32(s(&case, "seed_hex"))));
-        assert_eq!(identity.public_key().to_base64url(), s(&case, "public_key_b64url"));
+        assert_eq!(
+            identity.public_key().to_base64url(),
+            s(&case, "public_key_b64url")
+        );
         assert_eq!(identity.user_id().to_string(), s(&case, "user_id"));
     }
 }
@@ -67,9 +75,15 @@ fn local_first_and_anonymous_tokens() {
     for case in cases() {
         let identity = Identity::from_secret(&Secret::from_bytes(hex32(s(&case, "seed_hex"))));
         let lf = token::mint(&identity, Issuer::LocalFirst, "my-app", IAT, 3600).unwrap();
-        assert_eq!(lf, s(&case, "local_first_token_my_app_iat1700000000_ttl3600"));
+        assert_eq!(
+            lf,
+            s(&case, "local_first_token_my_app_iat1700000000_ttl3600")
+        );
         let anon = token::mint(&identity, Issuer::Anonymous, "my-app", IAT, 3600).unwrap();
-        assert_eq!(anon, s(&case, "anonymous_token_my_app_iat1700000000_ttl3600"));
+        assert_eq!(
+            anon,
+            s(&case, "anonymous_token_my_app_iat1700000000_ttl3600")
+        );
         for (jwt, issuer) in [(&lf, Issuer::LocalFirst), (&anon, Issuer::Anonymous)] {
             let verified = token::verify(jwt, &VerifyOptions::new("my-app"), &clock).unwrap();
             assert_eq!(verified.issuer, issuer);
@@ -84,12 +98,17 @@ fn proof_tokens() {
     for case in cases() {
         let secret = Secret::from_bytes(hex32(s(&case, "seed_hex")));
         let proof = token::identity_proof_at(&secret, 60, "betterauth-signup", &clock).unwrap();
-        assert_eq!(proof, s(&case, "proof_token_betterauth_signup_iat1700000000_ttl60"));
-        let result = token::verify_local_first_identity_proof_at(&proof, "betterauth-signup", &clock);
+        assert_eq!(
+            proof,
+            s(&case, "proof_token_betterauth_signup_iat1700000000_ttl60")
+        );
+        let result =
+            token::verify_local_first_identity_proof_at(&proof, "betterauth-signup", &clock);
         assert!(result.ok, "{result:?}");
         assert_eq!(result.id.as_deref(), Some(s(&case, "user_id")));
         let late = FixedClock::new(IAT + 60);
-        let expired = token::verify_local_first_identity_proof_at(&proof, "betterauth-signup", &late);
+        let expired =
+            token::verify_local_first_identity_proof_at(&proof, "betterauth-signup", &late);
         assert_eq!(expired.code, Some("expired"));
     }
 }
@@ -98,21 +117,33 @@ fn proof_tokens() {
 fn recovery_phrases() {
     for case in cases() {
         let secret = Secret::from_bytes(hex32(s(&case, "seed_hex")));
-        assert_eq!(secret_to_phrase(&secret).expose(), s(&case, "recovery_phrase"));
-        assert_eq!(phrase_to_secret(s(&case, "recovery_phrase")).unwrap(), secret);
+        assert_eq!(
+            secret_to_phrase(&secret).expose(),
+            s(&case, "recovery_phrase")
+        );
+        assert_eq!(
+            phrase_to_secret(s(&case, "recovery_phrase")).unwrap(),
+            secret
+        );
     }
 }
 
 #[test]
 fn vector_copy_matches_shared_file() {
     // Keep the repo's copy equal to the shared one when the shared tree is beside it.
-    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/identity.json");
+    let shared = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/vectors/identity.json"
+    );
     if let Ok(text) = std::fs::read_to_string(shared) {
         let ours = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/data/identity.json"
         ))
         .unwrap();
-        assert_eq!(text, ours, "core/tests/data/identity.json drifted from shared/vectors");
+        assert_eq!(
+            text, ours,
+            "core/tests/data/identity.json drifted from shared/vectors"
+        );
     }
 }

@@ -1,0 +1,300 @@
+//! Secret stores: where the account secret lives between app launches.
+//!
+//! One trait, [`AuthSecretStore`], many backends. A store instance is bound to one
+//! [`StorageKey`] (the namespace of one secret), which keeps the trait free of
+//! references and generics so the bindings can let Swift, Kotlin and TypeScript
+//! implement it too.
+//!
+//! The rule every backend follows: **a read that fails is never "absent"**. Only a
+//! definitive "there is no item" is `Ok(None)`; a locked device, an invalidated key
+//! or bytes that do not decode are errors ([`StoreError`]), and
+//! [`AuthSecretStoreExt::get_or_create_secret`] propagates them instead of minting a
+//! second identity over the first.
+//!
+//! `get_or_create_secret` is written once, here, for all backends: it runs under the
+//! store's [`AuthSecretStore::lock_exclusive`] so concurrent callers (threads, and
+//! processes for stores whose lock spans processes) all receive the same secret.
+
+use std::collections::HashSet;
+use std::sync::{Condvar, Mutex, OnceLock};
+
+use crate::error::ErrorCode;
+use crate::secret::Secret;
+
+pub mod memory;
+
+pub use memory::MemoryStore;
+
+/// The default storage key, shared with Jazz's secret stores.
+pub const DEFAULT_STORAGE_KEY: &str = "jazz-auth-secret";
+
+/// Why a secret store operation failed. None of these means "no secret".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The store cannot be read right now (device locked, interaction not allowed,
+    /// app prewarmed before first unlock). Retry later; do not create a new identity.
+    #[error("secret store unavailable: {reason}")]
+    Unavailable {
+        /// Backend detail, never containing secret material.
+        reason: String,
+    },
+    /// The key protecting the secret is gone (Keystore key deleted or invalidated by a
+    /// biometric / lock-screen change). The stored secret cannot be recovered from here.
+    #[error("secret store key invalidated: {reason}")]
+    KeyInvalidated {
+        /// Backend detail.
+        reason: String,
+    },
+    /// Something is stored but it does not decode or decrypt to a 32-byte secret.
+    #[error("stored secret is corrupted: {reason}")]
+    Corrupted {
+        /// Backend detail.
+        reason: String,
+    },
+    /// The process may not read or write the store (file permissions, entitlements).
+    #[error("secret store permission denied: {reason}")]
+    PermissionDenied {
+        /// Backend detail.
+        reason: String,
+    },
+    /// An I/O error other than a permission problem.
+    #[error("secret store I/O error: {reason}")]
+    Io {
+        /// Backend detail.
+        reason: String,
+    },
+    /// Any other backend failure (unexpected status, foreign implementation error).
+    #[error("secret store backend error: {reason}")]
+    Backend {
+        /// Backend detail.
+        reason: String,
+    },
+}
+
+impl ErrorCode for StoreError {
+    fn code(&self) -> &'static str {
+        match self {
+            StoreError::Unavailable { .. } => "unavailable",
+            StoreError::KeyInvalidated { .. } => "key-invalidated",
+            StoreError::Corrupted { .. } => "corrupted",
+            StoreError::PermissionDenied { .. } => "permission-denied",
+            StoreError::Io { .. } => "io",
+            StoreError::Backend { .. } => "backend",
+        }
+    }
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(error: std::io::Error) -> StoreError {
+        match error.kind() {
+            std::io::ErrorKind::PermissionDenied => StoreError::PermissionDenied {
+                reason: error.to_string(),
+            },
+            _ => StoreError::Io {
+                reason: error.to_string(),
+            },
+        }
+    }
+}
+
+/// The name under which one secret is stored.
+///
+/// Default `jazz-auth-secret`; [`StorageKey::namespaced`] appends `:`-joined,
+/// trimmed, URI-encoded app id / user id / session id (empty parts dropped);
+/// [`StorageKey::explicit`] replaces it entirely.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StorageKey(String);
+
+impl Default for StorageKey {
+    fn default() -> StorageKey {
+        StorageKey(DEFAULT_STORAGE_KEY.to_owned())
+    }
+}
+
+/// Characters `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
+fn encode_uri_component(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    for byte in part.bytes() {
+        let keep = byte.is_ascii_alphanumeric()
+            || matches!(
+                byte,
+                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+            );
+        if keep {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+impl StorageKey {
+    /// `jazz-auth-secret:<app>[:<user>[:<session>]]`, each part trimmed and URI-encoded,
+    /// empty or missing parts dropped.
+    pub fn namespaced(
+        app_id: Option<&str>,
+        user_id: Option<&str>,
+        session_id: Option<&str>,
+    ) -> StorageKey {
+        let mut key = DEFAULT_STORAGE_KEY.to_owned();
+        for part in [app_id, user_id, session_id].into_iter().flatten() {
+            let trimmed = part.trim();
+            if !trimmed.is_empty() {
+                key.push(':');
+                key.push_str(&encode_uri_component(trimmed));
+            }
+        }
+        StorageKey(key)
+    }
+
+    /// `jazz-auth-secret:<app>` (or the default key when `app_id` is blank).
+    pub fn for_app(app_id: &str) -> StorageKey {
+        StorageKey::namespaced(Some(app_id), None, None)
+    }
+
+    /// A key chosen by the app, used verbatim. Must be non-blank and at most 255 bytes.
+    pub fn explicit(key: &str) -> Result<StorageKey, StoreError> {
+        if key.trim().is_empty() || key.len() > 255 {
+            return Err(StoreError::Backend {
+                reason: "an explicit storage key must be 1 to 255 bytes and not blank".into(),
+            });
+        }
+        Ok(StorageKey(key.to_owned()))
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for StorageKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A place that keeps one secret under one [`StorageKey`].
+///
+/// Implementations must return `Ok(None)` from [`load_secret`](Self::load_secret)
+/// only when the backend definitively reports that nothing is stored.
+pub trait AuthSecretStore: Send + Sync {
+    /// The key this store instance reads and writes.
+    fn storage_key(&self) -> StorageKey;
+
+    /// Reads the secret; `Ok(None)` only when definitively absent.
+    fn load_secret(&self) -> Result<Option<Secret>, StoreError>;
+
+    /// Stores `secret`, replacing any previous one.
+    fn save_secret(&self, secret: Secret) -> Result<(), StoreError>;
+
+    /// Removes the secret. Clearing an absent secret succeeds.
+    fn clear_secret(&self) -> Result<(), StoreError>;
+
+    /// A name for the exclusive section guarding `get_or_create_secret`. Two store
+    /// instances that reach the same underlying item must return the same scope.
+    fn lock_scope(&self) -> String {
+        format!("{}:{}", std::any::type_name::<Self>(), self.storage_key())
+    }
+
+    /// Enters the exclusive section for this store's item. The default excludes
+    /// other threads of this process; stores shared between processes (the file
+    /// store) extend it with a cross-process lock.
+    fn lock_exclusive(&self) -> Result<StoreLock, StoreError> {
+        Ok(StoreLock::in_process(self.lock_scope()))
+    }
+}
+
+/// Operations written once for every [`AuthSecretStore`]; cannot be overridden.
+pub trait AuthSecretStoreExt: AuthSecretStore {
+    /// Returns the stored secret, or creates, saves and returns a new one when the
+    /// store definitively holds none. Atomic with respect to other callers of the
+    /// same store item; every read error propagates unchanged.
+    fn get_or_create_secret(&self) -> Result<Secret, StoreError> {
+        let _guard = self.lock_exclusive()?;
+        if let Some(existing) = self.load_secret()? {
+            return Ok(existing);
+        }
+        let fresh = Secret::generate().map_err(|e| StoreError::Backend {
+            reason: e.to_string(),
+        })?;
+        self.save_secret(fresh.clone())?;
+        Ok(fresh)
+    }
+}
+
+impl<T: AuthSecretStore + ?Sized> AuthSecretStoreExt for T {}
+
+/// Proof of being inside a store's exclusive section; leaving it on drop.
+pub struct StoreLock {
+    scope: String,
+    extra: Option<Box<dyn Send>>,
+}
+
+fn held_scopes() -> &'static (Mutex<HashSet<String>>, Condvar) {
+    static HELD: OnceLock<(Mutex<HashSet<String>>, Condvar)> = OnceLock::new();
+    HELD.get_or_init(|| (Mutex::new(HashSet::new()), Condvar::new()))
+}
+
+impl StoreLock {
+    /// Waits until no other thread of this process holds `scope`, then holds it.
+    pub fn in_process(scope: String) -> StoreLock {
+        let (held, changed) = held_scopes();
+        // A poisoned registry only means another thread panicked while holding the
+        // registry mutex (never while calling out); its set is still consistent.
+        let mut set = held.lock().unwrap_or_else(|p| p.into_inner());
+        while set.contains(&scope) {
+            set = changed.wait(set).unwrap_or_else(|p| p.into_inner());
+        }
+        set.insert(scope.clone());
+        StoreLock { scope, extra: None }
+    }
+
+    /// Keeps `guard` (e.g. a cross-process file lock) alive for as long as this lock.
+    /// It is released before the in-process part.
+    pub fn with_guard(mut self, guard: Box<dyn Send>) -> StoreLock {
+        self.extra = Some(guard);
+        self
+    }
+}
+
+impl Drop for StoreLock {
+    fn drop(&mut self) {
+        drop(self.extra.take());
+        let (held, changed) = held_scopes();
+        let mut set = held.lock().unwrap_or_else(|p| p.into_inner());
+        set.remove(&self.scope);
+        changed.notify_all();
+    }
+}
+
+impl std::fmt::Debug for StoreLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreLock")
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_keys() {
+        assert_eq!(StorageKey::default().as_str(), "jazz-auth-secret");
+        assert_eq!(
+            StorageKey::for_app("  my app ").as_str(),
+            "jazz-auth-secret:my%20app"
+        );
+        assert_eq!(
+            StorageKey::namespaced(Some("a:b"), Some(""), Some("s/1")).as_str(),
+            "jazz-auth-secret:a%3Ab:s%2F1"
+        );
+        assert_eq!(StorageKey::for_app("   ").as_str(), "jazz-auth-secret");
+        assert_eq!(StorageKey::for_app("é").as_str(), "jazz-auth-secret:%C3%A9");
+        assert!(StorageKey::explicit("  ").is_err());
+        assert_eq!(StorageKey::explicit("custom").unwrap().as_str(), "custom");
+    }
+}

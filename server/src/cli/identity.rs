@@ -1,0 +1,198 @@
+//! `localfirst identity|token|phrase`: the identity core from the command line.
+
+use clap::{Subcommand, ValueEnum};
+use localfirst_core::clock::{Clock, FixedClock, SystemClock};
+use localfirst_core::identity::Identity;
+use localfirst_core::phrase::{phrase_to_secret, secret_to_phrase};
+use localfirst_core::secret::Secret;
+use localfirst_core::token::{self, Issuer, VerifyOptions};
+use serde_json::Value;
+
+use super::{read_sensitive, CliError, Report};
+
+/// `localfirst identity ...`
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// Create a fresh identity: secret, user id, public key and recovery phrase.
+    New,
+    /// Show the user id and public key of a secret.
+    Derive {
+        /// The secret as unpadded base64url, or `-` to read it from stdin.
+        #[arg(long)]
+        secret: String,
+    },
+}
+
+/// Token issuer names on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum IssuerArg {
+    /// `urn:jazz:local-first`
+    LocalFirst,
+    /// `urn:jazz:anonymous`
+    Anonymous,
+}
+
+/// `localfirst token ...`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Mint a self-signed token.
+    Mint {
+        /// The secret as unpadded base64url, or `-` to read it from stdin.
+        #[arg(long)]
+        secret: String,
+        /// The audience (an app id or UUID; normalised).
+        #[arg(long)]
+        audience: String,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = token::DEFAULT_TTL_SECONDS)]
+        ttl: u64,
+        /// Issue time (Unix seconds); defaults to now.
+        #[arg(long)]
+        iat: Option<u64>,
+        /// The issuer.
+        #[arg(long, value_enum, default_value_t = IssuerArg::LocalFirst)]
+        issuer: IssuerArg,
+    },
+    /// Verify a self-signed token.
+    Verify {
+        /// The token, or `-` to read it from stdin.
+        #[arg(long)]
+        token: String,
+        /// The expected audience.
+        #[arg(long)]
+        audience: String,
+        /// The verifier's time (Unix seconds); defaults to now.
+        #[arg(long)]
+        now: Option<u64>,
+        /// Maximum accepted lifetime in seconds.
+        #[arg(long, default_value_t = token::DEFAULT_MAX_TTL_SECONDS)]
+        max_ttl: u64,
+    },
+}
+
+/// `localfirst phrase ...`
+#[derive(Debug, Subcommand)]
+pub enum PhraseCommand {
+    /// Encode a secret as its 24-word recovery phrase.
+    Encode {
+        /// The secret as unpadded base64url, or `-` to read it from stdin.
+        #[arg(long)]
+        secret: String,
+    },
+    /// Decode a 24-word recovery phrase into its secret.
+    Decode {
+        /// The 24 words (quoted), or `-` to read them from stdin.
+        #[arg(long)]
+        phrase: String,
+    },
+}
+
+/// Parses a `--secret` argument (value or `-` for stdin).
+pub fn secret_arg(value: &str) -> Result<Secret, CliError> {
+    let text = read_sensitive(value, "secret")?;
+    Secret::parse_base64url(&text).map_err(|e| CliError::from_error(&e))
+}
+
+fn identity_fields(report: Report, identity: &Identity) -> Report {
+    report
+        .field("user_id", identity.user_id().to_string())
+        .field("public_key", identity.public_key().to_base64url())
+}
+
+/// Runs `localfirst identity ...`.
+pub fn run_identity(command: &IdentityCommand) -> Result<Report, CliError> {
+    match command {
+        IdentityCommand::New => {
+            let secret = Secret::generate().map_err(|e| CliError::from_error(&e))?;
+            let identity = Identity::from_secret(&secret);
+            let phrase = secret_to_phrase(&secret);
+            Ok(identity_fields(Report::new(), &identity)
+                .field("secret", secret.to_base64url().as_str())
+                .field("phrase", phrase.expose()))
+        }
+        IdentityCommand::Derive { secret } => {
+            let secret = secret_arg(secret)?;
+            Ok(identity_fields(
+                Report::new(),
+                &Identity::from_secret(&secret),
+            ))
+        }
+    }
+}
+
+/// Runs `localfirst token ...`.
+pub fn run_token(command: &TokenCommand) -> Result<Report, CliError> {
+    match command {
+        TokenCommand::Mint {
+            secret,
+            audience,
+            ttl,
+            iat,
+            issuer,
+        } => {
+            let secret = secret_arg(secret)?;
+            let identity = Identity::from_secret(&secret);
+            let issuer = match issuer {
+                IssuerArg::LocalFirst => Issuer::LocalFirst,
+                IssuerArg::Anonymous => Issuer::Anonymous,
+            };
+            let iat = iat.unwrap_or_else(|| SystemClock.now_unix());
+            let jwt = token::mint(&identity, issuer, audience, iat, *ttl)
+                .map_err(|e| CliError::from_error(&e))?;
+            Ok(Report::new()
+                .field("token", jwt)
+                .field("user_id", identity.user_id().to_string())
+                .field("iat", iat)
+                .field("exp", iat.saturating_add(*ttl)))
+        }
+        TokenCommand::Verify {
+            token: jwt,
+            audience,
+            now,
+            max_ttl,
+        } => {
+            let jwt = read_sensitive(jwt, "token")?;
+            let clock: Box<dyn Clock> = match now {
+                Some(now) => Box::new(FixedClock::new(*now)),
+                None => Box::new(SystemClock),
+            };
+            let options = VerifyOptions::new(audience).with_max_ttl(*max_ttl);
+            match token::verify(&jwt, &options, clock.as_ref()) {
+                Ok(verified) => Ok(Report::new()
+                    .field("ok", true)
+                    .field("id", verified.user_id.to_string())
+                    .field("error", Value::Null)
+                    .field("code", Value::Null)
+                    .field("issuer", verified.issuer.as_str())
+                    .field("exp", verified.expires_at)),
+                Err(error) => {
+                    let mut rejected = CliError::from_error(&error);
+                    rejected.fields.insert("ok".into(), Value::Bool(false));
+                    rejected.fields.insert("id".into(), Value::Null);
+                    Err(rejected)
+                }
+            }
+        }
+    }
+}
+
+/// Runs `localfirst phrase ...`.
+pub fn run_phrase(command: &PhraseCommand) -> Result<Report, CliError> {
+    match command {
+        PhraseCommand::Encode { secret } => {
+            let secret = secret_arg(secret)?;
+            let identity = Identity::from_secret(&secret);
+            Ok(Report::new()
+                .field("phrase", secret_to_phrase(&secret).expose())
+                .field("user_id", identity.user_id().to_string()))
+        }
+        PhraseCommand::Decode { phrase } => {
+            let text = read_sensitive(phrase, "phrase")?;
+            let secret = phrase_to_secret(&text).map_err(|e| CliError::from_error(&e))?;
+            let identity = Identity::from_secret(&secret);
+            Ok(Report::new()
+                .field("secret", secret.to_base64url().as_str())
+                .field("user_id", identity.user_id().to_string()))
+        }
+    }
+}
