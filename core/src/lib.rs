@@ -29,6 +29,7 @@ pub mod error;
 pub mod identity;
 pub mod phrase;
 pub mod secret;
+pub mod session;
 pub mod store;
 pub mod token;
 
