@@ -21,6 +21,7 @@ use std::sync::{Condvar, Mutex, OnceLock};
 use crate::error::ErrorCode;
 use crate::secret::Secret;
 
+pub mod conformance;
 pub mod memory;
 
 pub use memory::MemoryStore;
