@@ -76,6 +76,11 @@ impl RecoveryPhrase {
 
     /// Parses a phrase typed by a user (any case, any whitespace) into its canonical form.
     pub fn parse(input: &str) -> Result<RecoveryPhrase, PhraseError> {
+        RecoveryPhrase::parse_with_secret(input).map(|(phrase, _)| phrase)
+    }
+
+    /// Normalises, checks every word, then decodes once: the canonical phrase and its secret.
+    fn parse_with_secret(input: &str) -> Result<(RecoveryPhrase, Secret), PhraseError> {
         let lowered = Zeroizing::new(input.trim().to_lowercase());
         let words: Vec<&str> = lowered.split_whitespace().collect();
         if words.len() != PHRASE_WORDS {
@@ -90,8 +95,8 @@ impl RecoveryPhrase {
             }
         }
         let canonical = RecoveryPhrase(words.join(" "));
-        canonical.to_secret()?;
-        Ok(canonical)
+        let secret = canonical.to_secret()?;
+        Ok((canonical, secret))
     }
 
     /// The secret this phrase encodes.
@@ -132,7 +137,7 @@ pub fn secret_to_phrase(secret: &Secret) -> RecoveryPhrase {
 
 /// Decodes a user-typed phrase into the exact secret it encodes.
 pub fn phrase_to_secret(input: &str) -> Result<Secret, PhraseError> {
-    RecoveryPhrase::parse(input)?.to_secret()
+    RecoveryPhrase::parse_with_secret(input).map(|(_, secret)| secret)
 }
 
 #[cfg(test)]

@@ -47,8 +47,6 @@ pub const MAX_TOKEN_LEN: usize = 4096;
 /// Error text of [`verify_local_first_identity_proof`] when the token is empty.
 pub const PROOF_TOKEN_REQUIRED: &str = "proofToken is required";
 
-const CLAIM_NAMES: [&str; 6] = ["iss", "sub", "aud", "jazz_pub_key", "iat", "exp"];
-
 /// Who issued a self-signed token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Issuer {
@@ -282,8 +280,9 @@ struct OutgoingClaims<'a> {
     exp: u64,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Claims as read from a token: every known claim optional, the first unknown
+/// claim name remembered, duplicates refused, all in one pass.
+#[derive(Default)]
 struct IncomingClaims {
     iss: Option<String>,
     sub: Option<String>,
@@ -291,6 +290,63 @@ struct IncomingClaims {
     jazz_pub_key: Option<String>,
     iat: Option<u64>,
     exp: Option<u64>,
+    unknown: Option<String>,
+}
+
+fn fill_claim<'de, A, T>(
+    slot: &mut Option<T>,
+    name: &'static str,
+    map: &mut A,
+) -> Result<(), A::Error>
+where
+    A: serde::de::MapAccess<'de>,
+    T: Deserialize<'de>,
+{
+    if slot.is_some() {
+        return Err(serde::de::Error::duplicate_field(name));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+struct ClaimsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
+    type Value = IncomingClaims;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<IncomingClaims, A::Error> {
+        let mut claims = IncomingClaims::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "iss" => fill_claim(&mut claims.iss, "iss", &mut map)?,
+                "sub" => fill_claim(&mut claims.sub, "sub", &mut map)?,
+                "aud" => fill_claim(&mut claims.aud, "aud", &mut map)?,
+                "jazz_pub_key" => fill_claim(&mut claims.jazz_pub_key, "jazz_pub_key", &mut map)?,
+                "iat" => fill_claim(&mut claims.iat, "iat", &mut map)?,
+                "exp" => fill_claim(&mut claims.exp, "exp", &mut map)?,
+                other => {
+                    if claims.unknown.is_none() {
+                        claims.unknown = Some(other.to_owned());
+                    }
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(claims)
+    }
+}
+
+impl<'de> Deserialize<'de> for IncomingClaims {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ClaimsVisitor)
+    }
 }
 
 #[derive(Deserialize)]
@@ -476,20 +532,13 @@ pub fn verify(
     }
 
     let claims_bytes = decode_part(claims_b64, TokenPart::Claims)?;
-    let object: Map<String, Value> =
-        serde_json::from_slice(&claims_bytes).map_err(|e| TokenError::InvalidClaims {
-            reason: e.to_string(),
-        })?;
-    if let Some(unknown) = object.keys().find(|k| !CLAIM_NAMES.contains(&k.as_str())) {
-        return Err(TokenError::UnknownClaim {
-            claim: unknown.clone(),
-        });
-    }
-    drop(object);
     let claims: IncomingClaims =
         serde_json::from_slice(&claims_bytes).map_err(|e| TokenError::InvalidClaims {
             reason: e.to_string(),
         })?;
+    if let Some(claim) = claims.unknown {
+        return Err(TokenError::UnknownClaim { claim });
+    }
 
     let iss = claims
         .iss

@@ -7,6 +7,8 @@
 //! regeneration. Also here: property tests (mint→verify round trip for random
 //! secrets; random mutations of a valid token never verify).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use localfirst_core::clock::FixedClock;
@@ -161,6 +163,19 @@ fn build_corpus() -> Vec<(&'static str, String, &'static str)> {
             "extra-claim",
             craft(h, &with(&a, "admin", json!(true)), &a),
             "unknown-claim",
+        ),
+        (
+            "duplicate-audience",
+            craft(
+                h,
+                &[
+                    claims(&a),
+                    vec![("aud", json!(token::normalize_audience("other")))],
+                ]
+                .concat(),
+                &a,
+            ),
+            "invalid-claims",
         ),
         (
             "claims-not-json",

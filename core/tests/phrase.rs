@@ -1,6 +1,8 @@
 //! Recovery phrases against the BIP39 reference test data, plus input tolerance
 //! and the four error codes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 use localfirst_core::phrase::{phrase_to_secret, secret_to_phrase, PhraseError, RecoveryPhrase};
 use localfirst_core::secret::Secret;
 use localfirst_core::ErrorCode;

@@ -1,6 +1,8 @@
 //! Wire-compatibility vectors: every value in `tests/data/identity.json` (a copy of
 //! the shared vectors) must be reproduced byte for byte.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 use localfirst_core::clock::FixedClock;
 use localfirst_core::identity::Identity;
 use localfirst_core::phrase::{phrase_to_secret, secret_to_phrase};

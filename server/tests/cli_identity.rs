@@ -1,6 +1,8 @@
 //! Runs the built `localfirst` binary: identity, token and phrase commands,
 //! exit codes (0 ok, 1 rejected input, 2 usage) and JSON output.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
