@@ -22,8 +22,10 @@ use crate::error::ErrorCode;
 use crate::secret::Secret;
 
 pub mod conformance;
+pub mod file;
 pub mod memory;
 
+pub use file::FileStore;
 pub use memory::MemoryStore;
 
 /// The default storage key, shared with Jazz's secret stores.

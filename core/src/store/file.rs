@@ -1,0 +1,387 @@
+//! A file-backed secret store for desktop apps, command-line tools and tests.
+//!
+//! One directory holds one file per [`StorageKey`]. The guarantees:
+//!
+//! - **Atomic writes.** A save writes a temporary file in the same directory,
+//!   flushes it to disk, renames it over the secret file and flushes the
+//!   directory. A crash (even `SIGKILL` or power loss after the flush) leaves
+//!   either the old or the new secret, never a mix.
+//! - **Private.** The directory is created with mode `0700` and secret files
+//!   are written with mode `0600` (Unix). An existing directory that other
+//!   users may write to is refused with `permission-denied`, since they could
+//!   swap the files underneath us.
+//! - **Cross-process `get_or_create`.** [`AuthSecretStore::lock_exclusive`]
+//!   takes an exclusive advisory lock on a `.lock` file beside the secret
+//!   file (after the in-process lock), so concurrent processes sharing the
+//!   directory all get the same secret.
+//! - **Failures are never absence.** Only a missing file is "no secret". A
+//!   file that is empty, truncated, or holds anything but the expected format
+//!   is `corrupted`; unreadable files are `permission-denied` or `io`.
+//!
+//! File format (UTF-8 text, two lines):
+//!
+//! ```text
+//! localfirst-secret-v1
+//! <the secret as 43 characters of unpadded base64url>
+//! ```
+//!
+//! File names: the storage key with every byte other than `A-Z a-z 0-9 - _`
+//! written as `%XX`, plus `.secret` (`jazz-auth-secret%3Amy-app.secret`). Keys
+//! whose encoded form exceeds 200 bytes use the hex SHA-256 of the key instead
+//! (`<64 hex>.long.secret`), keeping names within file-system limits.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Write as _};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+use zeroize::Zeroizing;
+
+use super::{AuthSecretStore, StorageKey, StoreError, StoreLock};
+use crate::secret::{Secret, SECRET_B64_LEN};
+
+/// First line of every secret file.
+pub const FILE_HEADER: &str = "localfirst-secret-v1";
+
+/// Longest encoded storage key used verbatim as a file name stem.
+const MAX_READABLE_STEM: usize = 200;
+
+/// A secret store keeping one file per storage key in a directory.
+#[derive(Clone)]
+pub struct FileStore {
+    dir: PathBuf,
+    key: StorageKey,
+    stem: String,
+}
+
+fn encode_stem(key: &StorageKey) -> String {
+    let mut out = String::new();
+    for byte in key.as_str().bytes() {
+        if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    if out.len() <= MAX_READABLE_STEM {
+        return out;
+    }
+    let digest = Sha256::digest(key.as_str().as_bytes());
+    let mut hex = String::with_capacity(64 + 5);
+    for byte in digest {
+        hex.push_str(&format!("{byte:02x}"));
+    }
+    hex.push_str(".long");
+    hex
+}
+
+fn io_error(context: &str, path: &Path, error: &std::io::Error) -> StoreError {
+    let reason = format!("{context} {}: {error}", path.display());
+    match error.kind() {
+        ErrorKind::PermissionDenied => StoreError::PermissionDenied { reason },
+        _ => StoreError::Io { reason },
+    }
+}
+
+#[cfg(unix)]
+fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+
+    match fs::metadata(dir) {
+        Ok(meta) => {
+            if !meta.is_dir() {
+                return Err(StoreError::Io {
+                    reason: format!("{} exists and is not a directory", dir.display()),
+                });
+            }
+            let mode = meta.permissions().mode();
+            if mode & 0o022 != 0 {
+                return Err(StoreError::PermissionDenied {
+                    reason: format!(
+                        "{} is writable by other users (mode {:o}); use a private directory",
+                        dir.display(),
+                        mode & 0o7777
+                    ),
+                });
+            }
+            Ok(())
+        }
+        Err(error) if error.kind() == ErrorKind::NotFound => {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| io_error("cannot create the store directory", dir, &e))?;
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .map_err(|e| io_error("cannot restrict the store directory", dir, &e))
+        }
+        Err(error) => Err(io_error("cannot inspect the store directory", dir, &error)),
+    }
+}
+
+#[cfg(not(unix))]
+fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(StoreError::Io {
+            reason: format!("{} exists and is not a directory", dir.display()),
+        }),
+        Err(error) if error.kind() == ErrorKind::NotFound => fs::create_dir_all(dir)
+            .map_err(|e| io_error("cannot create the store directory", dir, &e)),
+        Err(error) => Err(io_error("cannot inspect the store directory", dir, &error)),
+    }
+}
+
+/// Flushes the directory entry changes (rename, unlink) to disk.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_error("cannot flush the store directory", dir, &e))
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// Encodes a secret in the file format. The buffer wipes itself on drop.
+pub fn encode_file(secret: &Secret) -> Zeroizing<Vec<u8>> {
+    let text = secret.to_base64url();
+    let mut out = Zeroizing::new(Vec::with_capacity(FILE_HEADER.len() + SECRET_B64_LEN + 2));
+    out.extend_from_slice(FILE_HEADER.as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'\n');
+    out
+}
+
+/// Decodes the file format strictly; anything else is [`StoreError::Corrupted`].
+/// The reason never quotes the file's content.
+pub fn decode_file(bytes: &[u8]) -> Result<Secret, StoreError> {
+    let corrupted = |why: &str| StoreError::Corrupted {
+        reason: format!("secret file {why}"),
+    };
+    if bytes.is_empty() {
+        return Err(corrupted("is empty"));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| corrupted("is not UTF-8 text"))?;
+    let body = text
+        .strip_prefix(FILE_HEADER)
+        .and_then(|rest| rest.strip_prefix('\n'))
+        .ok_or_else(|| corrupted(&format!("does not start with `{FILE_HEADER}`")))?;
+    let encoded = body
+        .strip_suffix('\n')
+        .ok_or_else(|| corrupted("is truncated (no final newline)"))?;
+    Secret::parse_base64url(encoded)
+        .map_err(|e| corrupted(&format!("does not hold a valid secret ({e})")))
+}
+
+/// Holds the cross-process lock file; closing it releases the lock.
+struct LockFileGuard(File);
+
+impl Drop for LockFileGuard {
+    fn drop(&mut self) {
+        // Closing the descriptor releases the lock as well; an explicit unlock
+        // just makes it immediate. Nothing useful can be done if it fails.
+        let _ = fs4::FileExt::unlock(&self.0);
+    }
+}
+
+impl FileStore {
+    /// Opens the store for `key` in `dir`, creating the directory (mode `0700`)
+    /// if needed. Reads nothing yet.
+    pub fn open(dir: impl AsRef<Path>, key: StorageKey) -> Result<FileStore, StoreError> {
+        let dir = dir.as_ref();
+        prepare_dir(dir)?;
+        let dir = fs::canonicalize(dir)
+            .map_err(|e| io_error("cannot resolve the store directory", dir, &e))?;
+        let stem = encode_stem(&key);
+        Ok(FileStore { dir, key, stem })
+    }
+
+    /// The (canonical) directory holding the files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file holding this store's secret.
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(format!("{}.secret", self.stem))
+    }
+
+    /// The lock file guarding `get_or_create_secret` across processes.
+    pub fn lock_path(&self) -> PathBuf {
+        self.dir.join(format!("{}.lock", self.stem))
+    }
+
+    fn temp_prefix(&self) -> String {
+        format!(".{}.", self.stem)
+    }
+
+    /// Removes temporary files left by saves that were interrupted (they may
+    /// hold a copy of a secret). Called by [`AuthSecretStore::clear_secret`].
+    fn remove_temp_files(&self) -> Result<(), StoreError> {
+        let prefix = self.temp_prefix();
+        let entries = fs::read_dir(&self.dir)
+            .map_err(|e| io_error("cannot list the store directory", &self.dir, &e))?;
+        for entry in entries {
+            let entry =
+                entry.map_err(|e| io_error("cannot list the store directory", &self.dir, &e))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.starts_with(&prefix) && name.ends_with(".tmp") {
+                match fs::remove_file(entry.path()) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_error("cannot remove", &entry.path(), &e)),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for FileStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileStore")
+            .field("dir", &self.dir)
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+impl AuthSecretStore for FileStore {
+    fn storage_key(&self) -> StorageKey {
+        self.key.clone()
+    }
+
+    fn load_secret(&self) -> Result<Option<Secret>, StoreError> {
+        let path = self.path();
+        match fs::read(&path) {
+            Ok(bytes) => decode_file(&Zeroizing::new(bytes)).map(Some),
+            Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(io_error("cannot read", &path, &error)),
+        }
+    }
+
+    fn save_secret(&self, secret: Secret) -> Result<(), StoreError> {
+        let path = self.path();
+        // Created with O_EXCL and mode 0600 in the store directory.
+        let mut temp = tempfile::Builder::new()
+            .prefix(&self.temp_prefix())
+            .suffix(".tmp")
+            .tempfile_in(&self.dir)
+            .map_err(|e| io_error("cannot create a temporary file in", &self.dir, &e))?;
+        let contents = encode_file(&secret);
+        drop(secret);
+        temp.write_all(&contents)
+            .and_then(|()| temp.as_file().sync_all())
+            .map_err(|e| io_error("cannot write", temp.path(), &e))?;
+        temp.persist(&path)
+            .map_err(|e| io_error("cannot move the new secret into", &path, &e.error))?;
+        sync_dir(&self.dir)
+    }
+
+    fn clear_secret(&self) -> Result<(), StoreError> {
+        let path = self.path();
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(error) if error.kind() == ErrorKind::NotFound => {}
+            Err(error) => return Err(io_error("cannot remove", &path, &error)),
+        }
+        self.remove_temp_files()?;
+        sync_dir(&self.dir)
+    }
+
+    fn lock_scope(&self) -> String {
+        format!("file:{}:{}", self.dir.display(), self.stem)
+    }
+
+    fn lock_exclusive(&self) -> Result<StoreLock, StoreError> {
+        // Threads of this process queue on the in-process lock first, so at most
+        // one descriptor per process waits on the file lock.
+        let in_process = StoreLock::in_process(self.lock_scope());
+        let path = self.lock_path();
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let file = options
+            .open(&path)
+            .map_err(|e| io_error("cannot open the lock file", &path, &e))?;
+        fs4::FileExt::lock(&file).map_err(|e| io_error("cannot lock", &path, &e))?;
+        Ok(in_process.with_guard(Box::new(LockFileGuard(file))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_safe_and_distinct() {
+        let names: Vec<String> = [
+            StorageKey::default(),
+            StorageKey::for_app("my-app"),
+            StorageKey::for_app("my app"),
+            StorageKey::explicit("../escape").unwrap(),
+            StorageKey::explicit(".").unwrap(),
+            StorageKey::explicit("a/b").unwrap(),
+        ]
+        .iter()
+        .map(encode_stem)
+        .collect();
+        assert_eq!(names[0], "jazz-auth-secret");
+        assert_eq!(names[1], "jazz-auth-secret%3Amy-app");
+        assert_eq!(names[2], "jazz-auth-secret%3Amy%2520app");
+        assert_eq!(names[3], "%2E%2E%2Fescape");
+        assert_eq!(names[4], "%2E");
+        for name in &names {
+            assert!(!name.contains('/') && !name.starts_with('.'), "{name}");
+        }
+        let unique: std::collections::HashSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), names.len());
+    }
+
+    #[test]
+    fn long_keys_are_hashed() {
+        let long = StorageKey::for_app(&"x".repeat(300));
+        let stem = encode_stem(&long);
+        assert_eq!(stem.len(), 64 + ".long".len());
+        assert!(stem.ends_with(".long"));
+        let other = StorageKey::for_app(&"y".repeat(300));
+        assert_ne!(encode_stem(&other), stem);
+    }
+
+    #[test]
+    fn format_round_trips_and_rejects_damage() {
+        let secret = Secret::from_bytes([9u8; 32]);
+        let encoded = encode_file(&secret);
+        assert_eq!(decode_file(&encoded).unwrap(), secret);
+        // Every strict prefix (a torn write) is corrupted, never a secret.
+        for cut in 0..encoded.len() {
+            let err = decode_file(&encoded[..cut]).unwrap_err();
+            assert!(matches!(err, StoreError::Corrupted { .. }), "cut {cut}");
+        }
+        let mut flipped = encoded.to_vec();
+        flipped[FILE_HEADER.len() + 5] = b'+';
+        assert!(matches!(
+            decode_file(&flipped),
+            Err(StoreError::Corrupted { .. })
+        ));
+        let mut extra = encoded.to_vec();
+        extra.extend_from_slice(b"more\n");
+        assert!(matches!(
+            decode_file(&extra),
+            Err(StoreError::Corrupted { .. })
+        ));
+        assert!(matches!(
+            decode_file(&[0xff, 0xfe, 0x00]),
+            Err(StoreError::Corrupted { .. })
+        ));
+    }
+}
