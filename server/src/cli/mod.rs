@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 pub mod identity;
+pub mod secret;
 
 /// Exit code for success.
 pub const EXIT_OK: i32 = 0;
@@ -45,6 +46,9 @@ pub enum Command {
     /// Encode or decode 24-word recovery phrases.
     #[command(subcommand)]
     Phrase(identity::PhraseCommand),
+    /// Keep an identity secret in a store: get-or-create, load, save, clear.
+    #[command(subcommand)]
+    Secret(secret::SecretCommand),
 }
 
 /// A rejected input: a stable machine code and a human message.
@@ -150,6 +154,7 @@ where
         Command::Identity(command) => identity::run_identity(command),
         Command::Token(command) => identity::run_token(command),
         Command::Phrase(command) => identity::run_phrase(command),
+        Command::Secret(command) => secret::run_secret(command),
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
