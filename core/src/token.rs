@@ -413,7 +413,8 @@ pub fn mint_now(
 /// What a verifier accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyOptions {
-    /// Expected audience (normalised before comparison).
+    /// Expected audience. [`VerifyOptions::new`] stores it normalised; a value set
+    /// directly is normalised at verification (idempotent for UUIDs).
     pub audience: String,
     /// Maximum `exp - iat` in seconds (default 3600).
     pub max_ttl_seconds: u64,
@@ -427,7 +428,7 @@ impl VerifyOptions {
     /// Default options for an audience: max TTL 3600 s, skew 60 s, both issuers.
     pub fn new(audience: &str) -> VerifyOptions {
         VerifyOptions {
-            audience: audience.to_owned(),
+            audience: normalize_audience(audience),
             max_ttl_seconds: DEFAULT_MAX_TTL_SECONDS,
             iat_skew_seconds: DEFAULT_IAT_SKEW_SECONDS,
             issuers: vec![Issuer::LocalFirst, Issuer::Anonymous],

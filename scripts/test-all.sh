@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test suite of the repository. This is the README's test command and
+# what CI runs. Fails on the first failing step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+command -v cargo >/dev/null || { echo "cargo not found: install Rust stable (rustup) first" >&2; exit 1; }
+cargo --version
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+# The Android Keystore store is tested through JNI on a desktop JVM.
+if [ -z "${JAVA_HOME:-}" ] && command -v javac >/dev/null; then
+  JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")"
+  export JAVA_HOME
+fi
+if [ -n "${JAVA_HOME:-}" ]; then
+  libjvm="$(find "$JAVA_HOME" -name libjvm.so -path '*server*' 2>/dev/null | head -n 1)"
+  [ -n "$libjvm" ] && export LD_LIBRARY_PATH="$(dirname "$libjvm")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint"
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+
+step "rust tests (all crates, all features)"
+cargo test --workspace --all-features --locked
+
+step "benchmarks compile"
+cargo bench --workspace --all-features --locked --no-run
+
+printf '\nall test suites passed\n'
