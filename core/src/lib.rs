@@ -28,6 +28,7 @@ pub mod clock;
 pub mod error;
 pub mod identity;
 pub mod phrase;
+pub mod policy;
 pub mod secret;
 pub mod session;
 pub mod store;
