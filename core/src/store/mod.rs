@@ -23,6 +23,7 @@ use crate::secret::Secret;
 
 pub mod conformance;
 pub mod file;
+pub mod keychain;
 pub mod memory;
 
 pub use file::FileStore;
