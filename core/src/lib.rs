@@ -24,6 +24,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
+pub mod client;
 pub mod clock;
 pub mod error;
 pub mod identity;
@@ -31,6 +33,7 @@ pub mod phrase;
 pub mod policy;
 pub mod secret;
 pub mod session;
+pub mod storage;
 pub mod store;
 pub mod token;
 
