@@ -24,6 +24,8 @@ use crate::secret::Secret;
 pub mod conformance;
 pub mod file;
 pub mod keychain;
+#[cfg(any(feature = "jni-store", target_os = "android"))]
+pub mod keystore;
 pub mod memory;
 
 pub use file::FileStore;
