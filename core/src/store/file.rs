@@ -31,12 +31,13 @@
 //! (`<64 hex>.long.secret`), keeping names within file-system limits.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Write as _};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
+use super::fsutil::{io_error, sync_dir, write_atomically};
 use super::{AuthSecretStore, StorageKey, StoreError, StoreLock};
 use crate::secret::{Secret, SECRET_B64_LEN};
 
@@ -73,14 +74,6 @@ fn encode_stem(key: &StorageKey) -> String {
     }
     hex.push_str(".long");
     hex
-}
-
-fn io_error(context: &str, path: &Path, error: &std::io::Error) -> StoreError {
-    let reason = format!("{context} {}: {error}", path.display());
-    match error.kind() {
-        ErrorKind::PermissionDenied => StoreError::PermissionDenied { reason },
-        _ => StoreError::Io { reason },
-    }
 }
 
 #[cfg(unix)]
@@ -130,19 +123,6 @@ fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
             .map_err(|e| io_error("cannot create the store directory", dir, &e)),
         Err(error) => Err(io_error("cannot inspect the store directory", dir, &error)),
     }
-}
-
-/// Flushes the directory entry changes (rename, unlink) to disk.
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io_error("cannot flush the store directory", dir, &e))
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> Result<(), StoreError> {
-    Ok(())
 }
 
 /// Encodes a secret in the file format. The buffer wipes itself on drop.
@@ -267,20 +247,9 @@ impl AuthSecretStore for FileStore {
 
     fn save_secret(&self, secret: Secret) -> Result<(), StoreError> {
         let path = self.path();
-        // Created with O_EXCL and mode 0600 in the store directory.
-        let mut temp = tempfile::Builder::new()
-            .prefix(&self.temp_prefix())
-            .suffix(".tmp")
-            .tempfile_in(&self.dir)
-            .map_err(|e| io_error("cannot create a temporary file in", &self.dir, &e))?;
         let contents = encode_file(&secret);
         drop(secret);
-        temp.write_all(&contents)
-            .and_then(|()| temp.as_file().sync_all())
-            .map_err(|e| io_error("cannot write", temp.path(), &e))?;
-        temp.persist(&path)
-            .map_err(|e| io_error("cannot move the new secret into", &path, &e.error))?;
-        sync_dir(&self.dir)
+        write_atomically(&self.dir, &path, &self.temp_prefix(), &contents)
     }
 
     fn clear_secret(&self) -> Result<(), StoreError> {

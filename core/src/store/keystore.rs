@@ -62,7 +62,6 @@ mod jvm;
 mod android;
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -73,6 +72,7 @@ use jni::{JNIEnv, JavaVM};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
+use super::fsutil::{replace_file, sync_dir};
 use super::{AuthSecretStore, StorageKey, StoreError, StoreLock};
 use crate::error::ErrorCode as _;
 use crate::secret::{Secret, SECRET_LEN};
@@ -430,7 +430,7 @@ fn desktop_persist(
         &[],
     )?;
     let bytes = jvm::read_bytes(env, "ByteArrayOutputStream.toByteArray", bytes)?;
-    write_atomically(&desktop.path, &bytes)
+    replace_file(&desktop.path, &bytes)
 }
 
 fn new_cipher<'local>(env: &mut JNIEnv<'local>) -> Result<JObject<'local>, StoreError> {
@@ -611,57 +611,6 @@ impl Envelope {
     }
 }
 
-/// Creates `dir` (and missing parents) with mode `0700` where the platform has modes.
-fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(dir).map_err(StoreError::from)
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        fs::File::open(dir)?.sync_all()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        Ok(())
-    }
-}
-
-/// Replaces `path` with `bytes`: temporary file (mode `0600`), fsync, rename, fsync dir.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-        return Err(StoreError::Io {
-            reason: format!("{} is not a file path", path.display()),
-        });
-    };
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    create_private_dir(dir)?;
-    // The temporary file is created with mode 0600 and removed if anything fails.
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{}.", name.to_string_lossy()))
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| StoreError::from(e.error))?;
-    sync_dir(dir).map_err(StoreError::from)
-}
-
 /// Runs `op` on this thread's JNI environment, attaching the thread for the duration
 /// if it is not attached yet, inside a fresh local-reference frame.
 fn with_env<T>(
@@ -840,13 +789,13 @@ impl AuthSecretStore for AndroidKeystoreStore {
     fn save_secret(&self, secret: Secret) -> Result<(), StoreError> {
         let _lock = self.keystore_lock();
         let envelope = with_env(&self.vm, |env| self.seal(env, &secret))?;
-        write_atomically(&self.envelope_path(), &envelope.encode()?)
+        replace_file(&self.envelope_path(), &envelope.encode()?)
     }
 
     fn clear_secret(&self) -> Result<(), StoreError> {
         let _lock = self.keystore_lock();
         match fs::remove_file(self.envelope_path()) {
-            Ok(()) => sync_dir(&self.dir).map_err(StoreError::from)?,
+            Ok(()) => sync_dir(&self.dir)?,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
             Err(error) => return Err(error.into()),
         }

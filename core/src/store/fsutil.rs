@@ -1,0 +1,95 @@
+//! File-system helpers shared by the stores that keep files (the file store and the
+//! Keystore envelope store): private directories, atomic replacement, directory flushes,
+//! and the mapping of I/O errors to [`StoreError`].
+
+use std::fs::{self, File};
+use std::io::{ErrorKind, Write as _};
+use std::path::Path;
+
+use super::StoreError;
+
+/// Maps an I/O error to `permission-denied` or `io`, naming what was being done and where.
+pub(crate) fn io_error(context: &str, path: &Path, error: &std::io::Error) -> StoreError {
+    let reason = format!("{context} {}: {error}", path.display());
+    match error.kind() {
+        ErrorKind::PermissionDenied => StoreError::PermissionDenied { reason },
+        _ => StoreError::Io { reason },
+    }
+}
+
+/// Creates `dir` and its missing parents, the new directory with mode `0700` (Unix).
+/// An existing directory is left as it is.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(|e| io_error("cannot create the directory", dir, &e))
+}
+
+/// Flushes directory entry changes (rename, unlink) to disk.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io_error("cannot flush the directory", dir, &e))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (dir, File::open);
+        Ok(())
+    }
+}
+
+/// Replaces `path` (inside `dir`) with `bytes`: a temporary file named
+/// `<temp_prefix>…​.tmp` created with mode `0600`, flushed, renamed over `path`, then the
+/// directory flushed. A crash leaves the old or the new contents, never a mix; the
+/// temporary file is removed if anything fails before the rename.
+pub(crate) fn write_atomically(
+    dir: &Path,
+    path: &Path,
+    temp_prefix: &str,
+    bytes: &[u8],
+) -> Result<(), StoreError> {
+    let mut temp = tempfile::Builder::new()
+        .prefix(temp_prefix)
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| io_error("cannot create a temporary file in", dir, &e))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| io_error("cannot write", temp.path(), &e))?;
+    temp.persist(path)
+        .map_err(|e| io_error("cannot move the new file into", path, &e.error))?;
+    sync_dir(dir)
+}
+
+/// [`write_atomically`] into `path`'s own directory (created private if missing), with a
+/// hidden temporary name derived from the file name.
+#[cfg_attr(
+    not(any(feature = "jni-store", target_os = "android")),
+    allow(dead_code)
+)]
+pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(StoreError::Io {
+            reason: format!("{} is not a file path", path.display()),
+        });
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    create_private_dir(dir)?;
+    write_atomically(dir, path, &format!(".{}.", name.to_string_lossy()), bytes)
+}
