@@ -30,6 +30,9 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 step "rust tests (all crates, all features)"
 cargo test --workspace --all-features --locked
 
+step "Apple Keychain layer type-checks (no Apple toolchain here)"
+bash scripts/check-keychain-apple.sh
+
 step "benchmarks compile"
 cargo bench --workspace --all-features --locked --no-run
 
