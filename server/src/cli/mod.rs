@@ -11,6 +11,7 @@ use localfirst_core::ErrorCode;
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
+pub mod db;
 pub mod identity;
 pub mod secret;
 
@@ -49,6 +50,11 @@ pub enum Command {
     /// Keep an identity secret in a store: get-or-create, load, save, clear.
     #[command(subcommand)]
     Secret(secret::SecretCommand),
+    /// Insert, update, delete, get and query rows of an app's local database.
+    #[command(subcommand)]
+    Db(db::DbCommand),
+    /// End a session; with --wipe-data delete the app's local database (never the secret).
+    Logout(db::LogoutArgs),
 }
 
 /// A rejected input: a stable machine code and a human message.
@@ -155,6 +161,8 @@ where
         Command::Token(command) => identity::run_token(command),
         Command::Phrase(command) => identity::run_phrase(command),
         Command::Secret(command) => secret::run_secret(command),
+        Command::Db(command) => db::run_db(command),
+        Command::Logout(args) => db::run_logout(args),
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
