@@ -960,7 +960,10 @@ impl Db {
         {
             let mut auth = lock(&self.inner.auth);
             delivery.push(auth.machine.state().clone());
-            auth.listeners.push((id, Arc::clone(&delivery)));
+            // After logout the listener gets the final state once and nothing more.
+            if !self.inner.logged_out.load(Ordering::SeqCst) {
+                auth.listeners.push((id, Arc::clone(&delivery)));
+            }
         }
         delivery.drain();
         let weak = Arc::downgrade(&self.inner);

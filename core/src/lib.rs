@@ -5,6 +5,9 @@
 //! [`phrase`]s, and an injected [`clock`]. Every module reports failures through
 //! its own error enum implementing [`error::ErrorCode`], whose codes are stable.
 //!
+//! The [`client::Db`] is what an app opens: a pure [`auth`] state machine, a
+//! SQLite [`storage`] namespace with a durable outbox, and [`policy`] checks.
+//!
 //! ```
 //! use localfirst_core::{identity::Identity, secret::Secret, token};
 //!

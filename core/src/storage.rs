@@ -376,11 +376,19 @@ fn is_system_column(key: &str) -> bool {
     )
 }
 
-fn user_data(row: &Row) -> Map<String, Value> {
-    row.iter()
-        .filter(|(k, _)| !is_system_column(k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+/// Serialises the user columns of a row (everything but `id` and the system
+/// columns) without copying them.
+struct UserColumns<'a>(&'a Row);
+
+impl Serialize for UserColumns<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in self.0.iter().filter(|(k, _)| !is_system_column(k)) {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
 }
 
 fn row_id(row: &Row) -> Result<&str, StorageError> {
@@ -950,7 +958,6 @@ fn create_schema(conn: &Connection) -> Result<(), StorageError> {
              payload TEXT,
              actor TEXT NOT NULL,
              at INTEGER NOT NULL);
-         CREATE INDEX IF NOT EXISTS lf_outbox_actor ON lf_outbox(actor, seq);
          PRAGMA user_version = 1;",
     )?;
     Ok(())
@@ -1546,8 +1553,7 @@ impl WriteTx<'_> {
                      created_at INTEGER NOT NULL,
                      updated_by TEXT NOT NULL,
                      updated_at INTEGER NOT NULL);
-                 CREATE INDEX IF NOT EXISTS \"x{len}_{table}_createdBy\" ON {t} (created_by);
-                 CREATE INDEX IF NOT EXISTS \"x{len}_{table}_updatedAt\" ON {t} (updated_at);",
+                 CREATE INDEX IF NOT EXISTS \"x{len}_{table}_createdBy\" ON {t} (created_by);",
                 len = table.len()
             ))?;
             self.tx.execute(
@@ -1588,7 +1594,7 @@ impl WriteTx<'_> {
     pub fn insert_row(&mut self, table: &str, row: &Row) -> Result<(), StorageError> {
         self.ensure_table(table)?;
         let id = row_id(row)?;
-        let data = to_json_text(&user_data(row))?;
+        let data = to_json_text(&UserColumns(row))?;
         let created_by = stamp_value(row, CREATED_BY)?;
         let created_at = stamp_value(row, CREATED_AT)?;
         let sql = format!(
@@ -1630,7 +1636,7 @@ impl WriteTx<'_> {
     pub fn update_row(&mut self, table: &str, new: &Row, patch: &Row) -> Result<(), StorageError> {
         self.ensure_table(table)?;
         let id = row_id(new)?;
-        let data = to_json_text(&user_data(new))?;
+        let data = to_json_text(&UserColumns(new))?;
         let updated_by = stamp_value(new, UPDATED_BY)?;
         let updated_at = stamp_value(new, UPDATED_AT)?;
         let sql = format!(
@@ -1649,7 +1655,7 @@ impl WriteTx<'_> {
                 id: id.to_owned(),
             });
         }
-        let patch_text = to_json_text(&user_data(patch))?;
+        let patch_text = to_json_text(&UserColumns(patch))?;
         self.append_outbox(
             table,
             id,
