@@ -48,8 +48,8 @@ fn child_process_entry() {
             db.insert("t", row(json!({"id": "from-child"}))).unwrap();
         }
         "logout-wipe" => db.logout(true).unwrap(),
-        "write-300" => {
-            for i in 0..300 {
+        "write-1000" => {
+            for i in 0..1000 {
                 db.insert("t", row(json!({"who": "child", "i": i})))
                     .unwrap();
             }
@@ -210,19 +210,25 @@ fn a_process_and_this_one_writing_at_once_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(local_first(dir.path(), "app", 1, &DbDeps::default()));
     let path = dir.path().to_path_buf();
-    let child = std::thread::spawn(move || in_child_process("write-300", &path));
-    for i in 0..300 {
-        db.insert("t", row(json!({"who": "parent", "i": i})))
-            .unwrap();
-    }
-    child.join().unwrap();
+    let child = std::thread::spawn(move || in_child_process("write-1000", &path));
     let count = |who: &str| {
         db.query(&Query::table("t").filter(Filter::all().eq("who", who)))
             .unwrap()
             .len()
     };
-    assert_eq!((count("parent"), count("child")), (300, 300));
-    assert_eq!(db.outbox_len().unwrap(), 600);
+    // Start writing once the other process is writing, so the two overlap.
+    while count("child") == 0 && !child.is_finished() {
+        std::thread::yield_now();
+    }
+    let child_rows_when_started = count("child");
+    for i in 0..300 {
+        db.insert("t", row(json!({"who": "parent", "i": i})))
+            .unwrap();
+    }
+    child.join().unwrap();
+    assert!(child_rows_when_started < 1000, "the writers overlapped");
+    assert_eq!((count("parent"), count("child")), (300, 1000));
+    assert_eq!(db.outbox_len().unwrap(), 1300);
 }
 
 #[test]
