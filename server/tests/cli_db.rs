@@ -3,34 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use base64::Engine as _;
 use serde_json::{json, Value};
+use support::run_json_lenient as run;
 
-fn run(args: &[&str], stdin: Option<&str>) -> (i32, Value, String) {
-    let mut full = vec!["--json"];
-    full.extend_from_slice(args);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_localfirst"))
-        .args(&full)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(input);
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let value = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
-    (out.status.code().unwrap(), value, stderr)
-}
+mod support;
 
 struct Env {
     _dir: tempfile::TempDir,

@@ -3,44 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
-
 use serde_json::Value;
+use support::{run, run_json as json, ZERO_ID, ZERO_SECRET};
 
-const ZERO_SECRET: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-const ZERO_ID: &str = "412a3d72-132d-5e55-bad2-d3bad0eb5ea5";
+mod support;
+
 const ZERO_PUB: &str = "-fUyyDuDwhS56I9m_xWQZ_Y9I7tAW4yCvlTdKga4BtQ";
-
-fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_localfirst"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn json(args: &[&str], stdin: Option<&str>) -> (i32, Value) {
-    let mut full = vec!["--json"];
-    full.extend_from_slice(args);
-    let out = run(&full, stdin);
-    let text = String::from_utf8(out.stdout).unwrap();
-    let value = serde_json::from_str(text.trim()).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {text:?} stderr={:?}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap(), value)
-}
 
 fn vectors() -> Value {
     let path = concat!(

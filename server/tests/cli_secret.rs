@@ -4,44 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-use std::io::Write as _;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Child;
 
 use serde_json::Value;
+use support::{parse_json as parse, run, spawn, ZERO_ID, ZERO_SECRET};
 use tempfile::TempDir;
 
-const ZERO_SECRET: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-const ZERO_ID: &str = "412a3d72-132d-5e55-bad2-d3bad0eb5ea5";
-
-fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_localfirst"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = spawn(args);
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn parse(out: &Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.trim()).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {text:?} stderr={:?}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
+mod support;
 
 /// Runs `localfirst --json secret <args>`; returns the exit code and the JSON.
 fn secret(args: &[&str], stdin: Option<&str>) -> (i32, Value) {
