@@ -2,7 +2,8 @@
 //!
 //! * `derive`: `Identity::from_secret` vs SHA-512 + Ed25519 key expansion;
 //! * `mint`: `token::mint` vs a bare Ed25519 sign of a same-sized message;
-//! * `verify`: `token::verify` vs a bare `verify_strict` of the same signature;
+//! * `verify`: `token::verify` vs a bare `verify_strict` of the same signature, and vs
+//!   parsing the 32-byte public key plus `verify_strict` (a token carries its key);
 //! * `phrase`: encode/decode vs the bip39 crate's own calls.
 //!
 //! Results and ratios are recorded in docs/PERFORMANCE.md.
@@ -89,6 +90,13 @@ fn verify(c: &mut Criterion) {
     let mut group = c.benchmark_group("verify");
     group.bench_function("raw_ed25519_verify_strict", |b| {
         b.iter(|| verifying.verify_strict(black_box(&signing_input), black_box(&signature)))
+    });
+    let key_bytes = verifying.to_bytes();
+    group.bench_function("raw_key_parse_and_verify_strict", |b| {
+        b.iter(|| {
+            ed25519_dalek::VerifyingKey::from_bytes(black_box(&key_bytes))
+                .map(|key| key.verify_strict(black_box(&signing_input), black_box(&signature)))
+        })
     });
     group.bench_function("token_verify", |b| {
         b.iter(|| token::verify(black_box(&jwt), &options, &clock))
