@@ -27,6 +27,9 @@ cargo fmt --all -- --check
 step "lint"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
+step "docs build without broken links"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked --quiet
+
 step "rust tests (all crates, all features)"
 cargo test --workspace --all-features --locked
 
