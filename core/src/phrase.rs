@@ -9,6 +9,7 @@
 //! words of the English list with a valid checksum.
 
 use bip39::{Language, Mnemonic};
+use subtle::ConstantTimeEq as _;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::ErrorCode;
@@ -56,7 +57,7 @@ impl ErrorCode for PhraseError {
 /// A 24-word recovery phrase: lowercase words separated by single spaces.
 ///
 /// It is as sensitive as the secret: wiped on drop, redacted in `Debug`.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct RecoveryPhrase(String);
 
 impl RecoveryPhrase {
@@ -124,6 +125,16 @@ impl RecoveryPhrase {
     }
 }
 
+/// Constant-time in the phrase's content (the length, which reveals nothing beyond the
+/// word lengths, may short-circuit).
+impl PartialEq for RecoveryPhrase {
+    fn eq(&self, other: &RecoveryPhrase) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for RecoveryPhrase {}
+
 impl std::fmt::Debug for RecoveryPhrase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RecoveryPhrase(<redacted>)")
@@ -143,6 +154,14 @@ pub fn phrase_to_secret(input: &str) -> Result<Secret, PhraseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equality_compares_the_words() {
+        let a = secret_to_phrase(&Secret::from_bytes([1; 32]));
+        let b = RecoveryPhrase::parse(&a.expose().to_uppercase()).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, secret_to_phrase(&Secret::from_bytes([2; 32])));
+    }
 
     #[test]
     fn errors_carry_codes_and_positions() {

@@ -42,6 +42,13 @@ pub const DEFAULT_TTL_SECONDS: u64 = 3600;
 pub const DEFAULT_IAT_SKEW_SECONDS: u64 = 60;
 /// Default lifetime of an identity proof, in seconds.
 pub const DEFAULT_PROOF_TTL_SECONDS: u64 = 60;
+/// Longest identity proof [`verify_local_first_identity_proof`] accepts (`exp - iat`), in
+/// seconds. Proofs are meant to live for one sign-up round trip; a longer limit would let a
+/// leaked proof be replayed for longer.
+pub const DEFAULT_PROOF_MAX_TTL_SECONDS: u64 = 600;
+/// Largest `iat`/`exp` a token may carry: 2^53 − 1, the largest integer a JavaScript
+/// verifier reads exactly.
+pub const MAX_TIMESTAMP: u64 = (1 << 53) - 1;
 /// Tokens longer than this many bytes are rejected before any parsing.
 pub const MAX_TOKEN_LEN: usize = 4096;
 /// Error text of [`verify_local_first_identity_proof`] when the token is empty.
@@ -224,8 +231,8 @@ pub enum TokenError {
         /// The `exp` claim.
         exp: u64,
     },
-    /// A mint request asked for a zero or overflowing lifetime.
-    #[error("token lifetime must be at least one second and end before year 292277026596")]
+    /// A mint request asked for a zero lifetime, or one ending after [`MAX_TIMESTAMP`].
+    #[error("token lifetime must be at least one second and end at or before 2^53-1 seconds")]
     InvalidTtl,
 }
 
@@ -351,16 +358,13 @@ impl<'de> Deserialize<'de> for IncomingClaims {
 
 #[derive(Deserialize)]
 struct IncomingHeader {
-    alg: Option<String>,
-    typ: Option<String>,
-    #[serde(flatten)]
-    rest: Map<String, Value>,
+    alg: Option<Value>,
 }
 
 /// Mints a self-signed token for `identity`.
 ///
 /// `audience` is normalised with [`normalize_audience`]; `exp = issued_at + ttl_seconds`.
-/// A zero or overflowing lifetime is [`TokenError::InvalidTtl`].
+/// A zero lifetime, or one ending after [`MAX_TIMESTAMP`], is [`TokenError::InvalidTtl`].
 pub fn mint(
     identity: &Identity,
     issuer: Issuer,
@@ -373,7 +377,7 @@ pub fn mint(
     }
     let exp = issued_at
         .checked_add(ttl_seconds)
-        .filter(|exp| *exp <= i64::MAX as u64)
+        .filter(|exp| *exp <= MAX_TIMESTAMP)
         .ok_or(TokenError::InvalidTtl)?;
     let sub = identity.user_id().to_string();
     let aud = normalize_audience(audience);
@@ -517,19 +521,16 @@ pub fn verify(
     let [header_b64, claims_b64, signature_b64] = split(token)?;
 
     let header_bytes = decode_part(header_b64, TokenPart::Header)?;
-    let header: IncomingHeader =
-        serde_json::from_slice(&header_bytes).map_err(|_| TokenError::InvalidHeader)?;
-    match header.alg.as_deref() {
-        Some("EdDSA") => {}
-        Some(other) => {
-            return Err(TokenError::UnsupportedAlgorithm {
-                alg: other.to_owned(),
-            })
-        }
-        None => return Err(TokenError::InvalidHeader),
-    }
-    if header.typ.as_deref() != Some("JWT") || !header.rest.is_empty() {
-        return Err(TokenError::InvalidHeader);
+    if header_bytes != HEADER_JSON.as_bytes() {
+        // Not the one header we issue: say whether the algorithm is the reason.
+        return Err(
+            match serde_json::from_slice::<IncomingHeader>(&header_bytes) {
+                Ok(IncomingHeader {
+                    alg: Some(Value::String(alg)),
+                }) if alg != "EdDSA" => TokenError::UnsupportedAlgorithm { alg },
+                _ => TokenError::InvalidHeader,
+            },
+        );
     }
 
     let claims_bytes = decode_part(claims_b64, TokenPart::Claims)?;
@@ -591,7 +592,7 @@ pub fn verify(
         .aud
         .ok_or(TokenError::MissingClaim { claim: "aud" })?;
     let expected = normalize_audience(&options.audience);
-    if normalize_audience(&aud) != expected {
+    if aud != expected {
         return Err(TokenError::AudienceMismatch {
             expected,
             actual: aud,
@@ -604,6 +605,11 @@ pub fn verify(
     let exp = claims
         .exp
         .ok_or(TokenError::MissingClaim { claim: "exp" })?;
+    if iat > MAX_TIMESTAMP || exp > MAX_TIMESTAMP {
+        return Err(TokenError::InvalidClaims {
+            reason: format!("iat and exp must not exceed {MAX_TIMESTAMP}"),
+        });
+    }
     let now = clock.now_unix();
     if iat > now.saturating_add(options.iat_skew_seconds) {
         return Err(TokenError::IssuedInFuture { iat, now });
@@ -667,11 +673,23 @@ pub struct ProofVerification {
 
 /// [`verify_local_first_identity_proof`] with an injected clock.
 ///
-/// Accepts only the local-first issuer, default lifetime limits (max TTL 3600 s,
-/// skew 60 s). An empty (or all-whitespace) token gives `error = "proofToken is required"`.
+/// Accepts only the local-first issuer, a lifetime (`exp - iat`) of at most
+/// [`DEFAULT_PROOF_MAX_TTL_SECONDS`], and 60 s of clock skew. An empty (or all-whitespace)
+/// token gives `error = "proofToken is required"`.
 pub fn verify_local_first_identity_proof_at(
     token: &str,
     audience: &str,
+    clock: &dyn Clock,
+) -> ProofVerification {
+    let options = VerifyOptions::new(audience).with_max_ttl(DEFAULT_PROOF_MAX_TTL_SECONDS);
+    verify_identity_proof(token, &options, clock)
+}
+
+/// Verifies an identity proof with explicit options (audience, lifetime limit, skew).
+/// Whatever `options.issuers` says, only the local-first issuer is accepted.
+pub fn verify_identity_proof(
+    token: &str,
+    options: &VerifyOptions,
     clock: &dyn Clock,
 ) -> ProofVerification {
     if token.trim().is_empty() {
@@ -682,7 +700,7 @@ pub fn verify_local_first_identity_proof_at(
             code: Some("proof-token-required"),
         };
     }
-    let options = VerifyOptions::new(audience).with_issuers(&[Issuer::LocalFirst]);
+    let options = options.clone().with_issuers(&[Issuer::LocalFirst]);
     match verify(token, &options, clock) {
         Ok(verified) => ProofVerification {
             ok: true,
@@ -732,6 +750,43 @@ mod tests {
         assert_eq!(
             mint(&identity, Issuer::LocalFirst, "a", u64::MAX, 10),
             Err(TokenError::InvalidTtl)
+        );
+    }
+
+    #[test]
+    fn timestamps_stay_within_javascript_safe_integers() {
+        let identity = Identity::from_secret(&Secret::from_bytes([1; 32]));
+        assert!(mint(&identity, Issuer::LocalFirst, "a", MAX_TIMESTAMP - 10, 10).is_ok());
+        assert_eq!(
+            mint(&identity, Issuer::LocalFirst, "a", MAX_TIMESTAMP - 10, 11),
+            Err(TokenError::InvalidTtl)
+        );
+    }
+
+    #[test]
+    fn proofs_have_a_short_maximum_lifetime() {
+        let secret = Secret::from_bytes([4; 32]);
+        let clock = FixedClock::new(10_000);
+        let longest =
+            identity_proof_at(&secret, DEFAULT_PROOF_MAX_TTL_SECONDS, "app", &clock).unwrap();
+        assert!(verify_local_first_identity_proof_at(&longest, "app", &clock).ok);
+        let too_long =
+            identity_proof_at(&secret, DEFAULT_PROOF_MAX_TTL_SECONDS + 1, "app", &clock).unwrap();
+        let refused = verify_local_first_identity_proof_at(&too_long, "app", &clock);
+        assert_eq!(refused.code, Some("ttl-too-long"));
+        let lenient = VerifyOptions::new("app").with_max_ttl(3600);
+        assert!(verify_identity_proof(&too_long, &lenient, &clock).ok);
+        let anon = mint(
+            &Identity::from_secret(&secret),
+            Issuer::Anonymous,
+            "app",
+            10_000,
+            60,
+        )
+        .unwrap();
+        assert_eq!(
+            verify_identity_proof(&anon, &lenient, &clock).code,
+            Some("issuer-not-allowed")
         );
     }
 

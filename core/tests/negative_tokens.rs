@@ -25,6 +25,16 @@ const CORPUS: &str = concat!(
 );
 const NOW: u64 = 1_700_000_100;
 const IAT: u64 = 1_700_000_000;
+/// The one case verified with only the local-first issuer allowed (as proofs are).
+const LOCAL_FIRST_ONLY: &str = "anonymous-token-where-only-local-first-is-accepted";
+
+fn issuers_for(name: &str) -> Value {
+    if name == LOCAL_FIRST_ONLY {
+        json!(["local-first"])
+    } else {
+        json!(["local-first", "anonymous"])
+    }
+}
 
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -283,6 +293,44 @@ fn build_corpus() -> Vec<(&'static str, String, &'static str)> {
             "invalid-lifetime",
         ),
         (
+            "header-keys-reordered",
+            craft(r#"{"typ":"JWT","alg":"EdDSA"}"#, &claims(&a), &a),
+            "invalid-header",
+        ),
+        (
+            "header-with-whitespace",
+            craft(r#"{"alg": "EdDSA", "typ": "JWT"}"#, &claims(&a), &a),
+            "invalid-header",
+        ),
+        (
+            "audience-not-normalised",
+            craft(h, &with(&a, "aud", json!("my-app")), &a),
+            "audience-mismatch",
+        ),
+        (
+            "audience-uppercase-uuid",
+            craft(
+                h,
+                &with(
+                    &a,
+                    "aud",
+                    json!(token::normalize_audience("my-app").to_uppercase()),
+                ),
+                &a,
+            ),
+            "audience-mismatch",
+        ),
+        (
+            "iat-beyond-2-pow-53",
+            craft(h, &times(&a, 1 << 53, (1 << 53) + 10), &a),
+            "invalid-claims",
+        ),
+        (
+            LOCAL_FIRST_ONLY,
+            craft(h, &with(&a, "iss", json!("urn:jazz:anonymous")), &a),
+            "issuer-not-allowed",
+        ),
+        (
             "two-parts",
             format!("{}.{}", parts[0], parts[1]),
             "token-malformed",
@@ -318,11 +366,11 @@ fn regenerate() {
         .into_iter()
         .map(|(name, token, code)| {
             json!({"name": name, "token": token, "audience": "my-app", "now": NOW,
-                   "max_ttl": 3600, "code": code})
+                   "max_ttl": 3600, "issuers": issuers_for(name), "code": code})
         })
         .collect();
     let text = serde_json::to_string_pretty(&json!({
-        "about": "One crafted token per rejection reason; verify(token, audience, now, max_ttl) must fail with `code`.",
+        "about": "One crafted token per rejection reason; verify(token, audience, now, max_ttl, issuers) must fail with `code`.",
         "cases": cases,
     }))
     .unwrap();
@@ -339,8 +387,19 @@ fn every_corpus_token_fails_with_its_code() {
     let cases = load_corpus();
     assert!(cases.len() >= 30);
     for case in &cases {
+        let issuers: Vec<Issuer> = case["issuers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|name| match name.as_str().unwrap() {
+                "local-first" => Issuer::LocalFirst,
+                "anonymous" => Issuer::Anonymous,
+                other => panic!("unknown issuer {other} in corpus"),
+            })
+            .collect();
         let options = VerifyOptions::new(case["audience"].as_str().unwrap())
-            .with_max_ttl(case["max_ttl"].as_u64().unwrap());
+            .with_max_ttl(case["max_ttl"].as_u64().unwrap())
+            .with_issuers(&issuers);
         let clock = FixedClock::new(case["now"].as_u64().unwrap());
         let result = token::verify(case["token"].as_str().unwrap(), &options, &clock);
         let error = result.expect_err(case["name"].as_str().unwrap());
@@ -359,16 +418,17 @@ fn corpus_file_matches_generator() {
     // file must be exactly what it produces: no hand edits, no stale cases.
     let generated: Vec<(String, String)> = build_corpus()
         .into_iter()
-        .map(|(n, t, c)| (format!("{n}:{c}"), t))
+        .map(|(n, t, c)| (format!("{n}:{c}:{}", issuers_for(n)), t))
         .collect();
     let stored: Vec<(String, String)> = load_corpus()
         .iter()
         .map(|c| {
             (
                 format!(
-                    "{}:{}",
+                    "{}:{}:{}",
                     c["name"].as_str().unwrap(),
-                    c["code"].as_str().unwrap()
+                    c["code"].as_str().unwrap(),
+                    c["issuers"]
                 ),
                 c["token"].as_str().unwrap().to_owned(),
             )
@@ -403,6 +463,7 @@ fn every_rejection_reason_is_covered() {
         "expired",
         "ttl-too-long",
         "invalid-lifetime",
+        "issuer-not-allowed",
     ] {
         assert!(codes.contains(code), "no corpus case for {code}");
     }
