@@ -60,8 +60,8 @@ use crate::policy::{Operation, PolicyError, PolicySet};
 use crate::secret::Secret;
 use crate::session::{AuthMode, Session};
 use crate::storage::{
-    apply_patch, build_insert_row, namespace_dir, ChangeSink, Filter, LocalStore, OutboxEntry,
-    Query, Row, StorageError, StoreLocation, CREATED_BY,
+    apply_patch, build_insert_row, namespace_dir, ActorSnapshot, ChangeSink, LocalStore,
+    OutboxEntry, Query, Row, StorageError, StoreLocation,
 };
 use crate::token::{self, Issuer, TokenError};
 
@@ -71,8 +71,14 @@ pub const META_LOCAL_FIRST_USER: &str = "local_first_user_id";
 /// Default lifetime of the self-signed session tokens a `Db` mints, in seconds.
 pub const DEFAULT_SESSION_TOKEN_TTL: u64 = token::DEFAULT_TTL_SECONDS;
 
-/// Default time the `on_jwt_expired` provider gets before the refresh is abandoned.
+/// Default time a caller of [`Db::report_server_rejection`] waits for the
+/// `on_jwt_expired` provider.
 pub const DEFAULT_JWT_REFRESH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Longest lifetime of an identity proof, in seconds: what
+/// [`token::verify_local_first_identity_proof`] accepts
+/// ([`token::DEFAULT_PROOF_MAX_TTL_SECONDS`]).
+pub const MAX_IDENTITY_PROOF_TTL_SECONDS: u64 = token::DEFAULT_PROOF_MAX_TTL_SECONDS;
 
 /// Why a `Db` operation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -240,6 +246,11 @@ pub type JwtProvider = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 /// Called when an external account replaces the namespace's local-first
 /// identity; may copy the old identity's rows (through [`DiscardedAccount::db`])
 /// before they are discarded. An `Err` aborts the open and discards nothing.
+///
+/// "Another account" is judged from the JWT's `sub`, which the client cannot
+/// verify: a planted login (login-CSRF) looks the same. Ask the user before
+/// copying anything, and return `Err` when they decline. The hook may run again
+/// on a later open for rows the old identity wrote while it ran.
 pub type AccountDiscardHook =
     Arc<dyn Fn(&DiscardedAccount<'_>) -> Result<(), String> + Send + Sync>;
 
@@ -263,7 +274,8 @@ pub struct DbConfig {
     pub sync_when: SyncWhen,
     /// Provider of a fresh JWT after an `expired` rejection.
     pub on_jwt_expired: Option<JwtProvider>,
-    /// How long the provider may take.
+    /// How long a caller of [`Db::report_server_rejection`] waits for the
+    /// provider (a later token is still applied when it arrives).
     pub jwt_refresh_timeout: Duration,
     /// Permissions; without a set, local access is permissive.
     pub policies: Option<PolicySet>,
@@ -362,13 +374,14 @@ impl DbConfig {
         self
     }
 
-    /// Sets how long the JWT provider may take.
+    /// Sets how long a caller waits for the JWT provider.
     pub fn with_jwt_refresh_timeout(mut self, timeout: Duration) -> DbConfig {
         self.jwt_refresh_timeout = timeout;
         self
     }
 
-    /// Sets the migration hook for a discarded local-first identity.
+    /// Sets the migration hook for a discarded local-first identity (see
+    /// [`AccountDiscardHook`]: confirm with the user before migrating).
     pub fn on_anonymous_account_discarded(
         mut self,
         hook: impl Fn(&DiscardedAccount<'_>) -> Result<(), String> + Send + Sync + 'static,
@@ -587,7 +600,8 @@ struct Inner {
     logged_out: AtomicBool,
     on_jwt_expired: Option<JwtProvider>,
     refresh_timeout: Duration,
-    refresh_in_flight: AtomicBool,
+    /// Set while an `on_jwt_expired` call runs; cleared by the thread running it.
+    refresh_in_flight: Arc<AtomicBool>,
     next_id: AtomicU64,
 }
 
@@ -611,30 +625,30 @@ impl std::fmt::Debug for Db {
 
 /// Read access to a local-first identity that an external account is replacing,
 /// handed to the `on_anonymous_account_discarded` hook.
+///
+/// The rows are a snapshot taken (in one transaction) just before the hook runs;
+/// exactly these rows, where still unchanged, are discarded after the hook
+/// returns `Ok`.
 pub struct DiscardedAccount<'a> {
     db: &'a Db,
-    user_id: String,
+    snapshot: ActorSnapshot,
 }
 
 impl DiscardedAccount<'_> {
     /// The discarded identity's user id.
     pub fn user_id(&self) -> &str {
-        &self.user_id
+        self.snapshot.actor()
     }
 
-    /// The tables that exist in the namespace.
+    /// The tables that existed in the namespace when the snapshot was taken.
     pub fn tables(&self) -> Result<Vec<String>, DbError> {
-        self.db
-            .inner
-            .store
-            .read(|r| r.tables().map_err(DbError::from))
+        Ok(self.snapshot.tables().to_vec())
     }
 
-    /// The rows of `table` created by the discarded identity (no read policy applies:
-    /// they are this device's own rows).
+    /// The rows of `table` created by the discarded identity, as of the
+    /// snapshot (no read policy applies: they are this device's own rows).
     pub fn rows(&self, table: &str) -> Result<Vec<Row>, DbError> {
-        let query = Query::table(table).filter(Filter::all().eq(CREATED_BY, self.user_id.clone()));
-        Ok(self.db.inner.store.query(&query)?)
+        Ok(self.snapshot.rows(table)?)
     }
 
     /// The new `Db` (acting as the external user), to write migrated rows with.
@@ -759,6 +773,18 @@ impl Inner {
         Ok(changed)
     }
 
+    /// Applies a token returned by the `on_jwt_expired` provider. Returns whether
+    /// it refreshed anything: the token the `Db` already holds is not a refresh
+    /// (and leaves `error` set).
+    fn apply_refreshed_jwt(&self, fresh: String) -> Result<bool, DbError> {
+        self.ensure_open()?;
+        if lock(&self.auth).machine.jwt() == Some(fresh.as_str()) {
+            return Ok(false);
+        }
+        self.apply_auth(AuthEvent::JwtUpdated(Some(fresh)))?;
+        Ok(true)
+    }
+
     fn record_local_first_user(&self) -> Result<(), DbError> {
         if let Some(identity) = &self.identity {
             if self.state().auth_mode == AuthMode::LocalFirst {
@@ -876,7 +902,7 @@ impl Db {
             logged_out: AtomicBool::new(false),
             on_jwt_expired,
             refresh_timeout: jwt_refresh_timeout,
-            refresh_in_flight: AtomicBool::new(false),
+            refresh_in_flight: Arc::new(AtomicBool::new(false)),
             next_id: AtomicU64::new(1),
         });
         let sink: Weak<dyn ChangeSink> = Arc::downgrade(&inner) as Weak<Inner>;
@@ -892,6 +918,12 @@ impl Db {
     /// identity's rows and pending outbox entries. Without a hook nothing is
     /// discarded (the rows stay, owned by the old id, and sync never sends
     /// another principal's outbox entries).
+    ///
+    /// The hook sees a snapshot of the old identity's rows, and only those rows
+    /// — where still unchanged — are discarded, in one write transaction with
+    /// the marker update. Rows another `Db` wrote (or changed) as the old
+    /// identity meanwhile stay, and so does the marker, so the hook runs again
+    /// on the next open and sees just those rows.
     fn discard_replaced_identity(&self, hook: Option<AccountDiscardHook>) -> Result<(), DbError> {
         let session = self.inner.session();
         if session.auth_mode != AuthMode::External {
@@ -909,12 +941,18 @@ impl Db {
         };
         let account = DiscardedAccount {
             db: self,
-            user_id: previous.clone(),
+            snapshot: self.inner.store.snapshot_actor(&previous)?,
         };
         hook(&account).map_err(|reason| DbError::MigrationFailed { reason })?;
         self.inner.store.write(|w| -> Result<(), DbError> {
-            w.discard_actor(&previous)?;
-            w.set_meta(META_LOCAL_FIRST_USER, None)?;
+            let outcome = w.discard_snapshot(&account.snapshot)?;
+            // Clear the marker only if nothing of the old identity is left and
+            // no other local-first identity took its place meanwhile.
+            if outcome.remaining == 0
+                && w.meta(META_LOCAL_FIRST_USER)?.as_deref() == Some(previous.as_str())
+            {
+                w.set_meta(META_LOCAL_FIRST_USER, None)?;
+            }
             Ok(())
         })
     }
@@ -995,9 +1033,20 @@ impl Db {
 
     /// Sync seam: the server refused the credential. Sets `error` (keeping the
     /// session). For `expired` with a JWT and an `on_jwt_expired` provider, asks
-    /// the provider for a fresh token — one refresh at a time however many
-    /// callers report, bounded by the refresh timeout — and applies it. Returns
-    /// whether a fresh token was applied.
+    /// the provider for a fresh token and applies it. Returns whether a fresh
+    /// token was applied before this call returned.
+    ///
+    /// One provider call at a time: while one runs, further reports return
+    /// `Ok(false)` at once. The provider runs on a helper thread that holds the
+    /// refresh latch until the provider has returned and its token is applied;
+    /// the caller waits at most the refresh timeout. A token that arrives after
+    /// the timeout is still applied (on the helper thread, which then calls the
+    /// auth listeners), so a slow provider still resumes sync. A provider that
+    /// never returns blocks further refreshes of this `Db` — never two calls at
+    /// once — so providers should bound their own network calls.
+    ///
+    /// A token for another user fails with [`DbError::PrincipalChange`]; the
+    /// token the `Db` already holds is not a refresh (`Ok(false)`, `error` stays).
     pub fn report_server_rejection(&self, failure: AuthFailure) -> Result<bool, DbError> {
         self.inner.ensure_open()?;
         self.inner
@@ -1010,26 +1059,47 @@ impl Db {
             return Ok(false);
         };
         if self.inner.refresh_in_flight.swap(true, Ordering::SeqCst) {
-            // Another caller is already refreshing; its result covers this failure.
+            // A refresh is running; its token covers this failure too.
             return Ok(false);
         }
-        struct Release<'a>(&'a AtomicBool);
-        impl Drop for Release<'_> {
+        /// Releases the refresh latch when dropped: after the provider returned
+        /// and its token was applied, when the provider panics, or when the
+        /// helper thread could not be started.
+        struct Latch(Arc<AtomicBool>);
+        impl Drop for Latch {
             fn drop(&mut self) {
                 self.0.store(false, Ordering::SeqCst);
             }
         }
-        let _release = Release(&self.inner.refresh_in_flight);
+        let latch = Latch(Arc::clone(&self.inner.refresh_in_flight));
+        let weak = Arc::downgrade(&self.inner);
         let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = sender.send(provider());
-        });
+        let spawned = std::thread::Builder::new()
+            .name("localfirst-jwt-refresh".into())
+            .spawn(move || {
+                let outcome = {
+                    let _latch = latch;
+                    match provider() {
+                        // The Db may be gone by now: then there is nothing to refresh.
+                        Some(fresh) => match weak.upgrade() {
+                            Some(inner) => inner.apply_refreshed_jwt(fresh),
+                            None => Ok(false),
+                        },
+                        None => Ok(false),
+                    }
+                };
+                // The caller may have stopped waiting; that is fine.
+                let _ = sender.send(outcome);
+            });
+        if spawned.is_err() {
+            // The closure (and with it the latch) was dropped: nothing runs.
+            return Ok(false);
+        }
         match receiver.recv_timeout(self.inner.refresh_timeout) {
-            Ok(Some(fresh)) => {
-                self.update_auth_token(Some(fresh))?;
-                Ok(true)
-            }
-            Ok(None) | Err(_) => Ok(false),
+            Ok(outcome) => outcome,
+            // Timed out (the helper keeps the latch until the provider returns),
+            // or the provider panicked (the latch was released while unwinding).
+            Err(_) => Ok(false),
         }
     }
 
@@ -1093,6 +1163,10 @@ impl Db {
 
     /// A short-lived proof of the local-first identity for an app backend
     /// (`audience` defaults to the app id); `None` unless this `Db` is local-first.
+    /// `ttl_seconds` must be 1..=[`MAX_IDENTITY_PROOF_TTL_SECONDS`] (600): a
+    /// longer proof would be refused by verifiers anyway, and a leaked proof
+    /// should not stay usable for long. The default in the spec is 60 s
+    /// (`token::DEFAULT_PROOF_TTL_SECONDS`).
     pub fn get_local_first_identity_proof(
         &self,
         ttl_seconds: u64,
@@ -1105,11 +1179,10 @@ impl Db {
         let Some(identity) = &self.inner.identity else {
             return Ok(None);
         };
-        if ttl_seconds == 0 || ttl_seconds > token::DEFAULT_MAX_TTL_SECONDS {
+        if ttl_seconds == 0 || ttl_seconds > MAX_IDENTITY_PROOF_TTL_SECONDS {
             return Err(DbError::InvalidArgument {
                 reason: format!(
-                    "ttl_seconds must be between 1 and {}",
-                    token::DEFAULT_MAX_TTL_SECONDS
+                    "ttl_seconds of an identity proof must be between 1 and {MAX_IDENTITY_PROOF_TTL_SECONDS}"
                 ),
             });
         }
@@ -1289,10 +1362,13 @@ impl Db {
         Ok(self.inner.store.outbox_pending(Some(&user), limit)?)
     }
 
-    /// Sync seam: removes entries the server accepted; returns how many were removed.
+    /// Sync seam: removes this principal's entries the server accepted; returns
+    /// how many were removed. Sequence numbers of other principals' entries are
+    /// ignored (they are not this session's to acknowledge).
     pub fn ack_outbox(&self, seqs: &[i64]) -> Result<usize, DbError> {
         self.inner.ensure_open()?;
-        Ok(self.inner.store.outbox_ack(seqs)?)
+        let user = self.user_id();
+        Ok(self.inner.store.outbox_ack(&user, seqs)?)
     }
 
     /// Number of outbox entries (all principals).

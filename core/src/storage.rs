@@ -8,7 +8,9 @@
 //! ```
 //!
 //! The app id is percent-encoded ([`encode_app_id`]): every byte outside
-//! `A-Z a-z 0-9 - _` becomes `%XX`, so no app id can climb out of `data_dir`.
+//! `a-z 0-9 - _` becomes `%XX`, so no app id can climb out of `data_dir` and
+//! two app ids never share a directory, even on a case-insensitive file system;
+//! very long encodings are shortened with a SHA-256 of the app id.
 //! The database runs in WAL mode with `synchronous=NORMAL` and a busy timeout,
 //! so several connections (threads, `Db`s, processes) can write at once without
 //! losing anything.
@@ -50,6 +52,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use sha2::Digest as _;
 
 use crate::error::ErrorCode;
 
@@ -200,16 +203,49 @@ fn io_error(path: &Path, error: &std::io::Error) -> StorageError {
 // ---------------------------------------------------------------------------
 // Names and namespaces
 
-/// Percent-encodes an app id into a directory name: bytes outside
-/// `A-Z a-z 0-9 - _` become `%XX`. Injective, and never `.`/`..` or a path.
+/// Longest namespace directory name [`encode_app_id`] produces, in bytes. Longer
+/// encodings are shortened with a hash (file systems allow 255 bytes per name).
+pub const MAX_NAMESPACE_DIR_LEN: usize = 200;
+
+/// How much of a too-long encoding is kept, readable, before the hash.
+const HASHED_PREFIX_LEN: usize = 120;
+
+/// Encodes an app id into a directory name.
+///
+/// Bytes outside `a-z 0-9 - _` (upper-case letters included) become `%XX` with
+/// upper-case hex digits, so the name is injective even on case-insensitive
+/// file systems (`MyApp` → `%4Dy%41pp`, `myapp` → `myapp`), ASCII only (no
+/// Unicode normalisation can merge two names), and never `.`, `..` or a path.
+/// An encoding longer than [`MAX_NAMESPACE_DIR_LEN`] is cut to a readable
+/// prefix followed by `~` and the SHA-256 of the exact app id in lower-case
+/// hex; `~` never occurs in an unshortened name, so the two forms cannot clash.
 pub fn encode_app_id(app_id: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(app_id.len());
     for byte in app_id.bytes() {
-        if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' {
+        if byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-' || byte == b'_' {
             out.push(char::from(byte));
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
         }
+    }
+    if out.len() <= MAX_NAMESPACE_DIR_LEN {
+        return out;
+    }
+    // Cut before an escape rather than through it (escapes are 3 bytes).
+    let mut cut = HASHED_PREFIX_LEN;
+    if let Some(pos) = out[cut - 2..cut].find('%') {
+        cut = cut - 2 + pos;
+    }
+    out.truncate(cut);
+    out.push('~');
+    for byte in sha2::Sha256::digest(app_id.as_bytes()) {
+        out.push(char::from(HEX[usize::from(byte >> 4)].to_ascii_lowercase()));
+        out.push(char::from(
+            HEX[usize::from(byte & 0x0f)].to_ascii_lowercase(),
+        ));
     }
     out
 }
@@ -799,6 +835,76 @@ pub struct OutboxEntry {
 }
 
 // ---------------------------------------------------------------------------
+// Snapshots of one actor's rows (for discarding a replaced identity)
+
+/// One row of an [`ActorSnapshot`], with the stored text it was read from.
+#[derive(Debug, Clone)]
+struct SnapshotRow {
+    table: String,
+    row: Row,
+    data: String,
+    updated_by: String,
+    updated_at: i64,
+}
+
+/// The rows one actor created, read in a single transaction, and the newest
+/// outbox position at that moment.
+///
+/// [`WriteTx::discard_snapshot`] removes exactly these rows, and only where they
+/// are still unchanged, so rows the actor wrote (or changed) after the snapshot
+/// are never discarded unseen.
+#[derive(Debug, Clone)]
+pub struct ActorSnapshot {
+    actor: String,
+    tables: Vec<String>,
+    rows: Vec<SnapshotRow>,
+    last_seq: i64,
+}
+
+impl ActorSnapshot {
+    /// The actor whose rows these are.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// Every table of the namespace at snapshot time, in name order.
+    pub fn tables(&self) -> &[String] {
+        &self.tables
+    }
+
+    /// The actor's rows of `table`, in insertion order.
+    pub fn rows(&self, table: &str) -> Result<Vec<Row>, StorageError> {
+        check_table(table)?;
+        Ok(self
+            .rows
+            .iter()
+            .filter(|r| r.table == table)
+            .map(|r| r.row.clone())
+            .collect())
+    }
+
+    /// Number of rows in the snapshot (all tables).
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the actor had no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// What [`WriteTx::discard_snapshot`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiscardOutcome {
+    /// Snapshot rows removed.
+    pub removed: usize,
+    /// Rows of the actor still present afterwards: written or changed after the
+    /// snapshot, so kept.
+    pub remaining: usize,
+}
+
+// ---------------------------------------------------------------------------
 // Namespace hub (in-process coordination)
 
 /// Receives change notifications for a namespace (implemented by the client).
@@ -1223,22 +1329,53 @@ impl LocalStore {
         self.read(|r| r.outbox(actor, limit))
     }
 
-    /// Removes acknowledged entries; returns how many existed.
-    pub fn outbox_ack(&self, seqs: &[i64]) -> Result<usize, StorageError> {
+    /// Removes acknowledged entries of `actor`; returns how many were removed.
+    /// Sequence numbers of other actors' entries are ignored: one principal can
+    /// never acknowledge (and so drop) another principal's pending writes.
+    pub fn outbox_ack(&self, actor: &str, seqs: &[i64]) -> Result<usize, StorageError> {
+        self.write(|w| w.ack_outbox(actor, seqs))
+    }
+
+    /// Reads every row `actor` created, in all tables, and the newest outbox
+    /// sequence number, in one read transaction (a consistent view).
+    pub fn snapshot_actor(&self, actor: &str) -> Result<ActorSnapshot, StorageError> {
         let state = self.checked()?;
         let Some(open) = state.open.as_ref() else {
             return Err(StorageError::Closed);
         };
-        let mut removed = 0;
         let tx = open.conn.unchecked_transaction()?;
-        {
-            let mut stmt = tx.prepare_cached("DELETE FROM lf_outbox WHERE seq = ?1")?;
-            for seq in seqs {
-                removed += stmt.execute([seq])?;
-            }
+        let tables = ReadTx { conn: &tx }.tables()?;
+        let mut rows = Vec::new();
+        for table in &tables {
+            let sql = format!(
+                "SELECT {ROW_COLUMNS} FROM {} WHERE created_by = ?1 ORDER BY rowid",
+                sql_table(table)
+            );
+            let mut stmt = tx.prepare(&sql)?;
+            let found = stmt
+                .query_map([actor], |r| {
+                    Ok(SnapshotRow {
+                        table: table.clone(),
+                        data: r.get(1)?,
+                        updated_by: r.get(4)?,
+                        updated_at: r.get(5)?,
+                        row: read_row(r)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.extend(found);
         }
+        let last_seq: i64 =
+            tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM lf_outbox", [], |r| {
+                r.get(0)
+            })?;
         tx.commit()?;
-        Ok(removed)
+        Ok(ActorSnapshot {
+            actor: actor.to_owned(),
+            tables,
+            rows,
+            last_seq,
+        })
     }
 
     /// Number of entries in the outbox.
@@ -1715,23 +1852,98 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    /// Removes every row created by `actor` in every table, and `actor`'s
-    /// pending outbox entries, without recording outbox entries (a local
-    /// discard, not a mutation to sync). Returns the number of rows removed.
-    pub fn discard_actor(&mut self, actor: &str) -> Result<usize, StorageError> {
+    /// Removes the rows of `snapshot` that are still exactly as they were read
+    /// (same data, same last writer and time), without recording outbox entries
+    /// (a local discard, not a mutation to sync), and the actor's outbox entries
+    /// up to the snapshot whose row is gone. Rows the actor wrote or changed
+    /// after the snapshot, and their outbox entries, stay.
+    pub fn discard_snapshot(
+        &mut self,
+        snapshot: &ActorSnapshot,
+    ) -> Result<DiscardOutcome, StorageError> {
+        let actor = snapshot.actor.as_str();
         let mut removed = 0;
-        for table in self.tables()? {
-            let n = self.tx.execute(
-                &format!("DELETE FROM {} WHERE created_by = ?1", sql_table(&table)),
-                [actor],
-            )?;
+        for row in &snapshot.rows {
+            let id = row_id(&row.row)?;
+            let n = self
+                .tx
+                .prepare_cached(&format!(
+                    "DELETE FROM {} WHERE id = ?1 AND created_by = ?2 AND data = ?3
+                     AND updated_by = ?4 AND updated_at = ?5",
+                    sql_table(&row.table)
+                ))?
+                .execute(rusqlite::params![
+                    id,
+                    actor,
+                    row.data,
+                    row.updated_by,
+                    row.updated_at
+                ])?;
             if n > 0 {
-                self.touched.insert(table);
+                self.touched.insert(row.table.clone());
             }
             removed += n;
         }
-        self.tx
-            .execute("DELETE FROM lf_outbox WHERE actor = ?1", [actor])?;
+        let mut kept: HashSet<(String, String)> = HashSet::new();
+        for table in self.tables()? {
+            let mut stmt = self.tx.prepare(&format!(
+                "SELECT id FROM {} WHERE created_by = ?1",
+                sql_table(&table)
+            ))?;
+            let ids = stmt
+                .query_map([actor], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            kept.extend(ids.into_iter().map(|id| (table.clone(), id)));
+        }
+        let entries = self
+            .tx
+            .prepare(
+                "SELECT seq, table_name, row_id FROM lf_outbox WHERE actor = ?1 AND seq <= ?2",
+            )?
+            .query_map(rusqlite::params![actor, snapshot.last_seq], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        {
+            let mut delete = self
+                .tx
+                .prepare_cached("DELETE FROM lf_outbox WHERE seq = ?1")?;
+            for (seq, table, id) in entries {
+                if !kept.contains(&(table, id)) {
+                    delete.execute([seq])?;
+                }
+            }
+        }
+        Ok(DiscardOutcome {
+            removed,
+            remaining: kept.len(),
+        })
+    }
+
+    /// A value of the namespace's metadata, as seen by this transaction.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .tx
+            .query_row("SELECT value FROM lf_meta WHERE key = ?1", [key], |row| {
+                row.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Removes `actor`'s outbox entries with these sequence numbers; returns how
+    /// many were removed (other actors' entries are left alone).
+    pub fn ack_outbox(&mut self, actor: &str, seqs: &[i64]) -> Result<usize, StorageError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("DELETE FROM lf_outbox WHERE seq = ?1 AND actor = ?2")?;
+        let mut removed = 0;
+        for seq in seqs {
+            removed += stmt.execute(rusqlite::params![seq, actor])?;
+        }
         Ok(removed)
     }
 }

@@ -398,6 +398,105 @@ fn a_provider_that_hangs_times_out_and_a_wrong_user_is_refused() {
     assert_eq!(db.get_auth_state().error, Some(AuthFailure::Expired));
 }
 
+/// Review finding: a timed-out refresh released the latch while the provider
+/// was still running, so the next `expired` started a second, concurrent call.
+#[test]
+fn a_timed_out_refresh_keeps_the_latch_until_the_provider_returns() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = std::sync::Mutex::new(release_rx);
+    let c = calls.clone();
+    let config = memory()
+        .with_jwt_token(provider_jwt(json!({"sub": "alice", "v": 1})))
+        // Only the first call's wait outlives this; it is the timeout under test.
+        .with_jwt_refresh_timeout(Duration::from_millis(100))
+        .on_jwt_expired(move || {
+            let n = c.fetch_add(1, Ordering::SeqCst) + 1;
+            if n == 1 {
+                // The first call hangs until the test releases it.
+                release_rx.lock().unwrap().recv().ok()?;
+            }
+            Some(provider_jwt(json!({"sub": "alice", "v": n + 1})))
+        });
+    let db = Db::open(config, DbDeps::default()).unwrap();
+    let states = Recorder::new();
+    let s = states.clone();
+    let _sub = db.on_auth_changed(move |st: &AuthState| s.push(st.clone()));
+
+    // The caller stops waiting after the timeout; the provider still runs.
+    assert!(!db.report_server_rejection(AuthFailure::Expired).unwrap());
+    assert_eq!(db.get_auth_state().error, Some(AuthFailure::Expired));
+    // More failures while it runs: no second provider call, however long they wait.
+    for _ in 0..3 {
+        assert!(
+            !db.report_server_rejection(AuthFailure::Expired).unwrap(),
+            "a second refresh must not start while the first provider runs"
+        );
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    // The late token is applied by the refresh thread, which then releases the
+    // latch: the next failure calls the provider again (exactly once more).
+    release_tx.send(()).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !db.report_server_rejection(AuthFailure::Expired).unwrap() {
+        assert!(std::time::Instant::now() < deadline, "latch never released");
+        std::thread::yield_now();
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(db.session().claims["v"], json!(3));
+    assert_eq!(db.get_auth_state().error, None);
+    let versions: Vec<_> = states
+        .all()
+        .iter()
+        .filter(|st| st.error.is_none())
+        .map(|st| st.session.as_ref().unwrap().claims["v"].clone())
+        .collect();
+    assert_eq!(
+        versions,
+        [json!(1), json!(2), json!(3)],
+        "the late token was applied, in order"
+    );
+}
+
+/// Review finding: a provider handing back the token the Db already holds made
+/// `report_server_rejection` claim a refresh while `error` stayed set.
+#[test]
+fn a_provider_returning_the_current_token_is_not_a_refresh() {
+    let current = provider_jwt(json!({"sub": "alice"}));
+    let same = current.clone();
+    let config = memory()
+        .with_server_url("wss://sync.example")
+        .with_jwt_token(current.clone())
+        .on_jwt_expired(move || Some(same.clone()));
+    let db = Db::open(config, DbDeps::default()).unwrap();
+    assert!(!db.report_server_rejection(AuthFailure::Expired).unwrap());
+    assert_eq!(db.get_auth_state().error, Some(AuthFailure::Expired));
+    assert!(!db.should_sync(), "still paused");
+    assert_eq!(db.current_token().unwrap(), Some(current));
+}
+
+/// Review finding: proofs are verified with a 600 s maximum lifetime, so the
+/// Db must not mint longer ones.
+#[test]
+fn identity_proofs_live_at_most_six_hundred_seconds() {
+    let (clock, deps) = fixed_clock();
+    let db = Db::open(memory().with_secret(secret(8)), deps).unwrap();
+    let longest = db
+        .get_local_first_identity_proof(600, None)
+        .unwrap()
+        .unwrap();
+    let checked = token::verify_local_first_identity_proof_at(&longest, "app", &*clock);
+    assert!(checked.ok, "{:?}", checked.error);
+    for too_long in [601, 3600] {
+        let error = db
+            .get_local_first_identity_proof(too_long, None)
+            .unwrap_err();
+        assert_eq!(error.code(), "invalid-argument", "{too_long}");
+        assert!(error.to_string().contains("600"), "{error}");
+    }
+}
+
 #[test]
 fn cookie_sessions_follow_the_principal_rules() {
     let db = Db::open(

@@ -58,6 +58,56 @@ fn rows_and_outbox_survive_reopen() {
     assert_eq!(db.pending_outbox(100).unwrap(), after[2..].to_vec());
 }
 
+/// Review finding: `ack_outbox` removed any principal's entries, so one session
+/// could drop another principal's pending writes.
+#[test]
+fn a_principal_can_only_acknowledge_its_own_outbox_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let deps = DbDeps::default();
+    let alice = local_first(dir.path(), "app", 1, &deps);
+    alice.insert("notes", row(json!({"id": "a1"}))).unwrap();
+    alice.insert("notes", row(json!({"id": "a2"}))).unwrap();
+    let bob = local_first(dir.path(), "app", 2, &deps);
+    bob.insert("notes", row(json!({"id": "b1"}))).unwrap();
+    let alices: Vec<i64> = alice
+        .pending_outbox(10)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    let bobs: Vec<i64> = bob
+        .pending_outbox(10)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!((alices.len(), bobs.len()), (2, 1));
+
+    // Bob acknowledges everything he can name: only his own entry goes.
+    let all: Vec<i64> = alices.iter().chain(&bobs).copied().collect();
+    assert_eq!(bob.ack_outbox(&all).unwrap(), 1);
+    assert!(bob.pending_outbox(10).unwrap().is_empty());
+    assert_eq!(
+        alice
+            .pending_outbox(10)
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<_>>(),
+        alices
+    );
+    assert_eq!(alice.outbox_len().unwrap(), 2);
+    // An external session cannot acknowledge them either.
+    let carol = Db::open(
+        on_disk(dir.path(), "app").with_jwt_token(provider_jwt(json!({"sub": "carol"}))),
+        deps,
+    )
+    .unwrap();
+    assert_eq!(carol.ack_outbox(&alices).unwrap(), 0);
+    assert_eq!(alice.ack_outbox(&alices).unwrap(), 2);
+    assert_eq!(alice.outbox_len().unwrap(), 0);
+}
+
 #[test]
 fn same_secret_after_restart_gives_same_user_and_rows_stay_owned() {
     let dir = tempfile::tempdir().unwrap();

@@ -178,6 +178,150 @@ fn a_different_account_gets_a_migration_hook_before_the_old_rows_are_discarded()
     assert!(again.is_ok());
 }
 
+/// Copies every snapshot row of the discarded account as a row of the new user
+/// (id `migrated-<old id>`, or `migrated2-<old id>` in a second round); returns
+/// the (table, id) pairs it saw.
+fn migrate_all(
+    account: &localfirst_core::client::DiscardedAccount<'_>,
+    prefix: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let mut seen = Vec::new();
+    for table in account.tables().map_err(|e| e.to_string())? {
+        for old in account.rows(&table).map_err(|e| e.to_string())? {
+            let id = old["id"].as_str().unwrap().to_owned();
+            let mut values = old.clone();
+            values.retain(|k, _| !k.starts_with('$'));
+            values.insert("id".into(), json!(format!("{prefix}-{id}")));
+            account
+                .db()
+                .insert(&table, values)
+                .map_err(|e| e.to_string())?;
+            seen.push((table.clone(), id));
+        }
+    }
+    seen.sort();
+    Ok(seen)
+}
+
+/// Review finding: rows another Db wrote as the old identity between the hook
+/// and the discard were deleted without ever being shown to the hook.
+#[test]
+fn rows_the_old_identity_writes_meanwhile_are_kept_and_offered_to_the_hook_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let old_id = local_first_user_with_rows(dir.path(), 1);
+    let path = dir.path().to_path_buf();
+    let first_round = Recorder::new();
+    let seen = first_round.clone();
+    let carol = provider_jwt(json!({"sub": "carol"}));
+    let db = Db::open(
+        on_disk(dir.path(), "app")
+            .with_jwt_token(carol.clone())
+            .on_anonymous_account_discarded(move |account| {
+                seen.push(migrate_all(account, "migrated")?);
+                // The old identity is still open elsewhere (another Db, another
+                // process) and writes right after the hook read its rows.
+                let elsewhere = local_first(&path, "app", 1, &DbDeps::default());
+                elsewhere
+                    .insert("notes", row(json!({"id": "n3", "text": "late"})))
+                    .map_err(|e| e.to_string())?;
+                elsewhere
+                    .update("notes", "n1", row(json!({"text": "edited"})))
+                    .map_err(|e| e.to_string())?;
+                Ok(())
+            }),
+        DbDeps::default(),
+    )
+    .unwrap();
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(t, i)| (t.to_string(), i.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        first_round.all(),
+        [pairs(&[("notes", "n1"), ("notes", "n2"), ("todos", "t1")])]
+    );
+    // What the hook saw and migrated is gone; what it never saw is kept.
+    assert_eq!(db.get("notes", "n2").unwrap(), None);
+    assert_eq!(db.get("todos", "t1").unwrap(), None);
+    let late = db
+        .get("notes", "n3")
+        .unwrap()
+        .expect("written meanwhile: kept");
+    assert_eq!(late["$createdBy"], json!(old_id));
+    let edited = db
+        .get("notes", "n1")
+        .unwrap()
+        .expect("changed meanwhile: kept");
+    assert_eq!(edited["text"], "edited");
+    assert_eq!(
+        db.get("notes", "migrated-n1").unwrap().unwrap()["text"],
+        "first",
+        "the hook migrated the version it saw"
+    );
+    // The kept rows' outbox entries stay the old identity's; the discarded ones' are gone.
+    drop(db);
+    let old = local_first(dir.path(), "app", 1, &DbDeps::default());
+    let pending: Vec<(String, String)> = old
+        .pending_outbox(100)
+        .unwrap()
+        .iter()
+        .map(|e| (e.row_id.clone(), format!("{:?}", e.op)))
+        .collect();
+    assert_eq!(
+        pending,
+        [
+            ("n1".to_owned(), "Insert".to_owned()),
+            ("n3".to_owned(), "Insert".to_owned()),
+            ("n1".to_owned(), "Update".to_owned()),
+        ]
+    );
+    drop(old);
+
+    // The marker stays while old rows remain: the next login offers exactly them.
+    let second_round = Recorder::new();
+    let seen = second_round.clone();
+    let db = Db::open(
+        on_disk(dir.path(), "app")
+            .with_jwt_token(carol.clone())
+            .on_anonymous_account_discarded(move |account| {
+                seen.push(migrate_all(account, "migrated2")?);
+                Ok(())
+            }),
+        DbDeps::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        second_round.all(),
+        [pairs(&[("notes", "n1"), ("notes", "n3")])]
+    );
+    assert_eq!(
+        db.get("notes", "migrated2-n1").unwrap().unwrap()["text"],
+        "edited"
+    );
+    let by_old = Filter::all().eq("$createdBy", old_id);
+    assert!(db
+        .query(&Query::table("notes").filter(by_old))
+        .unwrap()
+        .is_empty());
+    assert!(db
+        .pending_outbox(100)
+        .unwrap()
+        .iter()
+        .all(|e| e.actor == "carol"));
+    assert_eq!(db.outbox_len().unwrap(), 5, "carol's five copies only");
+    drop(db);
+
+    // Nothing of the old identity left: the hook does not run again.
+    Db::open(
+        on_disk(dir.path(), "app")
+            .with_jwt_token(carol)
+            .on_anonymous_account_discarded(|_| Err("must not run".into())),
+        DbDeps::default(),
+    )
+    .unwrap();
+}
+
 #[test]
 fn a_failing_hook_aborts_the_open_and_discards_nothing() {
     let dir = tempfile::tempdir().unwrap();

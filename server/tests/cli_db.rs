@@ -188,6 +188,54 @@ fn anonymous_reads_but_cannot_write_and_jwt_users_write_as_their_sub() {
     assert_eq!((code, read["count"].clone()), (0, json!(2)));
 }
 
+/// Review finding: `db get|query` with `--secret-store` created and stored an
+/// identity, a side effect of a read-only command.
+#[test]
+fn reading_commands_never_create_an_identity() {
+    let env = Env::new();
+    let local = env.local();
+    let secret_load = || {
+        run(
+            &["secret", "load", "--store", &env.store, "--app-id", "app"],
+            None,
+        )
+    };
+    for (cmd, extra) in [
+        ("get", vec!["--table", "t", "--id", "x"]),
+        ("query", vec!["--table", "t"]),
+        ("outbox", vec![]),
+    ] {
+        let (code, out, _) = env.db(cmd, &local, &extra);
+        assert_eq!((code, out["code"].clone()), (1, json!("absent")), "{cmd}");
+        assert!(
+            out["error"]
+                .as_str()
+                .unwrap()
+                .contains("jazz-auth-secret:app"),
+            "{out}"
+        );
+        let (code, load, _) = secret_load();
+        assert_eq!(
+            (code, load["code"].clone()),
+            (1, json!("absent")),
+            "`db {cmd}` stored a secret"
+        );
+    }
+    // A write creates the identity; reads then act as that user.
+    let (code, first, err) = env.db("insert", &local, &["--table", "t", "--values", "{}"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, load, _) = secret_load();
+    assert_eq!(code, 0);
+    assert_eq!(load["user_id"], first["user_id"]);
+    let (code, rows, _) = env.db("query", &local, &["--table", "t"]);
+    assert_eq!((code, rows["count"].clone()), (0, json!(1)));
+    let (code, outbox, _) = env.db("outbox", &local, &[]);
+    assert_eq!(
+        (code, outbox["user_id"].clone()),
+        (0, first["user_id"].clone())
+    );
+}
+
 #[test]
 fn logout_wipe_data_deletes_rows_and_keeps_the_identity() {
     let env = Env::new();

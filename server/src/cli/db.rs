@@ -2,9 +2,14 @@
 //!
 //! Every `db` command opens a `Db` on `<data-dir>/<app-id>/` as the principal
 //! given by `--secret-store file:<dir>` (local-first: the secret stored under
-//! `jazz-auth-secret:<app-id>`, created on first use) or `--jwt <token>`
-//! (external; `-` reads it from stdin). With neither, the session is anonymous
-//! and can only read. `--policies <file>` enforces a policy set.
+//! `jazz-auth-secret:<app-id>`) or `--jwt <token>` (external; `-` reads it from
+//! stdin). With neither, the session is anonymous and can only read.
+//! `--policies <file>` enforces a policy set.
+//!
+//! Writing commands (`insert`, `update`, `delete`) create the identity on first
+//! use. Reading commands (`get`, `query`, `outbox`) only load it: with no
+//! stored secret they fail with code `absent` (exit 1) instead of minting an
+//! identity as a side effect of a read.
 //!
 //! Rows are printed as JSON objects (`id`, the user's columns, and the system
 //! columns `$createdBy`, `$createdAt`, `$updatedBy`, `$updatedAt`).
@@ -15,7 +20,9 @@ use clap::{Args, Subcommand};
 use localfirst_core::client::{Db, DbConfig, DbDeps, StorageMode};
 use localfirst_core::policy::PolicySet;
 use localfirst_core::storage::{Filter, Query, Row};
-use localfirst_core::store::{AuthSecretStoreExt as _, FileStore, StorageKey};
+use localfirst_core::store::{
+    AuthSecretStore as _, AuthSecretStoreExt as _, FileStore, StorageKey,
+};
 use serde_json::Value;
 
 use super::secret::StoreSpec;
@@ -144,14 +151,35 @@ pub struct LogoutArgs {
     pub wipe_data: bool,
 }
 
-fn open(args: &DbArgs) -> Result<Db, CliError> {
+/// Whether a command writes (and may create the identity) or only reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+fn open(args: &DbArgs, access: Access) -> Result<Db, CliError> {
     let mut config = DbConfig::new(&args.app_id, StorageMode::DataDir(args.data_dir.clone()));
     if let Some(StoreSpec::File(dir)) = &args.secret_store {
         let store = FileStore::open(dir, StorageKey::for_app(&args.app_id))
             .map_err(|e| CliError::from_error(&e))?;
-        let secret = store
-            .get_or_create_secret()
-            .map_err(|e| CliError::from_error(&e))?;
+        let secret = match access {
+            Access::Write => store
+                .get_or_create_secret()
+                .map_err(|e| CliError::from_error(&e))?,
+            Access::Read => store
+                .load_secret()
+                .map_err(|e| CliError::from_error(&e))?
+                .ok_or_else(|| {
+                    CliError::new(
+                        "absent",
+                        format!(
+                            "no secret is stored under `{}`; a read never creates an identity (write first, or use `localfirst secret get-or-create`)",
+                            store.storage_key()
+                        ),
+                    )
+                })?,
+        };
         config = config.with_secret(secret);
     }
     if let Some(jwt) = &args.jwt {
@@ -201,7 +229,7 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
             if let Some(id) = id {
                 values.insert("id".into(), Value::String(id.clone()));
             }
-            let db = open(db)?;
+            let db = open(db, Access::Write)?;
             let row = db.insert(table, values).map_err(fail)?;
             Ok(Report::new()
                 .field("user_id", db.user_id())
@@ -214,21 +242,21 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
             values,
         } => {
             let patch = parse_object(values, "--values")?;
-            let db = open(db)?;
+            let db = open(db, Access::Write)?;
             let row = db.update(table, id, patch).map_err(fail)?;
             Ok(Report::new()
                 .field("user_id", db.user_id())
                 .field("row", Value::Object(row)))
         }
         DbCommand::Delete { db, table, id } => {
-            let db = open(db)?;
+            let db = open(db, Access::Write)?;
             let row = db.delete(table, id).map_err(fail)?;
             Ok(Report::new()
                 .field("deleted", true)
                 .field("row", Value::Object(row)))
         }
         DbCommand::Get { db, table, id } => {
-            let db = open(db)?;
+            let db = open(db, Access::Read)?;
             match db.get(table, id).map_err(fail)? {
                 Some(row) => Ok(Report::new().field("row", Value::Object(row))),
                 None => Err(CliError::new(
@@ -261,11 +289,11 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
             if let Some(limit) = limit {
                 query = query.limit(*limit);
             }
-            let db = open(db)?;
+            let db = open(db, Access::Read)?;
             Ok(rows_report(db.query(&query).map_err(fail)?))
         }
         DbCommand::Outbox { db, limit } => {
-            let db = open(db)?;
+            let db = open(db, Access::Read)?;
             let entries = db.pending_outbox(*limit).map_err(fail)?;
             let entries = serde_json::to_value(&entries)
                 .map_err(|e| CliError::new("internal", e.to_string()))?;
