@@ -13,6 +13,8 @@ root="$(pwd)"
 
 version="$(awk '/^name = "security-framework"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
 [ -n "$version" ] || { echo "security-framework is not in Cargo.lock" >&2; exit 1; }
+cf_version="$(awk '/^name = "core-foundation"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
+[ -n "$cf_version" ] || { echo "core-foundation is not in Cargo.lock" >&2; exit 1; }
 cargo fetch --locked >/dev/null
 cargo_home="${CARGO_HOME:-$HOME/.cargo}"
 src="$(find "$cargo_home/registry/src" -maxdepth 2 -type d -name "security-framework-$version" | head -n 1)"
@@ -33,6 +35,7 @@ publish = false
 [dependencies]
 localfirst-core = { path = "$root/core" }
 security-framework = { version = "=$version", features = ["OSX_10_15"] }
+core-foundation = "=$cf_version"
 zeroize = "1"
 
 [patch.crates-io]

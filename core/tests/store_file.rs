@@ -157,6 +157,93 @@ mod file_store {
         assert_eq!(store.load_secret().unwrap(), None);
     }
 
+    /// `create_secret` (the write of `get_or_create`) over a file that another
+    /// writer put there returns that file's secret, or its read error, and
+    /// leaves the file and no temporary copy behind.
+    #[test]
+    fn create_never_replaces_an_existing_file() {
+        let dir = TempDir::new().unwrap();
+        let store = FileStore::open(dir.path(), StorageKey::for_app("create")).unwrap();
+        let first = Secret::from_bytes([8u8; 32]);
+        assert_eq!(store.create_secret(first.clone()).unwrap(), first);
+        let bytes = std::fs::read(store.path()).unwrap();
+        let second = Secret::from_bytes([9u8; 32]);
+        assert_eq!(store.create_secret(second).unwrap(), first);
+        assert_eq!(std::fs::read(store.path()).unwrap(), bytes);
+
+        std::fs::write(store.path(), b"damaged").unwrap();
+        let err = store
+            .create_secret(Secret::from_bytes([10u8; 32]))
+            .unwrap_err();
+        assert_eq!(err.code(), "corrupted", "{err}");
+        assert_eq!(std::fs::read(store.path()).unwrap(), b"damaged");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    /// Lower-cased file name of `path`: what a case-insensitive file system
+    /// (macOS, Windows by default) compares.
+    fn folded_name(path: &Path) -> String {
+        path.file_name().unwrap().to_string_lossy().to_lowercase()
+    }
+
+    /// Keys differing only in letter case must never share a file on a
+    /// case-insensitive file system: their secret, lock and temporary file
+    /// names differ even after case folding.
+    #[test]
+    fn keys_differing_only_in_case_never_share_a_file() {
+        let dir = TempDir::new().unwrap();
+        // Every upper/lower-case spelling of "myapp" (32 keys), as app id and
+        // as an explicit key, plus a user-id part.
+        let mut keys = Vec::new();
+        for mask in 0u32..32 {
+            let spelled: String = "myapp"
+                .chars()
+                .enumerate()
+                .map(|(i, ch)| {
+                    if mask & (1 << i) != 0 {
+                        ch.to_ascii_uppercase()
+                    } else {
+                        ch
+                    }
+                })
+                .collect();
+            keys.push(StorageKey::for_app(&spelled));
+            keys.push(StorageKey::explicit(&spelled).unwrap());
+        }
+        keys.push(StorageKey::namespaced(Some("app"), Some("Alice"), None));
+        keys.push(StorageKey::namespaced(Some("app"), Some("alice"), None));
+        keys.push(StorageKey::explicit("JAZZ-AUTH-SECRET").unwrap());
+        keys.push(StorageKey::default());
+        let mut secret_names = std::collections::HashSet::new();
+        let mut lock_names = std::collections::HashSet::new();
+        for key in &keys {
+            let store = FileStore::open(dir.path(), key.clone()).unwrap();
+            assert!(
+                secret_names.insert(folded_name(&store.path())),
+                "`{key}` shares its secret file with another key: {}",
+                store.path().display()
+            );
+            assert!(
+                lock_names.insert(folded_name(&store.lock_path())),
+                "`{key}` shares its lock file with another key"
+            );
+        }
+        // And on this file system, the stores really keep separate secrets.
+        let upper = FileStore::open(dir.path(), StorageKey::for_app("MyApp")).unwrap();
+        let lower = FileStore::open(dir.path(), StorageKey::for_app("myapp")).unwrap();
+        let (a, b) = (
+            upper.get_or_create_secret().unwrap(),
+            lower.get_or_create_secret().unwrap(),
+        );
+        assert_ne!(a, b);
+        assert_eq!(upper.load_secret().unwrap(), Some(a));
+    }
+
     const CHILD_DIR_ENV: &str = "LOCALFIRST_TEST_SAVE_LOOP_DIR";
     const LOOP_KEY: &str = "save-loop";
 

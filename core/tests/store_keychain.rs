@@ -444,3 +444,130 @@ fn clear_removes_the_item_and_any_pending_copy() {
     assert!(keychain.items().is_empty());
     assert_eq!(store.load_secret().unwrap(), None);
 }
+
+/// The Keychain operations logged from `from` on that change or remove items.
+fn destructive_ops(keychain: &SimulatedKeychain, from: usize) -> Vec<String> {
+    keychain.operations()[from..]
+        .iter()
+        .filter(|op| op.starts_with("delete") || op.starts_with("update"))
+        .cloned()
+        .collect()
+}
+
+/// PLATFORM-NOTES pitfall 2: in a prewarmed app the Keychain can answer
+/// "not found" for an identity that is there. `get_or_create_secret` must then
+/// hand back the ORIGINAL secret (or fail), never write a new one over it, and
+/// the Keychain must still hold the original. Each case lists how many data
+/// reads and attribute lookups lie, and what `get_or_create` must return.
+#[test]
+fn a_spurious_not_found_never_replaces_the_identity() {
+    const ALWAYS: usize = usize::MAX;
+    let cases = [
+        // Only the first read lies (the reported reproduction).
+        (1, 0, Some(())),
+        // Both reads of the load lie; the attribute lookup tells the truth.
+        (2, 0, Some(())),
+        // Every lookup lies until the add reports the duplicate, then data reads work.
+        (2, 2, Some(())),
+        // Data reads keep lying: the item is known to exist but cannot be read.
+        (ALWAYS, 0, None),
+        // Everything lies: the add's duplicate check is the last line of defence.
+        (ALWAYS, ALWAYS, None),
+    ];
+    for (data_reads, attribute_reads, returns_original) in cases {
+        let case = format!("data reads {data_reads}, attribute reads {attribute_reads}");
+        let keychain = Arc::new(SimulatedKeychain::new());
+        let original = store(&keychain, KeychainOptions::default())
+            .get_or_create_secret()
+            .unwrap();
+        keychain.spurious_not_found(data_reads, attribute_reads);
+        let before = keychain.operations().len();
+        let result = store(&keychain, KeychainOptions::default()).get_or_create_secret();
+        match returns_original {
+            Some(()) => assert_eq!(result.unwrap(), original, "{case}"),
+            None => {
+                let err = result.unwrap_err();
+                assert_eq!(err.code(), "unavailable", "{case}: {err}");
+            }
+        }
+        assert_eq!(
+            destructive_ops(&keychain, before),
+            Vec::<String>::new(),
+            "{case}"
+        );
+        keychain.spurious_not_found(0, 0);
+        assert_eq!(main_items(&keychain).len(), 1, "{case}");
+        let reader = store(&keychain, KeychainOptions::default());
+        assert_eq!(
+            reader.load_secret().unwrap(),
+            Some(original.clone()),
+            "{case}"
+        );
+        assert_eq!(reader.get_or_create_secret().unwrap(), original, "{case}");
+    }
+}
+
+/// The options moved the item to another access group, and the reads lie: the
+/// create must find the item in its old group instead of adding a second
+/// identity beside it in the new one.
+#[test]
+fn a_spurious_not_found_never_adds_a_second_identity_in_another_group() {
+    let keychain = Arc::new(SimulatedKeychain::with_access_groups(
+        "TEAMID.app",
+        &["TEAMID.shared"],
+    ));
+    let original = store(&keychain, KeychainOptions::default())
+        .get_or_create_secret()
+        .unwrap();
+    let shared = KeychainOptions {
+        access_group: Some("TEAMID.shared".into()),
+        ..KeychainOptions::default()
+    };
+    keychain.spurious_not_found(2, 0);
+    let before = keychain.operations().len();
+    assert_eq!(
+        store(&keychain, shared.clone())
+            .get_or_create_secret()
+            .unwrap(),
+        original
+    );
+    assert_eq!(destructive_ops(&keychain, before), Vec::<String>::new());
+    assert_eq!(main_items(&keychain).len(), 1, "{:?}", keychain.items());
+    // The next truthful load migrates the one item to the shared group.
+    assert_eq!(
+        store(&keychain, shared).load_secret().unwrap(),
+        Some(original)
+    );
+    assert_eq!(main_items(&keychain)[0].access_group, "TEAMID.shared");
+}
+
+/// A save died after deleting the item, leaving only its pending copy, and the
+/// reads lie: the create returns the secret of the pending copy and writes
+/// nothing; the next truthful load restores the item from it.
+#[test]
+fn a_spurious_not_found_never_buries_a_pending_copy() {
+    let keychain = Arc::new(SimulatedKeychain::new());
+    let old = Secret::from_bytes([5u8; 32]);
+    let new = Secret::from_bytes([6u8; 32]);
+    store(&keychain, KeychainOptions::default())
+        .save_secret(old)
+        .unwrap();
+    // Writes of a save: delete stale pending copy, add pending copy, delete item.
+    keychain.die_after_writes(Some(3));
+    assert!(store(&keychain, KeychainOptions::default())
+        .save_secret(new.clone())
+        .is_err());
+    keychain.die_after_writes(None);
+    assert!(main_items(&keychain).is_empty());
+
+    keychain.spurious_not_found(2, 0);
+    let before = keychain.operations().len();
+    let created = store(&keychain, KeychainOptions::default())
+        .get_or_create_secret()
+        .unwrap();
+    assert_eq!(created, new);
+    assert_eq!(destructive_ops(&keychain, before), Vec::<String>::new());
+    let reader = store(&keychain, KeychainOptions::default());
+    assert_eq!(reader.load_secret().unwrap(), Some(new));
+    assert_eq!(keychain.items().len(), 1, "{:?}", keychain.items());
+}

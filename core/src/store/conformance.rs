@@ -33,9 +33,10 @@
 //! | [`namespacing`] | different storage keys never see each other's secrets |
 //! | [`concurrent_get_or_create`] | 64 threads calling `get_or_create` at once all get one secret |
 //! | [`failures_never_mint`] | every error of a failing backend propagates; none becomes a new secret |
+//! | [`spurious_absence_never_replaces`] | a load that wrongly reports "absent" never lets `get_or_create` replace the stored secret |
 //!
-//! [`FaultInjectingStore`] is the wrapper the last check uses; backends' own tests
-//! may use it too.
+//! [`FaultInjectingStore`] is the wrapper the last two checks use; backends' own
+//! tests may use it too.
 
 use std::sync::{Arc, Barrier, Mutex};
 
@@ -85,6 +86,10 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("namespacing", namespacing),
     ("concurrent_get_or_create", concurrent_get_or_create),
     ("failures_never_mint", failures_never_mint),
+    (
+        "spurious_absence_never_replaces",
+        spurious_absence_never_replaces,
+    ),
 ];
 
 /// Runs every check against one harness, stopping at the first failure.
@@ -115,6 +120,7 @@ macro_rules! store_conformance_tests {
         $crate::store_conformance_tests!(@one $harness, conformance_namespacing, namespacing);
         $crate::store_conformance_tests!(@one $harness, conformance_concurrent_get_or_create, concurrent_get_or_create);
         $crate::store_conformance_tests!(@one $harness, conformance_failures_never_mint, failures_never_mint);
+        $crate::store_conformance_tests!(@one $harness, conformance_spurious_absence_never_replaces, spurious_absence_never_replaces);
     };
     (@one $harness:expr, $test:ident, $check:ident) => {
         #[test]
@@ -443,7 +449,7 @@ pub fn every_error_kind() -> Vec<StoreError> {
 }
 
 /// Wrapping the backend in a [`FaultInjectingStore`], every error kind injected
-/// into `load`, `save` or the lock makes `get_or_create_secret` return exactly
+/// into `load`, the create (the write of `get_or_create`) or the lock makes `get_or_create_secret` return exactly
 /// that error, and the underlying item is left as it was: absent stays absent,
 /// an existing secret stays the same.
 pub fn failures_never_mint(harness: &dyn StoreHarness) -> Result<(), ConformanceFailure> {
@@ -471,8 +477,8 @@ pub fn failures_never_mint(harness: &dyn StoreHarness) -> Result<(), Conformance
             &format!("get_or_create with a failing load ({code})"),
             faulty.get_or_create_secret(),
         )?;
-        if faulty.save_calls() != 0 {
-            return Err(c.fail(format!("a failing load ({code}) was followed by a save")));
+        if faulty.save_calls() != 0 || faulty.create_calls() != 0 {
+            return Err(c.fail(format!("a failing load ({code}) was followed by a write")));
         }
         let plain = c.open(harness, &key)?;
         c.expect_absent(
@@ -513,14 +519,14 @@ pub fn failures_never_mint(harness: &dyn StoreHarness) -> Result<(), Conformance
         // Nothing stored, the write fails: the new secret must not be handed out.
         let key = check_key(&format!("faults-save-{index}"));
         let faulty = FaultInjectingStore::new(c.open(harness, &key)?);
-        faulty.fail_save(Some(error.clone()));
+        faulty.fail_create(Some(error.clone()));
         expect_error(
-            &format!("get_or_create with a failing save ({code})"),
+            &format!("get_or_create with a failing write ({code})"),
             faulty.get_or_create_secret(),
         )?;
         let plain = c.open(harness, &key)?;
         c.expect_absent(
-            &format!("underlying load after a failing save ({code})"),
+            &format!("underlying load after a failing write ({code})"),
             plain.as_ref(),
         )?;
 
@@ -531,7 +537,7 @@ pub fn failures_never_mint(harness: &dyn StoreHarness) -> Result<(), Conformance
             &format!("get_or_create with a failing lock ({code})"),
             faulty.get_or_create_secret(),
         )?;
-        if faulty.load_calls() != 0 || faulty.save_calls() != 0 {
+        if faulty.load_calls() != 0 || faulty.save_calls() != 0 || faulty.create_calls() != 0 {
             return Err(c.fail(format!(
                 "a failing lock ({code}) was followed by a load or save"
             )));
@@ -544,14 +550,77 @@ pub fn failures_never_mint(harness: &dyn StoreHarness) -> Result<(), Conformance
     Ok(())
 }
 
+/// A load that reports "absent" although a secret is stored (a Keychain read in
+/// an app prewarmed before first unlock can do this) must not let
+/// `get_or_create_secret` replace that secret: the call returns the stored
+/// secret or an error, the store still holds the original afterwards, and once
+/// the reads are truthful again `get_or_create_secret` returns the original.
+///
+/// The wrapper fakes the absence for the first load, then for every load, so a
+/// store cannot pass by merely reading twice through the same path.
+pub fn spurious_absence_never_replaces(
+    harness: &dyn StoreHarness,
+) -> Result<(), ConformanceFailure> {
+    let c = Checker {
+        check: "spurious_absence_never_replaces",
+    };
+    for (label, loads) in [("one load", 1), ("every load", usize::MAX)] {
+        let key = check_key(&format!("spurious-absence-{}", label.replace(' ', "-")));
+        let plain = c.open(harness, &key)?;
+        let original = fresh(&c)?;
+        c.ok(
+            "save of the original secret",
+            plain.save_secret(original.clone()),
+        )?;
+        let faulty = FaultInjectingStore::new(c.open(harness, &key)?);
+        faulty.fake_absent_loads(loads);
+        match faulty.get_or_create_secret() {
+            Ok(found) if found == original => {}
+            Ok(_) => {
+                return Err(c.fail(format!(
+                    "with {label} wrongly reporting absence, get_or_create returned a new \
+                     secret instead of the stored one"
+                )))
+            }
+            // Refusing is allowed; replacing is not (checked next).
+            Err(_) => {}
+        }
+        c.expect_secret(
+            &format!("underlying load after {label} wrongly reported absence"),
+            plain.as_ref(),
+            &original,
+        )
+        .map_err(|failure| {
+            c.fail(format!(
+                "{} (the stored secret was replaced)",
+                failure.message
+            ))
+        })?;
+        faulty.fake_absent_loads(0);
+        let recovered = c.ok(
+            "get_or_create once loads are truthful again",
+            faulty.get_or_create_secret(),
+        )?;
+        c.same(
+            "get_or_create once loads are truthful again",
+            &original,
+            &recovered,
+        )?;
+    }
+    Ok(())
+}
+
 #[derive(Default)]
 struct Faults {
     load: Option<StoreError>,
     save: Option<StoreError>,
+    create: Option<StoreError>,
     clear: Option<StoreError>,
     lock: Option<StoreError>,
+    absent_loads: usize,
     load_calls: usize,
     save_calls: usize,
+    create_calls: usize,
     clear_calls: usize,
 }
 
@@ -584,9 +653,23 @@ impl<S: AuthSecretStore + ?Sized> FaultInjectingStore<S> {
         self.faults().load = error;
     }
 
+    /// Makes the next `loads` calls of `load_secret` report `Ok(None)` without
+    /// asking the wrapped store, whatever it holds (`usize::MAX`: every call;
+    /// `0`: none). Models a backend whose read wrongly reports absence. An
+    /// injected load error takes precedence.
+    pub fn fake_absent_loads(&self, loads: usize) {
+        self.faults().absent_loads = loads;
+    }
+
     /// Makes `save_secret` fail with `error` (or succeed again with `None`).
     pub fn fail_save(&self, error: Option<StoreError>) {
         self.faults().save = error;
+    }
+
+    /// Makes `create_secret` (the write of `get_or_create_secret`) fail with
+    /// `error` (or reach the wrapped store again with `None`).
+    pub fn fail_create(&self, error: Option<StoreError>) {
+        self.faults().create = error;
     }
 
     /// Makes `clear_secret` fail with `error` (or succeed again with `None`).
@@ -609,6 +692,11 @@ impl<S: AuthSecretStore + ?Sized> FaultInjectingStore<S> {
         self.faults().save_calls
     }
 
+    /// How many times `create_secret` was called (failed calls included).
+    pub fn create_calls(&self) -> usize {
+        self.faults().create_calls
+    }
+
     /// How many times `clear_secret` was called (failed calls included).
     pub fn clear_calls(&self) -> usize {
         self.faults().clear_calls
@@ -626,13 +714,18 @@ impl<S: AuthSecretStore + ?Sized> AuthSecretStore for FaultInjectingStore<S> {
     }
 
     fn load_secret(&self) -> Result<Option<Secret>, StoreError> {
-        let fault = {
+        let (fault, absent) = {
             let mut faults = self.faults();
             faults.load_calls += 1;
-            faults.load.clone()
+            let absent = faults.absent_loads > 0;
+            if absent && faults.load.is_none() && faults.absent_loads != usize::MAX {
+                faults.absent_loads -= 1;
+            }
+            (faults.load.clone(), absent)
         };
         match fault {
             Some(error) => Err(error),
+            None if absent => Ok(None),
             None => self.inner.load_secret(),
         }
     }
@@ -646,6 +739,20 @@ impl<S: AuthSecretStore + ?Sized> AuthSecretStore for FaultInjectingStore<S> {
         match fault {
             Some(error) => Err(error),
             None => self.inner.save_secret(secret),
+        }
+    }
+
+    /// Forwards to the wrapped store's own `create_secret`, so its
+    /// no-overwrite guarantee (not this wrapper's faked loads) decides.
+    fn create_secret(&self, secret: Secret) -> Result<Secret, StoreError> {
+        let fault = {
+            let mut faults = self.faults();
+            faults.create_calls += 1;
+            faults.create.clone()
+        };
+        match fault {
+            Some(error) => Err(error),
+            None => self.inner.create_secret(secret),
         }
     }
 
@@ -722,8 +829,10 @@ mod tests {
     }
 
     /// Has no working exclusive section: every lock gets its own scope. Its
-    /// first [`RACING_THREADS`] loads wait for each other, so all racing
-    /// threads read "absent" before any of them writes: a deterministic race.
+    /// loads wait for each other in two rounds of [`RACING_THREADS`] (the load of
+    /// `get_or_create` and the second read of the default `create_secret`), so
+    /// all racing threads read "absent" twice before any of them writes: a
+    /// deterministic race.
     struct Unlocked {
         inner: MemoryStore,
         loads: Arc<(AtomicUsize, Barrier)>,
@@ -738,7 +847,7 @@ mod tests {
         fn load_secret(&self) -> Result<Option<Secret>, StoreError> {
             let found = self.inner.load_secret();
             let (count, barrier) = &*self.loads;
-            if count.fetch_add(1, Ordering::SeqCst) < RACING_THREADS {
+            if count.fetch_add(1, Ordering::SeqCst) < 2 * RACING_THREADS {
                 barrier.wait();
             }
             found
@@ -752,6 +861,59 @@ mod tests {
         fn lock_scope(&self) -> String {
             format!("unlocked:{}", SCOPES.fetch_add(1, Ordering::SeqCst))
         }
+    }
+
+    /// Writes the new secret of `get_or_create` with a replacing save: the
+    /// defect that let a spurious "not found" destroy an identity.
+    struct OverwritesOnCreate(MemoryStore);
+
+    impl AuthSecretStore for OverwritesOnCreate {
+        fn storage_key(&self) -> StorageKey {
+            self.0.storage_key()
+        }
+        fn load_secret(&self) -> Result<Option<Secret>, StoreError> {
+            self.0.load_secret()
+        }
+        fn save_secret(&self, secret: Secret) -> Result<(), StoreError> {
+            self.0.save_secret(secret)
+        }
+        fn create_secret(&self, secret: Secret) -> Result<Secret, StoreError> {
+            self.0.save_secret(secret.clone())?;
+            Ok(secret)
+        }
+        fn clear_secret(&self) -> Result<(), StoreError> {
+            self.0.clear_secret()
+        }
+        fn lock_scope(&self) -> String {
+            self.0.lock_scope()
+        }
+    }
+
+    #[test]
+    fn suite_detects_a_store_that_overwrites_on_create() {
+        let root = MemoryStore::default();
+        let harness = move |key| {
+            Ok(Box::new(OverwritesOnCreate(root.sibling(key))) as Box<dyn AuthSecretStore>)
+        };
+        // Every other check passes: only the spurious-absence check sees the defect.
+        for (name, check) in CHECKS {
+            if *name != "spurious_absence_never_replaces" {
+                check(&harness).unwrap();
+            }
+        }
+        let failure = spurious_absence_never_replaces(&harness).unwrap_err();
+        assert_eq!(failure.check, "spurious_absence_never_replaces");
+        assert!(failure.message.contains("new secret"), "{failure}");
+    }
+
+    #[test]
+    fn default_create_keeps_what_is_stored() {
+        let store = MemoryStore::default();
+        let first = Secret::from_bytes([1u8; 32]);
+        assert_eq!(store.create_secret(first.clone()).unwrap(), first);
+        let second = Secret::from_bytes([2u8; 32]);
+        assert_eq!(store.create_secret(second).unwrap(), first);
+        assert_eq!(store.load_secret().unwrap(), Some(first));
     }
 
     #[test]
@@ -807,8 +969,28 @@ mod tests {
         store.fail_clear(None);
         store.clear_secret().unwrap();
         assert_eq!(store.clear_calls(), 2);
+        store.fail_create(Some(StoreError::Unavailable { reason: "x".into() }));
+        let secret = Secret::from_bytes([4u8; 32]);
+        assert_eq!(
+            store.create_secret(secret.clone()).unwrap_err().code(),
+            "unavailable"
+        );
+        store.fail_create(None);
+        assert_eq!(store.create_secret(secret.clone()).unwrap(), secret);
+        assert_eq!(store.create_calls(), 2);
+        assert_eq!(store.save_calls(), 0);
+        store.fake_absent_loads(1);
         assert_eq!(store.load_secret().unwrap(), None);
-        assert_eq!(store.load_calls(), 1);
+        assert_eq!(store.load_secret().unwrap(), Some(secret.clone()));
+        store.fake_absent_loads(usize::MAX);
+        for _ in 0..3 {
+            assert_eq!(store.load_secret().unwrap(), None);
+        }
+        assert_eq!(store.inner().load_secret().unwrap(), Some(secret));
+        store.fake_absent_loads(0);
+        store.clear_secret().unwrap();
+        assert_eq!(store.load_secret().unwrap(), None);
+        assert_eq!(store.load_calls(), 6);
         assert_eq!(every_error_kind().len(), 6);
     }
 }

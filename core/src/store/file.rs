@@ -14,6 +14,15 @@
 //!   takes an exclusive advisory lock on a `.lock` file beside the secret
 //!   file (after the in-process lock), so concurrent processes sharing the
 //!   directory all get the same secret.
+//! - **Creating never replaces.** The write of `get_or_create_secret`
+//!   ([`AuthSecretStore::create_secret`]) moves its flushed temporary file
+//!   into place with a rename that refuses to overwrite (`tempfile`'s
+//!   `persist_noclobber`: `renameat2(RENAME_NOREPLACE)`, else a hard link, on
+//!   Unix; a move without replace on Windows). If a file appeared since the
+//!   load, for instance from a `save_secret` in a process that does not take
+//!   the lock, that file wins and its secret is returned. File systems that
+//!   offer neither operation make creating fail with `io`; they are not
+//!   supported.
 //! - **Failures are never absence.** Only a missing file is "no secret". A
 //!   file that is empty, truncated, or holds anything but the expected format
 //!   is `corrupted`; unreadable files are `permission-denied` or `io`.
@@ -25,10 +34,16 @@
 //! <the secret as 43 characters of unpadded base64url>
 //! ```
 //!
-//! File names: the storage key with every byte other than `A-Z a-z 0-9 - _`
-//! written as `%XX`, plus `.secret` (`jazz-auth-secret%3Amy-app.secret`). Keys
-//! whose encoded form exceeds 200 bytes use the hex SHA-256 of the key instead
-//! (`<64 hex>.long.secret`), keeping names within file-system limits.
+//! File names: the storage key with every byte other than `a-z 0-9 - _`
+//! written as `%XX` (upper-case hex), plus `.secret`
+//! (`jazz-auth-secret%3Amy-app.secret`, `jazz-auth-secret%3A%4Dy%41pp.secret`
+//! for the app id `MyApp`). Upper-case letters are escaped too because macOS
+//! and Windows file systems ignore letter case by default: with them kept,
+//! `MyApp` and `myapp` would share one file. The only upper-case letters left
+//! are hex digits of escapes, so two keys give names that differ even after
+//! case folding. Keys whose encoded form exceeds 200 bytes use the hex SHA-256
+//! of the key instead (`<64 hex>.long.secret`), keeping names within
+//! file-system limits.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
@@ -37,7 +52,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
-use super::fsutil::{io_error, sync_dir, write_atomically};
+use super::fsutil::{create_atomically, io_error, sync_dir, write_atomically};
 use super::{AuthSecretStore, StorageKey, StoreError, StoreLock};
 use crate::secret::{Secret, SECRET_B64_LEN};
 
@@ -58,7 +73,8 @@ pub struct FileStore {
 fn encode_stem(key: &StorageKey) -> String {
     let mut out = String::new();
     for byte in key.as_str().bytes() {
-        if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' {
+        // Upper-case letters are escaped: see the module documentation.
+        if byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-' || byte == b'_' {
             out.push(char::from(byte));
         } else {
             out.push_str(&format!("%{byte:02X}"));
@@ -252,6 +268,23 @@ impl AuthSecretStore for FileStore {
         write_atomically(&self.dir, &path, &self.temp_prefix(), &contents)
     }
 
+    /// Writes the file only if none exists (a rename that refuses to overwrite);
+    /// if one does, returns its secret or the error reading it.
+    fn create_secret(&self, secret: Secret) -> Result<Secret, StoreError> {
+        let path = self.path();
+        let contents = encode_file(&secret);
+        if create_atomically(&self.dir, &path, &self.temp_prefix(), &contents)? {
+            return Ok(secret);
+        }
+        drop(secret);
+        self.load_secret()?.ok_or_else(|| StoreError::Io {
+            reason: format!(
+                "{} existed when creating the secret but was gone when read back; retry",
+                path.display()
+            ),
+        })
+    }
+
     fn clear_secret(&self) -> Result<(), StoreError> {
         let path = self.path();
         match fs::remove_file(&path) {
@@ -300,6 +333,7 @@ mod tests {
             StorageKey::explicit("../escape").unwrap(),
             StorageKey::explicit(".").unwrap(),
             StorageKey::explicit("a/b").unwrap(),
+            StorageKey::for_app("MyApp"),
         ]
         .iter()
         .map(encode_stem)
@@ -309,11 +343,38 @@ mod tests {
         assert_eq!(names[2], "jazz-auth-secret%3Amy%2520app");
         assert_eq!(names[3], "%2E%2E%2Fescape");
         assert_eq!(names[4], "%2E");
+        assert_eq!(names[6], "jazz-auth-secret%3A%4Dy%41pp");
         for name in &names {
             assert!(!name.contains('/') && !name.starts_with('.'), "{name}");
         }
         let unique: std::collections::HashSet<_> = names.iter().collect();
         assert_eq!(unique.len(), names.len());
+    }
+
+    #[test]
+    fn names_differing_only_in_case_stay_distinct_when_folded() {
+        for (a, b) in [
+            ("MyApp", "myapp"),
+            ("KEY", "key"),
+            ("aBc", "AbC"),
+            ("X", "x"),
+        ] {
+            let (a, b) = (StorageKey::for_app(a), StorageKey::for_app(b));
+            let (a, b) = (encode_stem(&a), encode_stem(&b));
+            assert_ne!(a.to_lowercase(), b.to_lowercase(), "{a} / {b}");
+            // Outside `%XX` escapes, no character has a case to fold.
+            for name in [&a, &b] {
+                let mut bytes = name.bytes();
+                while let Some(byte) = bytes.next() {
+                    if byte == b'%' {
+                        let hex: Vec<u8> = bytes.by_ref().take(2).collect();
+                        assert!(hex.iter().all(u8::is_ascii_hexdigit), "{name}");
+                    } else {
+                        assert!(!byte.is_ascii_uppercase(), "{name}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

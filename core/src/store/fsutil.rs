@@ -73,6 +73,35 @@ pub(crate) fn write_atomically(
     sync_dir(dir)
 }
 
+/// Like [`write_atomically`], but never replaces: the flushed temporary file is moved
+/// to `path` only if nothing is there (`renameat2(RENAME_NOREPLACE)` or a hard link on
+/// Unix, a move without replace on Windows, as done by `tempfile`'s
+/// `persist_noclobber`). Returns `Ok(false)`, having written nothing, when `path`
+/// already exists; the temporary file is removed in every case but success.
+pub(crate) fn create_atomically(
+    dir: &Path,
+    path: &Path,
+    temp_prefix: &str,
+    bytes: &[u8],
+) -> Result<bool, StoreError> {
+    let mut temp = tempfile::Builder::new()
+        .prefix(temp_prefix)
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| io_error("cannot create a temporary file in", dir, &e))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| io_error("cannot write", temp.path(), &e))?;
+    match temp.persist_noclobber(path) {
+        Ok(_) => {}
+        // The returned temporary file is deleted when the error is dropped.
+        Err(e) if e.error.kind() == ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(io_error("cannot move the new file into", path, &e.error)),
+    }
+    sync_dir(dir)?;
+    Ok(true)
+}
+
 /// [`write_atomically`] into `path`'s own directory (created private if missing), with a
 /// hidden temporary name derived from the file name.
 #[cfg_attr(
@@ -92,4 +121,49 @@ pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> 
     };
     create_private_dir(dir)?;
     write_atomically(dir, path, &format!(".{}.", name.to_string_lossy()), bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_files(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".tmp"))
+            .collect()
+    }
+
+    #[test]
+    fn create_atomically_never_replaces() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("item");
+        assert!(create_atomically(dir.path(), &path, ".item.", b"first").unwrap());
+        assert_eq!(fs::read(&path).unwrap(), b"first");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        assert!(!create_atomically(dir.path(), &path, ".item.", b"second").unwrap());
+        assert_eq!(fs::read(&path).unwrap(), b"first");
+        // Something other than a file in the way is not replaced either.
+        let blocked = dir.path().join("blocked");
+        fs::create_dir(&blocked).unwrap();
+        assert!(!create_atomically(dir.path(), &blocked, ".blocked.", b"x").unwrap());
+        assert!(blocked.is_dir());
+        assert_eq!(temp_files(dir.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn write_atomically_replaces() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("item");
+        write_atomically(dir.path(), &path, ".item.", b"first").unwrap();
+        write_atomically(dir.path(), &path, ".item.", b"second").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"second");
+        assert_eq!(temp_files(dir.path()), Vec::<String>::new());
+    }
 }

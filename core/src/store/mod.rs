@@ -14,6 +14,13 @@
 //! `get_or_create_secret` is written once, here, for all backends: it runs under the
 //! store's [`AuthSecretStore::lock_exclusive`] so concurrent callers (threads, and
 //! processes for stores whose lock spans processes) all receive the same secret.
+//!
+//! Its write goes through [`AuthSecretStore::create_secret`], never through
+//! [`AuthSecretStore::save_secret`]: a save *replaces*, and some platforms answer
+//! "not found" for an item that exists (a Keychain read in an app prewarmed
+//! before the device's first unlock). If that answer were followed by a replacing write,
+//! the user's identity would be destroyed. `create_secret` only ever stores a
+//! secret where there is none and otherwise returns the one already there.
 
 use std::collections::HashSet;
 use std::sync::{Condvar, Mutex, OnceLock};
@@ -199,6 +206,28 @@ pub trait AuthSecretStore: Send + Sync {
     /// Removes the secret. Clearing an absent secret succeeds.
     fn clear_secret(&self) -> Result<(), StoreError>;
 
+    /// Stores `secret` **only if nothing is stored**, and returns the secret that
+    /// is stored afterwards: `secret` itself, or the one found already there.
+    /// Never replaces or deletes an existing secret; a read that fails returns its
+    /// error.
+    ///
+    /// Called by [`AuthSecretStoreExt::get_or_create_secret`] inside the exclusive
+    /// section, after [`load_secret`](Self::load_secret) returned `Ok(None)`.
+    ///
+    /// The default reads again and saves only if that read also finds nothing.
+    /// That is enough where a read under [`lock_exclusive`](Self::lock_exclusive)
+    /// is definitive (memory, Android Keystore envelope). Backends whose "not
+    /// found" can be wrong, or that other writers reach without the lock, must
+    /// override it with a write that cannot replace (the Keychain: a plain add;
+    /// the file store: a rename that refuses to overwrite).
+    fn create_secret(&self, secret: Secret) -> Result<Secret, StoreError> {
+        if let Some(existing) = self.load_secret()? {
+            return Ok(existing);
+        }
+        self.save_secret(secret.clone())?;
+        Ok(secret)
+    }
+
     /// A name for the exclusive section guarding `get_or_create_secret`. Two store
     /// instances that reach the same underlying item must return the same scope.
     fn lock_scope(&self) -> String {
@@ -215,9 +244,13 @@ pub trait AuthSecretStore: Send + Sync {
 
 /// Operations written once for every [`AuthSecretStore`]; cannot be overridden.
 pub trait AuthSecretStoreExt: AuthSecretStore {
-    /// Returns the stored secret, or creates, saves and returns a new one when the
+    /// Returns the stored secret, or creates, stores and returns a new one when the
     /// store definitively holds none. Atomic with respect to other callers of the
     /// same store item; every read error propagates unchanged.
+    ///
+    /// The new secret is written with [`AuthSecretStore::create_secret`], which
+    /// never replaces: if the load wrongly reported absence, the secret already
+    /// stored is returned (or an error), never overwritten.
     fn get_or_create_secret(&self) -> Result<Secret, StoreError> {
         let _guard = self.lock_exclusive()?;
         if let Some(existing) = self.load_secret()? {
@@ -226,8 +259,7 @@ pub trait AuthSecretStoreExt: AuthSecretStore {
         let fresh = Secret::generate().map_err(|e| StoreError::Backend {
             reason: e.to_string(),
         })?;
-        self.save_secret(fresh.clone())?;
-        Ok(fresh)
+        self.create_secret(fresh)
     }
 }
 

@@ -3,7 +3,7 @@
 //! - This module is **platform-neutral**: the options ([`KeychainOptions`]),
 //!   the item queries as plain data ([`ItemQuery`], [`NewItem`]), the mapping
 //!   from Keychain status codes to [`StoreError`] ([`map_status`]), and the
-//!   store itself ([`KeychainStore`]), written against the four Keychain calls
+//!   store itself ([`KeychainStore`]), written against the five Keychain calls
 //!   it needs ([`KeychainBackend`]).
 //! - `apple.rs` (compiled only for `target_vendor = "apple"`) implements
 //!   [`KeychainBackend`] with `security-framework` as `SystemKeychain`. It only
@@ -32,6 +32,23 @@
 //! another tag (options changed since it was written) migrates it the same
 //! way. If the process dies in between, the next load finds the pending copy
 //! and finishes the job: no step ever leaves the secret nowhere.
+//!
+//! ## Creating the first secret
+//!
+//! `get_or_create_secret` writes through [`KeychainStore`]'s `create_secret`,
+//! which never deletes or updates. The Keychain of an app prewarmed before the
+//! first unlock can answer "not found" for an item that exists, so the load's
+//! "absent" is not trusted with a replacing write:
+//!
+//! 1. an attribute lookup (no data, so no prompt) for the item in any access
+//!    group and for a pending copy: if either exists, its data is read and
+//!    returned;
+//! 2. otherwise a plain `SecItemAdd` ([`KeychainBackend::add_only`]); on
+//!    `errSecDuplicateItem` the existing item is read and returned.
+//!
+//! A read in either step that fails returns its error (`errSecItemNotFound`
+//! for an item known to exist is `unavailable`): the existing identity is
+//! never overwritten and no other one is handed out.
 //!
 //! ## Failures
 //!
@@ -271,7 +288,7 @@ pub struct NewItem {
     pub user_presence: bool,
 }
 
-/// The four Keychain operations the store needs. Failures are raw `OSStatus`
+/// The five Keychain operations the store needs. Failures are raw `OSStatus`
 /// codes; the store maps them with [`map_status`].
 pub trait KeychainBackend: Send + Sync {
     /// `SecItemCopyMatching` returning the data of the first match.
@@ -282,6 +299,10 @@ pub trait KeychainBackend: Send + Sync {
     /// `SecItemAdd` of `item` with `data`; on `errSecDuplicateItem`,
     /// `SecItemUpdate` of the data of the item matching `item.query`.
     fn add_or_update(&self, item: &NewItem, data: &[u8]) -> Result<(), i32>;
+    /// `SecItemAdd` of `item` with `data`, nothing else: an existing item with
+    /// the same service, account and access group makes it fail with
+    /// `errSecDuplicateItem` and stay untouched.
+    fn add_only(&self, item: &NewItem, data: &[u8]) -> Result<(), i32>;
     /// `SecItemDelete` of every item matching `query`.
     fn delete(&self, query: &ItemQuery) -> Result<(), i32>;
 }
@@ -295,6 +316,9 @@ impl<B: KeychainBackend + ?Sized> KeychainBackend for Arc<B> {
     }
     fn add_or_update(&self, item: &NewItem, data: &[u8]) -> Result<(), i32> {
         (**self).add_or_update(item, data)
+    }
+    fn add_only(&self, item: &NewItem, data: &[u8]) -> Result<(), i32> {
+        (**self).add_only(item, data)
     }
     fn delete(&self, query: &ItemQuery) -> Result<(), i32> {
         (**self).delete(query)
@@ -399,6 +423,23 @@ impl<B: KeychainBackend> KeychainStore<B> {
         }
     }
 
+    /// Reads an item that a lookup or an add just reported as existing. Its
+    /// absence now means the Keychain is not answering truthfully (e.g. before
+    /// the first unlock): `unavailable`, never "absent".
+    fn read_existing(&self, what: &str, query: &ItemQuery) -> Result<Secret, StoreError> {
+        match self.backend.copy_data(query) {
+            Ok(data) => decode_item_data(&data),
+            Err(status::ITEM_NOT_FOUND) => Err(StoreError::Unavailable {
+                reason: format!(
+                    "the keychain reports an existing {what} but reading it returned \
+                     errSecItemNotFound ({}); retry once the device is unlocked",
+                    status::ITEM_NOT_FOUND
+                ),
+            }),
+            Err(code) => Err(map_status(&format!("read of the existing {what}"), code)),
+        }
+    }
+
     /// Writes `secret` with the current options, replacing whatever is there,
     /// such that a crash at any step leaves the old or the new secret findable.
     fn replace(&self, secret: &Secret) -> Result<(), StoreError> {
@@ -451,6 +492,35 @@ impl<B: KeychainBackend> AuthSecretStore for KeychainStore<B> {
 
     fn save_secret(&self, secret: Secret) -> Result<(), StoreError> {
         self.replace(&secret)
+    }
+
+    /// Never deletes or updates: see "Creating the first secret" in the module
+    /// documentation.
+    fn create_secret(&self, secret: Secret) -> Result<Secret, StoreError> {
+        // The load's "not found" may be wrong: look for the item (in any access
+        // group) and for a pending copy by attributes before adding beside them.
+        for (what, query) in [
+            ("item", self.item_query()),
+            ("pending copy", self.pending_query()),
+        ] {
+            match self.backend.exists(&query) {
+                Ok(()) => return self.read_existing(what, &query),
+                Err(status::ITEM_NOT_FOUND) => {}
+                Err(code) => return Err(map_status(&format!("lookup of the {what}"), code)),
+            }
+        }
+        let data = secret.to_base64url();
+        match self.backend.add_only(&self.new_item(), data.as_bytes()) {
+            Ok(()) => Ok(secret),
+            Err(status::DUPLICATE_ITEM) => {
+                let existing = ItemQuery {
+                    access_group: self.options.access_group.clone(),
+                    ..self.item_query()
+                };
+                self.read_existing("item", &existing)
+            }
+            Err(code) => Err(map_status("add", code)),
+        }
     }
 
     fn clear_secret(&self) -> Result<(), StoreError> {

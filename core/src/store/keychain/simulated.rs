@@ -4,9 +4,10 @@
 //! service + account + access group, `errSecDuplicateItem` on a second add and
 //! the update that follows, label-constrained searches, entitlement checks on
 //! access groups, data that cannot be read while the device is locked (by
-//! accessibility class) or when the user cancels a presence prompt, and a
-//! process that dies after a given number of writes. It keeps no secrets
-//! safe and must never back a real app.
+//! accessibility class) or when the user cancels a presence prompt, reads
+//! that report `errSecItemNotFound` although the item exists (as in an app
+//! prewarmed before first unlock), and a process that dies after a given
+//! number of writes. It keeps no secrets safe and must never back a real app.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -55,6 +56,8 @@ struct State {
     device: DeviceState,
     presence_refused: bool,
     fail_all: Option<i32>,
+    spurious_data_reads: usize,
+    spurious_attribute_reads: usize,
     writes_left: Option<usize>,
     dead: bool,
     log: Vec<String>,
@@ -111,6 +114,18 @@ impl SimulatedKeychain {
         self.state().fail_all = code;
     }
 
+    /// Makes the next `data_reads` data reads (`copy_data`) and the next
+    /// `attribute_reads` attribute lookups (`exists`) report
+    /// `errSecItemNotFound` whether or not a matching item exists, as the
+    /// Keychain of a prewarmed app or a device before first unlock may do.
+    /// `usize::MAX` keeps it up for good; `0, 0`
+    /// ends it.
+    pub fn spurious_not_found(&self, data_reads: usize, attribute_reads: usize) {
+        let mut state = self.state();
+        state.spurious_data_reads = data_reads;
+        state.spurious_attribute_reads = attribute_reads;
+    }
+
     /// Lets `writes` more adds/deletes succeed, then "kills the process":
     /// every later call fails with `errSecIO` until reset with `None`.
     pub fn die_after_writes(&self, writes: Option<usize>) {
@@ -137,8 +152,9 @@ impl SimulatedKeychain {
             .collect()
     }
 
-    /// The operations performed so far (`copy`, `exists`, `add`, `update`, `delete`
-    /// with their service and account), oldest first.
+    /// The operations performed so far (`copy`, `exists`, `add` (both kinds),
+    /// `update` (after a duplicate `add_or_update`), `delete`, with their service
+    /// and account), oldest first.
     pub fn operations(&self) -> Vec<String> {
         self.state().log.clone()
     }
@@ -185,6 +201,44 @@ impl SimulatedKeychain {
         Ok(state)
     }
 
+    /// The access group an add of `item` writes to, if the app is entitled to it.
+    fn add_group(&self, item: &NewItem) -> Result<String, i32> {
+        let group = item
+            .query
+            .access_group
+            .clone()
+            .unwrap_or_else(|| self.default_group.clone());
+        if self.groups.contains(&group) {
+            Ok(group)
+        } else {
+            Err(status::MISSING_ENTITLEMENT)
+        }
+    }
+
+    /// Whether an add of `item` into `group` collides with a stored item (the
+    /// Keychain's uniqueness: class, service, account, access group).
+    fn duplicate(state: &State, item: &NewItem, group: &str) -> bool {
+        state.items.iter().any(|existing| {
+            existing.meta.service == item.query.service
+                && existing.meta.account == item.query.account
+                && existing.meta.access_group == group
+        })
+    }
+
+    fn push(state: &mut State, item: &NewItem, group: String, data: &[u8]) {
+        state.items.push(Item {
+            meta: SimulatedItem {
+                service: item.query.service.clone(),
+                account: item.query.account.clone(),
+                access_group: group,
+                label: item.query.label.clone(),
+                accessibility: item.accessibility,
+                user_presence: item.user_presence,
+            },
+            data: Zeroizing::new(data.to_vec()),
+        });
+    }
+
     fn accessible(device: DeviceState, accessibility: Accessibility) -> Result<(), i32> {
         match device {
             DeviceState::Unlocked => Ok(()),
@@ -204,7 +258,11 @@ impl std::fmt::Debug for SimulatedKeychain {
 
 impl KeychainBackend for SimulatedKeychain {
     fn copy_data(&self, query: &ItemQuery) -> Result<Zeroizing<Vec<u8>>, i32> {
-        let state = self.enter("copy", query, false)?;
+        let mut state = self.enter("copy", query, false)?;
+        if state.spurious_data_reads > 0 {
+            state.spurious_data_reads -= 1;
+            return Err(status::ITEM_NOT_FOUND);
+        }
         let item = state
             .items
             .iter()
@@ -218,7 +276,11 @@ impl KeychainBackend for SimulatedKeychain {
     }
 
     fn exists(&self, query: &ItemQuery) -> Result<(), i32> {
-        let state = self.enter("exists", query, false)?;
+        let mut state = self.enter("exists", query, false)?;
+        if state.spurious_attribute_reads > 0 {
+            state.spurious_attribute_reads -= 1;
+            return Err(status::ITEM_NOT_FOUND);
+        }
         if state.device == DeviceState::BeforeFirstUnlock {
             return Err(status::INTERACTION_NOT_ALLOWED);
         }
@@ -235,21 +297,9 @@ impl KeychainBackend for SimulatedKeychain {
 
     fn add_or_update(&self, item: &NewItem, data: &[u8]) -> Result<(), i32> {
         let mut state = self.enter("add", &item.query, true)?;
-        let group = item
-            .query
-            .access_group
-            .clone()
-            .unwrap_or_else(|| self.default_group.clone());
-        if !self.groups.contains(&group) {
-            return Err(status::MISSING_ENTITLEMENT);
-        }
+        let group = self.add_group(item)?;
         Self::accessible(state.device, item.accessibility)?;
-        let duplicate = state.items.iter().any(|existing| {
-            existing.meta.service == item.query.service
-                && existing.meta.account == item.query.account
-                && existing.meta.access_group == group
-        });
-        if duplicate {
+        if Self::duplicate(&state, item, &group) {
             // What security-framework does next: update the data of the item
             // matching the add's attributes (label included).
             state.log.push(format!(
@@ -268,17 +318,18 @@ impl KeychainBackend for SimulatedKeychain {
             target.data = Zeroizing::new(data.to_vec());
             return Ok(());
         }
-        state.items.push(Item {
-            meta: SimulatedItem {
-                service: item.query.service.clone(),
-                account: item.query.account.clone(),
-                access_group: group,
-                label: item.query.label.clone(),
-                accessibility: item.accessibility,
-                user_presence: item.user_presence,
-            },
-            data: Zeroizing::new(data.to_vec()),
-        });
+        Self::push(&mut state, item, group, data);
+        Ok(())
+    }
+
+    fn add_only(&self, item: &NewItem, data: &[u8]) -> Result<(), i32> {
+        let mut state = self.enter("add", &item.query, true)?;
+        let group = self.add_group(item)?;
+        Self::accessible(state.device, item.accessibility)?;
+        if Self::duplicate(&state, item, &group) {
+            return Err(status::DUPLICATE_ITEM);
+        }
+        Self::push(&mut state, item, group, data);
         Ok(())
     }
 
