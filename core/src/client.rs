@@ -1233,12 +1233,9 @@ impl Db {
         for row in &built {
             self.check_write(table, Operation::Insert, &session, None, Some(row))?;
         }
-        self.inner.store.write(|w| -> Result<(), DbError> {
-            for row in &built {
-                w.insert_row(table, row)?;
-            }
-            Ok(())
-        })?;
+        self.inner
+            .store
+            .write(|w| -> Result<(), DbError> { Ok(w.insert_rows(table, &built)?) })?;
         Ok(built)
     }
 

@@ -358,8 +358,9 @@ fn check_user_columns(values: &Row) -> Result<(), StorageError> {
 /// (or generates one) and stamps the system columns with `actor` and `now`.
 pub fn build_insert_row(values: Row, actor: &str, now: u64) -> Result<Row, StorageError> {
     check_user_columns(&values)?;
-    let mut values = values;
-    let id = match values.remove("id") {
+    // The caller's map becomes the row: no copy of the user's columns.
+    let mut row = values;
+    let id = match row.remove("id") {
         None | Some(Value::Null) => new_row_id()?,
         Some(Value::String(id)) => {
             check_id(&id)?;
@@ -371,9 +372,7 @@ pub fn build_insert_row(values: Row, actor: &str, now: u64) -> Result<Row, Stora
             })
         }
     };
-    let mut row = Map::with_capacity(values.len() + 5);
     row.insert("id".into(), Value::String(id));
-    row.extend(values);
     stamp(&mut row, CREATED_BY, CREATED_AT, actor, now);
     stamp(&mut row, UPDATED_BY, UPDATED_AT, actor, now);
     Ok(row)
@@ -1652,6 +1651,9 @@ impl ReadTx<'_> {
     }
 }
 
+const OUTBOX_INSERT: &str = "INSERT INTO lf_outbox (table_name, row_id, op, payload, actor, at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
 /// One write transaction. Every row mutation also appends to the outbox.
 pub struct WriteTx<'a> {
     tx: rusqlite::Transaction<'a>,
@@ -1712,10 +1714,7 @@ impl WriteTx<'_> {
         at: &Value,
     ) -> Result<(), StorageError> {
         self.tx
-            .prepare_cached(
-                "INSERT INTO lf_outbox (table_name, row_id, op, payload, actor, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
+            .prepare_cached(OUTBOX_INSERT)?
             .execute(rusqlite::params![
                 table,
                 id,
@@ -1729,41 +1728,57 @@ impl WriteTx<'_> {
 
     /// Stores a row built by [`build_insert_row`] and records it in the outbox.
     pub fn insert_row(&mut self, table: &str, row: &Row) -> Result<(), StorageError> {
+        self.insert_rows(table, std::slice::from_ref(row))
+    }
+
+    /// Stores rows built by [`build_insert_row`] into `table` and records each
+    /// in the outbox, preparing the two statements once for the whole batch.
+    pub fn insert_rows(&mut self, table: &str, rows: &[Row]) -> Result<(), StorageError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         self.ensure_table(table)?;
-        let id = row_id(row)?;
-        let data = to_json_text(&UserColumns(row))?;
-        let created_by = stamp_value(row, CREATED_BY)?;
-        let created_at = stamp_value(row, CREATED_AT)?;
         let sql = format!(
             "INSERT INTO {} ({ROW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             sql_table(table)
         );
-        let result = self.tx.prepare_cached(&sql)?.execute(rusqlite::params![
-            id,
-            data,
-            created_by.as_str().unwrap_or_default(),
-            created_at.as_i64().unwrap_or_default(),
-            stamp_value(row, UPDATED_BY)?.as_str().unwrap_or_default(),
-            stamp_value(row, UPDATED_AT)?.as_i64().unwrap_or_default(),
-        ]);
-        match result {
-            Ok(_) => {}
-            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
-                return Err(StorageError::AlreadyExists {
-                    table: table.to_owned(),
-                    id: id.to_owned(),
-                })
+        let mut insert = self.tx.prepare_cached(&sql)?;
+        let mut outbox = self.tx.prepare_cached(OUTBOX_INSERT)?;
+        for row in rows {
+            let id = row_id(row)?;
+            let data = to_json_text(&UserColumns(row))?;
+            let created_by = stamp_value(row, CREATED_BY)?.as_str().unwrap_or_default();
+            let created_at = stamp_value(row, CREATED_AT)?.as_i64().unwrap_or_default();
+            let result = insert.execute(rusqlite::params![
+                id,
+                data,
+                created_by,
+                created_at,
+                stamp_value(row, UPDATED_BY)?.as_str().unwrap_or_default(),
+                stamp_value(row, UPDATED_AT)?.as_i64().unwrap_or_default(),
+            ]);
+            match result {
+                Ok(_) => {}
+                Err(e)
+                    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) =>
+                {
+                    return Err(StorageError::AlreadyExists {
+                        table: table.to_owned(),
+                        id: id.to_owned(),
+                    })
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
+            outbox.execute(rusqlite::params![
+                table,
+                id,
+                OutboxOp::Insert.as_str(),
+                data,
+                created_by,
+                created_at
+            ])?;
         }
-        self.append_outbox(
-            table,
-            id,
-            OutboxOp::Insert,
-            Some(&data),
-            created_by,
-            created_at,
-        )?;
+        drop((insert, outbox));
         self.touched.insert(table.to_owned());
         Ok(())
     }
