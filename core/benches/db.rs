@@ -9,11 +9,12 @@
 //!
 //! The raw baseline uses the same schema (table with `id` primary key, JSON
 //! `data`, the four system columns and the `created_by` index), the same pragmas
-//! (WAL, `synchronous=NORMAL`) and prepared statements, and gets its JSON
-//! serialised ahead of time (in setup, not measured): it is the floor for
-//! storing those rows. The Db additionally validates input, serialises the
-//! rows, stamps system columns, checks auth, and appends every mutation to the
-//! outbox in the same transaction. Both stamp the same 36-character user id.
+//! (WAL, `synchronous=NORMAL`) and prepared statements. Both sides start from the
+//! same input (the app's rows as JSON maps) and store the same values: the raw
+//! side serialises each row's columns straight from the map, as an app using
+//! rusqlite directly would, and stamps the same 36-character user id. The Db
+//! additionally validates input, stamps system columns, checks auth, and appends
+//! every mutation to the outbox in the same transaction.
 //!
 //! Run: `cargo bench -p localfirst-core --bench db`.
 
@@ -66,7 +67,7 @@ fn open_raw(dir: &Path) -> Connection {
              updated_at INTEGER NOT NULL);
          CREATE INDEX IF NOT EXISTS items_created_by ON items (created_by);
          CREATE TABLE IF NOT EXISTS outbox (
-             seq INTEGER PRIMARY KEY AUTOINCREMENT,
+             seq INTEGER PRIMARY KEY,
              table_name TEXT NOT NULL,
              row_id TEXT NOT NULL,
              op TEXT NOT NULL,
@@ -93,22 +94,26 @@ fn sample_row(i: usize) -> Map<String, Value> {
     row
 }
 
-/// What the raw baseline stores per row, serialised ahead of time (setup, not
-/// measured): the id and the JSON text of the user columns.
-fn raw_prepared(rows: &[Map<String, Value>]) -> Vec<(String, String)> {
-    rows.iter()
-        .map(|row| {
-            let mut data = row.clone();
-            let id = data.remove("id").unwrap();
-            (
-                id.as_str().unwrap().to_owned(),
-                serde_json::to_string(&data).unwrap(),
-            )
-        })
-        .collect()
+/// The row's columns without its id, serialised straight from the map (no copy):
+/// what the raw baseline stores in `data`, as the Db does.
+struct WithoutId<'a>(&'a Map<String, Value>);
+
+impl serde::Serialize for WithoutId<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().filter(|(key, _)| *key != "id"))
+    }
 }
 
-fn raw_insert(conn: &Connection, user: &str, rows: &[(String, String)]) {
+/// The id and `data` text the raw baseline stores for a row: the same input the
+/// Db gets, turned into the same stored values inside the measured code.
+fn raw_values(row: &Map<String, Value>) -> (&str, String) {
+    (
+        row["id"].as_str().unwrap(),
+        serde_json::to_string(&WithoutId(row)).unwrap(),
+    )
+}
+
+fn raw_insert(conn: &Connection, user: &str, rows: &[Map<String, Value>]) {
     let tx = conn.unchecked_transaction().unwrap();
     {
         let mut stmt = tx
@@ -117,7 +122,8 @@ fn raw_insert(conn: &Connection, user: &str, rows: &[(String, String)]) {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .unwrap();
-        for (id, data) in rows {
+        for row in rows {
+            let (id, data) = raw_values(row);
             stmt.execute(params![
                 id,
                 data,
@@ -133,9 +139,10 @@ fn raw_insert(conn: &Connection, user: &str, rows: &[(String, String)]) {
 }
 
 /// The raw baseline plus what the Db's outbox costs in SQL: the same rows, and
-/// for each one an outbox row (`AUTOINCREMENT` sequence, table, id, op, the
-/// payload, actor, time) in the same transaction.
-fn raw_insert_with_outbox(conn: &Connection, user: &str, rows: &[(String, String)]) {
+/// for each one an outbox row (sequence number, table, id, op, the payload,
+/// actor, time) in the same transaction, numbered as the Db numbers them
+/// (consecutive numbers from a counter, no `AUTOINCREMENT`).
+fn raw_insert_with_outbox(conn: &Connection, user: &str, rows: &[Map<String, Value>]) {
     let tx = conn.unchecked_transaction().unwrap();
     {
         let mut stmt = tx
@@ -146,11 +153,17 @@ fn raw_insert_with_outbox(conn: &Connection, user: &str, rows: &[(String, String
             .unwrap();
         let mut outbox = tx
             .prepare_cached(
-                "INSERT INTO outbox (table_name, row_id, op, payload, actor, at)
-                 VALUES ('items', ?1, 'insert', ?2, ?3, ?4)",
+                "INSERT INTO outbox (seq, table_name, row_id, op, payload, actor, at)
+                 VALUES (?5, 'items', ?1, 'insert', ?2, ?3, ?4)",
             )
             .unwrap();
-        for (id, data) in rows {
+        let first_seq: i64 = tx
+            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        for (seq, row) in (first_seq..).zip(rows) {
+            let (id, data) = raw_values(row);
             stmt.execute(params![
                 id,
                 data,
@@ -161,7 +174,7 @@ fn raw_insert_with_outbox(conn: &Connection, user: &str, rows: &[(String, String
             ])
             .unwrap();
             outbox
-                .execute(params![id, data, user, 1_700_000_000i64])
+                .execute(params![id, data, user, 1_700_000_000i64, seq])
                 .unwrap();
         }
     }
@@ -182,7 +195,7 @@ fn fresh_db() -> (Db, tempfile::TempDir) {
 fn fresh_raw(user: &str, with_outbox: bool) -> (Connection, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let conn = open_raw(dir.path());
-    let warm_up = raw_prepared(&[sample_row(0)]);
+    let warm_up = [sample_row(0)];
     if with_outbox {
         raw_insert_with_outbox(&conn, user, &warm_up);
     } else {
@@ -208,7 +221,7 @@ fn bench_insert(c: &mut Criterion) {
     });
     single.bench_function("raw_rusqlite", |b| {
         b.iter_batched(
-            || raw_prepared(&[sample_row(0)]),
+            || [sample_row(0)],
             |rows| raw_insert(&raw, &user, &rows),
             BatchSize::SmallInput,
         )
@@ -241,7 +254,7 @@ fn bench_insert(c: &mut Criterion) {
             || {
                 let (conn, dir) = fresh_raw(&user, false);
                 let rows = (0..BATCH).map(sample_row).collect::<Vec<Row>>();
-                (conn, dir, raw_prepared(&rows))
+                (conn, dir, rows)
             },
             |(conn, dir, rows)| {
                 raw_insert(&conn, &user, &rows);
@@ -255,7 +268,7 @@ fn bench_insert(c: &mut Criterion) {
             || {
                 let (conn, dir) = fresh_raw(&user, true);
                 let rows = (0..BATCH).map(sample_row).collect::<Vec<Row>>();
-                (conn, dir, raw_prepared(&rows))
+                (conn, dir, rows)
             },
             |(conn, dir, rows)| {
                 raw_insert_with_outbox(&conn, &user, &rows);
@@ -274,7 +287,7 @@ fn bench_query(c: &mut Criterion) {
     let rows: Vec<Row> = (0..QUERY_ROWS).map(sample_row).collect();
     db.insert_many("items", rows.clone()).unwrap();
     db.create_index("items", "channel").unwrap();
-    raw_insert(&raw, &user_id(), &raw_prepared(&rows));
+    raw_insert(&raw, &user_id(), &rows);
     raw.execute_batch(
         "CREATE INDEX IF NOT EXISTS items_channel ON items (json_extract(data, '$.channel'))",
     )

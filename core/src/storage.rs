@@ -78,7 +78,12 @@ pub const MAX_ID_LEN: usize = 256;
 /// How long a writer waits for another connection's write lock.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
+
+/// `lf_meta` key of the next outbox sequence number (schema 2). Sequence numbers are
+/// assigned from this counter, read once and written once per write transaction, so
+/// they are never reused even after acknowledged entries are deleted.
+const NEXT_SEQ_KEY: &str = "outbox_next_seq";
 
 /// Why a storage operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -1056,15 +1061,26 @@ fn create_schema(conn: &Connection) -> Result<(), StorageError> {
         "CREATE TABLE IF NOT EXISTS lf_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
          CREATE TABLE IF NOT EXISTS lf_tables (name TEXT PRIMARY KEY NOT NULL);
          CREATE TABLE IF NOT EXISTS lf_outbox (
-             seq INTEGER PRIMARY KEY AUTOINCREMENT,
+             seq INTEGER PRIMARY KEY,
              table_name TEXT NOT NULL,
              row_id TEXT NOT NULL,
              op TEXT NOT NULL,
              payload TEXT,
              actor TEXT NOT NULL,
-             at INTEGER NOT NULL);
-         PRAGMA user_version = 1;",
+             at INTEGER NOT NULL);",
     )?;
+    if version == 1 {
+        // Schema 1 numbered the outbox with AUTOINCREMENT: continue after the highest
+        // number it ever handed out (kept in sqlite_sequence even when acknowledged).
+        conn.execute(
+            "INSERT OR IGNORE INTO lf_meta (key, value)
+             SELECT ?1, CAST(MAX(
+                 COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'lf_outbox'), 0),
+                 COALESCE((SELECT MAX(seq) FROM lf_outbox), 0)) + 1 AS TEXT)",
+            [NEXT_SEQ_KEY],
+        )?;
+    }
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
 
@@ -1261,15 +1277,9 @@ impl LocalStore {
                 self.reopen(&mut state)?;
                 return Err(StorageError::Reset.into());
             }
-            let mut write = WriteTx {
-                tx,
-                tables: &mut open.tables,
-                touched: BTreeSet::new(),
-            };
+            let mut write = WriteTx::new(tx, &mut open.tables);
             let value = f(&mut write)?;
-            let WriteTx { tx, touched, .. } = write;
-            tx.commit().map_err(StorageError::from)?;
-            (value, touched)
+            (value, write.commit()?)
         };
         if !touched.is_empty() {
             self.hub.notify_changed(&touched);
@@ -1651,17 +1661,75 @@ impl ReadTx<'_> {
     }
 }
 
-const OUTBOX_INSERT: &str = "INSERT INTO lf_outbox (table_name, row_id, op, payload, actor, at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+const OUTBOX_INSERT: &str =
+    "INSERT INTO lf_outbox (seq, table_name, row_id, op, payload, actor, at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 /// One write transaction. Every row mutation also appends to the outbox.
 pub struct WriteTx<'a> {
     tx: rusqlite::Transaction<'a>,
     tables: &'a mut HashSet<String>,
     touched: BTreeSet<String>,
+    /// The next outbox sequence number, once this transaction has read it; written
+    /// back by [`WriteTx::commit`] when it moved.
+    next_seq: Option<(i64, bool)>,
 }
 
-impl WriteTx<'_> {
+impl<'a> WriteTx<'a> {
+    fn new(tx: rusqlite::Transaction<'a>, tables: &'a mut HashSet<String>) -> WriteTx<'a> {
+        WriteTx {
+            tx,
+            tables,
+            touched: BTreeSet::new(),
+            next_seq: None,
+        }
+    }
+
+    /// Hands out the next outbox sequence number (read from `lf_meta` on first use).
+    fn take_seq(&mut self) -> Result<i64, StorageError> {
+        let next = match self.next_seq {
+            Some((next, _)) => next,
+            None => {
+                let stored: Option<String> = self
+                    .tx
+                    .query_row(
+                        "SELECT value FROM lf_meta WHERE key = ?1",
+                        [NEXT_SEQ_KEY],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                match stored {
+                    Some(text) => text.parse::<i64>().map_err(|_| StorageError::Corrupt {
+                        reason: format!("outbox counter {text:?} is not a number"),
+                    })?,
+                    None => {
+                        self.tx.query_row(
+                            "SELECT COALESCE(MAX(seq), 0) FROM lf_outbox",
+                            [],
+                            |r| r.get::<_, i64>(0),
+                        )? + 1
+                    }
+                }
+            }
+        };
+        self.next_seq = Some((next + 1, true));
+        Ok(next)
+    }
+
+    /// Writes the outbox counter back (if it moved) and commits; returns the tables
+    /// whose rows changed.
+    fn commit(self) -> Result<BTreeSet<String>, StorageError> {
+        if let Some((next, true)) = self.next_seq {
+            self.tx.execute(
+                "INSERT INTO lf_meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                rusqlite::params![NEXT_SEQ_KEY, next.to_string()],
+            )?;
+        }
+        self.tx.commit()?;
+        Ok(self.touched)
+    }
+
     /// The row `id` of `table`, if any (sees this transaction's writes).
     pub fn get(&self, table: &str, id: &str) -> Result<Option<Row>, StorageError> {
         get_row(&self.tx, table, id)
@@ -1705,7 +1773,7 @@ impl WriteTx<'_> {
     }
 
     fn append_outbox(
-        &self,
+        &mut self,
         table: &str,
         id: &str,
         op: OutboxOp,
@@ -1713,9 +1781,11 @@ impl WriteTx<'_> {
         actor: &Value,
         at: &Value,
     ) -> Result<(), StorageError> {
+        let seq = self.take_seq()?;
         self.tx
             .prepare_cached(OUTBOX_INSERT)?
             .execute(rusqlite::params![
+                seq,
                 table,
                 id,
                 op.as_str(),
@@ -1742,9 +1812,14 @@ impl WriteTx<'_> {
             "INSERT INTO {} ({ROW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             sql_table(table)
         );
+        // Sequence numbers for the whole batch: the first from the counter, the rest
+        // consecutive; the counter is moved past them before the statements run.
+        let first_seq = self.take_seq()?;
+        let batch = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        self.next_seq = Some((first_seq.saturating_add(batch), true));
         let mut insert = self.tx.prepare_cached(&sql)?;
         let mut outbox = self.tx.prepare_cached(OUTBOX_INSERT)?;
-        for row in rows {
+        for (seq, row) in (first_seq..).zip(rows) {
             let id = row_id(row)?;
             let data = to_json_text(&UserColumns(row))?;
             let created_by = stamp_value(row, CREATED_BY)?.as_str().unwrap_or_default();
@@ -1770,6 +1845,7 @@ impl WriteTx<'_> {
                 Err(e) => return Err(e.into()),
             }
             outbox.execute(rusqlite::params![
+                seq,
                 table,
                 id,
                 OutboxOp::Insert.as_str(),

@@ -58,6 +58,86 @@ fn rows_and_outbox_survive_reopen() {
     assert_eq!(db.pending_outbox(100).unwrap(), after[2..].to_vec());
 }
 
+#[test]
+fn outbox_sequence_numbers_are_never_reused() {
+    // Acknowledging every entry (the highest included) must not let a later write,
+    // in this or a later session, get a number that was already handed out: sync
+    // uses them to tell entries apart.
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, deps) = fixed_clock();
+    let db = local_first(dir.path(), "app", 1, &deps);
+    db.insert_many(
+        "notes",
+        vec![row(json!({"id": "a"})), row(json!({"id": "b"}))],
+    )
+    .unwrap();
+    db.insert("notes", row(json!({"id": "c"}))).unwrap();
+    let first: Vec<i64> = db
+        .pending_outbox(10)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(first.len(), 3);
+    assert!(first.windows(2).all(|w| w[0] + 1 == w[1]), "{first:?}");
+    assert_eq!(db.ack_outbox(&first).unwrap(), 3);
+    assert_eq!(db.outbox_len().unwrap(), 0);
+    db.delete("notes", "a").unwrap();
+    let second = db.pending_outbox(10).unwrap();
+    assert_eq!(second.len(), 1);
+    assert!(second[0].seq > first[2], "{} reused", second[0].seq);
+    db.ack_outbox(&[second[0].seq]).unwrap();
+    drop(db);
+
+    let db = local_first(dir.path(), "app", 1, &deps);
+    db.delete("notes", "b").unwrap();
+    let third = db.pending_outbox(10).unwrap();
+    assert!(
+        third[0].seq > second[0].seq,
+        "{} reused after restart",
+        third[0].seq
+    );
+    // A failed write hands out no numbers: the next one continues the sequence.
+    assert!(db.insert("notes", row(json!({"id": "c"}))).is_err());
+    db.delete("notes", "c").unwrap();
+    let fourth = db.pending_outbox(10).unwrap();
+    assert_eq!(fourth[1].seq, third[0].seq + 1);
+}
+
+#[test]
+fn a_schema_1_database_continues_its_outbox_numbering() {
+    // Schema 1 numbered the outbox with AUTOINCREMENT. A database written by it,
+    // whose entries up to 7 were all acknowledged, must continue at 8.
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, deps) = fixed_clock();
+    let path = {
+        let db = local_first(dir.path(), "app", 1, &deps);
+        let path = db.database_path().unwrap();
+        db.logout(true).unwrap();
+        path
+    };
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE lf_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+             CREATE TABLE lf_tables (name TEXT PRIMARY KEY NOT NULL);
+             CREATE TABLE lf_outbox (
+                 seq INTEGER PRIMARY KEY AUTOINCREMENT, table_name TEXT NOT NULL,
+                 row_id TEXT NOT NULL, op TEXT NOT NULL, payload TEXT,
+                 actor TEXT NOT NULL, at INTEGER NOT NULL);
+             INSERT INTO lf_outbox (seq, table_name, row_id, op, payload, actor, at)
+                 VALUES (7, 't', 'x', 'delete', NULL, 'someone', 0);
+             DELETE FROM lf_outbox;
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let db = local_first(dir.path(), "app", 1, &deps);
+    db.insert("notes", row(json!({"id": "a"}))).unwrap();
+    assert_eq!(db.pending_outbox(10).unwrap()[0].seq, 8);
+}
+
 /// Review finding: `ack_outbox` removed any principal's entries, so one session
 /// could drop another principal's pending writes.
 #[test]
