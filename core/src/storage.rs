@@ -29,6 +29,14 @@
 //! Sync reads it in order ([`LocalStore::outbox_pending`]) and acknowledges what
 //! the server accepted ([`LocalStore::outbox_ack`]).
 //!
+//! The `lf_outbox` table holds records. Most hold one entry. A multi-row insert
+//! writes one *batch record* per run of rows with the same creator and time: it
+//! covers the consecutive sequence numbers `seq .. seq + n` and keeps the rows'
+//! `[id, payload]` pairs in its `batch` column (an acknowledged or discarded entry
+//! becomes `null`, so positions never shift) and the number still pending in
+//! `pending`. Reading, acknowledging, counting and discarding work per entry, so
+//! callers cannot tell a batch record from single ones.
+//!
 //! # Reset protocol
 //!
 //! [`LocalStore::delete_storage`] deletes the database files of the namespace.
@@ -78,12 +86,19 @@ pub const MAX_ID_LEN: usize = 256;
 /// How long a writer waits for another connection's write lock.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// `lf_meta` key of the next outbox sequence number (schema 2). Sequence numbers are
 /// assigned from this counter, read once and written once per write transaction, so
 /// they are never reused even after acknowledged entries are deleted.
 const NEXT_SEQ_KEY: &str = "outbox_next_seq";
+
+/// The newest outbox position held by any record (0 when the outbox is empty).
+/// Records never overlap, so the record with the highest `seq` holds it; a batch
+/// record covers `seq .. seq + len(batch)`.
+const LAST_OUTBOX_SEQ: &str =
+    "SELECT COALESCE((SELECT seq + COALESCE(json_array_length(batch), 1) - 1
+                    FROM lf_outbox ORDER BY seq DESC LIMIT 1), 0)";
 
 /// Why a storage operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -365,22 +380,44 @@ pub fn build_insert_row(values: Row, actor: &str, now: u64) -> Result<Row, Stora
     check_user_columns(&values)?;
     // The caller's map becomes the row: no copy of the user's columns.
     let mut row = values;
-    let id = match row.remove("id") {
-        None | Some(Value::Null) => new_row_id()?,
-        Some(Value::String(id)) => {
-            check_id(&id)?;
-            id
+    // A given string id stays where it is when moving it to the end would not change
+    // the key order (a sorted map, or `id` already last); otherwise it is moved, as
+    // a remove and re-insert always did.
+    let moves =
+        map_keeps_insertion_order() && row.keys().next_back().map(String::as_str) != Some("id");
+    match row.get("id") {
+        Some(Value::String(id)) if !moves => check_id(id)?,
+        Some(Value::String(_)) => {
+            if let Some(Value::String(id)) = row.remove("id") {
+                check_id(&id)?;
+                row.insert("id".into(), Value::String(id));
+            }
+        }
+        Some(Value::Null) | None => {
+            row.remove("id");
+            row.insert("id".into(), Value::String(new_row_id()?));
         }
         Some(_) => {
             return Err(StorageError::InvalidRow {
                 reason: "id must be a string".into(),
             })
         }
-    };
-    row.insert("id".into(), Value::String(id));
+    }
     stamp(&mut row, CREATED_BY, CREATED_AT, actor, now);
     stamp(&mut row, UPDATED_BY, UPDATED_AT, actor, now);
     Ok(row)
+}
+
+/// Whether [`Row`] keeps keys in insertion order (serde_json's `preserve_order`
+/// feature, which any crate of the build may turn on) rather than sorted.
+fn map_keeps_insertion_order() -> bool {
+    static KEEPS: OnceLock<bool> = OnceLock::new();
+    *KEEPS.get_or_init(|| {
+        let mut probe = Row::new();
+        probe.insert("b".into(), Value::Null);
+        probe.insert("a".into(), Value::Null);
+        probe.keys().next().map(String::as_str) == Some("b")
+    })
 }
 
 fn stamp(row: &mut Row, by: &str, at: &str, actor: &str, now: u64) {
@@ -1067,8 +1104,23 @@ fn create_schema(conn: &Connection) -> Result<(), StorageError> {
              op TEXT NOT NULL,
              payload TEXT,
              actor TEXT NOT NULL,
-             at INTEGER NOT NULL);",
+             at INTEGER NOT NULL,
+             batch TEXT,
+             pending INTEGER NOT NULL DEFAULT 1);",
     )?;
+    // Schemas 1 and 2 had no batch records: add the two columns in place. Every
+    // existing record is a single entry, which is what the defaults say.
+    let has_batch: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('lf_outbox') WHERE name = 'batch')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_batch {
+        conn.execute_batch(
+            "ALTER TABLE lf_outbox ADD COLUMN batch TEXT;
+             ALTER TABLE lf_outbox ADD COLUMN pending INTEGER NOT NULL DEFAULT 1;",
+        )?;
+    }
     if version == 1 {
         // Schema 1 numbered the outbox with AUTOINCREMENT: continue after the highest
         // number it ever handed out (kept in sqlite_sequence even when acknowledged).
@@ -1374,10 +1426,7 @@ impl LocalStore {
                 .collect::<Result<Vec<_>, _>>()?;
             rows.extend(found);
         }
-        let last_seq: i64 =
-            tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM lf_outbox", [], |r| {
-                r.get(0)
-            })?;
+        let last_seq: i64 = tx.query_row(LAST_OUTBOX_SEQ, [], |r| r.get(0))?;
         tx.commit()?;
         Ok(ActorSnapshot {
             actor: actor.to_owned(),
@@ -1387,12 +1436,14 @@ impl LocalStore {
         })
     }
 
-    /// Number of entries in the outbox.
+    /// Number of entries in the outbox (each row of a batch record counts).
     pub fn outbox_len(&self) -> Result<u64, StorageError> {
         self.read(|r| {
-            let n: i64 = r
-                .conn
-                .query_row("SELECT COUNT(*) FROM lf_outbox", [], |row| row.get(0))?;
+            let n: i64 = r.conn.query_row(
+                "SELECT COALESCE(SUM(pending), 0) FROM lf_outbox",
+                [],
+                |row| row.get(0),
+            )?;
             Ok(u64::try_from(n).unwrap_or(0))
         })
     }
@@ -1569,64 +1620,98 @@ fn run_query(conn: &Connection, query: &Query) -> Result<Vec<Row>, StorageError>
     Ok(rows)
 }
 
-/// seq, table, row id, op, payload, actor, at.
-type RawOutboxEntry = (i64, String, String, String, Option<String>, String, i64);
+/// The entries of a batch record, one per sequence number from the record's
+/// `seq` on: `[row id, payload]`, or `null` once acknowledged or discarded.
+type BatchEntries = Vec<Option<(String, Value)>>;
 
+fn parse_batch(text: &str) -> Result<BatchEntries, StorageError> {
+    serde_json::from_str(text).map_err(|e| StorageError::Corrupt {
+        reason: format!("outbox batch is not valid: {e}"),
+    })
+}
+
+fn parse_op(op: &str) -> Result<OutboxOp, StorageError> {
+    OutboxOp::from_str(op).ok_or_else(|| StorageError::Corrupt {
+        reason: format!("unknown outbox operation {op:?}"),
+    })
+}
+
+/// Offset of entry `index` of a batch record from the record's `seq`.
+fn batch_offset(index: usize) -> i64 {
+    i64::try_from(index).unwrap_or(i64::MAX)
+}
+
+/// Outbox entries in order, oldest first, at most `limit`: every record
+/// expanded, a batch record into one entry per pending row.
 fn read_outbox(
     conn: &Connection,
     actor: Option<&str>,
     limit: usize,
 ) -> Result<Vec<OutboxEntry>, StorageError> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<RawOutboxEntry> {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            r.get(6)?,
-        ))
+    let mut entries = Vec::new();
+    if limit == 0 {
+        return Ok(entries);
+    }
+    const COLUMNS: &str =
+        "SELECT seq, table_name, row_id, op, payload, actor, at, batch FROM lf_outbox";
+    let mut stmt = match actor {
+        Some(_) => conn.prepare_cached(&format!("{COLUMNS} WHERE actor = ?1 ORDER BY seq"))?,
+        None => conn.prepare_cached(&format!("{COLUMNS} ORDER BY seq"))?,
     };
-    let raw = match actor {
-        Some(actor) => conn
-            .prepare_cached(
-                "SELECT seq, table_name, row_id, op, payload, actor, at FROM lf_outbox
-                 WHERE actor = ?1 ORDER BY seq LIMIT ?2",
-            )?
-            .query_map(rusqlite::params![actor, limit], map)?
-            .collect::<Result<Vec<_>, _>>()?,
-        None => conn
-            .prepare_cached(
-                "SELECT seq, table_name, row_id, op, payload, actor, at FROM lf_outbox
-                 ORDER BY seq LIMIT ?1",
-            )?
-            .query_map([limit], map)?
-            .collect::<Result<Vec<_>, _>>()?,
+    let mut records = match actor {
+        Some(actor) => stmt.query([actor])?,
+        None => stmt.query([])?,
     };
-    raw.into_iter()
-        .map(|(seq, table, row_id, op, payload, actor, at)| {
-            let op = OutboxOp::from_str(&op).ok_or_else(|| StorageError::Corrupt {
-                reason: format!("unknown outbox operation {op:?}"),
-            })?;
-            let payload = payload
-                .map(|p| serde_json::from_str(&p))
-                .transpose()
-                .map_err(|e| StorageError::Corrupt {
-                    reason: format!("outbox payload is not JSON: {e}"),
-                })?;
-            Ok(OutboxEntry {
-                seq,
-                table,
-                row_id,
-                op,
-                payload,
-                actor,
-                at: u64::try_from(at).unwrap_or(0),
-            })
-        })
-        .collect()
+    while let Some(r) = records.next()? {
+        let seq: i64 = r.get(0)?;
+        let table: String = r.get(1)?;
+        let op = parse_op(&r.get::<_, String>(3)?)?;
+        let actor: String = r.get(5)?;
+        let at = u64::try_from(r.get::<_, i64>(6)?).unwrap_or(0);
+        match r.get::<_, Option<String>>(7)? {
+            None => {
+                let payload = r
+                    .get::<_, Option<String>>(4)?
+                    .map(|p| serde_json::from_str(&p))
+                    .transpose()
+                    .map_err(|e| StorageError::Corrupt {
+                        reason: format!("outbox payload is not JSON: {e}"),
+                    })?;
+                entries.push(OutboxEntry {
+                    seq,
+                    table,
+                    row_id: r.get(2)?,
+                    op,
+                    payload,
+                    actor,
+                    at,
+                });
+            }
+            Some(batch) => {
+                for (index, entry) in parse_batch(&batch)?.into_iter().enumerate() {
+                    let Some((row_id, payload)) = entry else {
+                        continue;
+                    };
+                    if entries.len() >= limit {
+                        break;
+                    }
+                    entries.push(OutboxEntry {
+                        seq: seq.saturating_add(batch_offset(index)),
+                        table: table.clone(),
+                        row_id,
+                        op,
+                        payload: Some(payload),
+                        actor: actor.clone(),
+                        at,
+                    });
+                }
+            }
+        }
+        if entries.len() >= limit {
+            break;
+        }
+    }
+    Ok(entries)
 }
 
 impl ReadTx<'_> {
@@ -1661,9 +1746,166 @@ impl ReadTx<'_> {
     }
 }
 
+/// Appends one outbox record: a single entry (`batch` NULL, `pending` 1) or a
+/// batch record (`row_id` empty, `payload` NULL, the entries in `batch`).
 const OUTBOX_INSERT: &str =
-    "INSERT INTO lf_outbox (seq, table_name, row_id, op, payload, actor, at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "INSERT INTO lf_outbox (seq, table_name, row_id, op, payload, actor, at, batch, pending)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+/// Most rows one INSERT statement of [`WriteTx::insert_rows`] stores (6 bound
+/// values each, far below SQLite's limit on parameters), and most entries one
+/// outbox batch record holds.
+const INSERT_CHUNK: usize = 64;
+
+/// `INSERT INTO t_<table> (...) VALUES (?, ?, ?, ?, ?, ?), ...` for `rows` rows.
+fn insert_sql(table: &str, rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {} ({ROW_COLUMNS}) VALUES ", sql_table(table));
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?,?,?)");
+    }
+    sql
+}
+
+/// The stored values of one inserted row.
+struct InsertValues<'r> {
+    id: &'r str,
+    /// Where the row's `data` text is in the chunk's buffer.
+    data: std::ops::Range<usize>,
+    created_by: &'r str,
+    created_at: i64,
+    updated_by: &'r str,
+    updated_at: i64,
+}
+
+impl InsertValues<'_> {
+    /// The row's `data` text, out of the chunk's texts.
+    fn data<'t>(&self, texts: &'t str) -> &'t str {
+        texts.get(self.data.clone()).unwrap_or_default()
+    }
+}
+
+/// Appends `text` to `out` as a JSON string.
+fn push_json_string(out: &mut String, text: &str) -> Result<(), StorageError> {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else {
+        out.push_str(&to_json_text(&text)?);
+    }
+    Ok(())
+}
+
+/// Consecutive inserted rows with the same creator and creation time, recorded
+/// in the outbox as one record: a batch record when there are several, a single
+/// entry otherwise.
+struct InsertRun<'r> {
+    first_seq: i64,
+    actor: &'r str,
+    at: i64,
+    first_id: &'r str,
+    /// Where the first row's payload starts in `text`.
+    first_payload: usize,
+    count: usize,
+    /// The batch column being built: `[[id,payload],[id,payload]` (no closing bracket yet).
+    text: String,
+}
+
+impl<'r> InsertRun<'r> {
+    fn new(capacity: usize) -> InsertRun<'r> {
+        InsertRun {
+            first_seq: 0,
+            actor: "",
+            at: 0,
+            first_id: "",
+            first_payload: 0,
+            count: 0,
+            text: String::with_capacity(capacity),
+        }
+    }
+
+    /// Whether a row by `actor` at `at` continues this run.
+    fn continues(&self, actor: &str, at: i64) -> bool {
+        self.count == 0 || (self.actor == actor && self.at == at)
+    }
+
+    fn push(
+        &mut self,
+        seq: i64,
+        id: &'r str,
+        payload: &str,
+        actor: &'r str,
+        at: i64,
+    ) -> Result<(), StorageError> {
+        if self.count == 0 {
+            self.first_seq = seq;
+            self.actor = actor;
+            self.at = at;
+            self.first_id = id;
+            self.text.clear();
+            self.text.push('[');
+        } else {
+            self.text.push(',');
+        }
+        self.text.push('[');
+        push_json_string(&mut self.text, id)?;
+        self.text.push(',');
+        if self.count == 0 {
+            self.first_payload = self.text.len();
+        }
+        self.text.push_str(payload);
+        self.text.push(']');
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Writes the run's outbox record and starts an empty run.
+    fn flush(
+        &mut self,
+        outbox: &mut rusqlite::CachedStatement<'_>,
+        table: &str,
+    ) -> Result<(), StorageError> {
+        match self.count {
+            0 => {}
+            1 => {
+                let payload = self
+                    .text
+                    .get(self.first_payload..self.text.len().saturating_sub(1))
+                    .unwrap_or_default();
+                outbox.execute(rusqlite::params![
+                    self.first_seq,
+                    table,
+                    self.first_id,
+                    OutboxOp::Insert.as_str(),
+                    payload,
+                    self.actor,
+                    self.at,
+                    Option::<&str>::None,
+                    1i64
+                ])?;
+            }
+            count => {
+                self.text.push(']');
+                outbox.execute(rusqlite::params![
+                    self.first_seq,
+                    table,
+                    "",
+                    OutboxOp::Insert.as_str(),
+                    Option::<&str>::None,
+                    self.actor,
+                    self.at,
+                    self.text,
+                    i64::try_from(count).unwrap_or(i64::MAX)
+                ])?;
+            }
+        }
+        self.count = 0;
+        Ok(())
+    }
+}
 
 /// One write transaction. Every row mutation also appends to the outbox.
 pub struct WriteTx<'a> {
@@ -1703,11 +1945,9 @@ impl<'a> WriteTx<'a> {
                         reason: format!("outbox counter {text:?} is not a number"),
                     })?,
                     None => {
-                        self.tx.query_row(
-                            "SELECT COALESCE(MAX(seq), 0) FROM lf_outbox",
-                            [],
-                            |r| r.get::<_, i64>(0),
-                        )? + 1
+                        self.tx
+                            .query_row(LAST_OUTBOX_SEQ, [], |r| r.get::<_, i64>(0))?
+                            + 1
                     }
                 }
             }
@@ -1791,7 +2031,9 @@ impl<'a> WriteTx<'a> {
                 op.as_str(),
                 payload,
                 actor.as_str().unwrap_or_default(),
-                at.as_i64().unwrap_or_default()
+                at.as_i64().unwrap_or_default(),
+                Option::<&str>::None,
+                1i64
             ])?;
         Ok(())
     }
@@ -1803,60 +2045,132 @@ impl<'a> WriteTx<'a> {
 
     /// Stores rows built by [`build_insert_row`] into `table` and records each
     /// in the outbox, preparing the two statements once for the whole batch.
+    /// Consecutive rows with the same creator and creation time share one batch
+    /// record (one entry per row, consecutive sequence numbers); a lone row gets
+    /// a single-entry record.
     pub fn insert_rows(&mut self, table: &str, rows: &[Row]) -> Result<(), StorageError> {
         if rows.is_empty() {
             return Ok(());
         }
         self.ensure_table(table)?;
-        let sql = format!(
-            "INSERT INTO {} ({ROW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            sql_table(table)
-        );
         // Sequence numbers for the whole batch: the first from the counter, the rest
         // consecutive; the counter is moved past them before the statements run.
         let first_seq = self.take_seq()?;
         let batch = i64::try_from(rows.len()).unwrap_or(i64::MAX);
         self.next_seq = Some((first_seq.saturating_add(batch), true));
-        let mut insert = self.tx.prepare_cached(&sql)?;
+        // Rows go in with multi-row INSERTs of up to INSERT_CHUNK rows (fewer
+        // statement runs); the statements are prepared once per size and cached.
+        let full_sql = insert_sql(table, INSERT_CHUNK.min(rows.len()));
+        let rest = rows.len() % INSERT_CHUNK;
+        let rest_sql = (rest > 0 && rows.len() > INSERT_CHUNK).then(|| insert_sql(table, rest));
         let mut outbox = self.tx.prepare_cached(OUTBOX_INSERT)?;
-        for (seq, row) in (first_seq..).zip(rows) {
-            let id = row_id(row)?;
-            let data = to_json_text(&UserColumns(row))?;
-            let created_by = stamp_value(row, CREATED_BY)?.as_str().unwrap_or_default();
-            let created_at = stamp_value(row, CREATED_AT)?.as_i64().unwrap_or_default();
+        let mut run = InsertRun::new(if rows.len() > 1 {
+            INSERT_CHUNK.min(rows.len()) * 160
+        } else {
+            0
+        });
+        let mut values: Vec<InsertValues<'_>> = Vec::with_capacity(INSERT_CHUNK.min(rows.len()));
+        // The chunk's `data` texts, serialised one after the other into one buffer.
+        let mut buffer: Vec<u8> = Vec::with_capacity(INSERT_CHUNK.min(rows.len()) * 128);
+        for (index, chunk) in rows.chunks(INSERT_CHUNK).enumerate() {
+            let chunk_seq = first_seq.saturating_add(batch_offset(index * INSERT_CHUNK));
+            values.clear();
+            buffer.clear();
+            for row in chunk {
+                let start = buffer.len();
+                serde_json::to_writer(&mut buffer, &UserColumns(row)).map_err(|e| {
+                    StorageError::InvalidRow {
+                        reason: e.to_string(),
+                    }
+                })?;
+                values.push(InsertValues {
+                    id: row_id(row)?,
+                    data: start..buffer.len(),
+                    created_by: stamp_value(row, CREATED_BY)?.as_str().unwrap_or_default(),
+                    created_at: stamp_value(row, CREATED_AT)?.as_i64().unwrap_or_default(),
+                    updated_by: stamp_value(row, UPDATED_BY)?.as_str().unwrap_or_default(),
+                    updated_at: stamp_value(row, UPDATED_AT)?.as_i64().unwrap_or_default(),
+                });
+            }
+            let texts = std::str::from_utf8(&buffer).map_err(|e| StorageError::InvalidRow {
+                reason: e.to_string(),
+            })?;
+            for (seq, v) in (chunk_seq..).zip(&values) {
+                if !run.continues(v.created_by, v.created_at) {
+                    run.flush(&mut outbox, table)?;
+                }
+                run.push(seq, v.id, v.data(texts), v.created_by, v.created_at)?;
+            }
+            let sql = match &rest_sql {
+                Some(rest_sql) if chunk.len() < INSERT_CHUNK => rest_sql,
+                _ => &full_sql,
+            };
+            let mut insert = self.tx.prepare_cached(sql)?;
+            for (i, v) in values.iter().enumerate() {
+                let at = i * 6;
+                insert.raw_bind_parameter(at + 1, v.id)?;
+                insert.raw_bind_parameter(at + 2, v.data(texts))?;
+                insert.raw_bind_parameter(at + 3, v.created_by)?;
+                insert.raw_bind_parameter(at + 4, v.created_at)?;
+                insert.raw_bind_parameter(at + 5, v.updated_by)?;
+                insert.raw_bind_parameter(at + 6, v.updated_at)?;
+            }
+            match insert.raw_execute() {
+                Ok(_) => {}
+                Err(e)
+                    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) =>
+                {
+                    // The failed statement changed nothing; find the first row that
+                    // collides, one row at a time, to name it.
+                    drop(insert);
+                    return Err(self
+                        .first_duplicate(table, &values, texts)
+                        .unwrap_or_else(|| e.into()));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            // One batch record per chunk at most: records stay small (cheap to
+            // write, read and rewrite on a partial acknowledgement).
+            run.flush(&mut outbox, table)?;
+        }
+        drop(outbox);
+        self.touched.insert(table.to_owned());
+        Ok(())
+    }
+
+    /// After a multi-row INSERT failed on a constraint: inserts `values` one by
+    /// one (the transaction is abandoned by the caller anyway) and returns
+    /// [`StorageError::AlreadyExists`] for the first that collides.
+    fn first_duplicate(
+        &self,
+        table: &str,
+        values: &[InsertValues<'_>],
+        texts: &str,
+    ) -> Option<StorageError> {
+        let mut insert = self.tx.prepare_cached(&insert_sql(table, 1)).ok()?;
+        for v in values {
             let result = insert.execute(rusqlite::params![
-                id,
-                data,
-                created_by,
-                created_at,
-                stamp_value(row, UPDATED_BY)?.as_str().unwrap_or_default(),
-                stamp_value(row, UPDATED_AT)?.as_i64().unwrap_or_default(),
+                v.id,
+                v.data(texts),
+                v.created_by,
+                v.created_at,
+                v.updated_by,
+                v.updated_at
             ]);
             match result {
                 Ok(_) => {}
                 Err(e)
                     if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) =>
                 {
-                    return Err(StorageError::AlreadyExists {
+                    return Some(StorageError::AlreadyExists {
                         table: table.to_owned(),
-                        id: id.to_owned(),
+                        id: v.id.to_owned(),
                     })
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Some(e.into()),
             }
-            outbox.execute(rusqlite::params![
-                seq,
-                table,
-                id,
-                OutboxOp::Insert.as_str(),
-                data,
-                created_by,
-                created_at
-            ])?;
         }
-        drop((insert, outbox));
-        self.touched.insert(table.to_owned());
-        Ok(())
+        None
     }
 
     /// Stores `new` (from [`apply_patch`]) over the existing row and records
@@ -1986,26 +2300,49 @@ impl<'a> WriteTx<'a> {
                 .collect::<Result<Vec<_>, _>>()?;
             kept.extend(ids.into_iter().map(|id| (table.clone(), id)));
         }
-        let entries = self
+        let records = self
             .tx
             .prepare(
-                "SELECT seq, table_name, row_id FROM lf_outbox WHERE actor = ?1 AND seq <= ?2",
+                "SELECT seq, table_name, row_id, batch FROM lf_outbox
+                 WHERE actor = ?1 AND seq <= ?2",
             )?
             .query_map(rusqlite::params![actor, snapshot.last_seq], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        {
-            let mut delete = self
-                .tx
-                .prepare_cached("DELETE FROM lf_outbox WHERE seq = ?1")?;
-            for (seq, table, id) in entries {
-                if !kept.contains(&(table, id)) {
-                    delete.execute([seq])?;
+        for (seq, table, id, batch) in records {
+            match batch {
+                None => {
+                    if !kept.contains(&(table, id)) {
+                        self.delete_record(seq)?;
+                    }
+                }
+                Some(text) => {
+                    // Only the entries up to the snapshot: a batch is written in one
+                    // transaction, so a record is never split by it, but be exact.
+                    let mut entries = parse_batch(&text)?;
+                    let mut changed = false;
+                    for (index, entry) in entries.iter_mut().enumerate() {
+                        if seq.saturating_add(batch_offset(index)) > snapshot.last_seq {
+                            break;
+                        }
+                        let gone = match entry {
+                            Some((id, _)) => !kept.contains(&(table.clone(), id.clone())),
+                            None => false,
+                        };
+                        if gone {
+                            *entry = None;
+                            changed = true;
+                        }
+                    }
+                    if changed {
+                        self.store_batch(seq, &entries)?;
+                    }
                 }
             }
         }
@@ -2026,16 +2363,92 @@ impl<'a> WriteTx<'a> {
     }
 
     /// Removes `actor`'s outbox entries with these sequence numbers; returns how
-    /// many were removed (other actors' entries are left alone).
+    /// many were removed (other actors' entries are left alone). An entry inside
+    /// a batch record is removed from the batch; the record goes with its last entry.
     pub fn ack_outbox(&mut self, actor: &str, seqs: &[i64]) -> Result<usize, StorageError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("DELETE FROM lf_outbox WHERE seq = ?1 AND actor = ?2")?;
+        // Batch records touched so far, by their `seq`: entries, and whether changed.
+        let mut batches: HashMap<i64, (BatchEntries, bool)> = HashMap::new();
         let mut removed = 0;
-        for seq in seqs {
-            removed += stmt.execute(rusqlite::params![seq, actor])?;
+        for &seq in seqs {
+            // The record that would hold `seq`: records never overlap, so it is the
+            // one with the highest `seq` not above it. Other actors' are left alone.
+            let record = self
+                .tx
+                .prepare_cached(
+                    "SELECT seq, batch IS NOT NULL, actor = ?2 FROM lf_outbox
+                     WHERE seq <= ?1 ORDER BY seq DESC LIMIT 1",
+                )?
+                .query_row(rusqlite::params![seq, actor], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, bool>(1)?,
+                        r.get::<_, bool>(2)?,
+                    ))
+                })
+                .optional()?;
+            let record = match record {
+                Some((record, is_batch, true)) => Some((record, is_batch)),
+                _ => None,
+            };
+            match record {
+                // A single-entry record: only its own number.
+                Some((record, false)) if record == seq => removed += self.delete_record(record)?,
+                Some((record, true)) => {
+                    let (entries, changed) = match batches.entry(record) {
+                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            let text: String = self.tx.query_row(
+                                "SELECT batch FROM lf_outbox WHERE seq = ?1",
+                                [record],
+                                |r| r.get(0),
+                            )?;
+                            e.insert((parse_batch(&text)?, false))
+                        }
+                    };
+                    let slot = usize::try_from(seq.saturating_sub(record))
+                        .ok()
+                        .and_then(|index| entries.get_mut(index));
+                    if let Some(entry @ Some(_)) = slot {
+                        *entry = None;
+                        *changed = true;
+                        removed += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (record, (entries, changed)) in batches {
+            if changed {
+                self.store_batch(record, &entries)?;
+            }
         }
         Ok(removed)
+    }
+
+    /// Deletes the outbox record `seq`; returns how many records went (0 or 1).
+    fn delete_record(&mut self, seq: i64) -> Result<usize, StorageError> {
+        Ok(self
+            .tx
+            .prepare_cached("DELETE FROM lf_outbox WHERE seq = ?1")?
+            .execute([seq])?)
+    }
+
+    /// Writes back the entries of batch record `seq` after some were removed, or
+    /// deletes the record when none is left.
+    fn store_batch(&mut self, seq: i64, entries: &BatchEntries) -> Result<(), StorageError> {
+        let pending = entries.iter().filter(|e| e.is_some()).count();
+        if pending == 0 {
+            self.delete_record(seq)?;
+        } else {
+            self.tx
+                .prepare_cached("UPDATE lf_outbox SET batch = ?2, pending = ?3 WHERE seq = ?1")?
+                .execute(rusqlite::params![
+                    seq,
+                    to_json_text(entries)?,
+                    i64::try_from(pending).unwrap_or(i64::MAX)
+                ])?;
+        }
+        Ok(())
     }
 }
 
@@ -2087,6 +2500,37 @@ mod tests {
                 .code(),
             "invalid-name"
         );
+    }
+
+    #[test]
+    fn insert_rows_keep_the_key_order_a_move_of_id_gave() {
+        // Whatever the map type (sorted, or insertion order when serde_json's
+        // `preserve_order` is on), the built row has the keys in the order that
+        // removing and re-inserting `id` always produced.
+        for values in [
+            json!({"id": "x", "b": 1, "a": 2}),
+            json!({"b": 1, "a": 2, "id": "x"}),
+            json!({"b": 1, "id": "x", "a": 2}),
+            json!({"b": 1, "a": 2}),
+            json!({"id": null, "b": 1}),
+        ] {
+            let values = obj(values);
+            let row = build_insert_row(values.clone(), "me", 5).unwrap();
+            let mut moved = values.clone();
+            let id = match moved.remove("id") {
+                Some(Value::String(id)) => Value::String(id),
+                _ => row["id"].clone(),
+            };
+            moved.insert("id".into(), id);
+            stamp(&mut moved, CREATED_BY, CREATED_AT, "me", 5);
+            stamp(&mut moved, UPDATED_BY, UPDATED_AT, "me", 5);
+            assert_eq!(
+                row.keys().collect::<Vec<_>>(),
+                moved.keys().collect::<Vec<_>>(),
+                "{values:?}"
+            );
+            assert_eq!(row, moved);
+        }
     }
 
     #[test]
