@@ -1780,6 +1780,63 @@ struct InsertValues<'r> {
     updated_at: i64,
 }
 
+/// Reads a built row's stored values in one pass over its keys, appending its
+/// `data` text (the user columns, as `serde_json` writes the map) to `buffer`.
+fn row_values<'r>(row: &'r Row, buffer: &mut Vec<u8>) -> Result<InsertValues<'r>, StorageError> {
+    let json_error = |e: serde_json::Error| StorageError::InvalidRow {
+        reason: e.to_string(),
+    };
+    let start = buffer.len();
+    let (mut id, mut created_by, mut created_at, mut updated_by, mut updated_at) =
+        (None, None, None, None, None);
+    buffer.push(b'{');
+    let mut first = true;
+    for (key, value) in row {
+        match key.as_str() {
+            "id" => id = value.as_str(),
+            CREATED_BY => created_by = Some(value),
+            CREATED_AT => created_at = Some(value),
+            UPDATED_BY => updated_by = Some(value),
+            UPDATED_AT => updated_at = Some(value),
+            _ => {
+                if !first {
+                    buffer.push(b',');
+                }
+                first = false;
+                serde_json::to_writer(&mut *buffer, key).map_err(json_error)?;
+                buffer.push(b':');
+                serde_json::to_writer(&mut *buffer, value).map_err(json_error)?;
+            }
+        }
+    }
+    buffer.push(b'}');
+    let missing = |key: &str| StorageError::InvalidRow {
+        reason: format!("the row has no {key}"),
+    };
+    Ok(InsertValues {
+        id: id.ok_or_else(|| StorageError::InvalidRow {
+            reason: "the row has no string id".into(),
+        })?,
+        data: start..buffer.len(),
+        created_by: created_by
+            .ok_or_else(|| missing(CREATED_BY))?
+            .as_str()
+            .unwrap_or_default(),
+        created_at: created_at
+            .ok_or_else(|| missing(CREATED_AT))?
+            .as_i64()
+            .unwrap_or_default(),
+        updated_by: updated_by
+            .ok_or_else(|| missing(UPDATED_BY))?
+            .as_str()
+            .unwrap_or_default(),
+        updated_at: updated_at
+            .ok_or_else(|| missing(UPDATED_AT))?
+            .as_i64()
+            .unwrap_or_default(),
+    })
+}
+
 impl InsertValues<'_> {
     /// The row's `data` text, out of the chunk's texts.
     fn data<'t>(&self, texts: &'t str) -> &'t str {
@@ -2077,20 +2134,7 @@ impl<'a> WriteTx<'a> {
             values.clear();
             buffer.clear();
             for row in chunk {
-                let start = buffer.len();
-                serde_json::to_writer(&mut buffer, &UserColumns(row)).map_err(|e| {
-                    StorageError::InvalidRow {
-                        reason: e.to_string(),
-                    }
-                })?;
-                values.push(InsertValues {
-                    id: row_id(row)?,
-                    data: start..buffer.len(),
-                    created_by: stamp_value(row, CREATED_BY)?.as_str().unwrap_or_default(),
-                    created_at: stamp_value(row, CREATED_AT)?.as_i64().unwrap_or_default(),
-                    updated_by: stamp_value(row, UPDATED_BY)?.as_str().unwrap_or_default(),
-                    updated_at: stamp_value(row, UPDATED_AT)?.as_i64().unwrap_or_default(),
-                });
+                values.push(row_values(row, &mut buffer)?);
             }
             let texts = std::str::from_utf8(&buffer).map_err(|e| StorageError::InvalidRow {
                 reason: e.to_string(),
