@@ -3,7 +3,8 @@
 //! * `insert_single/*`: one row per transaction.
 //! * `insert_batch_1000/*`: 1000 rows in one transaction (`Db::insert_many`),
 //!   each measured batch into a fresh database file (every side);
-//!   `raw_rusqlite_with_outbox` also writes the outbox rows the Db writes.
+//!   `raw_rusqlite_with_outbox` also writes one outbox row per row (what the Db
+//!   wrote before batch records).
 //! * `query_indexed_10k/*`: an equality filter on an indexed JSON column over
 //!   10 000 rows (100 matches).
 //!
@@ -138,10 +139,10 @@ fn raw_insert(conn: &Connection, user: &str, rows: &[Map<String, Value>]) {
     tx.commit().unwrap();
 }
 
-/// The raw baseline plus what the Db's outbox costs in SQL: the same rows, and
-/// for each one an outbox row (sequence number, table, id, op, the payload,
-/// actor, time) in the same transaction, numbered as the Db numbers them
-/// (consecutive numbers from a counter, no `AUTOINCREMENT`).
+/// The raw baseline plus a per-row outbox: the same rows, and for each one an
+/// outbox row (sequence number, table, id, op, the payload, actor, time) in the
+/// same transaction, with consecutive numbers from a counter (the Db itself now
+/// stores a multi-row insert as batch records of up to 64 entries).
 fn raw_insert_with_outbox(conn: &Connection, user: &str, rows: &[Map<String, Value>]) {
     let tx = conn.unchecked_transaction().unwrap();
     {

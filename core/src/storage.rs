@@ -1991,11 +1991,8 @@ impl<'a> WriteTx<'a> {
             None => {
                 let stored: Option<String> = self
                     .tx
-                    .query_row(
-                        "SELECT value FROM lf_meta WHERE key = ?1",
-                        [NEXT_SEQ_KEY],
-                        |r| r.get(0),
-                    )
+                    .prepare_cached("SELECT value FROM lf_meta WHERE key = ?1")?
+                    .query_row([NEXT_SEQ_KEY], |r| r.get(0))
                     .optional()?;
                 match stored {
                     Some(text) => text.parse::<i64>().map_err(|_| StorageError::Corrupt {
@@ -2017,11 +2014,12 @@ impl<'a> WriteTx<'a> {
     /// whose rows changed.
     fn commit(self) -> Result<BTreeSet<String>, StorageError> {
         if let Some((next, true)) = self.next_seq {
-            self.tx.execute(
-                "INSERT INTO lf_meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                rusqlite::params![NEXT_SEQ_KEY, next.to_string()],
-            )?;
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO lf_meta (key, value) VALUES (?1, ?2)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute(rusqlite::params![NEXT_SEQ_KEY, next.to_string()])?;
         }
         self.tx.commit()?;
         Ok(self.touched)
