@@ -2103,6 +2103,10 @@ impl<'a> WriteTx<'a> {
     /// Consecutive rows with the same creator and creation time share one batch
     /// record (one entry per row, consecutive sequence numbers); a lone row gets
     /// a single-entry record.
+    ///
+    /// On an error, part of the rows (and not necessarily their outbox entries)
+    /// may already be written in this transaction: it must not be committed
+    /// ([`LocalStore::write`] rolls back when its closure fails).
     pub fn insert_rows(&mut self, table: &str, rows: &[Row]) -> Result<(), StorageError> {
         if rows.is_empty() {
             return Ok(());
