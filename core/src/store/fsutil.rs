@@ -50,6 +50,24 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     }
 }
 
+/// A temporary file `<temp_prefix>…​.tmp` in `dir` (mode `0600`, removed on drop) holding
+/// `bytes`, flushed to disk.
+fn flushed_temp_file(
+    dir: &Path,
+    temp_prefix: &str,
+    bytes: &[u8],
+) -> Result<tempfile::NamedTempFile, StoreError> {
+    let mut temp = tempfile::Builder::new()
+        .prefix(temp_prefix)
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| io_error("cannot create a temporary file in", dir, &e))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| io_error("cannot write", temp.path(), &e))?;
+    Ok(temp)
+}
+
 /// Replaces `path` (inside `dir`) with `bytes`: a temporary file named
 /// `<temp_prefix>…​.tmp` created with mode `0600`, flushed, renamed over `path`, then the
 /// directory flushed. A crash leaves the old or the new contents, never a mix; the
@@ -60,14 +78,7 @@ pub(crate) fn write_atomically(
     temp_prefix: &str,
     bytes: &[u8],
 ) -> Result<(), StoreError> {
-    let mut temp = tempfile::Builder::new()
-        .prefix(temp_prefix)
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| io_error("cannot create a temporary file in", dir, &e))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
-        .map_err(|e| io_error("cannot write", temp.path(), &e))?;
+    let temp = flushed_temp_file(dir, temp_prefix, bytes)?;
     temp.persist(path)
         .map_err(|e| io_error("cannot move the new file into", path, &e.error))?;
     sync_dir(dir)
@@ -84,14 +95,7 @@ pub(crate) fn create_atomically(
     temp_prefix: &str,
     bytes: &[u8],
 ) -> Result<bool, StoreError> {
-    let mut temp = tempfile::Builder::new()
-        .prefix(temp_prefix)
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| io_error("cannot create a temporary file in", dir, &e))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
-        .map_err(|e| io_error("cannot write", temp.path(), &e))?;
+    let temp = flushed_temp_file(dir, temp_prefix, bytes)?;
     match temp.persist_noclobber(path) {
         Ok(_) => {}
         // The returned temporary file is deleted when the error is dropped.
