@@ -250,34 +250,26 @@ fn bench_insert(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
-    batch.bench_function("raw_rusqlite", |b| {
-        b.iter_batched(
-            || {
-                let (conn, dir) = fresh_raw(&user, false);
-                let rows = (0..BATCH).map(sample_row).collect::<Vec<Row>>();
-                (conn, dir, rows)
-            },
-            |(conn, dir, rows)| {
-                raw_insert(&conn, &user, &rows);
-                (conn, dir)
-            },
-            BatchSize::PerIteration,
-        )
-    });
-    batch.bench_function("raw_rusqlite_with_outbox", |b| {
-        b.iter_batched(
-            || {
-                let (conn, dir) = fresh_raw(&user, true);
-                let rows = (0..BATCH).map(sample_row).collect::<Vec<Row>>();
-                (conn, dir, rows)
-            },
-            |(conn, dir, rows)| {
-                raw_insert_with_outbox(&conn, &user, &rows);
-                (conn, dir)
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    for (name, with_outbox) in [("raw_rusqlite", false), ("raw_rusqlite_with_outbox", true)] {
+        batch.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    let (conn, dir) = fresh_raw(&user, with_outbox);
+                    let rows = (0..BATCH).map(sample_row).collect::<Vec<Row>>();
+                    (conn, dir, rows)
+                },
+                |(conn, dir, rows)| {
+                    if with_outbox {
+                        raw_insert_with_outbox(&conn, &user, &rows);
+                    } else {
+                        raw_insert(&conn, &user, &rows);
+                    }
+                    (conn, dir)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
     batch.finish();
 }
 

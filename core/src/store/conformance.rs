@@ -643,6 +643,15 @@ impl<S: AuthSecretStore + ?Sized> FaultInjectingStore<S> {
         }
     }
 
+    /// Counts a call and returns the fault to inject for it, if any, with the
+    /// registry lock released before the caller touches the wrapped store.
+    fn call(
+        &self,
+        count_and_pick: impl FnOnce(&mut Faults) -> Option<StoreError>,
+    ) -> Option<StoreError> {
+        count_and_pick(&mut self.faults())
+    }
+
     fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
         // The guarded data is plain counters and options: still valid after a panic.
         self.faults.lock().unwrap_or_else(|p| p.into_inner())
@@ -731,41 +740,29 @@ impl<S: AuthSecretStore + ?Sized> AuthSecretStore for FaultInjectingStore<S> {
     }
 
     fn save_secret(&self, secret: Secret) -> Result<(), StoreError> {
-        let fault = {
-            let mut faults = self.faults();
-            faults.save_calls += 1;
-            faults.save.clone()
-        };
-        match fault {
-            Some(error) => Err(error),
-            None => self.inner.save_secret(secret),
-        }
+        let fault = self.call(|f| {
+            f.save_calls += 1;
+            f.save.clone()
+        });
+        fault.map_or_else(|| self.inner.save_secret(secret), Err)
     }
 
     /// Forwards to the wrapped store's own `create_secret`, so its
     /// no-overwrite guarantee (not this wrapper's faked loads) decides.
     fn create_secret(&self, secret: Secret) -> Result<Secret, StoreError> {
-        let fault = {
-            let mut faults = self.faults();
-            faults.create_calls += 1;
-            faults.create.clone()
-        };
-        match fault {
-            Some(error) => Err(error),
-            None => self.inner.create_secret(secret),
-        }
+        let fault = self.call(|f| {
+            f.create_calls += 1;
+            f.create.clone()
+        });
+        fault.map_or_else(|| self.inner.create_secret(secret), Err)
     }
 
     fn clear_secret(&self) -> Result<(), StoreError> {
-        let fault = {
-            let mut faults = self.faults();
-            faults.clear_calls += 1;
-            faults.clear.clone()
-        };
-        match fault {
-            Some(error) => Err(error),
-            None => self.inner.clear_secret(),
-        }
+        let fault = self.call(|f| {
+            f.clear_calls += 1;
+            f.clear.clone()
+        });
+        fault.map_or_else(|| self.inner.clear_secret(), Err)
     }
 
     fn lock_scope(&self) -> String {
@@ -773,11 +770,8 @@ impl<S: AuthSecretStore + ?Sized> AuthSecretStore for FaultInjectingStore<S> {
     }
 
     fn lock_exclusive(&self) -> Result<StoreLock, StoreError> {
-        let fault = self.faults().lock.clone();
-        match fault {
-            Some(error) => Err(error),
-            None => self.inner.lock_exclusive(),
-        }
+        let fault = self.call(|f| f.lock.clone());
+        fault.map_or_else(|| self.inner.lock_exclusive(), Err)
     }
 }
 
