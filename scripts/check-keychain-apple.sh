@@ -46,11 +46,11 @@ EOF
 cat >"$work/check/src/lib.rs" <<EOF
 #![deny(warnings)]
 pub mod keychain {
-    pub use localfirst_core::store::keychain::{Accessibility, ItemQuery, KeychainBackend, NewItem};
+    pub use localfirst_core::secret_store::keychain::{Accessibility, ItemQuery, KeychainBackend, NewItem};
     #[path = "$root/core/src/store/keychain/apple.rs"]
     pub mod apple;
 }
-pub fn backend() -> impl localfirst_core::store::keychain::KeychainBackend {
+pub fn backend() -> impl localfirst_core::secret_store::keychain::KeychainBackend {
     keychain::apple::SystemKeychain
 }
 EOF

@@ -25,10 +25,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use localfirst_core::client::{Db, DbConfig, DbDeps, StorageMode};
+use localfirst_core::db::{Db, DbConfig, DbDeps, StorageMode};
 use localfirst_core::identity::Identity;
+use localfirst_core::local_db::{new_row_id, Filter, Query, Row};
 use localfirst_core::secret::Secret;
-use localfirst_core::storage::{new_row_id, Filter, Query, Row};
 use rusqlite::{params, Connection};
 use serde_json::{json, Map, Value};
 

@@ -1,6 +1,6 @@
 //! The client auth state machine: pure, no I/O, no clock reads.
 //!
-//! A [`Db`](crate::client::Db) owns one [`AuthMachine`]. The machine knows the
+//! A [`Db`](crate::db::Db) owns one [`AuthMachine`]. The machine knows the
 //! principal the `Db` was opened for and the credential it currently holds (a
 //! self-signed identity, an external JWT, or a mirrored cookie session), and it
 //! turns [`AuthEvent`]s into a new [`AuthState`]:

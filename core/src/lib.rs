@@ -5,8 +5,8 @@
 //! [`phrase`]s, and an injected [`clock`]. Every module reports failures through
 //! its own error enum implementing [`error::ErrorCode`], whose codes are stable.
 //!
-//! The [`client::Db`] is what an app opens: a pure [`auth`] state machine, a
-//! SQLite [`storage`] namespace with a durable outbox, and [`policy`] checks.
+//! The [`db::Db`] is what an app opens: a pure [`auth`] state machine, a
+//! SQLite [`local_db`] namespace with a durable outbox, and [`policy`] checks.
 //!
 //! ```
 //! use localfirst_core::{identity::Identity, secret::Secret, token};
@@ -28,16 +28,16 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
-pub mod client;
 pub mod clock;
+pub mod db;
 pub mod error;
 pub mod identity;
+pub mod local_db;
 pub mod phrase;
 pub mod policy;
 pub mod secret;
+pub mod secret_store;
 pub mod session;
-pub mod storage;
-pub mod store;
 pub mod token;
 
 pub use error::ErrorCode;

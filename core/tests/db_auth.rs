@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use db_support::*;
 use localfirst_core::auth::{AuthFailure, AuthState, CookieSession, SyncWhen};
-use localfirst_core::client::{Db, DbConfig, DbDeps, DbError, StorageMode};
+use localfirst_core::db::{Db, DbConfig, DbDeps, DbError, StorageMode};
+use localfirst_core::local_db::Query;
 use localfirst_core::policy::{Operation, PolicySet};
 use localfirst_core::session::AuthMode;
-use localfirst_core::storage::Query;
 use localfirst_core::token::{self, Issuer, VerifyOptions};
 use localfirst_core::ErrorCode;
 use serde_json::json;

@@ -11,8 +11,8 @@ use std::process::Command;
 use std::sync::{Arc, Barrier};
 
 use db_support::*;
-use localfirst_core::client::{DbDeps, DbError};
-use localfirst_core::storage::{Filter, Query};
+use localfirst_core::db::{DbDeps, DbError};
+use localfirst_core::local_db::{Filter, Query};
 use serde_json::json;
 
 const CHILD_ACTION: &str = "LOCALFIRST_DB_TEST_CHILD";

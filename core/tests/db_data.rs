@@ -6,9 +6,9 @@
 mod db_support;
 
 use db_support::*;
-use localfirst_core::client::{Db, DbDeps, DbError};
+use localfirst_core::db::{Db, DbDeps, DbError};
+use localfirst_core::local_db::{Filter, Query};
 use localfirst_core::policy::{Operation, PolicySet};
-use localfirst_core::storage::{Filter, Query};
 use localfirst_core::ErrorCode;
 use serde_json::{json, Value};
 

@@ -6,10 +6,10 @@
 mod db_support;
 
 use db_support::*;
-use localfirst_core::client::{Db, DbConfig, DbDeps, DbError, StorageMode};
+use localfirst_core::db::{Db, DbConfig, DbDeps, DbError, StorageMode};
 use localfirst_core::identity::Identity;
-use localfirst_core::storage::{OutboxOp, Query, DB_FILE_NAME};
-use localfirst_core::store::{AuthSecretStore, AuthSecretStoreExt, FileStore, StorageKey};
+use localfirst_core::local_db::{OutboxOp, Query, DB_FILE_NAME};
+use localfirst_core::secret_store::{AuthSecretStore, AuthSecretStoreExt, FileStore, StorageKey};
 use localfirst_core::ErrorCode;
 use serde_json::json;
 
@@ -216,7 +216,7 @@ fn same_secret_after_restart_gives_same_user_and_rows_stay_owned() {
     let mine = db
         .query(
             &Query::table("todos").filter(
-                localfirst_core::storage::Filter::all().eq("$createdBy", first_user.clone()),
+                localfirst_core::local_db::Filter::all().eq("$createdBy", first_user.clone()),
             ),
         )
         .unwrap();
@@ -229,7 +229,7 @@ fn same_secret_after_restart_gives_same_user_and_rows_stay_owned() {
 }
 
 fn namespace_files(dir: &std::path::Path, app: &str) -> Vec<String> {
-    let ns = localfirst_core::storage::namespace_dir(dir, app);
+    let ns = localfirst_core::local_db::namespace_dir(dir, app);
     let mut names: Vec<String> = std::fs::read_dir(ns)
         .map(|entries| {
             entries

@@ -9,8 +9,8 @@ mod db_support;
 use std::collections::HashSet;
 
 use db_support::*;
-use localfirst_core::client::{Db, DbDeps};
-use localfirst_core::storage::{encode_app_id, namespace_dir, MAX_NAMESPACE_DIR_LEN};
+use localfirst_core::db::{Db, DbDeps};
+use localfirst_core::local_db::{encode_app_id, namespace_dir, MAX_NAMESPACE_DIR_LEN};
 use localfirst_core::token::{self, VerifyOptions};
 use serde_json::{json, Value};
 

@@ -9,8 +9,8 @@ mod db_support;
 use std::path::Path;
 
 use db_support::*;
-use localfirst_core::client::{Db, DbDeps};
-use localfirst_core::storage::{
+use localfirst_core::db::{Db, DbDeps};
+use localfirst_core::local_db::{
     apply_patch, build_insert_row, LocalStore, OutboxEntry, OutboxOp, Row, StoreLocation,
 };
 use serde_json::json;
@@ -79,10 +79,10 @@ fn a_batch_yields_the_entries_single_inserts_give() {
     assert_eq!(returned.len(), 150);
     assert_eq!(
         batched
-            .query(&localfirst_core::storage::Query::table("notes"))
+            .query(&localfirst_core::local_db::Query::table("notes"))
             .unwrap(),
         single
-            .query(&localfirst_core::storage::Query::table("notes"))
+            .query(&localfirst_core::local_db::Query::table("notes"))
             .unwrap()
     );
 

@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use db_support::*;
-use localfirst_core::client::{Db, DbDeps, DbError, META_LOCAL_FIRST_USER};
-use localfirst_core::storage::{Filter, Query};
-use localfirst_core::store::{AuthSecretStore, AuthSecretStoreExt, MemoryStore, StorageKey};
+use localfirst_core::db::{Db, DbDeps, DbError, META_LOCAL_FIRST_USER};
+use localfirst_core::local_db::{Filter, Query};
+use localfirst_core::secret_store::{AuthSecretStore, AuthSecretStoreExt, MemoryStore, StorageKey};
 use localfirst_core::token;
 use localfirst_core::ErrorCode;
 use serde_json::json;
@@ -182,7 +182,7 @@ fn a_different_account_gets_a_migration_hook_before_the_old_rows_are_discarded()
 /// (id `migrated-<old id>`, or `migrated2-<old id>` in a second round); returns
 /// the (table, id) pairs it saw.
 fn migrate_all(
-    account: &localfirst_core::client::DiscardedAccount<'_>,
+    account: &localfirst_core::db::DiscardedAccount<'_>,
     prefix: &str,
 ) -> Result<Vec<(String, String)>, String> {
     let mut seen = Vec::new();

@@ -7,9 +7,9 @@ mod file_store {
     use std::path::Path;
     use std::process::{Command, Stdio};
 
-    use localfirst_core::store::conformance::StoreHarness;
-    use localfirst_core::store::file::{decode_file, encode_file};
-    use localfirst_core::store::{
+    use localfirst_core::secret_store::conformance::StoreHarness;
+    use localfirst_core::secret_store::file::{decode_file, encode_file};
+    use localfirst_core::secret_store::{
         AuthSecretStore, AuthSecretStoreExt as _, FileStore, StorageKey, StoreError,
     };
     use localfirst_core::{secret::Secret, ErrorCode as _};

@@ -21,11 +21,11 @@ mod jni_store {
     use jni::objects::{JObject, JValue};
     use jni::{InitArgsBuilder, JNIEnv, JNIVersion, JavaVM};
     use localfirst_core::secret::Secret;
-    use localfirst_core::store::conformance::StoreHarness;
-    use localfirst_core::store::keystore::{
+    use localfirst_core::secret_store::conformance::StoreHarness;
+    use localfirst_core::secret_store::keystore::{
         self, AndroidKeystoreStore, DesktopKeystore, KeystoreProfile, IV_LEN, TAG_LEN,
     };
-    use localfirst_core::store::{
+    use localfirst_core::secret_store::{
         AuthSecretStore, AuthSecretStoreExt as _, StorageKey, StoreError,
     };
     use localfirst_core::ErrorCode as _;

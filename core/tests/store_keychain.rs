@@ -9,12 +9,14 @@
 use std::sync::Arc;
 
 use localfirst_core::secret::Secret;
-use localfirst_core::store::conformance::StoreHarness;
-use localfirst_core::store::keychain::{
+use localfirst_core::secret_store::conformance::StoreHarness;
+use localfirst_core::secret_store::keychain::{
     map_status, status, status_name, Accessibility, DeviceState, ItemQuery, KeychainOptions,
     KeychainStore, NewItem, SimulatedItem, SimulatedKeychain,
 };
-use localfirst_core::store::{AuthSecretStore, AuthSecretStoreExt as _, StorageKey, StoreError};
+use localfirst_core::secret_store::{
+    AuthSecretStore, AuthSecretStoreExt as _, StorageKey, StoreError,
+};
 use localfirst_core::ErrorCode as _;
 use serde_json::Value;
 

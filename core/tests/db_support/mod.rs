@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use localfirst_core::client::{Db, DbConfig, DbDeps, StorageMode};
 use localfirst_core::clock::FixedClock;
+use localfirst_core::db::{Db, DbConfig, DbDeps, StorageMode};
+use localfirst_core::local_db::Row;
 use localfirst_core::secret::Secret;
-use localfirst_core::storage::Row;
 use serde_json::Value;
 
 /// Start time of every fixed clock in these tests.

@@ -12,7 +12,7 @@ use jni::objects::{JObject, JValue};
 use jni::JNIEnv;
 
 use super::jvm;
-use crate::store::StoreError;
+use crate::secret_store::StoreError;
 
 const PROVIDER: &str = "AndroidKeyStore";
 const PURPOSE_ENCRYPT_DECRYPT: i32 = 1 | 2;

@@ -18,7 +18,7 @@ use jni::objects::{JByteArray, JCharArray, JClass, JObject, JString, JThrowable,
 use jni::JNIEnv;
 use zeroize::Zeroizing;
 
-use crate::store::StoreError;
+use crate::secret_store::StoreError;
 
 /// How far down a cause chain (and up a class hierarchy) the mapping looks.
 const MAX_DEPTH: usize = 8;

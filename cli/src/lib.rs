@@ -1,4 +1,4 @@
-//! # localfirst-server
+//! # localfirst-cli
 //!
 //! The `localfirst` command-line tool (and, in later milestones, the reference
 //! sync server). The CLI is a thin shell over `localfirst-core`: every command

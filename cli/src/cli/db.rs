@@ -17,10 +17,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use localfirst_core::client::{Db, DbConfig, DbDeps, StorageMode};
+use localfirst_core::db::{Db, DbConfig, DbDeps, StorageMode};
+use localfirst_core::local_db::{Filter, Query, Row};
 use localfirst_core::policy::PolicySet;
-use localfirst_core::storage::{Filter, Query, Row};
-use localfirst_core::store::{
+use localfirst_core::secret_store::{
     AuthSecretStore as _, AuthSecretStoreExt as _, FileStore, StorageKey,
 };
 use serde_json::Value;
@@ -217,7 +217,7 @@ fn rows_report(rows: Vec<Row>) -> Report {
 
 /// Runs a `db` command.
 pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
-    let fail = |e: localfirst_core::client::DbError| CliError::from_error(&e);
+    let fail = |e: localfirst_core::db::DbError| CliError::from_error(&e);
     match command {
         DbCommand::Insert {
             db,

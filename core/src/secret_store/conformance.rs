@@ -12,7 +12,7 @@
 //! expands to one `#[test]` per check:
 //!
 //! ```
-//! use localfirst_core::store::{AuthSecretStore, MemoryStore, StorageKey, StoreError};
+//! use localfirst_core::secret_store::{AuthSecretStore, MemoryStore, StorageKey, StoreError};
 //!
 //! fn memory_harness() -> impl Fn(StorageKey) -> Result<Box<dyn AuthSecretStore>, StoreError> {
 //!     let root = MemoryStore::default();
@@ -20,7 +20,7 @@
 //! }
 //!
 //! // In a test module: `localfirst_core::store_conformance_tests!(memory_harness());`
-//! localfirst_core::store::conformance::run_all(&memory_harness()).unwrap();
+//! localfirst_core::secret_store::conformance::run_all(&memory_harness()).unwrap();
 //! ```
 //!
 //! The checks:
@@ -126,7 +126,7 @@ macro_rules! store_conformance_tests {
         #[test]
         fn $test() {
             let harness = $harness;
-            if let Err(failure) = $crate::store::conformance::$check(&harness) {
+            if let Err(failure) = $crate::secret_store::conformance::$check(&harness) {
                 panic!("{failure}");
             }
         }
@@ -785,7 +785,7 @@ impl<S: ?Sized> std::fmt::Debug for FaultInjectingStore<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::MemoryStore;
+    use crate::secret_store::MemoryStore;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn memory_harness() -> impl Fn(StorageKey) -> Result<Box<dyn AuthSecretStore>, StoreError> {

@@ -907,7 +907,7 @@ pub fn init_android(
 ///     _class: jni::objects::JClass<'local>,
 ///     context: jni::objects::JObject<'local>,
 /// ) {
-///     localfirst_core::store::keystore::init_android_or_throw(&mut env, &context);
+///     localfirst_core::secret_store::keystore::init_android_or_throw(&mut env, &context);
 /// }
 /// ```
 ///

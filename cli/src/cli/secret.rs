@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use localfirst_core::identity::Identity;
 use localfirst_core::secret::Secret;
-use localfirst_core::store::{AuthSecretStore, AuthSecretStoreExt as _, FileStore, StorageKey};
+use localfirst_core::secret_store::{
+    AuthSecretStore, AuthSecretStoreExt as _, FileStore, StorageKey,
+};
 
 use super::identity::secret_arg;
 use super::{CliError, Report};
@@ -139,7 +141,7 @@ fn identity_report(store: &dyn AuthSecretStore, secret: &Secret, reveal: bool) -
 
 /// Runs `localfirst secret ...`.
 pub fn run_secret(command: &SecretCommand) -> Result<Report, CliError> {
-    let fail = |e: localfirst_core::store::StoreError| CliError::from_error(&e);
+    let fail = |e: localfirst_core::secret_store::StoreError| CliError::from_error(&e);
     match command {
         SecretCommand::GetOrCreate { store, reveal } => {
             let store = store.open()?;

@@ -2,9 +2,9 @@
 //! through, listens to, and logs out of.
 //!
 //! ```
-//! use localfirst_core::client::{Db, DbConfig, DbDeps, StorageMode};
+//! use localfirst_core::db::{Db, DbConfig, DbDeps, StorageMode};
 //! use localfirst_core::secret::Secret;
-//! use localfirst_core::storage::{Filter, Query};
+//! use localfirst_core::local_db::{Filter, Query};
 //! use serde_json::json;
 //!
 //! let secret = Secret::from_bytes([7; 32]); // apps get it from a secret store
@@ -16,7 +16,7 @@
 //! let open = db.query(&Query::table("todos").filter(Filter::all().eq("done", false)))?;
 //! assert_eq!(open.len(), 1);
 //! db.logout(false)?;
-//! # Ok::<(), localfirst_core::client::DbError>(())
+//! # Ok::<(), localfirst_core::db::DbError>(())
 //! ```
 //!
 //! # Auth
@@ -30,7 +30,7 @@
 //!
 //! # Data
 //!
-//! Rows live in the namespace's SQLite database ([`crate::storage`]). Writes are
+//! Rows live in the namespace's SQLite database ([`crate::local_db`]). Writes are
 //! refused for anonymous sessions before anything else
 //! ([`DbError::AnonymousWriteDenied`]), then checked against the policy set if
 //! one is configured. Queries and [`Db::get`] silently leave out rows the read
@@ -56,13 +56,13 @@ use crate::auth::{
 use crate::clock::{Clock, SystemClock};
 use crate::error::ErrorCode;
 use crate::identity::Identity;
-use crate::policy::{Operation, PolicyError, PolicySet};
-use crate::secret::Secret;
-use crate::session::{AuthMode, Session};
-use crate::storage::{
+use crate::local_db::{
     apply_patch, build_insert_row, namespace_dir, ActorSnapshot, ChangeSink, LocalStore,
     OutboxEntry, Query, Row, StorageError, StoreLocation,
 };
+use crate::policy::{Operation, PolicyError, PolicySet};
+use crate::secret::Secret;
+use crate::session::{AuthMode, Session};
 use crate::token::{self, Issuer, TokenError};
 
 /// Metadata key under which the namespace remembers its local-first user id.

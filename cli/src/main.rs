@@ -1,5 +1,5 @@
 //! The `localfirst` command-line tool. See `localfirst --help`.
 
 fn main() {
-    std::process::exit(localfirst_server::cli::run(std::env::args_os()));
+    std::process::exit(localfirst_cli::cli::run(std::env::args_os()));
 }
