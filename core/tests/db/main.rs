@@ -12,4 +12,5 @@ mod data;
 mod lifecycle;
 mod namespace;
 mod refresh;
+mod rows;
 mod upgrade;
