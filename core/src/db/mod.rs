@@ -14,7 +14,7 @@
 //! assert_eq!(row.created_by(), db.user_id());
 //! let open = db.query(&Query::table("todos").filter(Filter::all().eq("done", false)))?;
 //! assert_eq!(open.len(), 1);
-//! assert_eq!(open[0].to_json(), row.to_json());
+//! assert_eq!(open[0], row);
 //! db.logout()?;
 //! # Ok::<(), localfirst_core::db::DbError>(())
 //! ```
