@@ -9,6 +9,18 @@
 //! SQLite [`local_db`] namespace with a durable outbox, and [`policy`] checks.
 //!
 //! ```
+//! use localfirst_core::db::{AuthConfig, Db, DbConfig, DbDeps, RowValues, StorageMode};
+//! use localfirst_core::secret::Secret;
+//!
+//! let auth = AuthConfig::LocalFirst(Secret::from_bytes([1u8; 32]));
+//! let db = Db::open(DbConfig::new("my-app", StorageMode::InMemory, auth), DbDeps::default())?;
+//! let row = db.insert("todos", RowValues::new().set("title", "milk"))?;
+//! assert_eq!(db.get("todos", &row.id())?, Some(row));
+//! db.logout()?;
+//! # Ok::<(), localfirst_core::db::DbError>(())
+//! ```
+//!
+//! ```
 //! use localfirst_core::{identity::Identity, secret::Secret, token};
 //!
 //! let secret = Secret::from_bytes([0u8; 32]);

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
+#[path = "db/support.rs"]
 mod db_support;
 
 use std::path::Path;
@@ -16,7 +17,7 @@ use localfirst_core::local_db::{
 use serde_json::json;
 
 /// Rows of varied shape; some ids need escaping in JSON.
-fn sample_rows(n: usize) -> Vec<Row> {
+fn sample_rows(n: usize) -> Vec<localfirst_core::db::RowValues> {
     (0..n)
         .map(|i| {
             let id = match i {
@@ -42,6 +43,11 @@ fn outbox_records(db: &Db) -> (i64, i64) {
         Ok((r.get(0)?, r.get(1)?))
     })
     .unwrap()
+}
+
+/// A JSON object literal as a raw stored row.
+fn raw(value: serde_json::Value) -> Row {
+    value.as_object().cloned().unwrap()
 }
 
 fn seqs(entries: &[OutboxEntry]) -> Vec<i64> {
@@ -99,7 +105,7 @@ fn a_batch_yields_the_entries_single_inserts_give() {
     for limit in [0, 1, 3, 64, 65, 149] {
         assert_eq!(
             batched.pending_outbox(limit).unwrap(),
-            from_singles[..limit].to_vec(),
+            from_singles[..limit as usize].to_vec(),
             "limit {limit}"
         );
     }
@@ -127,15 +133,15 @@ fn partial_acks_inside_a_batch_survive_a_restart() {
 
     // Another principal cannot acknowledge any of them.
     let other = local_first(dir.path(), "app", 2, &deps);
-    assert_eq!(other.ack_outbox(&[first, middle, last]).unwrap(), 0);
+    assert_eq!(other.ack_outbox(vec![first, middle, last]).unwrap(), 0);
     drop(other);
 
     // First, middle and last of the batch; then again (no-ops), unknown numbers
     // and a duplicate in one call.
-    assert_eq!(db.ack_outbox(&[first, middle, last]).unwrap(), 3);
-    assert_eq!(db.ack_outbox(&[first, middle, last]).unwrap(), 0);
-    assert_eq!(db.ack_outbox(&[0, 12, 500, -3]).unwrap(), 0);
-    assert_eq!(db.ack_outbox(&[3, 3]).unwrap(), 1);
+    assert_eq!(db.ack_outbox(vec![first, middle, last]).unwrap(), 3);
+    assert_eq!(db.ack_outbox(vec![first, middle, last]).unwrap(), 0);
+    assert_eq!(db.ack_outbox(vec![0, 12, 500, -3]).unwrap(), 0);
+    assert_eq!(db.ack_outbox(vec![3, 3]).unwrap(), 1);
     let expected: Vec<OutboxEntry> = all
         .iter()
         .filter(|e| ![first, middle, last, 3].contains(&e.seq))
@@ -151,7 +157,7 @@ fn partial_acks_inside_a_batch_survive_a_restart() {
     assert_eq!(db.pending_outbox(2).unwrap(), expected[..2].to_vec());
 
     // Acknowledging the rest removes the batch record itself.
-    assert_eq!(db.ack_outbox(&seqs(&expected)).unwrap(), 7);
+    assert_eq!(db.ack_outbox(seqs(&expected)).unwrap(), 7);
     assert_eq!(db.outbox_len().unwrap(), 0);
     assert!(db.pending_outbox(100).unwrap().is_empty());
     assert_eq!(outbox_records(&db), (0, 0));
@@ -175,14 +181,14 @@ fn acknowledging_a_whole_batch_in_any_order_counts_each_entry() {
     db.insert_many("notes", sample_rows(100)).unwrap();
     let mut all = seqs(&db.pending_outbox(1000).unwrap());
     all.reverse();
-    assert_eq!(db.ack_outbox(&all).unwrap(), 100);
+    assert_eq!(db.ack_outbox(all.to_vec()).unwrap(), 100);
     assert_eq!(db.outbox_len().unwrap(), 0);
     assert_eq!(outbox_records(&db), (0, 0));
 }
 
 fn built(actor: &str, ids: &[&str], at: u64) -> Vec<Row> {
     ids.iter()
-        .map(|id| build_insert_row(row(json!({"id": id, "v": id})), actor, at).unwrap())
+        .map(|id| build_insert_row(raw(json!({"id": id, "v": id})), actor, at).unwrap())
         .collect()
 }
 
@@ -250,7 +256,7 @@ fn discarding_an_actor_removes_exactly_its_batched_entries() {
     store
         .write(|w| {
             let old = w.get("notes", "a2")?.unwrap();
-            let patch = row(json!({"v": "changed"}));
+            let patch = raw(json!({"v": "changed"}));
             let new = apply_patch(&old, &patch, "alice", 103)?;
             w.update_row("notes", &new, &patch)?;
             w.insert_rows("notes", &built("alice", &["a5", "a6"], 103))
@@ -306,10 +312,10 @@ fn a_schema_2_database_is_migrated_in_place() {
         let db = local_first(dir.path(), "app", 1, &deps);
         let path = db.database_path().unwrap();
         let user = db.user_id();
-        db.logout(true).unwrap();
+        db.logout_and_wipe().unwrap();
         (path, user)
     };
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(Path::new(&path).parent().unwrap()).unwrap();
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
@@ -353,7 +359,7 @@ fn a_schema_2_database_is_migrated_in_place() {
     .unwrap();
     assert_eq!(seqs(&db.pending_outbox(10).unwrap()), [18, 20, 21, 22, 23]);
     assert_eq!(db.outbox_len().unwrap(), 5);
-    assert_eq!(db.ack_outbox(&[18, 22]).unwrap(), 2);
+    assert_eq!(db.ack_outbox(vec![18, 22]).unwrap(), 2);
     assert_eq!(seqs(&db.pending_outbox(10).unwrap()), [20, 21, 23]);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();

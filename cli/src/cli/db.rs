@@ -14,11 +14,11 @@
 //! Rows are printed as JSON objects (`id`, the user's columns, and the system
 //! columns `$createdBy`, `$createdAt`, `$updatedBy`, `$updatedAt`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use localfirst_core::db::{Db, DbConfig, DbDeps, StorageMode};
-use localfirst_core::local_db::{Filter, Query, Row};
+use localfirst_core::db::{AuthConfig, Db, DbConfig, DbDeps, Row, RowValues, StorageMode};
+use localfirst_core::local_db::{Filter, Query};
 use localfirst_core::policy::PolicySet;
 use localfirst_core::secret_store::{
     AuthSecretStore as _, AuthSecretStoreExt as _, FileStore, StorageKey,
@@ -158,8 +158,23 @@ enum Access {
     Write,
 }
 
+/// The data directory as the `Db` takes it: a UTF-8 path.
+fn storage(data_dir: &Path) -> Result<StorageMode, CliError> {
+    match data_dir.to_str() {
+        Some(dir) => Ok(StorageMode::DataDir(dir.to_owned())),
+        None => Err(CliError::new(
+            "invalid-config",
+            "--data-dir must be a valid UTF-8 path",
+        )),
+    }
+}
+
 fn open(args: &DbArgs, access: Access) -> Result<Db, CliError> {
-    let mut config = DbConfig::new(&args.app_id, StorageMode::DataDir(args.data_dir.clone()));
+    let mut config = DbConfig::new(
+        &args.app_id,
+        storage(&args.data_dir)?,
+        AuthConfig::Anonymous,
+    );
     if let Some(StoreSpec::File(dir)) = &args.secret_store {
         let store = FileStore::open(dir, StorageKey::for_app(&args.app_id))
             .map_err(|e| CliError::from_error(&e))?;
@@ -180,11 +195,11 @@ fn open(args: &DbArgs, access: Access) -> Result<Db, CliError> {
                     )
                 })?,
         };
-        config = config.with_secret(secret);
+        config = config.with_auth(AuthConfig::LocalFirst(secret));
     }
     if let Some(jwt) = &args.jwt {
         let jwt = read_sensitive(jwt, "JWT")?;
-        config = config.with_jwt_token(jwt.as_str());
+        config = config.with_auth(AuthConfig::Jwt(jwt.as_str().to_owned()));
     }
     if let Some(path) = &args.policies {
         let policies = PolicySet::from_file(path).map_err(|e| CliError::from_error(&e))?;
@@ -193,9 +208,11 @@ fn open(args: &DbArgs, access: Access) -> Result<Db, CliError> {
     Db::open(config, DbDeps::default()).map_err(|e| CliError::from_error(&e))
 }
 
-fn parse_object(text: &str, what: &str) -> Result<Row, CliError> {
+fn parse_object(text: &str, what: &str) -> Result<RowValues, CliError> {
     match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(object)) => Ok(object),
+        Ok(object @ Value::Object(_)) => {
+            RowValues::from_json_value(object).map_err(|e| CliError::from_error(&e))
+        }
         Ok(_) => Err(CliError::new(
             "invalid-json",
             format!("{what} must be a JSON object"),
@@ -211,7 +228,7 @@ fn rows_report(rows: Vec<Row>) -> Report {
     let count = rows.len();
     Report::new().field("count", count).field(
         "rows",
-        Value::Array(rows.into_iter().map(Value::Object).collect()),
+        Value::Array(rows.iter().map(Row::to_json_value).collect()),
     )
 }
 
@@ -227,13 +244,13 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
         } => {
             let mut values = parse_object(values, "--values")?;
             if let Some(id) = id {
-                values.insert("id".into(), Value::String(id.clone()));
+                values = values.set("id", id.clone());
             }
             let db = open(db, Access::Write)?;
             let row = db.insert(table, values).map_err(fail)?;
             Ok(Report::new()
                 .field("user_id", db.user_id())
-                .field("row", Value::Object(row)))
+                .field("row", row.to_json_value()))
         }
         DbCommand::Update {
             db,
@@ -246,19 +263,19 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
             let row = db.update(table, id, patch).map_err(fail)?;
             Ok(Report::new()
                 .field("user_id", db.user_id())
-                .field("row", Value::Object(row)))
+                .field("row", row.to_json_value()))
         }
         DbCommand::Delete { db, table, id } => {
             let db = open(db, Access::Write)?;
             let row = db.delete(table, id).map_err(fail)?;
             Ok(Report::new()
                 .field("deleted", true)
-                .field("row", Value::Object(row)))
+                .field("row", row.to_json_value()))
         }
         DbCommand::Get { db, table, id } => {
             let db = open(db, Access::Read)?;
             match db.get(table, id).map_err(fail)? {
-                Some(row) => Ok(Report::new().field("row", Value::Object(row))),
+                Some(row) => Ok(Report::new().field("row", row.to_json_value())),
                 None => Err(CliError::new(
                     "not-found",
                     format!("no row {id:?} in table {table:?}"),
@@ -294,7 +311,9 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
         }
         DbCommand::Outbox { db, limit } => {
             let db = open(db, Access::Read)?;
-            let entries = db.pending_outbox(*limit).map_err(fail)?;
+            let entries = db
+                .pending_outbox(u32::try_from(*limit).unwrap_or(u32::MAX))
+                .map_err(fail)?;
             let entries = serde_json::to_value(&entries)
                 .map_err(|e| CliError::new("internal", e.to_string()))?;
             let count = entries.as_array().map_or(0, Vec::len);
@@ -315,8 +334,12 @@ pub fn run_logout(args: &LogoutArgs) -> Result<Report, CliError> {
             .field("logged_out", true)
             .field("wiped", false));
     }
-    let config = DbConfig::new(&args.app_id, StorageMode::DataDir(args.data_dir.clone()));
+    let config = DbConfig::new(
+        &args.app_id,
+        storage(&args.data_dir)?,
+        AuthConfig::Anonymous,
+    );
     let db = Db::open(config, DbDeps::default()).map_err(|e| CliError::from_error(&e))?;
-    db.logout(true).map_err(|e| CliError::from_error(&e))?;
+    db.logout_and_wipe().map_err(|e| CliError::from_error(&e))?;
     Ok(Report::new().field("logged_out", true).field("wiped", true))
 }

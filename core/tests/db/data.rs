@@ -1,11 +1,7 @@
 //! Rows through the Db on real SQLite files: the filter corpus, system columns,
 //! update/delete semantics, invalid input, indexes, subscriptions, policies.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod db_support;
-
-use db_support::*;
+use crate::support::*;
 use localfirst_core::db::{Db, DbDeps, DbError};
 use localfirst_core::local_db::{Filter, Query};
 use localfirst_core::policy::{Operation, PolicySet};
@@ -266,7 +262,7 @@ fn subscriptions_fire_exactly_when_the_result_changes() {
     let seen: Recorder<Vec<String>> = Recorder::new();
     let s = seen.clone();
     let query = Query::table("todos").filter(Filter::all().eq("list", "home").eq("done", false));
-    let sub = db.subscribe(query, move |rows| s.push(ids(rows))).unwrap();
+    let sub = subscribe(&db, query, move |rows: Vec<Row>| s.push(ids(&rows))).unwrap();
     assert_eq!(seen.all(), vec![vec!["t0".to_owned()]], "called at once");
 
     let mut expected = seen.all();
@@ -389,9 +385,10 @@ fn subscriptions_see_commits_of_other_dbs_of_the_namespace() {
     let elsewhere = local_first(dir.path(), "other-app", 2, &deps);
     let seen: Recorder<usize> = Recorder::new();
     let s = seen.clone();
-    let _sub = reader
-        .subscribe(Query::table("chat"), move |rows| s.push(rows.len()))
-        .unwrap();
+    let _sub = subscribe(&reader, Query::table("chat"), move |rows: Vec<Row>| {
+        s.push(rows.len())
+    })
+    .unwrap();
     writer.insert("chat", row(json!({"text": "hi"}))).unwrap();
     elsewhere
         .insert("chat", row(json!({"text": "not here"})))
@@ -410,20 +407,20 @@ fn a_subscription_listener_may_write_to_the_db() {
     let seen: Recorder<usize> = Recorder::new();
     let s = seen.clone();
     // Keeps an audit row per change, from inside the listener.
-    let _sub = db
-        .subscribe(Query::table("events"), move |rows| {
-            s.push(rows.len());
-            if let (Some(db), false) = (weak.upgrade(), rows.is_empty()) {
-                db.insert("audit", row(json!({"count": rows.len()})))
-                    .unwrap();
-            }
-        })
-        .unwrap();
+    let _sub = subscribe(&db, Query::table("events"), move |rows: Vec<Row>| {
+        s.push(rows.len());
+        if let (Some(db), false) = (weak.upgrade(), rows.is_empty()) {
+            db.insert("audit", row(json!({"count": rows.len()})))
+                .unwrap();
+        }
+    })
+    .unwrap();
     let audit: Recorder<usize> = Recorder::new();
     let a = audit.clone();
-    let _audit_sub = db
-        .subscribe(Query::table("audit"), move |rows| a.push(rows.len()))
-        .unwrap();
+    let _audit_sub = subscribe(&db, Query::table("audit"), move |rows: Vec<Row>| {
+        a.push(rows.len())
+    })
+    .unwrap();
     db.insert("events", row(json!({}))).unwrap();
     db.insert("events", row(json!({}))).unwrap();
     assert_eq!(seen.all(), vec![0, 1, 2]);
@@ -564,9 +561,10 @@ fn queries_leave_out_rows_the_read_policy_does_not_grant() {
     assert!(alice.get("notes", "a0").unwrap().is_some());
     let seen: Recorder<Vec<String>> = Recorder::new();
     let s = seen.clone();
-    let _sub = alice
-        .subscribe(Query::table("notes"), move |rows| s.push(ids(rows)))
-        .unwrap();
+    let _sub = subscribe(&alice, Query::table("notes"), move |rows: Vec<Row>| {
+        s.push(ids(&rows))
+    })
+    .unwrap();
     bob.insert("notes", row(json!({"id": "b9"}))).unwrap();
     assert_eq!(
         seen.len(),

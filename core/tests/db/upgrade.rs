@@ -2,15 +2,11 @@
 //! rows; logging in to a different existing account discards the local-first
 //! identity's rows only after the app's migration hook ran.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod db_support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use db_support::*;
-use localfirst_core::db::{Db, DbDeps, DbError, META_LOCAL_FIRST_USER};
+use crate::support::*;
+use localfirst_core::db::{Db, DbDeps, DbError, RowValues, META_LOCAL_FIRST_USER};
 use localfirst_core::local_db::{Filter, Query};
 use localfirst_core::secret_store::{AuthSecretStore, AuthSecretStoreExt, MemoryStore, StorageKey};
 use localfirst_core::token;
@@ -42,7 +38,7 @@ fn proof_based_upgrade_keeps_the_user_id_and_the_rows() {
 
     // 1-3: proof → the backend verifies it → links the account to the proven id.
     let proof = local
-        .get_local_first_identity_proof(60, Some("signup"))
+        .get_local_first_identity_proof(60, Some("signup".into()))
         .unwrap()
         .unwrap();
     let verified = token::verify_local_first_identity_proof_at(&proof, "signup", &*clock);
@@ -104,7 +100,7 @@ fn a_different_account_gets_a_migration_hook_before_the_old_rows_are_discarded()
             .on_anonymous_account_discarded(move |account| {
                 assert_eq!(account.db().user_id(), "carol");
                 let mut copied = 0;
-                for table in account.tables().map_err(|e| e.to_string())? {
+                for table in account.tables() {
                     let rows = account.rows(&table).map_err(|e| e.to_string())?;
                     for old in rows {
                         s.push((
@@ -113,12 +109,9 @@ fn a_different_account_gets_a_migration_hook_before_the_old_rows_are_discarded()
                             old["id"].clone(),
                         ));
                         // Migrate explicitly: copy the user columns as carol's rows.
-                        let mut values = old.clone();
-                        values.retain(|k, _| !k.starts_with('$'));
-                        values.insert(
-                            "id".into(),
-                            json!(format!("migrated-{}", old["id"].as_str().unwrap())),
-                        );
+                        let values = RowValues::from_json_str(&old.values_json())
+                            .unwrap()
+                            .set("id", format!("migrated-{}", old.id()));
                         account
                             .db()
                             .insert(&table, values)
@@ -182,16 +175,16 @@ fn a_different_account_gets_a_migration_hook_before_the_old_rows_are_discarded()
 /// (id `migrated-<old id>`, or `migrated2-<old id>` in a second round); returns
 /// the (table, id) pairs it saw.
 fn migrate_all(
-    account: &localfirst_core::db::DiscardedAccount<'_>,
+    account: &localfirst_core::db::DiscardedAccount,
     prefix: &str,
 ) -> Result<Vec<(String, String)>, String> {
     let mut seen = Vec::new();
-    for table in account.tables().map_err(|e| e.to_string())? {
+    for table in account.tables() {
         for old in account.rows(&table).map_err(|e| e.to_string())? {
             let id = old["id"].as_str().unwrap().to_owned();
-            let mut values = old.clone();
-            values.retain(|k, _| !k.starts_with('$'));
-            values.insert("id".into(), json!(format!("{prefix}-{id}")));
+            let values = RowValues::from_json_str(&old.values_json())
+                .unwrap()
+                .set("id", format!("{prefix}-{id}"));
             account
                 .db()
                 .insert(&table, values)

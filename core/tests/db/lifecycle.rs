@@ -1,15 +1,12 @@
 //! Db lifecycle on real SQLite files: restart persistence, identity across
 //! restarts, logout (with and without wipe), delete_client_storage, config errors.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod db_support;
-
-use db_support::*;
-use localfirst_core::db::{Db, DbConfig, DbDeps, DbError, StorageMode};
+use crate::support::*;
+use localfirst_core::db::{AuthConfig, Db, DbConfig, DbDeps, DbError, StorageMode};
 use localfirst_core::identity::Identity;
 use localfirst_core::local_db::{OutboxOp, Query, DB_FILE_NAME};
 use localfirst_core::secret_store::{AuthSecretStore, AuthSecretStoreExt, FileStore, StorageKey};
+use localfirst_core::session::AuthMode;
 use localfirst_core::ErrorCode;
 use serde_json::json;
 
@@ -52,7 +49,7 @@ fn rows_and_outbox_survive_reopen() {
     assert!(after.windows(2).all(|w| w[0].seq < w[1].seq));
 
     // Acknowledged entries are gone for good, also after another restart.
-    assert_eq!(db.ack_outbox(&[after[0].seq, after[1].seq]).unwrap(), 2);
+    assert_eq!(db.ack_outbox(vec![after[0].seq, after[1].seq]).unwrap(), 2);
     drop(db);
     let db = local_first(dir.path(), "app", 1, &deps);
     assert_eq!(db.pending_outbox(100).unwrap(), after[2..].to_vec());
@@ -80,13 +77,13 @@ fn outbox_sequence_numbers_are_never_reused() {
         .collect();
     assert_eq!(first.len(), 3);
     assert!(first.windows(2).all(|w| w[0] + 1 == w[1]), "{first:?}");
-    assert_eq!(db.ack_outbox(&first).unwrap(), 3);
+    assert_eq!(db.ack_outbox(first.to_vec()).unwrap(), 3);
     assert_eq!(db.outbox_len().unwrap(), 0);
     db.delete("notes", "a").unwrap();
     let second = db.pending_outbox(10).unwrap();
     assert_eq!(second.len(), 1);
     assert!(second[0].seq > first[2], "{} reused", second[0].seq);
-    db.ack_outbox(&[second[0].seq]).unwrap();
+    db.ack_outbox(vec![second[0].seq]).unwrap();
     drop(db);
 
     let db = local_first(dir.path(), "app", 1, &deps);
@@ -113,10 +110,10 @@ fn a_schema_1_database_continues_its_outbox_numbering() {
     let path = {
         let db = local_first(dir.path(), "app", 1, &deps);
         let path = db.database_path().unwrap();
-        db.logout(true).unwrap();
+        db.logout_and_wipe().unwrap();
         path
     };
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
@@ -165,7 +162,7 @@ fn a_principal_can_only_acknowledge_its_own_outbox_entries() {
 
     // Bob acknowledges everything he can name: only his own entry goes.
     let all: Vec<i64> = alices.iter().chain(&bobs).copied().collect();
-    assert_eq!(bob.ack_outbox(&all).unwrap(), 1);
+    assert_eq!(bob.ack_outbox(all.to_vec()).unwrap(), 1);
     assert!(bob.pending_outbox(10).unwrap().is_empty());
     assert_eq!(
         alice
@@ -183,8 +180,8 @@ fn a_principal_can_only_acknowledge_its_own_outbox_entries() {
         deps,
     )
     .unwrap();
-    assert_eq!(carol.ack_outbox(&alices).unwrap(), 0);
-    assert_eq!(alice.ack_outbox(&alices).unwrap(), 2);
+    assert_eq!(carol.ack_outbox(alices.to_vec()).unwrap(), 0);
+    assert_eq!(alice.ack_outbox(alices.to_vec()).unwrap(), 2);
     assert_eq!(alice.outbox_len().unwrap(), 0);
 }
 
@@ -252,7 +249,7 @@ fn logout_with_wipe_deletes_rows_but_never_the_identity() {
     let db = Db::open(on_disk(dir.path(), "app").with_secret(secret), deps.clone()).unwrap();
     db.insert("todos", row(json!({"title": "milk"}))).unwrap();
     assert!(namespace_files(dir.path(), "app").contains(&DB_FILE_NAME.to_owned()));
-    db.logout(true).unwrap();
+    db.logout_and_wipe().unwrap();
     assert!(
         namespace_files(dir.path(), "app").is_empty(),
         "database, -wal and -shm are deleted: {:?}",
@@ -304,16 +301,17 @@ fn logout_stops_listeners_and_every_call_reports_logged_out() {
     let auth_calls = Recorder::new();
     let data_calls = Recorder::new();
     let a = auth_calls.clone();
-    let _auth = db.on_auth_changed(move |s| a.push(s.clone()));
+    let _auth = on_auth(&db, move |s: AuthState| a.push(s));
     let d = data_calls.clone();
-    let _data = db
-        .subscribe(Query::table("todos"), move |rows| d.push(rows.len()))
-        .unwrap();
+    let _data = subscribe(&db, Query::table("todos"), move |rows: Vec<Row>| {
+        d.push(rows.len())
+    })
+    .unwrap();
     assert_eq!((auth_calls.len(), data_calls.len()), (1, 1));
 
     // Another Db of the namespace keeps writing; the logged-out one hears nothing.
     let other = local_first(dir.path(), "app", 3, &deps);
-    db.logout(false).unwrap();
+    db.logout().unwrap();
     other.insert("todos", row(json!({}))).unwrap();
     assert_eq!((auth_calls.len(), data_calls.len()), (1, 1));
 
@@ -324,13 +322,13 @@ fn logout_stops_listeners_and_every_call_reports_logged_out() {
         db.delete("todos", "x").unwrap_err(),
         db.get("todos", "x").unwrap_err(),
         db.query(&q).unwrap_err(),
-        db.subscribe(q.clone(), |_| {}).unwrap_err(),
-        db.update_auth_token(None).unwrap_err(),
+        subscribe(&db, q.clone(), |_: Vec<Row>| {}).unwrap_err(),
+        db.clear_auth_token().unwrap_err(),
         db.current_token().unwrap_err(),
         db.get_local_first_identity_proof(60, None).unwrap_err(),
         db.pending_outbox(1).unwrap_err(),
         db.delete_client_storage().unwrap_err(),
-        db.logout(false).unwrap_err(),
+        db.logout().unwrap_err(),
     ];
     for error in results {
         assert_eq!(error, DbError::LoggedOut);
@@ -341,43 +339,26 @@ fn logout_stops_listeners_and_every_call_reports_logged_out() {
     assert_eq!(other.query(&q).unwrap().len(), 1);
 }
 
+/// A conflicting config cannot be built: `AuthConfig` holds exactly one
+/// credential (or none), so setting another replaces it.
 #[test]
-fn config_clashes_are_errors_that_name_the_clash() {
+fn a_config_holds_one_credential_and_bad_values_are_errors() {
     let jwt = provider_jwt(json!({"sub": "alice"}));
     let cookie = localfirst_core::auth::CookieSession::new("alice");
-    let base = || DbConfig::new("app", StorageMode::InMemory);
-    let cases = [
-        (
-            base().with_secret(secret(1)).with_jwt_token(jwt.clone()),
-            "secret and jwt_token",
-        ),
-        (
-            base()
-                .with_jwt_token(jwt.clone())
-                .with_cookie_session(cookie.clone()),
-            "jwt_token and cookie_session",
-        ),
-        (
-            base()
-                .with_secret(secret(1))
-                .with_jwt_token(jwt.clone())
-                .with_cookie_session(cookie.clone()),
-            "secret and jwt_token and cookie_session",
-        ),
-    ];
-    for (config, clash) in cases {
-        let error = Db::open(config, DbDeps::default()).unwrap_err();
-        assert_eq!(
-            error,
-            DbError::ConflictingAuth {
-                clash: clash.to_owned()
-            }
-        );
-        assert_eq!(error.code(), "conflicting-auth-config");
-        assert!(error.to_string().contains(clash));
-    }
+    let base = memory;
+    let config = base().with_secret(secret(1)).with_jwt_token(jwt.clone());
+    assert!(matches!(&config.auth, AuthConfig::Jwt(token) if *token == jwt));
+    let config = config.with_cookie_session(cookie.clone());
+    assert!(matches!(config.auth, AuthConfig::CookieSession(_)));
+    let db = Db::open(config, DbDeps::default()).unwrap();
+    assert_eq!(db.get_auth_state().auth_mode, AuthMode::External);
+    assert_eq!(
+        db.current_token().unwrap(),
+        None,
+        "the cookie is the credential"
+    );
     for bad in [
-        DbConfig::new("  ", StorageMode::InMemory),
+        DbConfig::new("  ", StorageMode::InMemory, AuthConfig::Anonymous),
         base().with_token_ttl(0),
         base().with_token_ttl(3601),
     ] {
@@ -399,13 +380,17 @@ fn the_app_id_cannot_escape_the_data_dir() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let db = Db::open(
-        DbConfig::new("../../escape", StorageMode::DataDir(data.clone())).with_secret(secret(1)),
+        DbConfig::new(
+            "../../escape",
+            data_dir(&data),
+            AuthConfig::LocalFirst(secret(1)),
+        ),
         DbDeps::default(),
     )
     .unwrap();
     db.insert("t", row(json!({}))).unwrap();
     let path = db.database_path().unwrap();
-    assert!(path.starts_with(&data), "{}", path.display());
+    assert!(std::path::Path::new(&path).starts_with(&data), "{path}");
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         1,
@@ -416,11 +401,7 @@ fn the_app_id_cannot_escape_the_data_dir() {
 #[test]
 fn in_memory_mode_writes_no_files_and_namespaces_do_not_mix() {
     let dir = tempfile::tempdir().unwrap();
-    let memory = Db::open(
-        DbConfig::new("app", StorageMode::InMemory).with_secret(secret(1)),
-        DbDeps::default(),
-    )
-    .unwrap();
+    let memory = Db::open(memory().with_secret(secret(1)), DbDeps::default()).unwrap();
     memory.insert("t", row(json!({"id": "m"}))).unwrap();
     assert_eq!(memory.database_path(), None);
 

@@ -2,15 +2,11 @@
 //! nothing, and a storage reset by one is reported — never silently written
 //! into a deleted file — by the others, in this process and in other processes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod db_support;
-
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Barrier};
 
-use db_support::*;
+use crate::support::*;
 use localfirst_core::db::{DbDeps, DbError};
 use localfirst_core::local_db::{Filter, Query};
 use serde_json::json;
@@ -21,7 +17,12 @@ const CHILD_DIR: &str = "LOCALFIRST_DB_TEST_DIR";
 /// Runs `action` in a separate process (this test binary, re-executed).
 fn in_child_process(action: &str, dir: &Path) {
     let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_process_entry", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "concurrency::child_process_entry",
+            "--ignored",
+            "--nocapture",
+        ])
         .env(CHILD_ACTION, action)
         .env(CHILD_DIR, dir)
         .output()
@@ -47,7 +48,7 @@ fn child_process_entry() {
             db.delete_client_storage().unwrap();
             db.insert("t", row(json!({"id": "from-child"}))).unwrap();
         }
-        "logout-wipe" => db.logout(true).unwrap(),
+        "logout-wipe" => db.logout_and_wipe().unwrap(),
         "write-1000" => {
             for i in 0..1000 {
                 db.insert("t", row(json!({"who": "child", "i": i})))
@@ -146,9 +147,10 @@ fn a_reset_in_this_process_is_reported_once_to_other_dbs() {
     a.insert("t", row(json!({"id": "old"}))).unwrap();
     let seen: Recorder<Vec<String>> = Recorder::new();
     let s = seen.clone();
-    let _sub = b
-        .subscribe(Query::table("t"), move |rows| s.push(ids(rows)))
-        .unwrap();
+    let _sub = subscribe(&b, Query::table("t"), move |rows: Vec<Row>| {
+        s.push(ids(&rows))
+    })
+    .unwrap();
 
     a.delete_client_storage().unwrap();
     // b's subscription shows the fresh (empty) database at once.
@@ -169,7 +171,7 @@ fn a_reset_in_this_process_is_reported_once_to_other_dbs() {
     assert_eq!(ids(&a.query(&Query::table("t")).unwrap()), ["b1"]);
 
     // A wipe at logout is a reset for the others too.
-    a.logout(true).unwrap();
+    a.logout_and_wipe().unwrap();
     assert_eq!(
         c.insert("t", row(json!({}))).unwrap_err(),
         DbError::StorageReset
@@ -237,9 +239,10 @@ fn refresh_picks_up_commits_of_other_processes() {
     let db = local_first(dir.path(), "app", 1, &DbDeps::default());
     let seen: Recorder<Vec<String>> = Recorder::new();
     let s = seen.clone();
-    let _sub = db
-        .subscribe(Query::table("t"), move |rows| s.push(ids(rows)))
-        .unwrap();
+    let _sub = subscribe(&db, Query::table("t"), move |rows: Vec<Row>| {
+        s.push(ids(&rows))
+    })
+    .unwrap();
     assert!(!db.refresh().unwrap(), "nothing happened since open");
     in_child_process("write-one", dir.path());
     assert!(db.refresh().unwrap());

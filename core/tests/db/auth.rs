@@ -2,27 +2,17 @@
 //! semantics, token re-minting with a fake clock, identity proofs, server
 //! rejections and the single-flight JWT refresh, sync gating.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+use std::sync::Arc;
 
-mod db_support;
-
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Barrier};
-use std::time::Duration;
-
-use db_support::*;
+use crate::support::*;
 use localfirst_core::auth::{AuthFailure, AuthState, CookieSession, SyncWhen};
-use localfirst_core::db::{Db, DbConfig, DbDeps, DbError, StorageMode};
+use localfirst_core::db::{Db, DbDeps, DbError};
 use localfirst_core::local_db::Query;
 use localfirst_core::policy::{Operation, PolicySet};
 use localfirst_core::session::AuthMode;
 use localfirst_core::token::{self, Issuer, VerifyOptions};
 use localfirst_core::ErrorCode;
 use serde_json::json;
-
-fn memory() -> DbConfig {
-    DbConfig::new("app", StorageMode::InMemory)
-}
 
 #[test]
 fn anonymous_sessions_are_denied_every_write_before_any_policy() {
@@ -98,11 +88,11 @@ fn principal_changes_are_refused_including_none() {
     let db = Db::open(memory().with_jwt_token(alice.clone()), DbDeps::default()).unwrap();
     let calls = Recorder::new();
     let c = calls.clone();
-    let _sub = db.on_auth_changed(move |s: &AuthState| c.push(s.clone()));
+    let _sub = on_auth(&db, move |s: AuthState| c.push(s.clone()));
     assert_eq!(calls.len(), 1, "called at once");
 
     let bob = provider_jwt(json!({"sub": "bob"}));
-    match db.update_auth_token(Some(bob)).unwrap_err() {
+    match db.update_auth_token(bob).unwrap_err() {
         DbError::PrincipalChange {
             current, requested, ..
         } => {
@@ -111,7 +101,7 @@ fn principal_changes_are_refused_including_none() {
         }
         other => panic!("expected PrincipalChange, got {other:?}"),
     }
-    let none = db.update_auth_token(None).unwrap_err();
+    let none = db.clear_auth_token().unwrap_err();
     assert!(matches!(
         none,
         DbError::PrincipalChange {
@@ -122,7 +112,7 @@ fn principal_changes_are_refused_including_none() {
     assert!(none.to_string().contains("recreate the Db"));
     // Cookie updates on a bearer-token Db are a change of principal too.
     assert_eq!(
-        db.update_cookie_session(Some(CookieSession::new("alice")))
+        db.update_cookie_session(CookieSession::new("alice"))
             .unwrap_err()
             .code(),
         "principal-change"
@@ -134,15 +124,20 @@ fn principal_changes_are_refused_including_none() {
     // Local-first: no token may replace the self-signed identity, and None signs out.
     let local = Db::open(memory().with_secret(secret(4)), DbDeps::default()).unwrap();
     let me = local.user_id();
-    for attempt in [None, Some(provider_jwt(json!({"sub": me})))] {
-        assert_eq!(
-            local.update_auth_token(attempt).unwrap_err().code(),
-            "principal-change"
-        );
-    }
+    assert_eq!(
+        local.clear_auth_token().unwrap_err().code(),
+        "principal-change"
+    );
+    assert_eq!(
+        local
+            .update_auth_token(provider_jwt(json!({"sub": me})))
+            .unwrap_err()
+            .code(),
+        "principal-change"
+    );
     // Anonymous: clearing a token that was never there is a no-op.
     let anon = Db::open(memory(), DbDeps::default()).unwrap();
-    anon.update_auth_token(None).unwrap();
+    anon.clear_auth_token().unwrap();
 }
 
 #[test]
@@ -151,24 +146,24 @@ fn listeners_fire_once_per_real_change_and_never_for_a_no_op() {
     let db = Db::open(memory().with_jwt_token(first.clone()), DbDeps::default()).unwrap();
     let calls = Recorder::new();
     let c = calls.clone();
-    let sub = db.on_auth_changed(move |s: &AuthState| c.push(s.clone()));
+    let sub = on_auth(&db, move |s: AuthState| c.push(s.clone()));
     assert_eq!(calls.len(), 1);
 
-    db.update_auth_token(Some(first.clone())).unwrap();
+    db.update_auth_token(first.clone()).unwrap();
     assert_eq!(calls.len(), 1, "same token: no call");
 
     let second = provider_jwt(json!({"sub": "alice", "exp": 200}));
-    db.update_auth_token(Some(second.clone())).unwrap();
+    db.update_auth_token(second.clone()).unwrap();
     assert_eq!(calls.len(), 2);
     assert_eq!(
         calls.last().unwrap().session.unwrap().claims["exp"],
         json!(200)
     );
-    db.update_auth_token(Some(second)).unwrap();
+    db.update_auth_token(second).unwrap();
     assert_eq!(calls.len(), 2);
 
-    db.report_server_rejection(AuthFailure::Invalid).unwrap();
-    db.report_server_rejection(AuthFailure::Invalid).unwrap();
+    reject(&db, AuthFailure::Invalid).unwrap();
+    reject(&db, AuthFailure::Invalid).unwrap();
     assert_eq!(calls.len(), 3, "a repeated rejection is not a change");
     assert_eq!(calls.last().unwrap().error, Some(AuthFailure::Invalid));
     db.report_server_accepted().unwrap();
@@ -179,11 +174,11 @@ fn listeners_fire_once_per_real_change_and_never_for_a_no_op() {
     // A second listener sees the current state at once, independently.
     let late = Recorder::new();
     let l = late.clone();
-    let late_sub = db.on_auth_changed(move |s: &AuthState| l.push(s.clone()));
+    let late_sub = on_auth(&db, move |s: AuthState| l.push(s.clone()));
     assert_eq!(late.all(), vec![db.get_auth_state()]);
 
     sub.cancel();
-    db.report_server_rejection(AuthFailure::Missing).unwrap();
+    reject(&db, AuthFailure::Missing).unwrap();
     assert_eq!(calls.len(), 4, "cancelled");
     assert_eq!(late.len(), 2);
     drop(late_sub);
@@ -202,7 +197,7 @@ fn a_listener_may_call_back_into_the_db() {
     );
     let seen = Recorder::new();
     let (s, weak) = (seen.clone(), Arc::downgrade(&db));
-    let _sub = db.on_auth_changed(move |state: &AuthState| {
+    let _sub = on_auth(&db, move |state: AuthState| {
         s.push(state.error);
         // Re-entrant call: must neither deadlock nor reorder deliveries.
         if state.error == Some(AuthFailure::Expired) {
@@ -211,7 +206,7 @@ fn a_listener_may_call_back_into_the_db() {
             }
         }
     });
-    db.report_server_rejection(AuthFailure::Expired).unwrap();
+    reject(&db, AuthFailure::Expired).unwrap();
     assert_eq!(seen.all(), vec![None, Some(AuthFailure::Expired), None]);
 }
 
@@ -254,7 +249,7 @@ fn identity_proofs_only_for_local_first() {
     let (clock, deps) = fixed_clock();
     let db = Db::open(memory().with_secret(secret(6)), deps.clone()).unwrap();
     let proof = db
-        .get_local_first_identity_proof(60, Some("betterauth-signup"))
+        .get_local_first_identity_proof(60, Some("betterauth-signup".into()))
         .unwrap()
         .unwrap();
     let checked = token::verify_local_first_identity_proof_at(&proof, "betterauth-signup", &*clock);
@@ -297,185 +292,6 @@ fn identity_proofs_only_for_local_first() {
     );
 }
 
-#[test]
-fn expired_rejection_keeps_the_session_and_refreshes_through_the_provider() {
-    let fresh = provider_jwt(json!({"sub": "alice", "exp": 999}));
-    let provided = fresh.clone();
-    let config = memory()
-        .with_jwt_token(provider_jwt(json!({"sub": "alice", "exp": 1})))
-        .on_jwt_expired(move || Some(provided.clone()));
-    let db = Db::open(config, DbDeps::default()).unwrap();
-    let states = Recorder::new();
-    let s = states.clone();
-    let _sub = db.on_auth_changed(move |st: &AuthState| s.push(st.clone()));
-    assert!(db.report_server_rejection(AuthFailure::Expired).unwrap());
-    let all = states.all();
-    assert_eq!(all.len(), 3, "initial, error set, fresh token");
-    assert_eq!(all[1].error, Some(AuthFailure::Expired));
-    assert_eq!(
-        all[1].session.as_ref().unwrap().user_id,
-        "alice",
-        "last session kept"
-    );
-    assert_eq!(all[2].error, None);
-    assert_eq!(db.current_token().unwrap(), Some(fresh));
-
-    // Other rejections never call the provider.
-    assert!(!db.report_server_rejection(AuthFailure::Disabled).unwrap());
-    assert_eq!(db.get_auth_state().error, Some(AuthFailure::Disabled));
-}
-
-#[test]
-fn the_provider_runs_once_however_many_writes_fail_at_once() {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = Arc::new(std::sync::Mutex::new(release_rx));
-    let (c, rx) = (calls.clone(), release_rx.clone());
-    let config = memory()
-        .with_jwt_token(provider_jwt(json!({"sub": "alice", "v": 1})))
-        .on_jwt_expired(move || {
-            c.fetch_add(1, Ordering::SeqCst);
-            rx.lock().unwrap().recv().ok()?;
-            Some(provider_jwt(json!({"sub": "alice", "v": 2})))
-        });
-    let db = Arc::new(Db::open(config, DbDeps::default()).unwrap());
-
-    // The first reporter starts the refresh and waits on the provider.
-    let first = {
-        let db = db.clone();
-        std::thread::spawn(move || db.report_server_rejection(AuthFailure::Expired).unwrap())
-    };
-    while calls.load(Ordering::SeqCst) == 0 {
-        std::thread::yield_now();
-    }
-    // Eight more failures arrive while the refresh is in flight.
-    let barrier = Arc::new(Barrier::new(8));
-    let others: Vec<_> = (0..8)
-        .map(|_| {
-            let (db, barrier) = (db.clone(), barrier.clone());
-            std::thread::spawn(move || {
-                barrier.wait();
-                db.report_server_rejection(AuthFailure::Expired).unwrap()
-            })
-        })
-        .collect();
-    for t in others {
-        assert!(!t.join().unwrap(), "coalesced into the running refresh");
-    }
-    release_tx.send(()).unwrap();
-    assert!(first.join().unwrap());
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
-    assert_eq!(db.get_auth_state().error, None);
-    assert_eq!(db.session().claims["v"], json!(2));
-}
-
-#[test]
-fn a_provider_that_hangs_times_out_and_a_wrong_user_is_refused() {
-    let (_keep, never) = mpsc::channel::<()>();
-    let never = Arc::new(std::sync::Mutex::new(never));
-    let config = memory()
-        .with_jwt_token(provider_jwt(json!({"sub": "alice"})))
-        .with_jwt_refresh_timeout(Duration::from_millis(50))
-        .on_jwt_expired(move || {
-            let _ = never.lock().unwrap().recv();
-            None
-        });
-    let db = Db::open(config, DbDeps::default()).unwrap();
-    assert!(!db.report_server_rejection(AuthFailure::Expired).unwrap());
-    assert_eq!(db.get_auth_state().error, Some(AuthFailure::Expired));
-
-    let config = memory()
-        .with_jwt_token(provider_jwt(json!({"sub": "alice"})))
-        .on_jwt_expired(|| Some(provider_jwt(json!({"sub": "mallory"}))));
-    let db = Db::open(config, DbDeps::default()).unwrap();
-    assert_eq!(
-        db.report_server_rejection(AuthFailure::Expired)
-            .unwrap_err()
-            .code(),
-        "principal-change"
-    );
-    assert_eq!(db.user_id(), "alice");
-    assert_eq!(db.get_auth_state().error, Some(AuthFailure::Expired));
-}
-
-/// Review finding: a timed-out refresh released the latch while the provider
-/// was still running, so the next `expired` started a second, concurrent call.
-#[test]
-fn a_timed_out_refresh_keeps_the_latch_until_the_provider_returns() {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = std::sync::Mutex::new(release_rx);
-    let c = calls.clone();
-    let config = memory()
-        .with_jwt_token(provider_jwt(json!({"sub": "alice", "v": 1})))
-        // Only the first call's wait outlives this; it is the timeout under test.
-        .with_jwt_refresh_timeout(Duration::from_millis(100))
-        .on_jwt_expired(move || {
-            let n = c.fetch_add(1, Ordering::SeqCst) + 1;
-            if n == 1 {
-                // The first call hangs until the test releases it.
-                release_rx.lock().unwrap().recv().ok()?;
-            }
-            Some(provider_jwt(json!({"sub": "alice", "v": n + 1})))
-        });
-    let db = Db::open(config, DbDeps::default()).unwrap();
-    let states = Recorder::new();
-    let s = states.clone();
-    let _sub = db.on_auth_changed(move |st: &AuthState| s.push(st.clone()));
-
-    // The caller stops waiting after the timeout; the provider still runs.
-    assert!(!db.report_server_rejection(AuthFailure::Expired).unwrap());
-    assert_eq!(db.get_auth_state().error, Some(AuthFailure::Expired));
-    // More failures while it runs: no second provider call, however long they wait.
-    for _ in 0..3 {
-        assert!(
-            !db.report_server_rejection(AuthFailure::Expired).unwrap(),
-            "a second refresh must not start while the first provider runs"
-        );
-    }
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
-
-    // The late token is applied by the refresh thread, which then releases the
-    // latch: the next failure calls the provider again (exactly once more).
-    release_tx.send(()).unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !db.report_server_rejection(AuthFailure::Expired).unwrap() {
-        assert!(std::time::Instant::now() < deadline, "latch never released");
-        std::thread::yield_now();
-    }
-    assert_eq!(calls.load(Ordering::SeqCst), 2);
-    assert_eq!(db.session().claims["v"], json!(3));
-    assert_eq!(db.get_auth_state().error, None);
-    let versions: Vec<_> = states
-        .all()
-        .iter()
-        .filter(|st| st.error.is_none())
-        .map(|st| st.session.as_ref().unwrap().claims["v"].clone())
-        .collect();
-    assert_eq!(
-        versions,
-        [json!(1), json!(2), json!(3)],
-        "the late token was applied, in order"
-    );
-}
-
-/// Review finding: a provider handing back the token the Db already holds made
-/// `report_server_rejection` claim a refresh while `error` stayed set.
-#[test]
-fn a_provider_returning_the_current_token_is_not_a_refresh() {
-    let current = provider_jwt(json!({"sub": "alice"}));
-    let same = current.clone();
-    let config = memory()
-        .with_server_url("wss://sync.example")
-        .with_jwt_token(current.clone())
-        .on_jwt_expired(move || Some(same.clone()));
-    let db = Db::open(config, DbDeps::default()).unwrap();
-    assert!(!db.report_server_rejection(AuthFailure::Expired).unwrap());
-    assert_eq!(db.get_auth_state().error, Some(AuthFailure::Expired));
-    assert!(!db.should_sync(), "still paused");
-    assert_eq!(db.current_token().unwrap(), Some(current));
-}
-
 /// Review finding: proofs are verified with a 600 s maximum lifetime, so the
 /// Db must not mint longer ones.
 #[test]
@@ -506,23 +322,27 @@ fn cookie_sessions_follow_the_principal_rules() {
     .unwrap();
     let calls = Recorder::new();
     let c = calls.clone();
-    let _sub = db.on_auth_changed(move |s: &AuthState| c.push(s.clone()));
-    db.update_cookie_session(Some(CookieSession::new("carol")))
+    let _sub = on_auth(&db, move |s: AuthState| c.push(s.clone()));
+    db.update_cookie_session(CookieSession::new("carol"))
         .unwrap();
     assert_eq!(calls.len(), 1);
     let mut richer = CookieSession::new("carol");
     richer.claims.insert("plan".into(), json!("pro"));
-    db.update_cookie_session(Some(richer)).unwrap();
+    db.update_cookie_session(richer).unwrap();
     assert_eq!(calls.len(), 2);
     assert_eq!(db.session().claims["plan"], "pro");
-    for bad in [None, Some(CookieSession::new("dave"))] {
-        assert_eq!(
-            db.update_cookie_session(bad).unwrap_err().code(),
-            "principal-change"
-        );
-    }
     assert_eq!(
-        db.update_auth_token(Some(provider_jwt(json!({"sub": "carol"}))))
+        db.clear_cookie_session().unwrap_err().code(),
+        "principal-change"
+    );
+    assert_eq!(
+        db.update_cookie_session(CookieSession::new("dave"))
+            .unwrap_err()
+            .code(),
+        "principal-change"
+    );
+    assert_eq!(
+        db.update_auth_token(provider_jwt(json!({"sub": "carol"})))
             .unwrap_err()
             .code(),
         "principal-change"
@@ -557,7 +377,7 @@ fn sync_gating_follows_sync_when_mode_and_errors() {
         .unwrap();
         assert_eq!(db.should_sync(), expected, "{when:?}");
         if expected {
-            db.report_server_rejection(AuthFailure::Expired).unwrap();
+            reject(&db, AuthFailure::Expired).unwrap();
             assert!(!db.should_sync(), "paused while the credential is refused");
             db.report_server_accepted().unwrap();
             assert!(db.should_sync());

@@ -4,22 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-mod db_support;
-
 use std::collections::HashSet;
 
-use db_support::*;
+use crate::support::*;
 use localfirst_core::db::{Db, DbDeps};
 use localfirst_core::local_db::{encode_app_id, namespace_dir, MAX_NAMESPACE_DIR_LEN};
 use localfirst_core::token::{self, VerifyOptions};
 use serde_json::{json, Value};
 
 fn corpus() -> Value {
-    let text = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/db_support/app_ids.json"),
-    )
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
+    data_json("db/app_ids.json")
 }
 
 fn strings(value: &Value) -> Vec<String> {
@@ -75,16 +69,8 @@ fn app_ids_differing_only_in_case_get_distinct_directories() {
         .unwrap();
     assert_eq!(lower.get("notes", "n1").unwrap(), None);
     assert_ne!(
-        upper
-            .database_path()
-            .unwrap()
-            .to_string_lossy()
-            .to_lowercase(),
-        lower
-            .database_path()
-            .unwrap()
-            .to_string_lossy()
-            .to_lowercase()
+        upper.database_path().unwrap().to_lowercase(),
+        lower.database_path().unwrap().to_lowercase()
     );
 }
 
@@ -104,12 +90,12 @@ fn the_longest_app_ids_open_and_round_trip() {
     for app_id in &long_ids {
         assert!(app_id.len() <= 200, "{}", app_id.len());
         let db = local_first(dir.path(), app_id, 3, &deps);
-        assert_eq!(db.app_id(), app_id);
+        assert_eq!(&db.app_id(), app_id);
         let ns = namespace_dir(dir.path(), app_id);
         let name = ns.file_name().unwrap().to_str().unwrap().to_owned();
         assert!(name.len() <= MAX_NAMESPACE_DIR_LEN, "{}", name.len());
         assert!(dirs.insert(name.to_lowercase()), "{app_id:?}");
-        assert!(db.database_path().unwrap().starts_with(&ns));
+        assert!(std::path::Path::new(&db.database_path().unwrap()).starts_with(&ns));
         db.insert("notes", row(json!({"id": "n1", "app": app_id})))
             .unwrap();
         drop(db);
