@@ -23,8 +23,14 @@ fn jwt_with_claims(claims_json: &str) -> String {
 fn duplicate_claims_are_refused_not_last_wins() {
     let jwt = jwt_with_claims(r#"{"sub":"alice","sub":"mallory"}"#);
     let error = token::decode_claims_unverified(&jwt).unwrap_err();
-    assert!(matches!(error, TokenError::InvalidClaims { .. }), "{error:?}");
-    assert!(error.to_string().contains("duplicate field `sub`"), "{error}");
+    assert!(
+        matches!(error, TokenError::InvalidClaims { .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("duplicate field `sub`"),
+        "{error}"
+    );
     let refused = session_from_jwt(&jwt).unwrap_err();
     assert_eq!(refused.code(), "invalid-token");
 
@@ -52,17 +58,29 @@ fn the_self_signed_verifier_refuses_duplicates_with_the_same_message() {
     )
     .unwrap_err();
     assert_eq!(verified.code(), external.code());
-    assert!(verified.to_string().contains("duplicate field `iss`"), "{verified}");
+    assert!(
+        verified.to_string().contains("duplicate field `iss`"),
+        "{verified}"
+    );
 }
 
 #[test]
 fn control_characters_in_sub_are_refused() {
-    for sub in ["ali\u{1b}[31mce", "alice\n", "a\u{0}b", "\u{7f}", "a\u{85}b"] {
+    for sub in [
+        "ali\u{1b}[31mce",
+        "alice\n",
+        "a\u{0}b",
+        "\u{7f}",
+        "a\u{85}b",
+    ] {
         let claims = serde_json::json!({ "sub": sub }).to_string();
         let error = session_from_jwt(&jwt_with_claims(&claims)).unwrap_err();
         assert_eq!(error.code(), "invalid-token", "{sub:?}");
         assert!(error.to_string().contains("control characters"), "{error}");
-        assert!(!error.to_string().contains(sub), "the raw sub is not echoed");
+        assert!(
+            !error.to_string().contains(sub),
+            "the raw sub is not echoed"
+        );
     }
     let ok = serde_json::json!({ "sub": "Zoë O'Brien | user:42" }).to_string();
     assert_eq!(

@@ -95,7 +95,10 @@ fn oversized_secret_files_are_corrupted_without_being_read_whole() {
     let error = store.load_secret().unwrap_err();
     assert_eq!(error.code(), "corrupted", "{error}");
     // get_or_create reports it too, and never replaces it.
-    assert_eq!(store.get_or_create_secret().unwrap_err().code(), "corrupted");
+    assert_eq!(
+        store.get_or_create_secret().unwrap_err().code(),
+        "corrupted"
+    );
 }
 
 #[cfg(unix)]

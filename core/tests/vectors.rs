@@ -104,13 +104,11 @@ fn proof_tokens() {
             proof,
             s(&case, "proof_token_betterauth_signup_iat1700000000_ttl60")
         );
-        let result =
-            token::verify_local_first_identity_proof(&proof, "betterauth-signup", &clock);
+        let result = token::verify_local_first_identity_proof(&proof, "betterauth-signup", &clock);
         assert!(result.ok, "{result:?}");
         assert_eq!(result.id.as_deref(), Some(s(&case, "user_id")));
         let late = FixedClock::new(IAT + 60);
-        let expired =
-            token::verify_local_first_identity_proof(&proof, "betterauth-signup", &late);
+        let expired = token::verify_local_first_identity_proof(&proof, "betterauth-signup", &late);
         assert_eq!(expired.code, Some("expired"));
     }
 }

@@ -159,20 +159,17 @@ impl StorageKey {
         user_id: Option<&str>,
         session_id: Option<&str>,
     ) -> StorageKey {
-        let parts: Vec<(&str, Option<String>)> = [
-            ("app", app_id),
-            ("user", user_id),
-            ("session", session_id),
-        ]
-        .into_iter()
-        .map(|(kind, part)| {
-            let part = part
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(encode_uri_component);
-            (kind, part)
-        })
-        .collect();
+        let parts: Vec<(&str, Option<String>)> =
+            [("app", app_id), ("user", user_id), ("session", session_id)]
+                .into_iter()
+                .map(|(kind, part)| {
+                    let part = part
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(encode_uri_component);
+                    (kind, part)
+                })
+                .collect();
         let present = parts.iter().filter(|(_, p)| p.is_some()).count();
         let positional = parts.iter().take(present).all(|(_, p)| p.is_some());
         let mut key = DEFAULT_STORAGE_KEY.to_owned();
@@ -397,7 +394,13 @@ mod tests {
 
     #[test]
     fn namespaced_keys_never_collide_across_kinds() {
-        let values = [None, Some("alice"), Some("bob"), Some("user=alice"), Some("a:b")];
+        let values = [
+            None,
+            Some("alice"),
+            Some("bob"),
+            Some("user=alice"),
+            Some("a:b"),
+        ];
         let mut seen = std::collections::HashMap::new();
         for app in values {
             for user in values {
