@@ -28,11 +28,17 @@ use std::sync::{Condvar, Mutex, OnceLock};
 use crate::error::ErrorCode;
 use crate::secret::Secret;
 
+#[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 pub mod file;
 mod fsutil;
 pub mod keychain;
-#[cfg(any(feature = "jni-store", target_os = "android"))]
+/// The Java KeyStore store. On Android it is always built; elsewhere only with the
+/// `jni-store` feature together with `testing` (its desktop profile is a test double).
+#[cfg(any(
+    target_os = "android",
+    all(feature = "jni-store", any(test, feature = "testing"))
+))]
 pub mod keystore;
 pub mod memory;
 

@@ -69,10 +69,12 @@ use crate::secret::Secret;
 
 #[cfg(target_vendor = "apple")]
 mod apple;
+#[cfg(any(test, feature = "testing"))]
 mod simulated;
 
 #[cfg(target_vendor = "apple")]
 pub use apple::SystemKeychain;
+#[cfg(any(test, feature = "testing"))]
 pub use simulated::{DeviceState, SimulatedItem, SimulatedKeychain};
 
 /// The default Keychain service name.
