@@ -64,9 +64,9 @@ mod android;
 mod desktop;
 
 #[cfg(any(test, feature = "testing"))]
-use desktop::{desktop_create_key, desktop_open, desktop_persist};
-#[cfg(any(test, feature = "testing"))]
 pub use desktop::DesktopKeystore;
+#[cfg(any(test, feature = "testing"))]
+use desktop::{desktop_create_key, desktop_open, desktop_persist};
 
 use std::fs;
 use std::path::{Path, PathBuf};

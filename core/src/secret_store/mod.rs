@@ -33,8 +33,8 @@ pub mod conformance;
 pub mod file;
 mod fsutil;
 pub mod keychain;
-/// The Java KeyStore store. On Android it is always built; elsewhere only with the
-/// `jni-store` feature together with `testing` (its desktop profile is a test double).
+// The Java KeyStore store. On Android it is always built; elsewhere only with the
+// `jni-store` feature together with `testing` (its desktop profile is a test double).
 #[cfg(any(
     target_os = "android",
     all(feature = "jni-store", any(test, feature = "testing"))

@@ -217,4 +217,3 @@ pub(super) fn desktop_persist(
     let bytes = jvm::read_bytes(env, "ByteArrayOutputStream.toByteArray", bytes)?;
     replace_file(&desktop.path, &bytes)
 }
-
