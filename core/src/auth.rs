@@ -243,12 +243,19 @@ impl std::fmt::Debug for AuthMachine {
     }
 }
 
-/// Decodes an external JWT into a session (claims unverified; `sub` required).
+/// Decodes an external JWT into a session (claims unverified; `sub` required, non-blank
+/// and free of control characters; at most [`token::MAX_EXTERNAL_TOKEN_LEN`] bytes; a
+/// duplicated claim is refused as by the self-signed verifier).
 pub fn session_from_jwt(jwt: &str) -> Result<Session, AuthError> {
     let claims = token::decode_claims_unverified(jwt).map_err(|e| AuthError::InvalidToken {
         reason: e.to_string(),
     })?;
     let sub = match claims.get("sub") {
+        Some(Value::String(sub)) if sub.chars().any(char::is_control) => {
+            return Err(AuthError::InvalidToken {
+                reason: "the sub claim must not contain control characters".into(),
+            })
+        }
         Some(Value::String(sub)) if !sub.trim().is_empty() => sub.clone(),
         Some(_) => {
             return Err(AuthError::InvalidToken {

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::error::ErrorCode;
 use crate::identity::{Identity, PublicKey, UserId};
 use crate::secret::Secret;
@@ -51,6 +51,10 @@ pub const DEFAULT_PROOF_MAX_TTL_SECONDS: u64 = 600;
 pub const MAX_TIMESTAMP: u64 = (1 << 53) - 1;
 /// Tokens longer than this many bytes are rejected before any parsing.
 pub const MAX_TOKEN_LEN: usize = 4096;
+/// Longest external (provider-issued) JWT [`decode_claims_unverified`] accepts, in bytes.
+/// Larger than [`MAX_TOKEN_LEN`] because providers put roles, groups and profile
+/// claims in their tokens; still bounded so a hostile token cannot exhaust memory.
+pub const MAX_EXTERNAL_TOKEN_LEN: usize = 16 * 1024;
 /// Error text of [`verify_local_first_identity_proof`] when the token is empty.
 pub const PROOF_TOKEN_REQUIRED: &str = "proofToken is required";
 
@@ -111,7 +115,8 @@ impl std::fmt::Display for TokenPart {
 /// Every reason a token can be refused (or not minted), one variant each.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
-    /// The token is longer than [`MAX_TOKEN_LEN`].
+    /// The token is longer than [`MAX_TOKEN_LEN`] (self-signed) or
+    /// [`MAX_EXTERNAL_TOKEN_LEN`] (external).
     #[error("token is {len} bytes, more than the {max} allowed")]
     TooLarge {
         /// Length of the input.
@@ -300,18 +305,31 @@ struct IncomingClaims {
     unknown: Option<String>,
 }
 
-fn fill_claim<'de, A, T>(
-    slot: &mut Option<T>,
-    name: &'static str,
-    map: &mut A,
-) -> Result<(), A::Error>
+/// The one claim-object reader: calls `on_claim` with each claim name (the value is
+/// still to be read from `map`) and refuses a name seen before, so "last wins" never
+/// happens. Used by the self-signed verifier and by [`decode_claims_unverified`].
+fn visit_claims<'de, A, F>(map: &mut A, mut on_claim: F) -> Result<(), A::Error>
+where
+    A: serde::de::MapAccess<'de>,
+    F: FnMut(&str, &mut A) -> Result<(), A::Error>,
+{
+    let mut seen = std::collections::HashSet::new();
+    while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        if !seen.insert(key.clone().into_owned()) {
+            return Err(serde::de::Error::custom(format_args!(
+                "duplicate field `{key}`"
+            )));
+        }
+        on_claim(key.as_ref(), map)?;
+    }
+    Ok(())
+}
+
+fn fill_claim<'de, A, T>(slot: &mut Option<T>, map: &mut A) -> Result<(), A::Error>
 where
     A: serde::de::MapAccess<'de>,
     T: Deserialize<'de>,
 {
-    if slot.is_some() {
-        return Err(serde::de::Error::duplicate_field(name));
-    }
     *slot = Some(map.next_value()?);
     Ok(())
 }
@@ -330,23 +348,50 @@ impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
         mut map: A,
     ) -> Result<IncomingClaims, A::Error> {
         let mut claims = IncomingClaims::default();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match key.as_ref() {
-                "iss" => fill_claim(&mut claims.iss, "iss", &mut map)?,
-                "sub" => fill_claim(&mut claims.sub, "sub", &mut map)?,
-                "aud" => fill_claim(&mut claims.aud, "aud", &mut map)?,
-                "jazz_pub_key" => fill_claim(&mut claims.jazz_pub_key, "jazz_pub_key", &mut map)?,
-                "iat" => fill_claim(&mut claims.iat, "iat", &mut map)?,
-                "exp" => fill_claim(&mut claims.exp, "exp", &mut map)?,
-                other => {
-                    if claims.unknown.is_none() {
-                        claims.unknown = Some(other.to_owned());
-                    }
-                    map.next_value::<serde::de::IgnoredAny>()?;
+        visit_claims(&mut map, |key, map| match key {
+            "iss" => fill_claim(&mut claims.iss, map),
+            "sub" => fill_claim(&mut claims.sub, map),
+            "aud" => fill_claim(&mut claims.aud, map),
+            "jazz_pub_key" => fill_claim(&mut claims.jazz_pub_key, map),
+            "iat" => fill_claim(&mut claims.iat, map),
+            "exp" => fill_claim(&mut claims.exp, map),
+            other => {
+                if claims.unknown.is_none() {
+                    claims.unknown = Some(other.to_owned());
                 }
+                map.next_value::<serde::de::IgnoredAny>().map(|_| ())
             }
-        }
+        })?;
         Ok(claims)
+    }
+}
+
+/// Any JSON object of claims, read through [`visit_claims`] (duplicates refused).
+struct UniqueClaims(Map<String, Value>);
+
+struct UniqueClaimsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueClaimsVisitor {
+    type Value = UniqueClaims;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<UniqueClaims, A::Error> {
+        let mut claims = Map::new();
+        visit_claims(&mut map, |key, map| {
+            let value: Value = map.next_value()?;
+            claims.insert(key.to_owned(), value);
+            Ok(())
+        })?;
+        Ok(UniqueClaims(claims))
+    }
+}
+
+impl<'de> Deserialize<'de> for UniqueClaims {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(UniqueClaimsVisitor)
     }
 }
 
@@ -475,12 +520,12 @@ fn decode_part(part: &str, which: TokenPart) -> Result<Vec<u8>, TokenError> {
         .map_err(|_| TokenError::InvalidEncoding { part: which })
 }
 
-/// Splits a compact JWT into its three parts, enforcing the size limit.
-fn split(token: &str) -> Result<[&str; 3], TokenError> {
-    if token.len() > MAX_TOKEN_LEN {
+/// Splits a compact JWT into its three parts, enforcing the size limit `max`.
+fn split(token: &str, max: usize) -> Result<[&str; 3], TokenError> {
+    if token.len() > max {
         return Err(TokenError::TooLarge {
             len: token.len(),
-            max: MAX_TOKEN_LEN,
+            max,
         });
     }
     let mut parts = token.split('.');
@@ -495,12 +540,16 @@ fn split(token: &str) -> Result<[&str; 3], TokenError> {
 /// Decodes a JWT's claims without checking anything but its shape.
 ///
 /// For external tokens on the client, whose signature only the server can check.
+/// Accepts tokens of up to [`MAX_EXTERNAL_TOKEN_LEN`] bytes; a claim name that appears
+/// twice is refused ([`TokenError::InvalidClaims`]), exactly as [`verify`] refuses it.
 pub fn decode_claims_unverified(token: &str) -> Result<Map<String, Value>, TokenError> {
-    let [_, claims, _] = split(token)?;
+    let [_, claims, _] = split(token, MAX_EXTERNAL_TOKEN_LEN)?;
     let bytes = decode_part(claims, TokenPart::Claims)?;
-    serde_json::from_slice(&bytes).map_err(|e| TokenError::InvalidClaims {
-        reason: e.to_string(),
-    })
+    serde_json::from_slice::<UniqueClaims>(&bytes)
+        .map(|claims| claims.0)
+        .map_err(|e| TokenError::InvalidClaims {
+            reason: e.to_string(),
+        })
 }
 
 /// The `iss` claim of a JWT, read without verification (for routing to a verifier).
@@ -518,7 +567,7 @@ pub fn verify(
     options: &VerifyOptions,
     clock: &dyn Clock,
 ) -> Result<VerifiedToken, TokenError> {
-    let [header_b64, claims_b64, signature_b64] = split(token)?;
+    let [header_b64, claims_b64, signature_b64] = split(token, MAX_TOKEN_LEN)?;
 
     let header_bytes = decode_part(header_b64, TokenPart::Header)?;
     if header_bytes != HEADER_JSON.as_bytes() {
@@ -639,7 +688,7 @@ pub fn verify(
 
 /// Mints an identity proof: a local-first token for `audience` living `ttl_seconds`
 /// (use [`DEFAULT_PROOF_TTL_SECONDS`] unless you need longer), issued now by `clock`.
-pub fn identity_proof_at(
+pub fn identity_proof(
     secret: &Secret,
     ttl_seconds: u64,
     audience: &str,
@@ -647,15 +696,6 @@ pub fn identity_proof_at(
 ) -> Result<String, TokenError> {
     let identity = Identity::from_secret(secret);
     mint_now(&identity, Issuer::LocalFirst, audience, ttl_seconds, clock)
-}
-
-/// [`identity_proof_at`] with the system clock.
-pub fn identity_proof(
-    secret: &Secret,
-    ttl_seconds: u64,
-    audience: &str,
-) -> Result<String, TokenError> {
-    identity_proof_at(secret, ttl_seconds, audience, &SystemClock)
 }
 
 /// The outcome of verifying an identity proof, shaped for app backends.
@@ -671,12 +711,13 @@ pub struct ProofVerification {
     pub code: Option<&'static str>,
 }
 
-/// [`verify_local_first_identity_proof`] with an injected clock.
+/// Verifies an identity proof against `audience` at the time `clock` reads; returns
+/// `{ok, id, error, code}` in the shape app backends expect.
 ///
 /// Accepts only the local-first issuer, a lifetime (`exp - iat`) of at most
 /// [`DEFAULT_PROOF_MAX_TTL_SECONDS`], and 60 s of clock skew. An empty (or all-whitespace)
 /// token gives `error = "proofToken is required"`.
-pub fn verify_local_first_identity_proof_at(
+pub fn verify_local_first_identity_proof(
     token: &str,
     audience: &str,
     clock: &dyn Clock,
@@ -715,12 +756,6 @@ pub fn verify_identity_proof(
             code: Some(error.code()),
         },
     }
-}
-
-/// Verifies an identity proof against `audience` using the system clock; returns
-/// `{ok, id, error}` in the shape app backends expect.
-pub fn verify_local_first_identity_proof(token: &str, audience: &str) -> ProofVerification {
-    verify_local_first_identity_proof_at(token, audience, &SystemClock)
 }
 
 #[cfg(test)]
@@ -768,11 +803,11 @@ mod tests {
         let secret = Secret::from_bytes([4; 32]);
         let clock = FixedClock::new(10_000);
         let longest =
-            identity_proof_at(&secret, DEFAULT_PROOF_MAX_TTL_SECONDS, "app", &clock).unwrap();
-        assert!(verify_local_first_identity_proof_at(&longest, "app", &clock).ok);
+            identity_proof(&secret, DEFAULT_PROOF_MAX_TTL_SECONDS, "app", &clock).unwrap();
+        assert!(verify_local_first_identity_proof(&longest, "app", &clock).ok);
         let too_long =
-            identity_proof_at(&secret, DEFAULT_PROOF_MAX_TTL_SECONDS + 1, "app", &clock).unwrap();
-        let refused = verify_local_first_identity_proof_at(&too_long, "app", &clock);
+            identity_proof(&secret, DEFAULT_PROOF_MAX_TTL_SECONDS + 1, "app", &clock).unwrap();
+        let refused = verify_local_first_identity_proof(&too_long, "app", &clock);
         assert_eq!(refused.code, Some("ttl-too-long"));
         let lenient = VerifyOptions::new("app").with_max_ttl(3600);
         assert!(verify_identity_proof(&too_long, &lenient, &clock).ok);
@@ -796,14 +831,14 @@ mod tests {
         let identity = Identity::from_secret(&secret);
         let clock = FixedClock::new(1_000);
         let anon = mint(&identity, Issuer::Anonymous, "app", 1_000, 60).unwrap();
-        let proof = verify_local_first_identity_proof_at(&anon, "app", &clock);
+        let proof = verify_local_first_identity_proof(&anon, "app", &clock);
         assert!(!proof.ok);
         assert_eq!(proof.code, Some("issuer-not-allowed"));
-        let good = identity_proof_at(&secret, 60, "app", &clock).unwrap();
-        let proof = verify_local_first_identity_proof_at(&good, "app", &clock);
+        let good = identity_proof(&secret, 60, "app", &clock).unwrap();
+        let proof = verify_local_first_identity_proof(&good, "app", &clock);
         assert_eq!(proof.id, Some(identity.user_id().to_string()));
         assert!(proof.ok);
-        let empty = verify_local_first_identity_proof_at("  ", "app", &clock);
+        let empty = verify_local_first_identity_proof("  ", "app", &clock);
         assert_eq!(empty.error.as_deref(), Some(PROOF_TOKEN_REQUIRED));
         assert_eq!(
             peek_issuer(&good).unwrap().as_deref(),

@@ -99,18 +99,16 @@ fn proof_tokens() {
     let clock = FixedClock::new(IAT);
     for case in cases() {
         let secret = Secret::from_bytes(hex32(s(&case, "seed_hex")));
-        let proof = token::identity_proof_at(&secret, 60, "betterauth-signup", &clock).unwrap();
+        let proof = token::identity_proof(&secret, 60, "betterauth-signup", &clock).unwrap();
         assert_eq!(
             proof,
             s(&case, "proof_token_betterauth_signup_iat1700000000_ttl60")
         );
-        let result =
-            token::verify_local_first_identity_proof_at(&proof, "betterauth-signup", &clock);
+        let result = token::verify_local_first_identity_proof(&proof, "betterauth-signup", &clock);
         assert!(result.ok, "{result:?}");
         assert_eq!(result.id.as_deref(), Some(s(&case, "user_id")));
         let late = FixedClock::new(IAT + 60);
-        let expired =
-            token::verify_local_first_identity_proof_at(&proof, "betterauth-signup", &late);
+        let expired = token::verify_local_first_identity_proof(&proof, "betterauth-signup", &late);
         assert_eq!(expired.code, Some("expired"));
     }
 }

@@ -19,14 +19,12 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use localfirst_core::db::{AuthConfig, Db, DbConfig, DbDeps, Row, RowValues, StorageMode};
 use localfirst_core::local_db::{Filter, Query};
-use localfirst_core::policy::PolicySet;
-use localfirst_core::secret_store::{
-    AuthSecretStore as _, AuthSecretStoreExt as _, FileStore, StorageKey,
-};
+use localfirst_core::policy::{self, PolicySet};
+use localfirst_core::secret_store::{app_secret, SecretPurpose, StorageKey};
 use serde_json::Value;
 
-use super::secret::StoreSpec;
-use super::{read_sensitive, CliError, Report};
+use super::secret::{open_store, StoreSpec};
+use super::{input, read_sensitive, CliError, Report};
 
 /// Where the data lives and who acts on it.
 #[derive(Debug, Clone, Args)]
@@ -35,13 +33,13 @@ pub struct DbArgs {
     #[arg(long)]
     pub data_dir: PathBuf,
     /// The application id (names the storage namespace).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub app_id: String,
     /// Act as the local-first identity kept in this store: `file:<dir>`.
     #[arg(long, conflicts_with = "jwt")]
     pub secret_store: Option<StoreSpec>,
     /// Act as the external user of this JWT (`-` reads it from stdin).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub jwt: Option<String>,
     /// Enforce the policy set in this JSON file.
     #[arg(long)]
@@ -60,10 +58,10 @@ pub enum DbCommand {
         #[arg(long)]
         table: String,
         /// The row's columns as a JSON object.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         values: String,
         /// The row id (a UUID is generated otherwise).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         id: Option<String>,
     },
     /// Patch a row: each key of `--values` replaces that column.
@@ -75,10 +73,10 @@ pub enum DbCommand {
         #[arg(long)]
         table: String,
         /// The row id.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         id: String,
         /// The patch as a JSON object.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         values: String,
     },
     /// Delete a row.
@@ -90,7 +88,7 @@ pub enum DbCommand {
         #[arg(long)]
         table: String,
         /// The row id.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         id: String,
     },
     /// Print one row.
@@ -102,7 +100,7 @@ pub enum DbCommand {
         #[arg(long)]
         table: String,
         /// The row id.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         id: String,
     },
     /// Print the rows matching a filter.
@@ -144,7 +142,7 @@ pub struct LogoutArgs {
     #[arg(long)]
     pub data_dir: PathBuf,
     /// The application id.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub app_id: String,
     /// Delete the app's local database (never the identity secret).
     #[arg(long)]
@@ -169,43 +167,63 @@ fn storage(data_dir: &Path) -> Result<StorageMode, CliError> {
     }
 }
 
+/// Checks the app id the way `Db::open` does, before any store is touched.
+fn check_app_id(app_id: &str) -> Result<(), CliError> {
+    if app_id.trim().is_empty() || app_id.len() > 200 {
+        return Err(CliError::new(
+            "invalid-config",
+            "--app-id must be 1 to 200 bytes and not blank",
+        ));
+    }
+    Ok(())
+}
+
+/// Validates every input first (app id, JWT, policies), then touches the secret
+/// store: a rejected command never mints or stores an identity.
 fn open(args: &DbArgs, access: Access) -> Result<Db, CliError> {
+    check_app_id(&args.app_id)?;
     let mut config = DbConfig::new(
         &args.app_id,
         storage(&args.data_dir)?,
         AuthConfig::Anonymous,
     );
-    if let Some(StoreSpec::File(dir)) = &args.secret_store {
-        let store = FileStore::open(dir, StorageKey::for_app(&args.app_id))
-            .map_err(|e| CliError::from_error(&e))?;
-        let secret = match access {
-            Access::Write => store
-                .get_or_create_secret()
-                .map_err(|e| CliError::from_error(&e))?,
-            Access::Read => store
-                .load_secret()
-                .map_err(|e| CliError::from_error(&e))?
-                .ok_or_else(|| {
-                    CliError::new(
-                        "absent",
-                        format!(
-                            "no secret is stored under `{}`; a read never creates an identity (write first, or use `localfirst secret get-or-create`)",
-                            store.storage_key()
-                        ),
-                    )
-                })?,
-        };
-        config = config.with_auth(AuthConfig::LocalFirst(secret));
-    }
     if let Some(jwt) = &args.jwt {
         let jwt = read_sensitive(jwt, "JWT")?;
+        localfirst_core::auth::session_from_jwt(&jwt).map_err(|e| CliError::from_error(&e))?;
         config = config.with_auth(AuthConfig::Jwt(jwt.as_str().to_owned()));
     }
     if let Some(path) = &args.policies {
-        let policies = PolicySet::from_file(path).map_err(|e| CliError::from_error(&e))?;
+        let text = input::file_text(path, policy::MAX_FILE_BYTES, "policy file")?;
+        let policies = PolicySet::from_json(&text).map_err(|e| CliError::from_error(&e))?;
         config = config.with_policies(policies);
     }
+    if let Some(spec) = &args.secret_store {
+        let store = open_store(spec, StorageKey::for_app(&args.app_id))?;
+        let purpose = match access {
+            Access::Write => SecretPurpose::Write,
+            Access::Read => SecretPurpose::Read,
+        };
+        let secret = app_secret(store.as_ref(), purpose)
+            .map_err(|e| CliError::from_error(&e))?
+            .ok_or_else(|| {
+                CliError::new(
+                    "absent",
+                    format!(
+                        "no secret is stored under `{}`; a read never creates an identity (write first, or use `localfirst secret get-or-create`)",
+                        store.storage_key()
+                    ),
+                )
+            })?;
+        config = config.with_auth(AuthConfig::LocalFirst(secret));
+    }
     Db::open(config, DbDeps::default()).map_err(|e| CliError::from_error(&e))
+}
+
+/// Table (and filter) names checked before opening anything.
+fn check_table(table: &str) -> Result<(), CliError> {
+    Query::table(table)
+        .validate()
+        .map_err(|e| CliError::from_error(&e))
 }
 
 fn parse_object(text: &str, what: &str) -> Result<RowValues, CliError> {
@@ -246,6 +264,10 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
             if let Some(id) = id {
                 values = values.set("id", id.clone());
             }
+            check_table(table)?;
+            values
+                .validate_for_insert()
+                .map_err(|e| CliError::from_error(&e))?;
             let db = open(db, Access::Write)?;
             let row = db.insert(table, values).map_err(fail)?;
             Ok(Report::new()
@@ -259,6 +281,10 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
             values,
         } => {
             let patch = parse_object(values, "--values")?;
+            check_table(table)?;
+            patch
+                .validate_for_update(id)
+                .map_err(|e| CliError::from_error(&e))?;
             let db = open(db, Access::Write)?;
             let row = db.update(table, id, patch).map_err(fail)?;
             Ok(Report::new()
@@ -266,6 +292,7 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
                 .field("row", row.to_json_value()))
         }
         DbCommand::Delete { db, table, id } => {
+            check_table(table)?;
             let db = open(db, Access::Write)?;
             let row = db.delete(table, id).map_err(fail)?;
             Ok(Report::new()
@@ -273,6 +300,7 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
                 .field("row", row.to_json_value()))
         }
         DbCommand::Get { db, table, id } => {
+            check_table(table)?;
             let db = open(db, Access::Read)?;
             match db.get(table, id).map_err(fail)? {
                 Some(row) => Ok(Report::new().field("row", row.to_json_value())),
@@ -306,6 +334,7 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
             if let Some(limit) = limit {
                 query = query.limit(*limit);
             }
+            query.validate().map_err(|e| CliError::from_error(&e))?;
             let db = open(db, Access::Read)?;
             Ok(rows_report(db.query(&query).map_err(fail)?))
         }
@@ -334,6 +363,7 @@ pub fn run_logout(args: &LogoutArgs) -> Result<Report, CliError> {
             .field("logged_out", true)
             .field("wiped", false));
     }
+    check_app_id(&args.app_id)?;
     let config = DbConfig::new(
         &args.app_id,
         storage(&args.data_dir)?,

@@ -5,10 +5,11 @@ use localfirst_core::clock::{Clock, FixedClock, SystemClock};
 use localfirst_core::identity::Identity;
 use localfirst_core::phrase::{phrase_to_secret, secret_to_phrase};
 use localfirst_core::secret::Secret;
-use localfirst_core::token::{self, Issuer, VerifyOptions};
+use localfirst_core::token::{self, Issuer, TokenError, VerifyOptions};
 use serde_json::Value;
+use zeroize::Zeroizing;
 
-use super::{read_sensitive, CliError, Report};
+use super::{input, read_sensitive, CliError, Report};
 
 /// `localfirst identity ...`
 #[derive(Debug, Subcommand)]
@@ -18,7 +19,7 @@ pub enum IdentityCommand {
     /// Show the user id and public key of a secret.
     Derive {
         /// The secret as unpadded base64url, or `-` to read it from stdin.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         secret: String,
     },
 }
@@ -38,16 +39,16 @@ pub enum TokenCommand {
     /// Mint a self-signed token.
     Mint {
         /// The secret as unpadded base64url, or `-` to read it from stdin.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         secret: String,
         /// The audience (an app id or UUID; normalised).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         audience: String,
-        /// Lifetime in seconds.
-        #[arg(long, default_value_t = token::DEFAULT_TTL_SECONDS)]
-        ttl: u64,
+        /// Lifetime in seconds (at least 1; a negative value is refused with `invalid-ttl`).
+        #[arg(long, default_value_t = token::DEFAULT_TTL_SECONDS as i64, allow_hyphen_values = true)]
+        ttl: i64,
         /// Issue time (Unix seconds); defaults to now.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         iat: Option<u64>,
         /// The issuer.
         #[arg(long, value_enum, default_value_t = IssuerArg::LocalFirst)]
@@ -56,16 +57,16 @@ pub enum TokenCommand {
     /// Verify a self-signed token.
     Verify {
         /// The token, or `-` to read it from stdin.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         token: String,
         /// The expected audience.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         audience: String,
         /// The verifier's time (Unix seconds); defaults to now.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         now: Option<u64>,
         /// Maximum accepted lifetime in seconds.
-        #[arg(long, default_value_t = token::DEFAULT_MAX_TTL_SECONDS)]
+        #[arg(long, default_value_t = token::DEFAULT_MAX_TTL_SECONDS, allow_hyphen_values = true)]
         max_ttl: u64,
     },
 }
@@ -76,13 +77,14 @@ pub enum PhraseCommand {
     /// Encode a secret as its 24-word recovery phrase.
     Encode {
         /// The secret as unpadded base64url, or `-` to read it from stdin.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         secret: String,
     },
     /// Decode a 24-word recovery phrase into its secret.
     Decode {
-        /// The 24 words (quoted), or `-` to read them from stdin.
-        #[arg(long)]
+        /// The 24 words (quoted), or `-` to read them from stdin: all of it, words
+        /// separated by any whitespace, newlines included (one word per line works).
+        #[arg(long, allow_hyphen_values = true)]
         phrase: String,
     },
 }
@@ -130,6 +132,8 @@ pub fn run_token(command: &TokenCommand) -> Result<Report, CliError> {
             iat,
             issuer,
         } => {
+            let ttl =
+                u64::try_from(*ttl).map_err(|_| CliError::from_error(&TokenError::InvalidTtl))?;
             let secret = secret_arg(secret)?;
             let identity = Identity::from_secret(&secret);
             let issuer = match issuer {
@@ -137,13 +141,13 @@ pub fn run_token(command: &TokenCommand) -> Result<Report, CliError> {
                 IssuerArg::Anonymous => Issuer::Anonymous,
             };
             let iat = iat.unwrap_or_else(|| SystemClock.now_unix());
-            let jwt = token::mint(&identity, issuer, audience, iat, *ttl)
+            let jwt = token::mint(&identity, issuer, audience, iat, ttl)
                 .map_err(|e| CliError::from_error(&e))?;
             Ok(Report::new()
                 .field("token", jwt)
                 .field("user_id", identity.user_id().to_string())
                 .field("iat", iat)
-                .field("exp", iat.saturating_add(*ttl)))
+                .field("exp", iat.saturating_add(ttl)))
         }
         TokenCommand::Verify {
             token: jwt,
@@ -151,7 +155,10 @@ pub fn run_token(command: &TokenCommand) -> Result<Report, CliError> {
             now,
             max_ttl,
         } => {
-            let jwt = read_sensitive(jwt, "token")?;
+            // Every failure, stdin included, has the shape of a rejected token.
+            let rejected =
+                |error: CliError| error.with_field("ok", false).with_field("id", Value::Null);
+            let jwt = read_sensitive(jwt, "token").map_err(rejected)?;
             let clock: Box<dyn Clock> = match now {
                 Some(now) => Box::new(FixedClock::new(*now)),
                 None => Box::new(SystemClock),
@@ -165,12 +172,7 @@ pub fn run_token(command: &TokenCommand) -> Result<Report, CliError> {
                     .field("code", Value::Null)
                     .field("issuer", verified.issuer.as_str())
                     .field("exp", verified.expires_at)),
-                Err(error) => {
-                    let mut rejected = CliError::from_error(&error);
-                    rejected.fields.insert("ok".into(), Value::Bool(false));
-                    rejected.fields.insert("id".into(), Value::Null);
-                    Err(rejected)
-                }
+                Err(error) => Err(rejected(CliError::from_error(&error))),
             }
         }
     }
@@ -187,7 +189,11 @@ pub fn run_phrase(command: &PhraseCommand) -> Result<Report, CliError> {
                 .field("user_id", identity.user_id().to_string()))
         }
         PhraseCommand::Decode { phrase } => {
-            let text = read_sensitive(phrase, "phrase")?;
+            let text = if phrase == "-" {
+                input::stdin_all("phrase")?
+            } else {
+                Zeroizing::new(phrase.clone())
+            };
             let secret = phrase_to_secret(&text).map_err(|e| CliError::from_error(&e))?;
             let identity = Identity::from_secret(&secret);
             Ok(Report::new()

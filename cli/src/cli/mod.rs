@@ -4,15 +4,18 @@
 //! to print) or a [`CliError`] (a rejected input with a stable code).
 
 use std::ffi::OsString;
-use std::io::{BufRead as _, Write as _};
 
 use clap::{Parser, Subcommand};
 use localfirst_core::ErrorCode;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use zeroize::Zeroizing;
+
+use output::{human_lines, json_object_line, write_line};
 
 pub mod db;
 pub mod identity;
+pub mod input;
+pub mod output;
 pub mod secret;
 
 /// Exit code for success.
@@ -58,14 +61,14 @@ pub enum Command {
 }
 
 /// A rejected input: a stable machine code and a human message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CliError {
     /// Stable code, e.g. `secret-invalid-length` or `expired`.
     pub code: String,
     /// Human-readable explanation.
     pub message: String,
-    /// Extra fields printed with `--json` (e.g. `ok`, `id` for `token verify`).
-    pub fields: Map<String, Value>,
+    /// Extra fields printed first with `--json` (e.g. `ok`, `id` for `token verify`).
+    pub fields: Vec<(String, Value)>,
 }
 
 impl CliError {
@@ -79,16 +82,41 @@ impl CliError {
         CliError {
             code: code.to_owned(),
             message: message.into(),
-            fields: Map::new(),
+            fields: Vec::new(),
         }
+    }
+
+    /// Adds (or replaces) an extra field printed with `--json`.
+    pub fn with_field(mut self, name: &str, value: impl Into<Value>) -> CliError {
+        set_field(&mut self.fields, name, value.into());
+        self
+    }
+
+    /// The fields printed with `--json`: the extra fields (`ok` is `false` unless
+    /// given), then `error` and `code`.
+    pub fn json_fields(&self) -> Vec<(String, Value)> {
+        let mut fields = self.fields.clone();
+        if !fields.iter().any(|(name, _)| name == "ok") {
+            fields.insert(0, ("ok".to_owned(), Value::Bool(false)));
+        }
+        set_field(&mut fields, "error", Value::String(self.message.clone()));
+        set_field(&mut fields, "code", Value::String(self.code.clone()));
+        fields
     }
 }
 
-/// What a successful command prints: ordered fields.
+fn set_field(fields: &mut Vec<(String, Value)>, name: &str, value: Value) {
+    match fields.iter_mut().find(|(existing, _)| existing == name) {
+        Some(slot) => slot.1 = value,
+        None => fields.push((name.to_owned(), value)),
+    }
+}
+
+/// What a successful command prints: fields in print order.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Report {
     /// Fields in print order.
-    pub fields: Map<String, Value>,
+    pub fields: Vec<(String, Value)>,
 }
 
 impl Report {
@@ -97,63 +125,65 @@ impl Report {
         Report::default()
     }
 
-    /// Adds a field.
+    /// Adds a field (or replaces the value of one already added, keeping its place).
     pub fn field(mut self, name: &str, value: impl Into<Value>) -> Report {
-        self.fields.insert(name.to_owned(), value.into());
+        set_field(&mut self.fields, name, value.into());
         self
     }
 }
 
-/// Reads a sensitive argument: the value itself, or one line of stdin when it is `-`.
+/// Reads a sensitive argument: the value itself, or the first line of stdin
+/// (bounded, trimmed) when it is `-`.
 pub fn read_sensitive(value: &str, what: &str) -> Result<Zeroizing<String>, CliError> {
     if value != "-" {
         return Ok(Zeroizing::new(value.to_owned()));
     }
-    let mut line = Zeroizing::new(String::new());
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-        CliError::new(
-            "stdin",
-            format!("could not read the {what} from stdin: {e}"),
-        )
-    })?;
-    let trimmed = Zeroizing::new(line.trim().to_owned());
-    if trimmed.is_empty() {
-        return Err(CliError::new("stdin", format!("no {what} on stdin")));
-    }
-    Ok(trimmed)
+    input::stdin_line(what)
 }
 
-fn human_value(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".to_owned(),
-        other => other.to_string(),
-    }
-}
-
-fn print_fields(out: &mut dyn std::io::Write, fields: &Map<String, Value>) {
-    let width = fields.keys().map(String::len).max().unwrap_or(0);
-    for (name, value) in fields {
-        let _ = writeln!(out, "{name:width$}  {}", human_value(value));
-    }
+/// Whether `args` ask for JSON output, looked up before parsing so that a usage
+/// error can be reported in the promised shape too.
+fn wants_json(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|arg| arg.as_os_str() != "--")
+        .any(|arg| arg.as_os_str() == "--json")
 }
 
 /// Parses `args`, runs the command and prints the outcome. Returns the exit code.
+///
+/// Every write is checked: if stdout (or stderr, for human error text) cannot be
+/// written or flushed, the exit code is [`EXIT_REJECTED`] and the failure is reported
+/// on stderr (best effort) with code `output`, since the command's output (perhaps
+/// the only copy of a new secret) was lost.
 pub fn run<I, T>(args: I) -> i32
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let json = wants_json(&args);
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(error) => {
-            let code = if error.use_stderr() {
-                EXIT_USAGE
-            } else {
-                EXIT_OK
-            };
-            let _ = error.print();
-            return code;
+            if !error.use_stderr() {
+                // --help, --version: printed to stdout.
+                let text = error.render().to_string();
+                return finish(
+                    write_line(&mut std::io::stdout().lock(), text.trim_end()),
+                    EXIT_OK,
+                );
+            }
+            if json {
+                let rejected = CliError::new("usage", error.render().to_string().trim_end());
+                let line = json_object_line(&rejected.json_fields());
+                return finish(write_line(&mut std::io::stdout().lock(), &line), EXIT_USAGE);
+            }
+            let text = error.render().to_string();
+            return finish(
+                write_line(&mut std::io::stderr().lock(), text.trim_end()),
+                EXIT_USAGE,
+            );
         }
     };
     let outcome = match &cli.command {
@@ -164,33 +194,42 @@ where
         Command::Db(command) => db::run_db(command),
         Command::Logout(args) => db::run_logout(args),
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     match outcome {
         Ok(report) => {
-            if cli.json {
-                let _ = writeln!(out, "{}", Value::Object(report.fields));
+            let text = if cli.json {
+                json_object_line(&report.fields)
             } else {
-                print_fields(&mut out, &report.fields);
-            }
-            EXIT_OK
+                human_lines(&report.fields)
+            };
+            finish(write_line(&mut std::io::stdout().lock(), &text), EXIT_OK)
         }
         Err(error) => {
-            if cli.json {
-                let mut fields = error.fields;
-                fields.entry("ok").or_insert(Value::Bool(false));
-                fields.insert("error".into(), Value::String(error.message));
-                fields.insert("code".into(), Value::String(error.code));
-                let _ = writeln!(out, "{}", Value::Object(fields));
+            let written = if cli.json {
+                let line = json_object_line(&error.json_fields());
+                write_line(&mut std::io::stdout().lock(), &line)
             } else {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "error [{}]: {}",
-                    error.code,
-                    error.message
-                );
-            }
+                let line = format!("error [{}]: {}", error.code, error.message);
+                write_line(&mut std::io::stderr().lock(), &line)
+            };
+            finish(written, EXIT_REJECTED)
+        }
+    }
+}
+
+/// `code` when the output was written; otherwise [`EXIT_REJECTED`] after telling
+/// stderr (if it still can) that the output was lost.
+fn finish(written: std::io::Result<()>, code: i32) -> i32 {
+    match written {
+        Ok(()) => code,
+        Err(error) => {
+            let _ = write_line(
+                &mut std::io::stderr().lock(),
+                &format!("error [{OUTPUT_ERROR_CODE}]: could not write the output: {error}"),
+            );
             EXIT_REJECTED
         }
     }
 }
+
+/// The code reported when the output could not be written.
+pub const OUTPUT_ERROR_CODE: &str = "output";

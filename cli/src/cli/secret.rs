@@ -14,7 +14,7 @@ use clap::{Args, Subcommand};
 use localfirst_core::identity::Identity;
 use localfirst_core::secret::Secret;
 use localfirst_core::secret_store::{
-    AuthSecretStore, AuthSecretStoreExt as _, FileStore, StorageKey,
+    app_secret, AuthSecretStore, FileStore, SecretPurpose, StorageKey,
 };
 
 use super::identity::secret_arg;
@@ -48,16 +48,16 @@ pub struct StoreArgs {
     #[arg(long)]
     pub store: StoreSpec,
     /// Namespace the key by app id: `jazz-auth-secret:<app-id>`.
-    #[arg(long, conflicts_with = "key")]
+    #[arg(long, conflicts_with = "key", allow_hyphen_values = true)]
     pub app_id: Option<String>,
     /// Namespace further by user id (after the app id).
-    #[arg(long, conflicts_with = "key")]
+    #[arg(long, conflicts_with = "key", allow_hyphen_values = true)]
     pub user_id: Option<String>,
     /// Namespace further by session id (after the user id).
-    #[arg(long, conflicts_with = "key")]
+    #[arg(long, conflicts_with = "key", allow_hyphen_values = true)]
     pub session_id: Option<String>,
     /// Use this storage key verbatim instead of `jazz-auth-secret[:...]`.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub key: Option<String>,
 }
 
@@ -90,7 +90,7 @@ pub enum SecretCommand {
         #[command(flatten)]
         store: StoreArgs,
         /// The secret as unpadded base64url, or `-` to read it from stdin.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         secret: String,
     },
     /// Remove the stored secret. Succeeds when there is none.
@@ -102,27 +102,49 @@ pub enum SecretCommand {
 }
 
 impl StoreArgs {
-    /// The storage key these arguments select.
+    /// The storage key these arguments select. A given but blank `--app-id`,
+    /// `--user-id` or `--session-id` is refused (it would silently select a
+    /// shorter key, perhaps the global default).
     pub fn storage_key(&self) -> Result<StorageKey, CliError> {
         match &self.key {
             Some(key) => StorageKey::explicit(key)
                 .map_err(|e| CliError::new("invalid-storage-key", format!("--key: {e}"))),
-            None => Ok(StorageKey::namespaced(
-                self.app_id.as_deref(),
-                self.user_id.as_deref(),
-                self.session_id.as_deref(),
-            )),
+            None => {
+                for (flag, value) in [
+                    ("--app-id", &self.app_id),
+                    ("--user-id", &self.user_id),
+                    ("--session-id", &self.session_id),
+                ] {
+                    if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                        return Err(CliError::new(
+                            "invalid-storage-key",
+                            format!("{flag} must not be blank"),
+                        ));
+                    }
+                }
+                Ok(StorageKey::namespaced(
+                    self.app_id.as_deref(),
+                    self.user_id.as_deref(),
+                    self.session_id.as_deref(),
+                ))
+            }
         }
     }
 
-    /// Opens the selected store.
+    /// Opens the selected store (creating its directory). Call it only after every
+    /// other input of the command has been validated.
     pub fn open(&self) -> Result<Box<dyn AuthSecretStore>, CliError> {
         let key = self.storage_key()?;
-        match &self.store {
-            StoreSpec::File(dir) => FileStore::open(dir, key)
-                .map(|store| Box::new(store) as Box<dyn AuthSecretStore>)
-                .map_err(|e| CliError::from_error(&e)),
-        }
+        open_store(&self.store, key)
+    }
+}
+
+/// Opens `spec` bound to `key`.
+pub fn open_store(spec: &StoreSpec, key: StorageKey) -> Result<Box<dyn AuthSecretStore>, CliError> {
+    match spec {
+        StoreSpec::File(dir) => FileStore::open(dir, key)
+            .map(|store| Box::new(store) as Box<dyn AuthSecretStore>)
+            .map_err(|e| CliError::from_error(&e)),
     }
 }
 
@@ -145,12 +167,14 @@ pub fn run_secret(command: &SecretCommand) -> Result<Report, CliError> {
     match command {
         SecretCommand::GetOrCreate { store, reveal } => {
             let store = store.open()?;
-            let secret = store.get_or_create_secret().map_err(fail)?;
+            let secret = app_secret(store.as_ref(), SecretPurpose::Write)
+                .map_err(fail)?
+                .ok_or_else(|| CliError::new("internal", "get-or-create returned no secret"))?;
             Ok(identity_report(store.as_ref(), &secret, *reveal))
         }
         SecretCommand::Load { store, reveal } => {
             let store = store.open()?;
-            match store.load_secret().map_err(fail)? {
+            match app_secret(store.as_ref(), SecretPurpose::Read).map_err(fail)? {
                 Some(secret) => Ok(identity_report(store.as_ref(), &secret, *reveal)),
                 None => Err(CliError::new(
                     "absent",
@@ -162,8 +186,8 @@ pub fn run_secret(command: &SecretCommand) -> Result<Report, CliError> {
             store,
             secret: value,
         } => {
-            let store = store.open()?;
             let secret = secret_arg(value)?;
+            let store = store.open()?;
             store.save_secret(secret.clone()).map_err(fail)?;
             Ok(identity_report(store.as_ref(), &secret, false))
         }

@@ -176,6 +176,25 @@ impl RowValues {
         self.columns.is_empty()
     }
 
+    /// Checks these values as an insert would (column names, a valid `id`, no
+    /// system columns) without touching any database, so callers can refuse
+    /// bad input before they create an identity or open storage.
+    pub fn validate_for_insert(&self) -> Result<(), DbError> {
+        local_db::build_insert_row(self.columns.clone(), "-", 0)
+            .map(|_| ())
+            .map_err(DbError::from)
+    }
+
+    /// Checks these values as a patch of row `id` would, without touching any
+    /// database.
+    pub fn validate_for_update(&self, id: &str) -> Result<(), DbError> {
+        let mut existing = local_db::Row::new();
+        existing.insert("id".into(), Value::String(id.to_owned()));
+        local_db::apply_patch(&existing, &self.columns, "-", 0)
+            .map(|_| ())
+            .map_err(DbError::from)
+    }
+
     /// The columns in the local database's form.
     pub(crate) fn into_stored(self) -> local_db::Row {
         self.columns

@@ -173,6 +173,44 @@ pub fn decode_file(bytes: &[u8]) -> Result<Secret, StoreError> {
         .map_err(|e| corrupted(&format!("does not hold a valid secret ({e})")))
 }
 
+/// Longest secret file read: the format is 66 bytes; anything larger is refused
+/// without reading it all.
+const MAX_FILE_LEN: u64 = 1024;
+
+/// Reads a secret file without reading more than [`MAX_FILE_LEN`] bytes and
+/// without opening anything but a regular file: the type is checked before the
+/// open (a FIFO without a writer would block the open itself) and again on the
+/// opened file. Oversized or non-regular files are `InvalidData`. The directory
+/// is private (`0700`), so only its owner could swap a file between the check
+/// and the open.
+fn read_bounded(path: &Path) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read as _;
+
+    let not_regular = || std::io::Error::new(ErrorKind::InvalidData, "is not a regular file");
+    let meta = fs::metadata(path)?;
+    if meta.is_dir() {
+        // Not something stored by anyone: an I/O problem, as reading it would report.
+        return Err(std::io::Error::other("is a directory"));
+    }
+    if !meta.is_file() {
+        return Err(not_regular());
+    }
+    let file = File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(not_regular());
+    }
+    // Allocated once at full size: no reallocation leaves an unwiped copy behind.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_FILE_LEN as usize + 1));
+    file.take(MAX_FILE_LEN + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_LEN {
+        return Err(std::io::Error::new(
+            ErrorKind::InvalidData,
+            format!("is larger than {MAX_FILE_LEN} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Holds the cross-process lock file; closing it releases the lock.
 struct LockFileGuard(File);
 
@@ -186,14 +224,20 @@ impl Drop for LockFileGuard {
 
 impl FileStore {
     /// Opens the store for `key` in `dir`, creating the directory (mode `0700`)
-    /// if needed. Reads nothing yet.
+    /// if needed. Reads no secret; removes temporary copies left by an
+    /// interrupted save of this key (under the exclusive lock).
     pub fn open(dir: impl AsRef<Path>, key: StorageKey) -> Result<FileStore, StoreError> {
         let dir = dir.as_ref();
         prepare_dir(dir)?;
         let dir = fs::canonicalize(dir)
             .map_err(|e| io_error("cannot resolve the store directory", dir, &e))?;
         let stem = encode_stem(&key);
-        Ok(FileStore { dir, key, stem })
+        let store = FileStore { dir, key, stem };
+        {
+            let _lock = store.lock_exclusive()?;
+            store.remove_temp_files()?;
+        }
+        Ok(store)
     }
 
     /// The (canonical) directory holding the files.
@@ -211,28 +255,49 @@ impl FileStore {
         self.dir.join(format!("{}.lock", self.stem))
     }
 
+    /// Temporary files of this key are `.<stem>.secret.<random>.tmp`.
     fn temp_prefix(&self) -> String {
-        format!(".{}.", self.stem)
+        format!(".{}.secret.", self.stem)
+    }
+
+    /// Whether `name` is a temporary file of this key: the current form
+    /// `.<stem>.secret.<random>.tmp` or the earlier `.<stem>.<random>.tmp`.
+    fn is_own_temp_file(&self, name: &str) -> bool {
+        let Some(middle) = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_prefix(self.stem.as_str()))
+            .and_then(|n| n.strip_prefix('.'))
+            .and_then(|n| n.strip_suffix(".tmp"))
+        else {
+            return false;
+        };
+        let random = middle.strip_prefix("secret.").unwrap_or(middle);
+        !random.is_empty() && random.bytes().all(|b| b.is_ascii_alphanumeric())
     }
 
     /// Removes temporary files left by saves that were interrupted (they may
-    /// hold a copy of a secret). Called by [`AuthSecretStore::clear_secret`].
+    /// hold a copy of a secret). Called with the exclusive lock held, by every
+    /// operation that writes or removes (open, save, create, clear), so a crash
+    /// leaves a copy behind only until the next one.
     fn remove_temp_files(&self) -> Result<(), StoreError> {
-        let prefix = self.temp_prefix();
         let entries = fs::read_dir(&self.dir)
             .map_err(|e| io_error("cannot list the store directory", &self.dir, &e))?;
+        let mut removed = false;
         for entry in entries {
             let entry =
                 entry.map_err(|e| io_error("cannot list the store directory", &self.dir, &e))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            if name.starts_with(&prefix) && name.ends_with(".tmp") {
+            if self.is_own_temp_file(name) {
                 match fs::remove_file(entry.path()) {
-                    Ok(()) => {}
+                    Ok(()) => removed = true,
                     Err(e) if e.kind() == ErrorKind::NotFound => {}
                     Err(e) => return Err(io_error("cannot remove", &entry.path(), &e)),
                 }
             }
+        }
+        if removed {
+            sync_dir(&self.dir)?;
         }
         Ok(())
     }
@@ -254,9 +319,12 @@ impl AuthSecretStore for FileStore {
 
     fn load_secret(&self) -> Result<Option<Secret>, StoreError> {
         let path = self.path();
-        match fs::read(&path) {
-            Ok(bytes) => decode_file(&Zeroizing::new(bytes)).map(Some),
+        match read_bounded(&path) {
+            Ok(bytes) => decode_file(&bytes).map(Some),
             Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
+            Err(error) if error.kind() == ErrorKind::InvalidData => Err(StoreError::Corrupted {
+                reason: format!("{}: {error}", path.display()),
+            }),
             Err(error) => Err(io_error("cannot read", &path, &error)),
         }
     }
@@ -265,6 +333,8 @@ impl AuthSecretStore for FileStore {
         let path = self.path();
         let contents = encode_file(&secret);
         drop(secret);
+        let _lock = self.lock_exclusive()?;
+        self.remove_temp_files()?;
         write_atomically(&self.dir, &path, &self.temp_prefix(), &contents)
     }
 
@@ -273,6 +343,8 @@ impl AuthSecretStore for FileStore {
     fn create_secret(&self, secret: Secret) -> Result<Secret, StoreError> {
         let path = self.path();
         let contents = encode_file(&secret);
+        // Called by `get_or_create_secret` with the exclusive lock held.
+        self.remove_temp_files()?;
         if create_atomically(&self.dir, &path, &self.temp_prefix(), &contents)? {
             return Ok(secret);
         }
@@ -287,6 +359,7 @@ impl AuthSecretStore for FileStore {
 
     fn clear_secret(&self) -> Result<(), StoreError> {
         let path = self.path();
+        let _lock = self.lock_exclusive()?;
         match fs::remove_file(&path) {
             Ok(()) => {}
             Err(error) if error.kind() == ErrorKind::NotFound => {}

@@ -19,6 +19,13 @@ pub(crate) fn io_error(context: &str, path: &Path, error: &std::io::Error) -> St
 
 /// Creates `dir` and its missing parents, the new directory with mode `0700` (Unix).
 /// An existing directory is left as it is.
+#[cfg_attr(
+    not(any(
+        target_os = "android",
+        all(feature = "jni-store", any(test, feature = "testing"))
+    )),
+    allow(dead_code)
+)]
 pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     if dir.is_dir() {
         return Ok(());
@@ -109,7 +116,10 @@ pub(crate) fn create_atomically(
 /// [`write_atomically`] into `path`'s own directory (created private if missing), with a
 /// hidden temporary name derived from the file name.
 #[cfg_attr(
-    not(any(feature = "jni-store", target_os = "android")),
+    not(any(
+        target_os = "android",
+        all(feature = "jni-store", any(test, feature = "testing"))
+    )),
     allow(dead_code)
 )]
 pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {

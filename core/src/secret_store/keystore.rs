@@ -60,6 +60,13 @@ mod jvm;
 
 #[cfg(target_os = "android")]
 mod android;
+#[cfg(any(test, feature = "testing"))]
+mod desktop;
+
+#[cfg(any(test, feature = "testing"))]
+pub use desktop::DesktopKeystore;
+#[cfg(any(test, feature = "testing"))]
+use desktop::{desktop_create_key, desktop_open, desktop_persist};
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -76,9 +83,6 @@ use super::fsutil::{replace_file, sync_dir};
 use super::{AuthSecretStore, StorageKey, StoreError, StoreLock};
 use crate::error::ErrorCode as _;
 use crate::secret::{Secret, SECRET_LEN};
-
-/// The `jni` crate this store is built against, for the bindings' entry points.
-pub use jni;
 
 /// The envelope format version written by this store.
 pub const ENVELOPE_VERSION: u64 = 1;
@@ -108,47 +112,6 @@ pub fn key_alias(key: &StorageKey) -> String {
     alias
 }
 
-/// A file-backed PKCS12 Java `KeyStore`: the desktop stand-in for `AndroidKeyStore`.
-///
-/// The password only unlocks the PKCS12 file; it is not one of localfirst's secrets and
-/// adds no protection beyond whatever protects the place it comes from. Use this
-/// profile for tests and developer tools, not as a hardened store.
-#[derive(Clone)]
-pub struct DesktopKeystore {
-    path: PathBuf,
-    password: Zeroizing<String>,
-}
-
-impl DesktopKeystore {
-    /// A keystore kept in the PKCS12 file at `path` (created on first key), opened with
-    /// `password`, which must not be empty.
-    pub fn new(path: impl Into<PathBuf>, password: &str) -> Result<DesktopKeystore, StoreError> {
-        if password.is_empty() {
-            return Err(StoreError::Backend {
-                reason: "a desktop keystore needs a non-empty password".into(),
-            });
-        }
-        Ok(DesktopKeystore {
-            path: path.into(),
-            password: Zeroizing::new(password.to_owned()),
-        })
-    }
-
-    /// Where the PKCS12 file lives.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl std::fmt::Debug for DesktopKeystore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DesktopKeystore")
-            .field("path", &self.path)
-            .field("password", &"<redacted>")
-            .finish()
-    }
-}
-
 /// Which Java `KeyStore` holds the keys, and how keys are made.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -157,7 +120,9 @@ pub enum KeystoreProfile {
     /// otherwise in the TEE; key material never enters the app process.
     #[cfg(target_os = "android")]
     Android,
-    /// A PKCS12 file read and written through `java.security.KeyStore`.
+    /// A PKCS12 file read and written through `java.security.KeyStore` (a test
+    /// double; `testing` feature).
+    #[cfg(any(test, feature = "testing"))]
     Desktop(DesktopKeystore),
 }
 
@@ -167,6 +132,7 @@ impl KeystoreProfile {
         match self {
             #[cfg(target_os = "android")]
             KeystoreProfile::Android => format!("java-keystore:android:{alias}"),
+            #[cfg(any(test, feature = "testing"))]
             KeystoreProfile::Desktop(desktop) => {
                 // One lock per PKCS12 file: every change rewrites the whole file.
                 let _ = alias;
@@ -180,6 +146,7 @@ impl KeystoreProfile {
         match self {
             #[cfg(target_os = "android")]
             KeystoreProfile::Android => None,
+            #[cfg(any(test, feature = "testing"))]
             KeystoreProfile::Desktop(desktop) => Some(desktop.password.as_str()),
         }
     }
@@ -188,6 +155,7 @@ impl KeystoreProfile {
         match self {
             #[cfg(target_os = "android")]
             KeystoreProfile::Android => android::open(env),
+            #[cfg(any(test, feature = "testing"))]
             KeystoreProfile::Desktop(desktop) => desktop_open(env, desktop),
         }
     }
@@ -204,6 +172,7 @@ impl KeystoreProfile {
                 let _ = keystore;
                 android::create_key(env, alias)
             }
+            #[cfg(any(test, feature = "testing"))]
             KeystoreProfile::Desktop(desktop) => desktop_create_key(env, desktop, keystore, alias),
         }
     }
@@ -237,6 +206,7 @@ impl KeystoreProfile {
         match self {
             #[cfg(target_os = "android")]
             KeystoreProfile::Android => Ok(()),
+            #[cfg(any(test, feature = "testing"))]
             KeystoreProfile::Desktop(desktop) => desktop_persist(env, desktop, keystore),
         }
     }
@@ -268,169 +238,6 @@ impl KeystoreProfile {
         let key = key?;
         Ok(if key.is_null() { None } else { Some(key) })
     }
-}
-
-fn desktop_open<'local>(
-    env: &mut JNIEnv<'local>,
-    desktop: &DesktopKeystore,
-) -> Result<JObject<'local>, StoreError> {
-    let kind = jvm::string(env, "PKCS12")?;
-    let keystore = jvm::call_static_object(
-        env,
-        "KeyStore.getInstance",
-        "java/security/KeyStore",
-        "getInstance",
-        "(Ljava/lang/String;)Ljava/security/KeyStore;",
-        &[JValue::Object(&kind)],
-    )?;
-    let input = match fs::read(&desktop.path) {
-        Ok(bytes) => {
-            let array = jvm::byte_array(env, &bytes)?;
-            jvm::new_object(
-                env,
-                "new ByteArrayInputStream",
-                "java/io/ByteArrayInputStream",
-                "([B)V",
-                &[JValue::Object(&array)],
-            )?
-        }
-        // No file yet: an empty keystore, written when the first key is created.
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => JObject::null(),
-        Err(error) => return Err(error.into()),
-    };
-    let password = jvm::char_array(env, &desktop.password)?;
-    let loaded = jvm::call_void(
-        env,
-        "KeyStore.load",
-        &keystore,
-        "load",
-        "(Ljava/io/InputStream;[C)V",
-        &[JValue::Object(&input), JValue::Object(&password)],
-    );
-    jvm::wipe_chars(env, &password);
-    loaded?;
-    Ok(keystore)
-}
-
-fn desktop_create_key<'local>(
-    env: &mut JNIEnv<'local>,
-    desktop: &DesktopKeystore,
-    keystore: &JObject<'_>,
-    alias: &str,
-) -> Result<JObject<'local>, StoreError> {
-    let algorithm = jvm::string(env, "AES")?;
-    let generator = jvm::call_static_object(
-        env,
-        "KeyGenerator.getInstance",
-        "javax/crypto/KeyGenerator",
-        "getInstance",
-        "(Ljava/lang/String;)Ljavax/crypto/KeyGenerator;",
-        &[JValue::Object(&algorithm)],
-    )?;
-    jvm::call_void(
-        env,
-        "KeyGenerator.init",
-        &generator,
-        "init",
-        "(I)V",
-        &[JValue::Int(256)],
-    )?;
-    let key = jvm::call_object(
-        env,
-        "KeyGenerator.generateKey",
-        &generator,
-        "generateKey",
-        "()Ljavax/crypto/SecretKey;",
-        &[],
-    )?;
-    let entry = jvm::new_object(
-        env,
-        "new KeyStore.SecretKeyEntry",
-        "java/security/KeyStore$SecretKeyEntry",
-        "(Ljavax/crypto/SecretKey;)V",
-        &[JValue::Object(&key)],
-    )?;
-    let name = jvm::string(env, alias)?;
-    let password = jvm::char_array(env, &desktop.password)?;
-    let stored = desktop_set_entry(env, keystore, &name, &entry, &password);
-    jvm::wipe_chars(env, &password);
-    stored?;
-    desktop_persist(env, desktop, keystore)?;
-    Ok(key)
-}
-
-fn desktop_set_entry(
-    env: &mut JNIEnv<'_>,
-    keystore: &JObject<'_>,
-    name: &JObject<'_>,
-    entry: &JObject<'_>,
-    password: &JObject<'_>,
-) -> Result<(), StoreError> {
-    let protection = jvm::new_object(
-        env,
-        "new KeyStore.PasswordProtection",
-        "java/security/KeyStore$PasswordProtection",
-        "([C)V",
-        &[JValue::Object(password)],
-    )?;
-    let stored = jvm::call_void(
-        env,
-        "KeyStore.setEntry",
-        keystore,
-        "setEntry",
-        "(Ljava/lang/String;Ljava/security/KeyStore$Entry;Ljava/security/KeyStore$ProtectionParameter;)V",
-        &[
-            JValue::Object(name),
-            JValue::Object(entry),
-            JValue::Object(&protection),
-        ],
-    );
-    // PasswordProtection keeps its own copy of the password; wipe it.
-    let destroyed = jvm::call_void(
-        env,
-        "PasswordProtection.destroy",
-        &protection,
-        "destroy",
-        "()V",
-        &[],
-    );
-    stored.and(destroyed)
-}
-
-/// Serialises the in-memory keystore and replaces the PKCS12 file atomically.
-fn desktop_persist(
-    env: &mut JNIEnv<'_>,
-    desktop: &DesktopKeystore,
-    keystore: &JObject<'_>,
-) -> Result<(), StoreError> {
-    let output = jvm::new_object(
-        env,
-        "new ByteArrayOutputStream",
-        "java/io/ByteArrayOutputStream",
-        "()V",
-        &[],
-    )?;
-    let password = jvm::char_array(env, &desktop.password)?;
-    let stored = jvm::call_void(
-        env,
-        "KeyStore.store",
-        keystore,
-        "store",
-        "(Ljava/io/OutputStream;[C)V",
-        &[JValue::Object(&output), JValue::Object(&password)],
-    );
-    jvm::wipe_chars(env, &password);
-    stored?;
-    let bytes = jvm::call_object(
-        env,
-        "ByteArrayOutputStream.toByteArray",
-        &output,
-        "toByteArray",
-        "()[B",
-        &[],
-    )?;
-    let bytes = jvm::read_bytes(env, "ByteArrayOutputStream.toByteArray", bytes)?;
-    replace_file(&desktop.path, &bytes)
 }
 
 fn new_cipher<'local>(env: &mut JNIEnv<'local>) -> Result<JObject<'local>, StoreError> {

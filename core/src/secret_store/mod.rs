@@ -28,11 +28,17 @@ use std::sync::{Condvar, Mutex, OnceLock};
 use crate::error::ErrorCode;
 use crate::secret::Secret;
 
+#[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 pub mod file;
 mod fsutil;
 pub mod keychain;
-#[cfg(any(feature = "jni-store", target_os = "android"))]
+// The Java KeyStore store. On Android it is always built; elsewhere only with the
+// `jni-store` feature together with `testing` (its desktop profile is a test double).
+#[cfg(any(
+    target_os = "android",
+    all(feature = "jni-store", any(test, feature = "testing"))
+))]
 pub mod keystore;
 pub mod memory;
 
@@ -144,25 +150,51 @@ fn encode_uri_component(part: &str) -> String {
 }
 
 impl StorageKey {
-    /// `jazz-auth-secret:<app>[:<user>[:<session>]]`, each part trimmed and URI-encoded,
+    /// `jazz-auth-secret[:<app>[:<user>[:<session>]]]`, each part trimmed and URI-encoded,
     /// empty or missing parts dropped.
+    ///
+    /// When the present parts are a prefix of (app, user, session) the key is Jazz's
+    /// positional form (`jazz-auth-secret:my-app:alice`). When a part is missing before
+    /// a present one (a user id without an app id, a session id without a user id), the
+    /// position no longer tells the kind, so every part is tagged instead:
+    /// `jazz-auth-secret:user=alice`, `jazz-auth-secret:app=a:session=s`. URI encoding
+    /// turns `=` inside a part into `%3D`, so a tagged key never equals a positional one
+    /// and two different combinations never share a key.
     pub fn namespaced(
         app_id: Option<&str>,
         user_id: Option<&str>,
         session_id: Option<&str>,
     ) -> StorageKey {
+        let parts: Vec<(&str, Option<String>)> =
+            [("app", app_id), ("user", user_id), ("session", session_id)]
+                .into_iter()
+                .map(|(kind, part)| {
+                    let part = part
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(encode_uri_component);
+                    (kind, part)
+                })
+                .collect();
+        let present = parts.iter().filter(|(_, p)| p.is_some()).count();
+        let positional = parts.iter().take(present).all(|(_, p)| p.is_some());
         let mut key = DEFAULT_STORAGE_KEY.to_owned();
-        for part in [app_id, user_id, session_id].into_iter().flatten() {
-            let trimmed = part.trim();
-            if !trimmed.is_empty() {
+        for (kind, part) in parts {
+            if let Some(part) = part {
                 key.push(':');
-                key.push_str(&encode_uri_component(trimmed));
+                if !positional {
+                    key.push_str(kind);
+                    key.push('=');
+                }
+                key.push_str(&part);
             }
         }
         StorageKey(key)
     }
 
-    /// `jazz-auth-secret:<app>` (or the default key when `app_id` is blank).
+    /// `jazz-auth-secret:<app>`: the key holding an app's secret (Jazz's format), or the
+    /// default key when `app_id` is blank. Callers that take the app id from outside
+    /// input should refuse a blank one before opening a store.
     pub fn for_app(app_id: &str) -> StorageKey {
         StorageKey::namespaced(Some(app_id), None, None)
     }
@@ -265,6 +297,31 @@ pub trait AuthSecretStoreExt: AuthSecretStore {
 
 impl<T: AuthSecretStore + ?Sized> AuthSecretStoreExt for T {}
 
+/// Why an app wants its secret: the one rule every platform applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecretPurpose {
+    /// The app is about to write (insert, update, delete, mint a token): the identity
+    /// is created and stored if the store definitively holds none.
+    Write,
+    /// The app only reads: a missing secret stays missing (`Ok(None)`); a read never
+    /// creates an identity as a side effect.
+    Read,
+}
+
+/// The secret an app acts with, from the store bound to the app's key
+/// ([`StorageKey::for_app`]): [`SecretPurpose::Write`] is
+/// [`AuthSecretStoreExt::get_or_create_secret`] (always `Some`),
+/// [`SecretPurpose::Read`] is [`AuthSecretStore::load_secret`].
+pub fn app_secret(
+    store: &dyn AuthSecretStore,
+    purpose: SecretPurpose,
+) -> Result<Option<Secret>, StoreError> {
+    match purpose {
+        SecretPurpose::Write => store.get_or_create_secret().map(Some),
+        SecretPurpose::Read => store.load_secret(),
+    }
+}
+
 /// Proof of being inside a store's exclusive section; leaving it on drop.
 pub struct StoreLock {
     scope: String,
@@ -329,11 +386,54 @@ mod tests {
         );
         assert_eq!(
             StorageKey::namespaced(Some("a:b"), Some(""), Some("s/1")).as_str(),
-            "jazz-auth-secret:a%3Ab:s%2F1"
+            "jazz-auth-secret:app=a%3Ab:session=s%2F1"
+        );
+        assert_eq!(
+            StorageKey::namespaced(Some("a:b"), Some("u"), Some("s/1")).as_str(),
+            "jazz-auth-secret:a%3Ab:u:s%2F1"
         );
         assert_eq!(StorageKey::for_app("   ").as_str(), "jazz-auth-secret");
         assert_eq!(StorageKey::for_app("é").as_str(), "jazz-auth-secret:%C3%A9");
         assert!(StorageKey::explicit("  ").is_err());
         assert_eq!(StorageKey::explicit("custom").unwrap().as_str(), "custom");
+    }
+
+    #[test]
+    fn namespaced_keys_never_collide_across_kinds() {
+        let values = [
+            None,
+            Some("alice"),
+            Some("bob"),
+            Some("user=alice"),
+            Some("a:b"),
+        ];
+        let mut seen = std::collections::HashMap::new();
+        for app in values {
+            for user in values {
+                for session in values {
+                    let key = StorageKey::namespaced(app, user, session);
+                    if let Some(previous) = seen.insert(key.clone(), (app, user, session)) {
+                        panic!("{key} from {previous:?} and {:?}", (app, user, session));
+                    }
+                }
+            }
+        }
+        assert_eq!(seen.len(), values.len().pow(3));
+        assert_eq!(
+            StorageKey::namespaced(None, None, None),
+            StorageKey::default()
+        );
+        assert_eq!(
+            StorageKey::namespaced(None, Some("alice"), None).as_str(),
+            "jazz-auth-secret:user=alice"
+        );
+        assert_eq!(
+            StorageKey::namespaced(None, None, Some("alice")).as_str(),
+            "jazz-auth-secret:session=alice"
+        );
+        assert_eq!(
+            StorageKey::namespaced(Some("alice"), None, None),
+            StorageKey::for_app("alice")
+        );
     }
 }

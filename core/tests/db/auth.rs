@@ -252,18 +252,18 @@ fn identity_proofs_only_for_local_first() {
         .get_local_first_identity_proof(60, Some("betterauth-signup".into()))
         .unwrap()
         .unwrap();
-    let checked = token::verify_local_first_identity_proof_at(&proof, "betterauth-signup", &*clock);
+    let checked = token::verify_local_first_identity_proof(&proof, "betterauth-signup", &*clock);
     assert!(checked.ok, "{:?}", checked.error);
     assert_eq!(checked.id.as_deref(), Some(db.user_id().as_str()));
     // Short-lived: rejected once the TTL passed.
     clock.advance(61);
-    assert!(!token::verify_local_first_identity_proof_at(&proof, "betterauth-signup", &*clock).ok);
+    assert!(!token::verify_local_first_identity_proof(&proof, "betterauth-signup", &*clock).ok);
     // Default audience: the app id.
     let default = db
         .get_local_first_identity_proof(60, None)
         .unwrap()
         .unwrap();
-    assert!(token::verify_local_first_identity_proof_at(&default, "app", &*clock).ok);
+    assert!(token::verify_local_first_identity_proof(&default, "app", &*clock).ok);
     assert_eq!(
         db.get_local_first_identity_proof(0, None)
             .unwrap_err()
@@ -302,7 +302,7 @@ fn identity_proofs_live_at_most_six_hundred_seconds() {
         .get_local_first_identity_proof(600, None)
         .unwrap()
         .unwrap();
-    let checked = token::verify_local_first_identity_proof_at(&longest, "app", &*clock);
+    let checked = token::verify_local_first_identity_proof(&longest, "app", &*clock);
     assert!(checked.ok, "{:?}", checked.error);
     for too_long in [601, 3600] {
         let error = db

@@ -41,7 +41,7 @@ fn proof_based_upgrade_keeps_the_user_id_and_the_rows() {
         .get_local_first_identity_proof(60, Some("signup".into()))
         .unwrap()
         .unwrap();
-    let verified = token::verify_local_first_identity_proof_at(&proof, "signup", &*clock);
+    let verified = token::verify_local_first_identity_proof(&proof, "signup", &*clock);
     let linked_id = verified.id.expect("proof verifies");
     assert_eq!(linked_id, local.user_id());
     drop(local);

@@ -8,7 +8,7 @@
 //! - `apple.rs` (compiled only for `target_vendor = "apple"`) implements
 //!   [`KeychainBackend`] with `security-framework` as `SystemKeychain`. It only
 //!   translates the data above into Security framework calls.
-//! - [`SimulatedKeychain`] models the Keychain's item semantics in memory
+//! - `SimulatedKeychain` (`testing` feature) models the Keychain's item semantics in memory
 //!   (duplicate items, labels, access groups, a locked device, a cancelled
 //!   user-presence prompt, a process dying between two calls) so the store's
 //!   logic runs through the conformance suite on any machine. It is a test
@@ -69,10 +69,12 @@ use crate::secret::Secret;
 
 #[cfg(target_vendor = "apple")]
 mod apple;
+#[cfg(any(test, feature = "testing"))]
 mod simulated;
 
 #[cfg(target_vendor = "apple")]
 pub use apple::SystemKeychain;
+#[cfg(any(test, feature = "testing"))]
 pub use simulated::{DeviceState, SimulatedItem, SimulatedKeychain};
 
 /// The default Keychain service name.
