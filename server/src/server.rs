@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -217,7 +218,7 @@ async fn sync(
     State(state): State<Arc<AppState>>,
     Path(app_id): Path<String>,
     headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     if app_id != state.app_id {
         return problem(
@@ -226,6 +227,10 @@ async fn sync(
             "no such app on this server",
         );
     }
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
     if *state.shutdown.borrow() {
         return problem(
             StatusCode::SERVICE_UNAVAILABLE,
