@@ -2,6 +2,7 @@
 //! tokio-tungstenite client.
 
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
 pub mod store_suite;
 
