@@ -141,7 +141,15 @@ async fn serve_socket(
             frame = stream.next() => match frame {
                 None | Some(Ok(Message::Close(_))) => return Ok(()),
                 Some(Err(e)) => {
-                    return Err(conn.fatal(codes::FRAME_TOO_LARGE, format!("unreadable frame: {e}")));
+                    // The WebSocket layer gave up on the stream (a frame far above the
+                    // limit, or a protocol violation): say why, then close.
+                    let text = e.to_string();
+                    let code = if text.contains("too long") || text.contains("limit") {
+                        codes::FRAME_TOO_LARGE
+                    } else {
+                        codes::MALFORMED_FRAME
+                    };
+                    return Err(conn.fatal(code, format!("unreadable frame: {text}")));
                 }
                 Some(Ok(message)) => handle_frame(conn, message).await?,
             },
