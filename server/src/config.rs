@@ -1,0 +1,167 @@
+//! Server configuration and start-up errors.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use localfirst_core::clock::{Clock, SystemClock};
+use localfirst_core::policy::{PolicyError, PolicySet};
+use localfirst_core::ErrorCode;
+
+use crate::auth::external::{ExternalAuthError, ExternalKeySource};
+use crate::auth::SharedSecret;
+use crate::store::{ServerStore, StoreError};
+
+/// Everything [`serve`](crate::serve) needs.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// The app id: the WebSocket path (`/sync/<app_id>`) and the self-signed audience.
+    pub app_id: String,
+    /// Address to bind (default `127.0.0.1`).
+    pub bind: IpAddr,
+    /// Port (0 = a free port; read it back from [`RunningServer::local_addr`](crate::RunningServer::local_addr)).
+    pub port: u16,
+    /// Directory of the SQLite database (`server.sqlite3`); takes precedence over `in_memory`.
+    pub data_dir: Option<PathBuf>,
+    /// Keep data in memory only (SQLite in-memory); ignored when `data_dir` is set.
+    pub in_memory: bool,
+    /// A PostgreSQL URL (no backend in this build yet: refused at start).
+    pub database_url: Option<String>,
+    /// Accept `urn:jazz:local-first` tokens (else they are refused with `disabled`).
+    pub allow_local_first_auth: bool,
+    /// Where external tokens' keys come from (none: external tokens are `disabled`).
+    pub external_keys: Option<ExternalKeySource>,
+    /// Secret enabling backend impersonation (`X-Jazz-Backend-Secret`).
+    pub backend_secret: Option<SharedSecret>,
+    /// Secret for `/admin/*` (`X-Admin-Secret`); none disables those routes.
+    pub admin_secret: Option<SharedSecret>,
+    /// The policy set enforced on writes and reads; none allows everything but anonymous writes.
+    pub policies: Option<PolicySet>,
+    /// Limits.
+    pub limits: Limits,
+    /// The clock for token validity and system columns.
+    pub clock: Arc<dyn Clock>,
+    /// A ready store to use instead of opening one from the fields above.
+    pub store: Option<Arc<dyn ServerStore>>,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("app_id", &self.app_id)
+            .field("bind", &self.bind)
+            .field("port", &self.port)
+            .field("data_dir", &self.data_dir)
+            .field("in_memory", &self.in_memory)
+            .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
+            .field("allow_local_first_auth", &self.allow_local_first_auth)
+            .field("external_keys", &self.external_keys.is_some())
+            .field("backend_secret", &self.backend_secret.is_some())
+            .field("admin_secret", &self.admin_secret.is_some())
+            .field("policies", &self.policies.is_some())
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerConfig {
+    /// Defaults for `app_id`: 127.0.0.1, a free port, in memory, no auth path
+    /// but anonymous tokens, system clock, default limits.
+    pub fn new(app_id: impl Into<String>) -> ServerConfig {
+        ServerConfig {
+            app_id: app_id.into(),
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            data_dir: None,
+            in_memory: true,
+            database_url: None,
+            allow_local_first_auth: false,
+            external_keys: None,
+            backend_secret: None,
+            admin_secret: None,
+            policies: None,
+            limits: Limits::default(),
+            clock: Arc::new(SystemClock),
+            store: None,
+        }
+    }
+}
+
+/// Resource limits of one server process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest text frame answered normally (bigger ones get `frame-too-large`).
+    pub max_frame_bytes: usize,
+    /// Most entries per push.
+    pub max_batch: usize,
+    /// Most changes per `changes` frame.
+    pub max_pull: usize,
+    /// Time allowed between the upgrade and `hello`.
+    pub handshake_timeout: Duration,
+    /// Most sockets open at once.
+    pub max_connections: usize,
+    /// Frames queued per socket before it is dropped as a slow consumer.
+    pub send_queue: usize,
+    /// Time allowed to drain sockets at shutdown.
+    pub shutdown_grace: Duration,
+    /// Initial read buffer and write batching threshold of each socket, in bytes
+    /// (buffers grow for larger frames; small values keep idle sockets cheap).
+    pub socket_buffer_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_frame_bytes: 1024 * 1024,
+            max_batch: 1000,
+            max_pull: 1000,
+            handshake_timeout: Duration::from_secs(10),
+            max_connections: 10_000,
+            send_queue: 256,
+            shutdown_grace: Duration::from_secs(10),
+            socket_buffer_bytes: 8 * 1024,
+        }
+    }
+}
+
+/// Why the server could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The configuration is unusable.
+    #[error("invalid server configuration: {0}")]
+    Config(String),
+    /// The socket could not be bound.
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The external key source is unusable.
+    #[error(transparent)]
+    External(#[from] ExternalAuthError),
+    /// The policy set is unusable.
+    #[error(transparent)]
+    Policies(#[from] PolicyError),
+}
+
+impl ErrorCode for ServerError {
+    fn code(&self) -> &'static str {
+        match self {
+            ServerError::Config(_) => "server-config",
+            ServerError::Bind { .. } => "server-bind",
+            ServerError::Io(_) => "server-io",
+            ServerError::Store(e) => e.code(),
+            ServerError::External(_) => "server-external-keys",
+            ServerError::Policies(e) => e.code(),
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! The HTTP side: routes, the connection limit, start and graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use localfirst_core::policy::PolicySet;
+use serde_json::json;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
+
+use crate::auth::external::ExternalVerifier;
+use crate::auth::{SessionResolver, SharedSecret};
+use crate::config::{Limits, ServerConfig, ServerError};
+use crate::connection;
+use crate::store::{ServerStore, SqliteStore};
+
+/// Header carrying the admin secret for `/admin/*`.
+pub const ADMIN_SECRET_HEADER: &str = "x-admin-secret";
+
+/// Shared by every request and socket of one server.
+pub(crate) struct AppState {
+    pub(crate) app_id: String,
+    pub(crate) store: Arc<dyn ServerStore>,
+    pub(crate) resolver: SessionResolver,
+    pub(crate) policies: Option<Arc<PolicySet>>,
+    pub(crate) limits: Limits,
+    pub(crate) admin_secret: Option<SharedSecret>,
+    pub(crate) slots: Arc<Semaphore>,
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+/// A server accepting connections; stop it with [`RunningServer::shutdown`].
+pub struct RunningServer {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl std::fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens storage, binds, and starts serving in the background.
+pub async fn serve(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    let store = open_store(&config)?;
+    let external = config
+        .external_keys
+        .clone()
+        .map(|source| ExternalVerifier::new(source, Arc::clone(&config.clock)))
+        .transpose()?;
+    let resolver = SessionResolver::new(
+        &config.app_id,
+        config.allow_local_first_auth,
+        config.backend_secret.clone(),
+        external,
+        Arc::clone(&config.clock),
+    );
+    let addr = SocketAddr::new(config.bind, config.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+    let local = listener.local_addr()?;
+    let (stop, shutdown) = watch::channel(false);
+    let state = Arc::new(AppState {
+        app_id: config.app_id.clone(),
+        store,
+        resolver,
+        policies: config.policies.map(Arc::new),
+        limits: config.limits,
+        admin_secret: config.admin_secret,
+        slots: Arc::new(Semaphore::new(config.limits.max_connections)),
+        shutdown: shutdown.clone(),
+    });
+    let router = Router::new()
+        .route("/health", get(health))
+        .route("/sync/{app_id}", get(sync))
+        .route("/admin/stats", get(stats))
+        .with_state(Arc::clone(&state));
+    let mut signal = shutdown;
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = signal.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    tracing::info!(addr = %local, app_id = %config.app_id, "sync server listening");
+    Ok(RunningServer {
+        addr: local,
+        state,
+        stop,
+        task,
+    })
+}
+
+fn open_store(config: &ServerConfig) -> Result<Arc<dyn ServerStore>, ServerError> {
+    if config.app_id.trim().is_empty() {
+        return Err(ServerError::Config("the app id is empty".into()));
+    }
+    if let Some(store) = &config.store {
+        return Ok(Arc::clone(store));
+    }
+    if config.database_url.is_some() {
+        return Err(ServerError::Config(
+            "no PostgreSQL backend in this build: use --data-dir or --in-memory".into(),
+        ));
+    }
+    match (&config.data_dir, config.in_memory) {
+        (Some(dir), _) => Ok(Arc::new(SqliteStore::open_dir(dir)?)),
+        (None, true) => Ok(Arc::new(SqliteStore::open_in_memory()?)),
+        (None, false) => Err(ServerError::Config(
+            "no storage: give a data directory or in-memory storage".into(),
+        )),
+    }
+}
+
+impl RunningServer {
+    /// The bound address (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// How many sync sockets are open.
+    pub fn connections(&self) -> usize {
+        open_connections(&self.state)
+    }
+
+    /// Stops accepting, tells every socket to close (`shutting-down`), waits for
+    /// them up to the shutdown grace period, then closes storage.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        let _ = self.stop.send(true);
+        let limits = self.state.limits;
+        let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+        let drained = tokio::time::timeout(
+            limits.shutdown_grace,
+            Arc::clone(&self.state.slots).acquire_many_owned(all),
+        )
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                open = open_connections(&self.state),
+                "shutdown grace elapsed with sockets still open"
+            );
+        }
+        let served = tokio::time::timeout(limits.shutdown_grace, self.task).await;
+        self.state.store.close().await?;
+        tracing::info!("sync server stopped");
+        match served {
+            Ok(Ok(Ok(()))) | Err(_) => Ok(()),
+            Ok(Ok(Err(e))) => Err(ServerError::Io(e)),
+            Ok(Err(e)) => Err(ServerError::Io(std::io::Error::other(e.to_string()))),
+        }
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.
+    pub async fn run_until_signal(self) -> Result<(), ServerError> {
+        wait_for_signal().await;
+        tracing::info!("stop signal received");
+        self.shutdown().await
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn open_connections(state: &AppState) -> usize {
+    state
+        .limits
+        .max_connections
+        .saturating_sub(state.slots.available_permits())
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(json!({"ok": true, "appId": state.app_id}))
+}
+
+fn problem(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({"code": code, "message": message}))).into_response()
+}
+
+async fn sync(
+    State(state): State<Arc<AppState>>,
+    Path(app_id): Path<String>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    if app_id != state.app_id {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "unknown-app",
+            "no such app on this server",
+        );
+    }
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    if *state.shutdown.borrow() {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting-down",
+            "the server is shutting down",
+        );
+    }
+    let Ok(permit) = Arc::clone(&state.slots).try_acquire_owned() else {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server-busy",
+            "too many connections; retry later",
+        );
+    };
+    let auth = state.resolver.resolve(&headers).await;
+    // The WebSocket layer cuts off frames far above the limit; frames between
+    // the limit and this cap get an `error` frame and the socket stays open.
+    let hard_cap = state
+        .limits
+        .max_frame_bytes
+        .saturating_mul(4)
+        .max(64 * 1024);
+    let shutdown = state.shutdown.clone();
+    upgrade
+        .max_message_size(hard_cap)
+        .max_frame_size(hard_cap)
+        .read_buffer_size(state.limits.socket_buffer_bytes)
+        .write_buffer_size(state.limits.socket_buffer_bytes)
+        .on_upgrade(move |socket| connection::run(socket, state, auth, permit, shutdown))
+}
+
+async fn stats(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let Some(secret) = &state.admin_secret else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "no admin secret configured",
+        );
+    };
+    let given = headers
+        .get(ADMIN_SECRET_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if !secret.matches(given) {
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            "invalid",
+            "missing or wrong admin secret",
+        );
+    }
+    let cursor = match state.store.latest_cursor().await {
+        Ok(cursor) => cursor,
+        Err(_) => return problem(StatusCode::SERVICE_UNAVAILABLE, "storage", "storage failed"),
+    };
+    Json(json!({"connections": open_connections(&state), "cursor": cursor})).into_response()
+}

@@ -1,0 +1,312 @@
+//! The conformance suite every `ServerStore` backend runs.
+//!
+//! Call [`run_all`] with a factory returning fresh stores, plus an optional
+//! `reopen` that opens a second handle on the *same* storage (a restart or
+//! another replica); pass `None` for in-memory backends.
+
+#![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
+use std::sync::Arc;
+
+use localfirst_core::policy::Row;
+use localfirst_server::store::{
+    ChangeOp, Decide, Decision, Outcome, PushEntry, Rejection, ServerStore, WriteOp, Writer,
+};
+use serde_json::{json, Value};
+
+pub type Store = Arc<dyn ServerStore>;
+
+pub fn obj(value: Value) -> Row {
+    value.as_object().cloned().unwrap()
+}
+
+pub fn entry(seq: i64, op: WriteOp, id: &str, payload: Option<Value>) -> PushEntry {
+    PushEntry {
+        seq,
+        table: "notes".into(),
+        op,
+        id: id.into(),
+        payload: payload.map(obj),
+    }
+}
+
+/// Inserts put the payload, updates merge it, deletes delete; `"deny": true`
+/// in a payload is rejected.
+pub fn simple_decide() -> Decide {
+    Arc::new(|entry: &PushEntry, old: Option<&Row>| {
+        let payload = entry.payload.clone().unwrap_or_default();
+        if payload.get("deny") == Some(&Value::Bool(true)) {
+            return Err(Rejection::new("policy-denied", "denied by test"));
+        }
+        match (entry.op, old) {
+            (WriteOp::Insert, Some(_)) => Err(Rejection::new("row-exists", "exists")),
+            (WriteOp::Insert, None) => Ok(Decision::Put(payload)),
+            (WriteOp::Update, None) => Err(Rejection::new("not-found", "missing")),
+            (WriteOp::Update, Some(old)) => {
+                let mut row = old.clone();
+                row.extend(payload);
+                Ok(Decision::Put(row))
+            }
+            (WriteOp::Delete, None) => Ok(Decision::Nothing),
+            (WriteOp::Delete, Some(_)) => Ok(Decision::Delete),
+        }
+    })
+}
+
+fn writer(user: &str, client: &str) -> Writer {
+    Writer {
+        user_id: user.into(),
+        client_id: client.into(),
+    }
+}
+
+pub async fn run_all<F>(factory: F, reopen: Option<&dyn Fn(&Store) -> Store>)
+where
+    F: Fn() -> Store,
+{
+    applies_in_order_with_a_monotonic_log(factory()).await;
+    resent_batches_apply_once(factory()).await;
+    idempotency_is_scoped_by_user_and_client(factory()).await;
+    rejections_are_recorded_and_change_nothing(factory()).await;
+    pages_of_the_log(factory()).await;
+    subscribers_hear_new_cursors(factory()).await;
+    if let Some(reopen) = reopen {
+        state_survives_a_second_handle(factory(), reopen).await;
+    }
+    close_makes_calls_fail(factory()).await;
+}
+
+pub async fn applies_in_order_with_a_monotonic_log(store: Store) {
+    assert_eq!(store.latest_cursor().await.unwrap(), 0);
+    let w = writer("u1", "c1");
+    let result = store
+        .push(
+            &w,
+            vec![
+                entry(1, WriteOp::Insert, "a", Some(json!({"text": "one"}))),
+                entry(2, WriteOp::Update, "a", Some(json!({"text": "two"}))),
+                entry(3, WriteOp::Insert, "b", Some(json!({"text": "b"}))),
+                entry(4, WriteOp::Delete, "b", None),
+            ],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(result.outcomes.len(), 4);
+    assert!(result.outcomes.iter().all(|(_, o)| *o == Outcome::Applied));
+    assert_eq!(result.cursor, store.latest_cursor().await.unwrap());
+    let row = store.get_row("notes", "a").await.unwrap().unwrap();
+    assert_eq!(row["text"], "two");
+    assert_eq!(store.get_row("notes", "b").await.unwrap(), None);
+
+    let page = store.changes_since(0, 100).await.unwrap();
+    assert_eq!(page.changes.len(), 4);
+    assert!(!page.more);
+    let cursors: Vec<u64> = page.changes.iter().map(|c| c.cursor).collect();
+    assert!(cursors.windows(2).all(|w| w[0] < w[1]), "{cursors:?}");
+    assert_eq!(page.cursor, *cursors.last().unwrap());
+    assert_eq!(page.changes[1].old.as_ref().unwrap()["text"], "one");
+    assert_eq!(page.changes[1].row.as_ref().unwrap()["text"], "two");
+    assert_eq!(page.changes[3].op, ChangeOp::Delete);
+    assert_eq!(page.changes[3].row, None);
+    assert_eq!(page.changes[3].old.as_ref().unwrap()["text"], "b");
+    // Deleting a row that is gone is acknowledged and logs nothing.
+    let again = store
+        .push(
+            &w,
+            vec![entry(5, WriteOp::Delete, "b", None)],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.outcomes, vec![(5, Outcome::Applied)]);
+    assert_eq!(store.changes_since(0, 100).await.unwrap().changes.len(), 4);
+}
+
+pub async fn resent_batches_apply_once(store: Store) {
+    let w = writer("u1", "c1");
+    let batch = vec![
+        entry(1, WriteOp::Insert, "a", Some(json!({"n": 1}))),
+        entry(2, WriteOp::Update, "a", Some(json!({"n": 2}))),
+    ];
+    store
+        .push(&w, batch.clone(), simple_decide())
+        .await
+        .unwrap();
+    let cursor = store.latest_cursor().await.unwrap();
+    // The acknowledgement was lost: the client sends the batch again, plus a new entry.
+    let mut resent = batch;
+    resent.push(entry(3, WriteOp::Update, "a", Some(json!({"m": 3}))));
+    let result = store.push(&w, resent, simple_decide()).await.unwrap();
+    assert_eq!(
+        result.outcomes,
+        vec![
+            (1, Outcome::Duplicate),
+            (2, Outcome::Duplicate),
+            (3, Outcome::Applied)
+        ]
+    );
+    assert_eq!(
+        store
+            .changes_since(cursor, 100)
+            .await
+            .unwrap()
+            .changes
+            .len(),
+        1
+    );
+    let row = store.get_row("notes", "a").await.unwrap().unwrap();
+    assert_eq!(row["n"], 2);
+    assert_eq!(row["m"], 3);
+}
+
+pub async fn idempotency_is_scoped_by_user_and_client(store: Store) {
+    store
+        .push(
+            &writer("u1", "c1"),
+            vec![entry(1, WriteOp::Insert, "a", Some(json!({})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    for w in [writer("u1", "c2"), writer("u2", "c1")] {
+        let id = format!("{}-{}", w.user_id, w.client_id);
+        let result = store
+            .push(
+                &w,
+                vec![entry(1, WriteOp::Insert, &id, Some(json!({})))],
+                simple_decide(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(result.outcomes, vec![(1, Outcome::Applied)]);
+        assert!(store.get_row("notes", &id).await.unwrap().is_some());
+    }
+}
+
+pub async fn rejections_are_recorded_and_change_nothing(store: Store) {
+    let w = writer("u1", "c1");
+    let result = store
+        .push(
+            &w,
+            vec![
+                entry(1, WriteOp::Insert, "a", Some(json!({"deny": true}))),
+                entry(2, WriteOp::Update, "missing", Some(json!({"x": 1}))),
+                entry(3, WriteOp::Insert, "ok", Some(json!({"x": 1}))),
+            ],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(&result.outcomes[0].1, Outcome::Rejected(r) if r.code == "policy-denied"));
+    assert!(matches!(&result.outcomes[1].1, Outcome::Rejected(r) if r.code == "not-found"));
+    assert_eq!(result.outcomes[2], (3, Outcome::Applied));
+    assert_eq!(store.get_row("notes", "a").await.unwrap(), None);
+    assert_eq!(store.changes_since(0, 10).await.unwrap().changes.len(), 1);
+    // A resent rejected entry gets the same rejection, even if it would pass now.
+    let allow_all: Decide = Arc::new(|e: &PushEntry, _: Option<&Row>| {
+        Ok(Decision::Put(e.payload.clone().unwrap_or_default()))
+    });
+    let again = store
+        .push(
+            &w,
+            vec![entry(1, WriteOp::Insert, "a", Some(json!({"deny": true})))],
+            allow_all,
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(&again.outcomes[0].1, Outcome::Rejected(r) if r.code == "policy-denied" && r.message == "denied by test")
+    );
+    assert_eq!(store.get_row("notes", "a").await.unwrap(), None);
+}
+
+pub async fn pages_of_the_log(store: Store) {
+    let w = writer("u1", "c1");
+    let entries = (1..=25)
+        .map(|i| entry(i, WriteOp::Insert, &format!("r{i}"), Some(json!({"i": i}))))
+        .collect();
+    store.push(&w, entries, simple_decide()).await.unwrap();
+    let mut cursor = 0;
+    let mut seen = Vec::new();
+    loop {
+        let page = store.changes_since(cursor, 10).await.unwrap();
+        assert!(page.changes.len() <= 10);
+        seen.extend(page.changes.iter().map(|c| c.id.clone()));
+        assert!(page.cursor >= cursor);
+        cursor = page.cursor;
+        if !page.more {
+            break;
+        }
+    }
+    let expected: Vec<String> = (1..=25).map(|i| format!("r{i}")).collect();
+    assert_eq!(seen, expected);
+    let empty = store.changes_since(cursor, 10).await.unwrap();
+    assert!(empty.changes.is_empty());
+    assert_eq!(empty.cursor, cursor);
+    assert!(!empty.more);
+}
+
+pub async fn subscribers_hear_new_cursors(store: Store) {
+    let mut rx = store.subscribe();
+    let w = writer("u1", "c1");
+    let result = store
+        .push(
+            &w,
+            vec![entry(1, WriteOp::Insert, "a", Some(json!({})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(heard, result.cursor);
+    // A batch that changes nothing (all duplicates) notifies nobody.
+    store
+        .push(
+            &w,
+            vec![entry(1, WriteOp::Insert, "a", Some(json!({})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert!(rx.try_recv().is_err());
+}
+
+pub async fn state_survives_a_second_handle(store: Store, reopen: &dyn Fn(&Store) -> Store) {
+    let w = writer("u1", "c1");
+    store
+        .push(
+            &w,
+            vec![entry(1, WriteOp::Insert, "a", Some(json!({"kept": true})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    let cursor = store.latest_cursor().await.unwrap();
+    store.close().await.unwrap();
+    let other = reopen(&store);
+    assert_eq!(other.latest_cursor().await.unwrap(), cursor);
+    assert_eq!(
+        other.get_row("notes", "a").await.unwrap().unwrap()["kept"],
+        true
+    );
+    let resent = other
+        .push(
+            &w,
+            vec![entry(1, WriteOp::Insert, "a", Some(json!({"kept": true})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resent.outcomes, vec![(1, Outcome::Duplicate)]);
+}
+
+pub async fn close_makes_calls_fail(store: Store) {
+    store.close().await.unwrap();
+    assert!(store.latest_cursor().await.is_err());
+    assert!(store.changes_since(0, 1).await.is_err());
+}

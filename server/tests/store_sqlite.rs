@@ -1,0 +1,45 @@
+//! The shared store suite against the SQLite backend (file and in-memory).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use common::store_suite::{self, Store};
+use localfirst_server::SqliteStore;
+
+#[tokio::test]
+async fn sqlite_in_memory_passes_the_store_suite() {
+    store_suite::run_all(
+        || Arc::new(SqliteStore::open_in_memory().unwrap()) as Store,
+        None,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn sqlite_file_passes_the_store_suite() {
+    let root = tempfile::tempdir().unwrap();
+    let dirs: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    let counter = Arc::new(Mutex::new(0));
+    let last_dir: Arc<Mutex<Option<PathBuf>>> = Arc::default();
+    let factory = {
+        let (root, dirs, last_dir) = (root.path().to_owned(), dirs.clone(), last_dir.clone());
+        move || {
+            let mut n = counter.lock().unwrap();
+            *n += 1;
+            let dir = root.join(format!("s{n}"));
+            dirs.lock().unwrap().push(dir.clone());
+            *last_dir.lock().unwrap() = Some(dir.clone());
+            Arc::new(SqliteStore::open_dir(&dir).unwrap()) as Store
+        }
+    };
+    let reopen = move |_: &Store| {
+        let dir = last_dir.lock().unwrap().clone().unwrap();
+        Arc::new(SqliteStore::open_dir(&dir).unwrap()) as Store
+    };
+    store_suite::run_all(factory, Some(&reopen)).await;
+    assert!(dirs.lock().unwrap().len() >= 7);
+}
