@@ -1,0 +1,7 @@
+//! # localfirst-server
+//!
+//! The localfirst sync server. [`auth`] resolves who a connection acts as.
+
+#![forbid(unsafe_code)]
+
+pub mod auth;
