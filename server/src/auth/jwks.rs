@@ -155,7 +155,7 @@ struct CacheState {
     fetched_at: u64,
     /// Completed fetch attempts, successful or not.
     generation: u64,
-    /// When the last attempt started.
+    /// When the last attempt ended.
     last_attempt_at: Option<u64>,
     /// The error of the last attempt, if it failed.
     last_error: Option<ExternalAuthError>,
@@ -283,13 +283,15 @@ impl JwksCache {
     /// One fetch; the caller holds `fetch_lock`. Records the outcome in the state.
     async fn fetch(&self) {
         let started = self.clock.now_unix();
-        self.lock().last_attempt_at = Some(started);
         let result = self
             .download()
             .await
             .and_then(|body| KeySet::from_jwks_json(&body));
         let mut state = self.lock();
         state.generation += 1;
+        // Recorded when the attempt ends, so a caller arriving while it is in flight
+        // is not turned away by its cooldown but waits for its result.
+        state.last_attempt_at = Some(self.clock.now_unix());
         match result {
             Ok(keys) => {
                 state.keys = Some(Arc::new(keys));
