@@ -370,12 +370,11 @@ fn check_url(url: &str) -> Result<(), ExternalAuthError> {
     }
 }
 
+type PemParser = fn(&[u8]) -> jsonwebtoken::errors::Result<DecodingKey>;
+
 /// A PEM public key: EC (P-256 or P-384), RSA, or Ed25519.
 fn pem_key(pem: &[u8]) -> Result<VerifyKey, ExternalAuthError> {
-    let candidates: [(
-        fn(&[u8]) -> jsonwebtoken::errors::Result<DecodingKey>,
-        &[Algorithm],
-    ); 4] = [
+    let candidates: [(PemParser, &[Algorithm]); 4] = [
         (DecodingKey::from_ec_pem, &[Algorithm::ES256]),
         (DecodingKey::from_ec_pem, &[Algorithm::ES384]),
         (DecodingKey::from_rsa_pem, RSA_ALGORITHMS),
