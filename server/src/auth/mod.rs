@@ -2,6 +2,9 @@
 //! backend impersonation, self-signed bearer token, external bearer token,
 //! none. See `docs/PROTOCOL.md`.
 
+mod jwks;
+mod jwt;
+
 pub mod external;
 pub mod token_cache;
 
