@@ -2,15 +2,11 @@
 //! chunk of rows, and every reader, acknowledgement, count and discard treats its
 //! entries exactly like single-entry records. Real SQLite files throughout.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
-
-mod db_support;
-
 use std::path::Path;
 
-use db_support::*;
-use localfirst_core::db::{Db, DbDeps};
-use localfirst_core::local_db::{
+use super::support::*;
+use crate::db::{Db, DbDeps};
+use crate::local_db::{
     apply_patch, build_insert_row, LocalStore, OutboxEntry, OutboxOp, Row, StoreLocation,
 };
 use serde_json::json;
@@ -79,10 +75,10 @@ fn a_batch_yields_the_entries_single_inserts_give() {
     assert_eq!(returned.len(), 150);
     assert_eq!(
         batched
-            .query(&localfirst_core::local_db::Query::table("notes"))
+            .query(&crate::local_db::Query::table("notes"))
             .unwrap(),
         single
-            .query(&localfirst_core::local_db::Query::table("notes"))
+            .query(&crate::local_db::Query::table("notes"))
             .unwrap()
     );
 
