@@ -1,7 +1,5 @@
 //! Rows: building, patching, stamping and serialising them.
 
-use std::sync::OnceLock;
-
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -33,21 +31,9 @@ pub(crate) fn build_insert_row(values: Row, actor: &str, now: u64) -> Result<Row
     check_user_columns(&values)?;
     // The caller's map becomes the row: no copy of the user's columns.
     let mut row = values;
-    // A given string id stays where it is when moving it to the end would not change
-    // the key order (a sorted map, or `id` already last); otherwise it is moved, as
-    // a remove and re-insert always did.
-    let moves =
-        map_keeps_insertion_order() && row.keys().next_back().map(String::as_str) != Some("id");
     match row.get("id") {
-        Some(Value::String(id)) if !moves => check_id(id)?,
-        Some(Value::String(_)) => {
-            if let Some(Value::String(id)) = row.remove("id") {
-                check_id(&id)?;
-                row.insert("id".into(), Value::String(id));
-            }
-        }
+        Some(Value::String(id)) => check_id(id)?,
         Some(Value::Null) | None => {
-            row.remove("id");
             row.insert("id".into(), Value::String(new_row_id()?));
         }
         Some(_) => {
@@ -58,19 +44,17 @@ pub(crate) fn build_insert_row(values: Row, actor: &str, now: u64) -> Result<Row
     }
     stamp(&mut row, CREATED_BY, CREATED_AT, actor, now);
     stamp(&mut row, UPDATED_BY, UPDATED_AT, actor, now);
+    in_key_order(&mut row);
     Ok(row)
 }
 
-/// Whether [`Row`] keeps keys in insertion order (serde_json's `preserve_order`
-/// feature, which any crate of the build may turn on) rather than sorted.
-pub(super) fn map_keeps_insertion_order() -> bool {
-    static KEEPS: OnceLock<bool> = OnceLock::new();
-    *KEEPS.get_or_init(|| {
-        let mut probe = Row::new();
-        probe.insert("b".into(), Value::Null);
-        probe.insert("a".into(), Value::Null);
-        probe.keys().next().map(String::as_str) == Some("b")
-    })
+/// Puts the keys of `row` in the one order every row has: sorted by their
+/// UTF-8 bytes (system columns, which start with `$`, first). That is the order
+/// of a sorted map anyway; a map that keeps insertion order (serde_json's
+/// `preserve_order`, which any crate of a build may turn on) is sorted here, so
+/// the order never depends on which crates are built together.
+pub(super) fn in_key_order(row: &mut Row) {
+    row.sort_keys();
 }
 
 pub(super) fn stamp(row: &mut Row, by: &str, at: &str, actor: &str, now: u64) {
@@ -101,6 +85,7 @@ pub(crate) fn apply_patch(
         }
     }
     stamp(&mut row, UPDATED_BY, UPDATED_AT, actor, now);
+    in_key_order(&mut row);
     Ok(row)
 }
 
@@ -112,14 +97,22 @@ pub(super) fn is_system_column(key: &str) -> bool {
 }
 
 /// Serialises the user columns of a row (everything but `id` and the system
-/// columns) without copying them.
+/// columns) in key order (see [`in_key_order`]), without copying them.
 pub(super) struct UserColumns<'a>(pub(super) &'a Row);
 
 impl Serialize for UserColumns<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(None)?;
-        for (key, value) in self.0.iter().filter(|(k, _)| !is_system_column(k)) {
+        let mut entries: Vec<(&String, &Value)> = self
+            .0
+            .iter()
+            .filter(|(k, _)| !is_system_column(k))
+            .collect();
+        if !entries.is_sorted_by(|a, b| a.0 <= b.0) {
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        }
+        let mut map = serializer.serialize_map(Some(entries.len()))?;
+        for (key, value) in entries {
             map.serialize_entry(key, value)?;
         }
         map.end()
@@ -163,6 +156,7 @@ pub(super) fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     row.insert(CREATED_AT.into(), Value::from(created_at));
     row.insert(UPDATED_BY.into(), Value::String(updated_by));
     row.insert(UPDATED_AT.into(), Value::from(updated_at));
+    in_key_order(&mut row);
     Ok(row)
 }
 
