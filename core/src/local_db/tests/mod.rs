@@ -7,7 +7,6 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::rows::stamp;
 use super::*;
 
 fn obj(value: Value) -> Row {
