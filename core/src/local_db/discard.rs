@@ -79,8 +79,8 @@ impl LocalStore {
     /// Reads every row `actor` created, in all tables, and the newest outbox
     /// sequence number, in one read transaction (a consistent view).
     pub fn snapshot_actor(&self, actor: &str) -> Result<ActorSnapshot, StorageError> {
-        let state = self.checked()?;
-        let Some(open) = state.open.as_ref() else {
+        let checked = self.checked()?;
+        let Some(open) = checked.state.open.as_ref() else {
             return Err(StorageError::Closed);
         };
         let tx = open.conn.unchecked_transaction()?;

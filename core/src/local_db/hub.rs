@@ -66,4 +66,9 @@ pub(super) fn hub_for(key: &str) -> Arc<Hub> {
     hub
 }
 
+/// The hub of `key` if a store of that namespace is alive in this process.
+pub(super) fn existing_hub(key: &str) -> Option<Arc<Hub>> {
+    lock(registry()).get(key).and_then(Weak::upgrade)
+}
+
 pub(super) static NEXT_ID: AtomicU64 = AtomicU64::new(1);

@@ -51,6 +51,7 @@
 //! refreshing a subscription) still reports `Reset` once, on its next operation.
 
 mod discard;
+mod files;
 mod hub;
 mod names;
 mod outbox;
@@ -70,6 +71,7 @@ use serde_json::{Map, Value};
 use crate::error::ErrorCode;
 
 pub(crate) use discard::ActorSnapshot;
+pub use files::{namespace_exists, wipe_namespace, WipeOutcome};
 pub(crate) use hub::ChangeSink;
 pub use names::{encode_app_id, is_valid_name, namespace_dir, new_row_id, MAX_NAMESPACE_DIR_LEN};
 pub use outbox::{OutboxEntry, OutboxOp};
@@ -109,6 +111,16 @@ pub enum StorageError {
         kind: &'static str,
         /// The name given.
         name: String,
+    },
+    /// A table whose name differs only in letter case from an existing table of
+    /// the namespace (SQLite names are case-insensitive, so the two would share
+    /// one table). Use the existing name.
+    #[error("table {table:?} would clash with the existing table {existing:?}: table names may not differ only in letter case")]
+    TableNameClash {
+        /// The name given.
+        table: String,
+        /// The existing table's name.
+        existing: String,
     },
     /// Row values that cannot be stored (not an object, reserved column, bad id).
     #[error("invalid row: {reason}")]
@@ -185,6 +197,7 @@ impl ErrorCode for StorageError {
     fn code(&self) -> &'static str {
         match self {
             StorageError::InvalidName { .. } => "invalid-name",
+            StorageError::TableNameClash { .. } => "table-name-clash",
             StorageError::InvalidRow { .. } => "invalid-row",
             StorageError::InvalidFilter { .. } => "invalid-filter",
             StorageError::NotFound { .. } => "not-found",

@@ -108,6 +108,35 @@ pub(super) fn sql_table(table: &str) -> String {
     format!("\"t_{table}\"")
 }
 
+/// The quoted SQLite name of the index on `column` (validated) of `table`:
+/// `x<len>_<table>_<column>`, `$` dropped from system columns. SQLite compares
+/// names without regard to case, so upper-case letters of a user column are
+/// written `^` + lower case (`Title` → `^title`), and a user column that would
+/// read like a system column gets a trailing `^`: `title`, `Title` and
+/// `createdby` never share an index name with each other or with `$createdBy`.
+/// Names of lower-case columns and of system columns are what they always were.
+pub(super) fn index_name(table: &str, column: &str) -> String {
+    let column = match column.strip_prefix('$') {
+        Some(system) => system.to_owned(),
+        None => {
+            let mut out = String::with_capacity(column.len() + 2);
+            for c in column.chars() {
+                if c.is_ascii_uppercase() {
+                    out.push('^');
+                    out.push(c.to_ascii_lowercase());
+                } else {
+                    out.push(c);
+                }
+            }
+            if ["createdby", "createdat", "updatedby", "updatedat"].contains(&out.as_str()) {
+                out.push('^');
+            }
+            out
+        }
+    };
+    format!("\"x{}_{}_{}\"", table.len(), table, column)
+}
+
 /// The SQL expression reading `column` (already validated).
 pub(super) fn column_expr(column: &str) -> String {
     match column {

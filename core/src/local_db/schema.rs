@@ -2,18 +2,36 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+use super::files::{prepare_database_file, NamespaceLock};
 use super::outbox::NEXT_SEQ_KEY;
 use super::store::{file_id, Open};
-use super::{io_error, StorageError, BUSY_TIMEOUT, DB_FILE_NAME};
+use super::{StorageError, BUSY_TIMEOUT, DB_FILE_NAME};
 
+/// The schema version this build writes (`PRAGMA user_version`).
 pub(super) const SCHEMA_VERSION: i64 = 3;
 
+/// Sets the busy timeout, WAL mode and `synchronous=NORMAL`. SQLite does not
+/// always call the busy handler while switching the journal mode, so that
+/// pragma is retried until the busy timeout.
 pub(super) fn configure(conn: &Connection) -> Result<(), StorageError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    let start = Instant::now();
+    loop {
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => break,
+            Err(e) => match StorageError::from(e) {
+                StorageError::Busy { .. } if start.elapsed() < BUSY_TIMEOUT => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                other => return Err(other),
+            },
+        }
+    }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(())
 }
@@ -91,32 +109,38 @@ pub(super) fn open_memory(generation: u64) -> Result<Open, StorageError> {
     })
 }
 
-/// Opens the namespace database and records which file it is. The file id is
-/// taken before opening and again while holding the write lock; only when both
-/// agree is it certain that the connection has the file the path names.
-pub(super) fn open_file(dir: &Path, generation: u64) -> Result<Open, StorageError> {
-    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
+/// Opens the namespace database in the existing directory `dir` and records
+/// which file it is, holding the namespace lock exclusively throughout: the
+/// database file is created (mode `0600`), switched to WAL and given its schema
+/// by one process at a time, and no wipe runs meanwhile. The generation is read
+/// under the lock, so it belongs to the file opened.
+pub(super) fn open_file(
+    dir: &Path,
+    lock: &NamespaceLock,
+    generation: &AtomicU64,
+) -> Result<Open, StorageError> {
     let path = dir.join(DB_FILE_NAME);
-    for _ in 0..8 {
-        let before = file_id(&path)?;
-        let mut conn = Connection::open_with_flags(&path, open_flags())?;
-        configure(&conn)?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        create_schema(&tx)?;
-        let during = file_id(&path)?;
-        tx.commit()?;
-        if before.is_some() && before == during {
-            return Ok(Open {
-                conn,
-                file: during,
-                generation,
-                tables: HashSet::new(),
-            });
-        }
-        // The file was created just now or replaced meanwhile: open again so
-        // that the before/during check can prove which file we hold.
+    let _guard = lock.exclusive()?;
+    let generation = generation.load(Ordering::SeqCst);
+    prepare_database_file(&path)?;
+    let mut conn = Connection::open_with_flags(&path, open_flags())?;
+    configure(&conn)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    create_schema(&tx)?;
+    tx.commit()?;
+    // The first read attached the WAL and shared memory of this file; a wipe
+    // (which needs the lock) cannot have replaced it.
+    let file = file_id(&path)?;
+    if file.is_none() {
+        return Err(StorageError::Io {
+            path: path.display().to_string(),
+            reason: "the database file vanished while the namespace lock was held".into(),
+        });
     }
-    Err(StorageError::Busy {
-        reason: "the database file kept being replaced while opening".into(),
+    Ok(Open {
+        conn,
+        file,
+        generation,
+        tables: HashSet::new(),
     })
 }

@@ -7,8 +7,11 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
+use super::files::{
+    create_namespace_dir, hub_key, remove_database_files, LockGuard, NamespaceLock,
+};
 use super::hub::{hub_for, lock, ChangeSink, Hub, NEXT_ID};
-use super::names::{filter_column, sql_table};
+use super::names::{filter_column, index_name, sql_table};
 use super::outbox::OutboxEntry;
 use super::query::Query;
 use super::schema::{data_version, open_file, open_memory};
@@ -72,6 +75,8 @@ pub(super) struct StoreState {
 /// The local database of one namespace, as seen by one `Db`.
 pub(crate) struct LocalStore {
     pub(super) location: StoreLocation,
+    /// The namespace's lock file (on disk only).
+    pub(super) lock: Option<NamespaceLock>,
     pub(super) hub: Arc<Hub>,
     pub(super) id: u64,
     pub(super) state: Mutex<StoreState>,
@@ -86,26 +91,24 @@ impl std::fmt::Debug for LocalStore {
 }
 
 impl LocalStore {
-    /// Opens (creating if needed) the store at `location`.
+    /// Opens (creating if needed) the store at `location`. A new namespace
+    /// directory (and missing parents) gets mode `0700`.
     pub fn open(location: StoreLocation) -> Result<LocalStore, StorageError> {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let key = match &location {
+        let (key, namespace_lock) = match &location {
             StoreLocation::Directory(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
+                create_namespace_dir(dir)?;
                 let canonical = dir.canonicalize().map_err(|e| io_error(dir, &e))?;
-                format!("dir:{}", canonical.display())
+                (hub_key(&canonical), Some(NamespaceLock::open(dir)?))
             }
-            StoreLocation::Memory => format!("memory:{id}"),
+            StoreLocation::Memory => (format!("memory:{id}"), None),
         };
         let hub = hub_for(&key);
-        let generation = hub.generation.load(Ordering::SeqCst);
-        let open = match &location {
-            StoreLocation::Directory(dir) => open_file(dir, generation)?,
-            StoreLocation::Memory => open_memory(generation)?,
-        };
+        let open = open_database(&location, namespace_lock.as_ref(), &hub)?;
         let data_version = Some(data_version(&open.conn)?);
         Ok(LocalStore {
             location,
+            lock: namespace_lock,
             hub,
             id,
             state: Mutex::new(StoreState {
@@ -137,11 +140,7 @@ impl LocalStore {
     pub(super) fn reopen(&self, state: &mut StoreState) -> Result<(), StorageError> {
         state.open = None;
         state.data_version = None;
-        let generation = self.hub.generation.load(Ordering::SeqCst);
-        let open = match &self.location {
-            StoreLocation::Directory(dir) => open_file(dir, generation)?,
-            StoreLocation::Memory => open_memory(generation)?,
-        };
+        let open = open_database(&self.location, self.lock.as_ref(), &self.hub)?;
         state.data_version = Some(data_version(&open.conn)?);
         state.open = Some(open);
         Ok(())
@@ -160,16 +159,11 @@ impl LocalStore {
         }
     }
 
-    /// Locks the state, reporting a pending or newly detected reset (after
-    /// reopening a fresh database).
-    pub(super) fn checked(&self) -> Result<MutexGuard<'_, StoreState>, StorageError> {
-        self.checked_with(true)
-    }
-
-    pub(super) fn checked_with(
-        &self,
-        verify_file: bool,
-    ) -> Result<MutexGuard<'_, StoreState>, StorageError> {
+    /// Locks the state and takes the namespace lock shared, reporting a pending
+    /// or newly detected reset (after reopening a fresh database). While the
+    /// returned guards live no wipe can run, so the connection stays on the
+    /// live file: it is checked before SQLite is touched, never after.
+    pub(super) fn checked(&self) -> Result<Checked<'_>, StorageError> {
         let mut state = lock(&self.state);
         if state.closed {
             return Err(StorageError::Closed);
@@ -178,16 +172,20 @@ impl LocalStore {
             state.reset_unreported = false;
             return Err(StorageError::Reset);
         }
+        let held = match &self.lock {
+            Some(namespace_lock) => Some(namespace_lock.shared()?),
+            None => None,
+        };
         let current = match &state.open {
-            Some(open) if verify_file => self.is_current(open)?,
-            Some(open) => open.generation == self.hub.generation.load(Ordering::SeqCst),
+            Some(open) => self.is_current(open)?,
             None => false,
         };
         if !current {
+            drop(held);
             self.reopen(&mut state)?;
             return Err(StorageError::Reset);
         }
-        Ok(state)
+        Ok(Checked { state, _held: held })
     }
 
     /// Runs `f` in one write transaction (taking the write lock first), commits,
@@ -198,31 +196,14 @@ impl LocalStore {
         E: From<StorageError>,
     {
         let (value, touched) = {
-            // The file check happens below, under the write lock.
-            let mut state = self.checked_with(false)?;
-            let generation = self.hub.generation.load(Ordering::SeqCst);
-            let location = &self.location;
-            let Some(open) = state.open.as_mut() else {
+            let mut checked = self.checked()?;
+            let Some(open) = checked.state.open.as_mut() else {
                 return Err(StorageError::Closed.into());
             };
             let tx = open
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(StorageError::from)?;
-            // Holding the write lock: a reset cannot be in progress now, so this
-            // check is decisive.
-            let still_current = open.generation == generation
-                && match (location, open.file) {
-                    (StoreLocation::Directory(dir), Some(file)) => {
-                        file_id(&dir.join(DB_FILE_NAME))? == Some(file)
-                    }
-                    _ => true,
-                };
-            if !still_current {
-                drop(tx);
-                self.reopen(&mut state)?;
-                return Err(StorageError::Reset.into());
-            }
             let mut write = WriteTx::new(tx, &mut open.tables);
             let value = f(&mut write)?;
             (value, write.commit()?)
@@ -238,8 +219,8 @@ impl LocalStore {
     where
         E: From<StorageError>,
     {
-        let state = self.checked()?;
-        let Some(open) = state.open.as_ref() else {
+        let checked = self.checked()?;
+        let Some(open) = checked.state.open.as_ref() else {
             return Err(StorageError::Closed.into());
         };
         f(&ReadTx { conn: &open.conn })
@@ -261,12 +242,7 @@ impl LocalStore {
         self.write(|w| {
             w.ensure_table(table)?;
             let expr = filter_column(column)?;
-            let name = format!(
-                "\"x{}_{}_{}\"",
-                table.len(),
-                table,
-                column.trim_start_matches('$')
-            );
+            let name = index_name(table, column);
             w.tx.execute_batch(&format!(
                 "CREATE INDEX IF NOT EXISTS {name} ON {} ({expr})",
                 sql_table(table)
@@ -322,7 +298,8 @@ impl LocalStore {
     /// Whether another connection committed since the store opened or the last call (SQLite's
     /// `data_version`): how changes from other processes are noticed.
     pub fn poll_external_changes(&self) -> Result<bool, StorageError> {
-        let mut state = self.checked()?;
+        let mut checked = self.checked()?;
+        let state = &mut *checked.state;
         let Some(open) = state.open.as_ref() else {
             return Err(StorageError::Closed);
         };
@@ -332,36 +309,30 @@ impl LocalStore {
         Ok(changed)
     }
 
-    /// Deletes the namespace's database files (incl. `-wal`/`-shm`). Waits for
-    /// the write lock first so no writer is mid-commit, bumps the namespace
-    /// generation so other stores notice, then reopens a fresh database (with
-    /// `reopen`) or closes this store for good. Other stores are notified after.
+    /// Deletes the namespace's database files (incl. `-wal`/`-shm`). Takes the
+    /// namespace lock exclusively first, so no operation of any process is
+    /// running and none starts, bumps the namespace generation so other stores
+    /// of this process notice, then reopens a fresh database (with `reopen`) or
+    /// closes this store for good. Other stores are notified after.
     pub fn delete_storage(&self, reopen: bool) -> Result<(), StorageError> {
         {
             let mut state = lock(&self.state);
             if state.closed {
                 return Err(StorageError::Closed);
             }
-            // Make sure we lock the live file, not one deleted earlier.
-            let current = match &state.open {
-                Some(open) => self.is_current(open)?,
-                None => false,
-            };
-            if !current {
-                self.reopen(&mut state)?;
+            {
+                let _held = match &self.lock {
+                    Some(namespace_lock) => Some(namespace_lock.exclusive()?),
+                    None => None,
+                };
+                self.hub.generation.fetch_add(1, Ordering::SeqCst);
+                state.open = None;
+                state.data_version = None;
+                state.reset_unreported = false;
+                if let StoreLocation::Directory(dir) = &self.location {
+                    remove_database_files(dir)?;
+                }
             }
-            if let Some(open) = state.open.as_ref() {
-                open.conn.execute_batch("BEGIN IMMEDIATE")?;
-            }
-            self.hub.generation.fetch_add(1, Ordering::SeqCst);
-            let removal = self.remove_files();
-            if let Some(open) = state.open.as_ref() {
-                let _ = open.conn.execute_batch("ROLLBACK");
-            }
-            state.open = None;
-            state.data_version = None;
-            state.reset_unreported = false;
-            removal?;
             if reopen {
                 self.reopen(&mut state)?;
             } else {
@@ -372,21 +343,6 @@ impl LocalStore {
             self.unregister_sink();
         }
         self.hub.notify_reset();
-        Ok(())
-    }
-
-    pub(super) fn remove_files(&self) -> Result<(), StorageError> {
-        let StoreLocation::Directory(dir) = &self.location else {
-            return Ok(());
-        };
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let path = dir.join(format!("{DB_FILE_NAME}{suffix}"));
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io_error(&path, &e)),
-            }
-        }
         Ok(())
     }
 
@@ -405,6 +361,30 @@ impl LocalStore {
     /// [`StorageError::Reset`].
     pub fn mark_reset_unreported(&self) {
         lock(&self.state).reset_unreported = true;
+    }
+}
+
+/// A store's state, locked, with the namespace lock held shared (on disk).
+pub(super) struct Checked<'s> {
+    pub(super) state: MutexGuard<'s, StoreState>,
+    _held: Option<LockGuard<'s>>,
+}
+
+/// Opens the database at `location` for a store of `hub`.
+fn open_database(
+    location: &StoreLocation,
+    namespace_lock: Option<&NamespaceLock>,
+    hub: &Hub,
+) -> Result<Open, StorageError> {
+    match (location, namespace_lock) {
+        (StoreLocation::Directory(dir), Some(namespace_lock)) => {
+            open_file(dir, namespace_lock, &hub.generation)
+        }
+        (StoreLocation::Directory(dir), None) => Err(StorageError::Io {
+            path: dir.display().to_string(),
+            reason: "no lock file for this namespace".into(),
+        }),
+        (StoreLocation::Memory, _) => open_memory(hub.generation.load(Ordering::SeqCst)),
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashSet};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 
-use super::names::{check_table, sql_table};
+use super::names::{check_table, index_name, sql_table};
 use super::outbox::{
     batch_offset, read_outbox, InsertRun, OutboxEntry, OutboxOp, NEXT_SEQ_KEY, OUTBOX_INSERT,
 };
@@ -13,7 +13,7 @@ use super::query::{run_query, Query};
 use super::rows::{
     read_row, row_id, row_values, stamp_value, to_json_text, InsertValues, UserColumns, ROW_COLUMNS,
 };
-use super::{Row, StorageError, UPDATED_AT, UPDATED_BY};
+use super::{Row, StorageError, CREATED_BY, UPDATED_AT, UPDATED_BY};
 
 // ---------------------------------------------------------------------------
 // Transactions
@@ -157,6 +157,22 @@ impl<'a> WriteTx<'a> {
             return Ok(());
         }
         if !table_exists(&self.tx, table)? {
+            // SQLite compares names without regard to ASCII case: `Todos` would be
+            // the table of `todos`. Refuse it instead (`lf_tables.name` itself
+            // compares exactly).
+            let existing: Option<String> = self
+                .tx
+                .prepare_cached(
+                    "SELECT name FROM lf_tables WHERE name = ?1 COLLATE NOCASE AND name <> ?1",
+                )?
+                .query_row([table], |r| r.get(0))
+                .optional()?;
+            if let Some(existing) = existing {
+                return Err(StorageError::TableNameClash {
+                    table: table.to_owned(),
+                    existing,
+                });
+            }
             let t = sql_table(table);
             self.tx.execute_batch(&format!(
                 "CREATE TABLE IF NOT EXISTS {t} (
@@ -166,8 +182,8 @@ impl<'a> WriteTx<'a> {
                      created_at INTEGER NOT NULL,
                      updated_by TEXT NOT NULL,
                      updated_at INTEGER NOT NULL);
-                 CREATE INDEX IF NOT EXISTS \"x{len}_{table}_createdBy\" ON {t} (created_by);",
-                len = table.len()
+                 CREATE INDEX IF NOT EXISTS {index} ON {t} (created_by);",
+                index = index_name(table, CREATED_BY)
             ))?;
             self.tx.execute(
                 "INSERT OR IGNORE INTO lf_tables (name) VALUES (?1)",

@@ -30,7 +30,7 @@ use crate::secret::Secret;
 
 pub mod conformance;
 pub mod file;
-mod fsutil;
+pub(crate) mod fsutil;
 pub mod keychain;
 #[cfg(any(feature = "jni-store", target_os = "android"))]
 pub mod keystore;
