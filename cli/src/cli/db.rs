@@ -18,7 +18,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use localfirst_core::db::{Db, DbConfig, DbDeps, StorageMode};
-use localfirst_core::local_db::{Filter, Query, Row};
+use localfirst_core::local_db::{
+    namespace_exists, wipe_namespace, Filter, Query, Row, WipeOutcome,
+};
 use localfirst_core::policy::PolicySet;
 use localfirst_core::secret_store::{
     AuthSecretStore as _, AuthSecretStoreExt as _, FileStore, StorageKey,
@@ -159,6 +161,23 @@ enum Access {
 }
 
 fn open(args: &DbArgs, access: Access) -> Result<Db, CliError> {
+    Db::open(config(args, access)?, DbDeps::default()).map_err(|e| CliError::from_error(&e))
+}
+
+/// Opens the `Db` for a reading command, or `None` when the namespace has no
+/// database: a read then creates nothing (no directory, no file) and answers
+/// as for an empty database, except `outbox`, which needs the database.
+fn open_existing(args: &DbArgs) -> Result<Option<Db>, CliError> {
+    let config = config(args, Access::Read)?;
+    if !namespace_exists(&args.data_dir, &args.app_id) {
+        return Ok(None);
+    }
+    Db::open(config, DbDeps::default())
+        .map(Some)
+        .map_err(|e| CliError::from_error(&e))
+}
+
+fn config(args: &DbArgs, access: Access) -> Result<DbConfig, CliError> {
     let mut config = DbConfig::new(&args.app_id, StorageMode::DataDir(args.data_dir.clone()));
     if let Some(StoreSpec::File(dir)) = &args.secret_store {
         let store = FileStore::open(dir, StorageKey::for_app(&args.app_id))
@@ -190,7 +209,18 @@ fn open(args: &DbArgs, access: Access) -> Result<Db, CliError> {
         let policies = PolicySet::from_file(path).map_err(|e| CliError::from_error(&e))?;
         config = config.with_policies(policies);
     }
-    Db::open(config, DbDeps::default()).map_err(|e| CliError::from_error(&e))
+    Ok(config)
+}
+
+fn no_database(args: &DbArgs) -> CliError {
+    CliError::new(
+        "not-found",
+        format!(
+            "no local database for app id {:?} under {}",
+            args.app_id,
+            args.data_dir.display()
+        ),
+    )
 }
 
 fn parse_object(text: &str, what: &str) -> Result<Row, CliError> {
@@ -256,8 +286,11 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
                 .field("row", Value::Object(row)))
         }
         DbCommand::Get { db, table, id } => {
-            let db = open(db, Access::Read)?;
-            match db.get(table, id).map_err(fail)? {
+            let found = match open_existing(db)? {
+                Some(db) => db.get(table, id).map_err(fail)?,
+                None => None,
+            };
+            match found {
                 Some(row) => Ok(Report::new().field("row", Value::Object(row))),
                 None => Err(CliError::new(
                     "not-found",
@@ -289,11 +322,13 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
             if let Some(limit) = limit {
                 query = query.limit(*limit);
             }
-            let db = open(db, Access::Read)?;
-            Ok(rows_report(db.query(&query).map_err(fail)?))
+            match open_existing(db)? {
+                Some(db) => Ok(rows_report(db.query(&query).map_err(fail)?)),
+                None => Ok(rows_report(Vec::new())),
+            }
         }
-        DbCommand::Outbox { db, limit } => {
-            let db = open(db, Access::Read)?;
+        DbCommand::Outbox { db: args, limit } => {
+            let db = open_existing(args)?.ok_or_else(|| no_database(args))?;
             let entries = db.pending_outbox(*limit).map_err(fail)?;
             let entries = serde_json::to_value(&entries)
                 .map_err(|e| CliError::new("internal", e.to_string()))?;
@@ -315,8 +350,10 @@ pub fn run_logout(args: &LogoutArgs) -> Result<Report, CliError> {
             .field("logged_out", true)
             .field("wiped", false));
     }
-    let config = DbConfig::new(&args.app_id, StorageMode::DataDir(args.data_dir.clone()));
-    let db = Db::open(config, DbDeps::default()).map_err(|e| CliError::from_error(&e))?;
-    db.logout(true).map_err(|e| CliError::from_error(&e))?;
-    Ok(Report::new().field("logged_out", true).field("wiped", true))
+    // Works on a database that will not open, and creates nothing when there is none.
+    let outcome =
+        wipe_namespace(&args.data_dir, &args.app_id).map_err(|e| CliError::from_error(&e))?;
+    Ok(Report::new()
+        .field("logged_out", true)
+        .field("wiped", outcome == WipeOutcome::Wiped))
 }
