@@ -302,10 +302,13 @@ fn sixteen_processes_opening_a_fresh_namespace_never_fail() {
     }
 }
 
+/// Damages the database file at a path.
+type Damage = fn(&Path);
+
 #[test]
 fn databases_that_will_not_open_can_be_wiped() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, fn(&Path)); 3] = [
+    let cases: [(&str, Damage); 3] = [
         ("not-a-database", |path| {
             std::fs::write(path, "this is not a database\n".repeat(300)).unwrap();
         }),

@@ -1,5 +1,9 @@
-//! The local store: one SQLite database per app namespace, rows as JSON, a
+//! The local database: one SQLite database per app namespace, rows as JSON, a
 //! durable outbox, and the reset protocol shared by every `Db` of a namespace.
+//! Apps reach it through [`crate::db::Db`]; this module's public items are the
+//! query types ([`Query`], [`Filter`]), the row shape ([`Row`] and the system
+//! column names), the outbox entry type, namespace naming, and
+//! [`wipe_namespace`]. The store itself is internal.
 //!
 //! # Layout
 //!
@@ -10,7 +14,9 @@
 //! The app id is percent-encoded ([`encode_app_id`]): every byte outside
 //! `a-z 0-9 - _` becomes `%XX`, so no app id can climb out of `data_dir` and
 //! two app ids never share a directory, even on a case-insensitive file system;
-//! very long encodings are shortened with a SHA-256 of the app id.
+//! very long encodings are shortened with a SHA-256 of the app id. Directories
+//! the store creates get mode `0700`, the database file (and so `-wal` and
+//! `-shm`) mode `0600`, whatever the umask.
 //! The database runs in WAL mode with `synchronous=NORMAL` and a busy timeout,
 //! so several connections (threads, `Db`s, processes) can write at once without
 //! losing anything.
@@ -19,15 +25,15 @@
 //! updated_by, updated_at)`: `data` is the JSON object of the user's columns, the
 //! four system columns (`$createdBy`, `$createdAt`, `$updatedBy`, `$updatedAt`)
 //! are real columns stamped by the store and never taken from the caller. Tables
-//! are created on first write. [`LocalStore::create_index`] adds an expression
-//! index on a JSON column so filters on it use the index.
+//! are created on first write; a name differing only in letter case from an
+//! existing table is refused ([`StorageError::TableNameClash`]), since SQLite
+//! names are case-insensitive. Row keys are always in one order: sorted by
+//! their bytes, whatever serde_json features the build has.
 //!
 //! # Outbox
 //!
 //! Every local insert, update and delete appends an [`OutboxEntry`] in the same
 //! transaction as the change, so the outbox is exactly as durable as the data.
-//! Sync reads it in order ([`LocalStore::outbox_pending`]) and acknowledges what
-//! the server accepted ([`LocalStore::outbox_ack`]).
 //!
 //! The `lf_outbox` table holds records. Most hold one entry. A multi-row insert
 //! writes one *batch record* per run of rows with the same creator and time: it
@@ -39,16 +45,19 @@
 //!
 //! # Reset protocol
 //!
-//! [`LocalStore::delete_storage`] deletes the database files of the namespace.
-//! It first takes SQLite's write lock on the live database (so no writer of any
-//! process is mid-commit), then bumps the in-process generation of the namespace
-//! and unlinks the files. Every other store of the namespace checks, at the start
-//! of each write transaction (after taking the write lock) and before each read,
-//! that the generation is unchanged and that the database path still names the
-//! file it has open (device and inode, on Unix). If not, the operation fails with
+//! Every process orders its work on a namespace with an advisory lock on the
+//! namespace directory: operations hold it shared, opening a database and
+//! wiping hold it exclusively. A wipe (a store's own, or [`wipe_namespace`])
+//! therefore runs while no operation of any process is in progress; it bumps
+//! the in-process generation of the namespace and unlinks the files. Every
+//! store checks, under the shared lock and before touching SQLite, that the
+//! generation is unchanged and that the database path still names the file it
+//! has open (device and inode, on Unix). If not, the operation fails with
 //! [`StorageError::Reset`], the store reopens a fresh database, and the next
-//! operation works on it. A store that learns of a reset in the background (while
-//! refreshing a subscription) still reports `Reset` once, on its next operation.
+//! operation works on it. So a writer never runs into a half-deleted database
+//! (no `corrupt`, I/O or `busy` errors from a wipe). A store that learns of a
+//! reset in the background (while refreshing a subscription) still reports
+//! `Reset` once, on its next operation.
 
 mod discard;
 mod files;
