@@ -73,6 +73,19 @@ pub fn is_valid_name(name: &str) -> bool {
     name.len() <= MAX_NAME_LEN && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// A fresh random row id (UUIDv4, lowercase hyphenated).
+pub fn new_row_id() -> Result<String, StorageError> {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).map_err(|e| StorageError::Io {
+        path: "<random>".into(),
+        reason: e.to_string(),
+    })?;
+    Ok(uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string())
+}
+
 pub(super) fn check_table(table: &str) -> Result<(), StorageError> {
     if is_valid_name(table) {
         Ok(())
@@ -157,17 +170,4 @@ pub(super) fn filter_column(column: &str) -> Result<String, StorageError> {
             Ok(column_expr(other))
         }
     }
-}
-
-/// A fresh random row id (UUIDv4, lowercase hyphenated).
-pub fn new_row_id() -> Result<String, StorageError> {
-    let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(|e| StorageError::Io {
-        path: "<random>".into(),
-        reason: e.to_string(),
-    })?;
-    Ok(uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .hyphenated()
-        .to_string())
 }

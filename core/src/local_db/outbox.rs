@@ -10,21 +10,6 @@ use super::rows::{push_json_string, to_json_text};
 use super::tx::WriteTx;
 use super::StorageError;
 
-/// `lf_meta` key of the next outbox sequence number (schema 2). Sequence numbers are
-/// assigned from this counter, read once and written once per write transaction, so
-/// they are never reused even after acknowledged entries are deleted.
-pub(super) const NEXT_SEQ_KEY: &str = "outbox_next_seq";
-
-/// The newest outbox position held by any record (0 when the outbox is empty).
-/// Records never overlap, so the record with the highest `seq` holds it; a batch
-/// record covers `seq .. seq + len(batch)`.
-pub(super) const LAST_OUTBOX_SEQ: &str =
-    "SELECT COALESCE((SELECT seq + COALESCE(json_array_length(batch), 1) - 1
-                    FROM lf_outbox ORDER BY seq DESC LIMIT 1), 0)";
-
-// ---------------------------------------------------------------------------
-// Outbox
-
 /// What a local mutation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -75,6 +60,21 @@ pub struct OutboxEntry {
     /// When (Unix seconds, from the injected clock).
     pub at: u64,
 }
+
+/// `lf_meta` key of the next outbox sequence number (schema 2). Sequence numbers are
+/// assigned from this counter, read once and written once per write transaction, so
+/// they are never reused even after acknowledged entries are deleted.
+pub(super) const NEXT_SEQ_KEY: &str = "outbox_next_seq";
+
+/// The newest outbox position held by any record (0 when the outbox is empty).
+/// Records never overlap, so the record with the highest `seq` holds it; a batch
+/// record covers `seq .. seq + len(batch)`.
+pub(super) const LAST_OUTBOX_SEQ: &str =
+    "SELECT COALESCE((SELECT seq + COALESCE(json_array_length(batch), 1) - 1
+                    FROM lf_outbox ORDER BY seq DESC LIMIT 1), 0)";
+
+// ---------------------------------------------------------------------------
+// Outbox
 
 /// The entries of a batch record, one per sequence number from the record's
 /// `seq` on: `[row id, payload]`, or `null` once acknowledged or discarded.

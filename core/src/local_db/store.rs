@@ -30,48 +30,6 @@ pub(crate) enum StoreLocation {
     Memory,
 }
 
-/// Identity of an open file: (device, inode) on Unix.
-pub(super) type FileId = (u64, u64);
-
-#[cfg(unix)]
-pub(super) fn file_id(path: &Path) -> Result<Option<FileId>, StorageError> {
-    use std::os::unix::fs::MetadataExt as _;
-    match std::fs::metadata(path) {
-        Ok(meta) => Ok(Some((meta.dev(), meta.ino()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error(path, &e)),
-    }
-}
-
-#[cfg(not(unix))]
-pub(super) fn file_id(path: &Path) -> Result<Option<FileId>, StorageError> {
-    // Without inode numbers only existence can be checked; resets by other
-    // processes are detected when the file is missing.
-    match std::fs::metadata(path) {
-        Ok(_) => Ok(Some((0, 0))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error(path, &e)),
-    }
-}
-
-pub(super) struct Open {
-    pub(super) conn: Connection,
-    /// The file the connection has open (None in memory).
-    pub(super) file: Option<FileId>,
-    /// The hub generation the connection belongs to.
-    pub(super) generation: u64,
-    /// Tables known to exist in this database.
-    pub(super) tables: HashSet<String>,
-}
-
-pub(super) struct StoreState {
-    pub(super) open: Option<Open>,
-    /// A reset was noticed in the background and not yet reported to a caller.
-    pub(super) reset_unreported: bool,
-    pub(super) closed: bool,
-    pub(super) data_version: Option<i64>,
-}
-
 /// The local database of one namespace, as seen by one `Db`.
 pub(crate) struct LocalStore {
     pub(super) location: StoreLocation,
@@ -362,6 +320,48 @@ impl LocalStore {
     pub fn mark_reset_unreported(&self) {
         lock(&self.state).reset_unreported = true;
     }
+}
+
+/// Identity of an open file: (device, inode) on Unix.
+pub(super) type FileId = (u64, u64);
+
+#[cfg(unix)]
+pub(super) fn file_id(path: &Path) -> Result<Option<FileId>, StorageError> {
+    use std::os::unix::fs::MetadataExt as _;
+    match std::fs::metadata(path) {
+        Ok(meta) => Ok(Some((meta.dev(), meta.ino()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(path, &e)),
+    }
+}
+
+#[cfg(not(unix))]
+pub(super) fn file_id(path: &Path) -> Result<Option<FileId>, StorageError> {
+    // Without inode numbers only existence can be checked; resets by other
+    // processes are detected when the file is missing.
+    match std::fs::metadata(path) {
+        Ok(_) => Ok(Some((0, 0))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(path, &e)),
+    }
+}
+
+pub(super) struct Open {
+    pub(super) conn: Connection,
+    /// The file the connection has open (None in memory).
+    pub(super) file: Option<FileId>,
+    /// The hub generation the connection belongs to.
+    pub(super) generation: u64,
+    /// Tables known to exist in this database.
+    pub(super) tables: HashSet<String>,
+}
+
+pub(super) struct StoreState {
+    pub(super) open: Option<Open>,
+    /// A reset was noticed in the background and not yet reported to a caller.
+    pub(super) reset_unreported: bool,
+    pub(super) closed: bool,
+    pub(super) data_version: Option<i64>,
 }
 
 /// A store's state, locked, with the namespace lock held shared (on disk).
