@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use localfirst_core::db::{AuthConfig, Db, DbConfig, DbDeps, Row, RowValues, StorageMode};
-use localfirst_core::local_db::{Filter, Query};
+use localfirst_core::local_db::{namespace_exists, wipe_namespace, Filter, Query, WipeOutcome};
 use localfirst_core::policy::{self, PolicySet};
 use localfirst_core::secret_store::{app_secret, SecretPurpose, StorageKey};
 use serde_json::Value;
@@ -180,7 +180,7 @@ fn check_app_id(app_id: &str) -> Result<(), CliError> {
 
 /// Validates every input first (app id, JWT, policies), then touches the secret
 /// store: a rejected command never mints or stores an identity.
-fn open(args: &DbArgs, access: Access) -> Result<Db, CliError> {
+fn config(args: &DbArgs, access: Access) -> Result<DbConfig, CliError> {
     check_app_id(&args.app_id)?;
     let mut config = DbConfig::new(
         &args.app_id,
@@ -216,7 +216,35 @@ fn open(args: &DbArgs, access: Access) -> Result<Db, CliError> {
             })?;
         config = config.with_auth(AuthConfig::LocalFirst(secret));
     }
-    Db::open(config, DbDeps::default()).map_err(|e| CliError::from_error(&e))
+    Ok(config)
+}
+
+fn open(args: &DbArgs, access: Access) -> Result<Db, CliError> {
+    Db::open(config(args, access)?, DbDeps::default()).map_err(|e| CliError::from_error(&e))
+}
+
+/// Opens the `Db` for a reading command, or `None` when the namespace has no
+/// database: a read then creates nothing (no directory, no file) and answers
+/// as for an empty database, except `outbox`, which needs the database.
+fn open_existing(args: &DbArgs) -> Result<Option<Db>, CliError> {
+    let config = config(args, Access::Read)?;
+    if !namespace_exists(&args.data_dir, &args.app_id) {
+        return Ok(None);
+    }
+    Db::open(config, DbDeps::default())
+        .map(Some)
+        .map_err(|e| CliError::from_error(&e))
+}
+
+fn no_database(args: &DbArgs) -> CliError {
+    CliError::new(
+        "not-found",
+        format!(
+            "no local database for app id {:?} under {}",
+            args.app_id,
+            args.data_dir.display()
+        ),
+    )
 }
 
 /// Table (and filter) names checked before opening anything.
@@ -301,8 +329,11 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
         }
         DbCommand::Get { db, table, id } => {
             check_table(table)?;
-            let db = open(db, Access::Read)?;
-            match db.get(table, id).map_err(fail)? {
+            let found = match open_existing(db)? {
+                Some(db) => db.get(table, id).map_err(fail)?,
+                None => None,
+            };
+            match found {
                 Some(row) => Ok(Report::new().field("row", row.to_json_value())),
                 None => Err(CliError::new(
                     "not-found",
@@ -335,11 +366,13 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
                 query = query.limit(*limit);
             }
             query.validate().map_err(|e| CliError::from_error(&e))?;
-            let db = open(db, Access::Read)?;
-            Ok(rows_report(db.query(&query).map_err(fail)?))
+            match open_existing(db)? {
+                Some(db) => Ok(rows_report(db.query(&query).map_err(fail)?)),
+                None => Ok(rows_report(Vec::new())),
+            }
         }
-        DbCommand::Outbox { db, limit } => {
-            let db = open(db, Access::Read)?;
+        DbCommand::Outbox { db: args, limit } => {
+            let db = open_existing(args)?.ok_or_else(|| no_database(args))?;
             let entries = db
                 .pending_outbox(u32::try_from(*limit).unwrap_or(u32::MAX))
                 .map_err(fail)?;
@@ -364,12 +397,10 @@ pub fn run_logout(args: &LogoutArgs) -> Result<Report, CliError> {
             .field("wiped", false));
     }
     check_app_id(&args.app_id)?;
-    let config = DbConfig::new(
-        &args.app_id,
-        storage(&args.data_dir)?,
-        AuthConfig::Anonymous,
-    );
-    let db = Db::open(config, DbDeps::default()).map_err(|e| CliError::from_error(&e))?;
-    db.logout_and_wipe().map_err(|e| CliError::from_error(&e))?;
-    Ok(Report::new().field("logged_out", true).field("wiped", true))
+    // Works on a database that will not open, and creates nothing when there is none.
+    let outcome =
+        wipe_namespace(&args.data_dir, &args.app_id).map_err(|e| CliError::from_error(&e))?;
+    Ok(Report::new()
+        .field("logged_out", true)
+        .field("wiped", outcome == WipeOutcome::Wiped))
 }

@@ -31,7 +31,7 @@ use crate::secret::Secret;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 pub mod file;
-mod fsutil;
+pub(crate) mod fsutil;
 pub mod keychain;
 // The Java KeyStore store. On Android it is always built; elsewhere only with the
 // `jni-store` feature together with `testing` (its desktop profile is a test double).

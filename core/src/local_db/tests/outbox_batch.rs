@@ -2,22 +2,17 @@
 //! chunk of rows, and every reader, acknowledgement, count and discard treats its
 //! entries exactly like single-entry records. Real SQLite files throughout.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
-
-#[path = "db/support.rs"]
-mod db_support;
-
 use std::path::Path;
 
-use db_support::*;
-use localfirst_core::db::{Db, DbDeps};
-use localfirst_core::local_db::{
+use super::support::*;
+use crate::db::{Db, DbDeps};
+use crate::local_db::{
     apply_patch, build_insert_row, LocalStore, OutboxEntry, OutboxOp, Row, StoreLocation,
 };
 use serde_json::json;
 
 /// Rows of varied shape; some ids need escaping in JSON.
-fn sample_rows(n: usize) -> Vec<localfirst_core::db::RowValues> {
+fn sample_rows(n: usize) -> Vec<crate::db::RowValues> {
     (0..n)
         .map(|i| {
             let id = match i {
@@ -43,11 +38,6 @@ fn outbox_records(db: &Db) -> (i64, i64) {
         Ok((r.get(0)?, r.get(1)?))
     })
     .unwrap()
-}
-
-/// A JSON object literal as a raw stored row.
-fn raw(value: serde_json::Value) -> Row {
-    value.as_object().cloned().unwrap()
 }
 
 fn seqs(entries: &[OutboxEntry]) -> Vec<i64> {
@@ -85,10 +75,10 @@ fn a_batch_yields_the_entries_single_inserts_give() {
     assert_eq!(returned.len(), 150);
     assert_eq!(
         batched
-            .query(&localfirst_core::local_db::Query::table("notes"))
+            .query(&crate::local_db::Query::table("notes"))
             .unwrap(),
         single
-            .query(&localfirst_core::local_db::Query::table("notes"))
+            .query(&crate::local_db::Query::table("notes"))
             .unwrap()
     );
 
@@ -408,6 +398,10 @@ fn a_newer_schema_is_still_refused() {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.pragma_update(None, "user_version", 4).unwrap();
     }
-    let err = Db::open(on_disk(dir.path(), "app").with_secret(secret(1)), deps).unwrap_err();
+    let err = Db::open(
+        on_disk(dir.path(), "app").with_auth(crate::db::AuthConfig::LocalFirst(secret(1))),
+        deps,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("schema"), "{err}");
 }

@@ -1,0 +1,178 @@
+//! Paths and files of `localfirst db` and `logout --wipe-data`, run as a user
+//! would: reads and wipes on a missing namespace create nothing, a database
+//! that will not open can still be wiped, and new directories and files are
+//! private whatever the umask.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+mod support;
+
+use support::run_json_lenient;
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn wiping_a_mistyped_path_reports_nothing_wiped_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("typo").join("data");
+    let data = data.to_str().unwrap();
+    let (code, out, err) = run_json_lenient(
+        &[
+            "logout",
+            "--data-dir",
+            data,
+            "--app-id",
+            "app",
+            "--wipe-data",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out["wiped"], false, "{out}");
+    assert_eq!(out["logged_out"], true);
+    assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
+}
+
+#[test]
+fn reads_of_a_missing_namespace_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let base = ["db", "", "--data-dir", data, "--app-id", "app"];
+    let read = |cmd: &str, extra: &[&str]| {
+        let mut args = base.to_vec();
+        args[1] = cmd;
+        args.extend_from_slice(extra);
+        run_json_lenient(&args, None)
+    };
+    let (code, out, err) = read("query", &["--table", "t"]);
+    assert_eq!((code, out["count"].clone()), (0, json!(0)), "{err}");
+    assert_eq!(out["rows"], json!([]));
+    let (code, out, _) = read("get", &["--table", "t", "--id", "x"]);
+    assert_eq!(
+        (code, out["code"].clone()),
+        (1, json!("not-found")),
+        "{out}"
+    );
+    let (code, out, _) = read("outbox", &[]);
+    assert_eq!(
+        (code, out["code"].clone()),
+        (1, json!("not-found")),
+        "{out}"
+    );
+    assert!(
+        out["error"].as_str().unwrap().contains("no local database"),
+        "{out}"
+    );
+    assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
+}
+
+fn insert(data: &str, store: &str, umask_000: bool) -> (i32, Value) {
+    let args = [
+        "--json",
+        "db",
+        "insert",
+        "--data-dir",
+        data,
+        "--app-id",
+        "app",
+        "--secret-store",
+        store,
+        "--table",
+        "t",
+        "--values",
+        r#"{"n": 1}"#,
+    ];
+    let output = if umask_000 {
+        Command::new("sh")
+            .args(["-c", "umask 000; exec \"$0\" \"$@\""])
+            .arg(env!("CARGO_BIN_EXE_localfirst"))
+            .args(args)
+            .output()
+            .unwrap()
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_localfirst"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let value =
+        serde_json::from_str(String::from_utf8_lossy(&output.stdout).trim()).unwrap_or(Value::Null);
+    (output.status.code().unwrap(), value)
+}
+
+#[test]
+fn a_database_that_will_not_open_is_wiped() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store = format!("file:{}", dir.path().join("secrets").display());
+    let data_str = data.to_str().unwrap();
+    let (code, out) = insert(data_str, &store, false);
+    assert_eq!(code, 0, "{out}");
+    let ns = data.join("app");
+    std::fs::write(
+        ns.join("local.sqlite3"),
+        "not a database at all\n".repeat(200),
+    )
+    .unwrap();
+    let (code, out) = insert(data_str, &store, false);
+    assert_eq!(code, 1, "the damaged database is refused: {out}");
+    let (code, out, err) = run_json_lenient(
+        &[
+            "logout",
+            "--data-dir",
+            data_str,
+            "--app-id",
+            "app",
+            "--wipe-data",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out["wiped"], true);
+    assert!(listing(&ns).is_empty(), "{:?}", listing(&ns));
+    // The namespace works again (same identity, empty data).
+    let (code, out) = insert(data_str, &store, false);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[cfg(unix)]
+#[test]
+fn database_directories_and_files_are_private_under_umask_000() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("new").join("data");
+    let store = format!("file:{}", dir.path().join("secrets").display());
+    let (code, out) = insert(data.to_str().unwrap(), &store, true);
+    assert_eq!(code, 0, "{out}");
+    // The umask really was 000 for the child: sh creates 0666 files under it.
+    let probe = dir.path().join("probe");
+    let status = Command::new("sh")
+        .args(["-c", "umask 000; : > \"$0\""])
+        .arg(&probe)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(mode(&probe), 0o666);
+    for (path, expected) in [
+        (dir.path().join("new"), 0o700),
+        (data.clone(), 0o700),
+        (data.join("app"), 0o700),
+        (data.join("app").join("local.sqlite3"), 0o600),
+    ] {
+        assert_eq!(mode(&path), expected, "{}", path.display());
+    }
+}
