@@ -159,6 +159,12 @@ impl PostgresStore {
     }
 }
 
+/// The `application_name` of the listener connections on `channel` (shows in
+/// `pg_stat_activity`).
+pub fn listener_name(channel: &str) -> String {
+    format!("localfirst-listener {channel}")
+}
+
 /// How many cursor notifications a slow subscriber may lag behind.
 const NOTIFY_CAPACITY: usize = 1024;
 
@@ -653,7 +659,7 @@ async fn listen_once(
     ready: &mut Option<tokio::sync::oneshot::Sender<Result<(), StoreError>>>,
 ) -> Result<(), StoreError> {
     let mut config = shared.config.clone();
-    config.application_name(&listener_name(&shared.channel));
+    config.application_name(listener_name(&shared.channel));
     let (client, mut connection) = config.connect(NoTls).await.map_err(db)?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
@@ -701,12 +707,6 @@ async fn listen_once(
     drop(client);
     driver.abort();
     Ok(())
-}
-
-/// The `application_name` of the listener connections on `channel` (shows in
-/// `pg_stat_activity`).
-pub fn listener_name(channel: &str) -> String {
-    format!("localfirst-listener {channel}")
 }
 
 fn quote_ident(name: &str) -> String {
