@@ -106,6 +106,9 @@ pub struct Limits {
     pub send_queue: usize,
     /// Time allowed to drain sockets at shutdown.
     pub shutdown_grace: Duration,
+    /// Initial read buffer and write batching threshold of each socket, in bytes
+    /// (buffers grow for larger frames; small values keep idle sockets cheap).
+    pub socket_buffer_bytes: usize,
 }
 
 impl Default for Limits {
@@ -118,6 +121,7 @@ impl Default for Limits {
             max_connections: 10_000,
             send_queue: 256,
             shutdown_grace: Duration::from_secs(10),
+            socket_buffer_bytes: 8 * 1024,
         }
     }
 }

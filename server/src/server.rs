@@ -255,6 +255,8 @@ async fn sync(
     upgrade
         .max_message_size(hard_cap)
         .max_frame_size(hard_cap)
+        .read_buffer_size(state.limits.socket_buffer_bytes)
+        .write_buffer_size(state.limits.socket_buffer_bytes)
         .on_upgrade(move |socket| connection::run(socket, state, auth, permit, shutdown))
 }
 

@@ -1,5 +1,7 @@
 //! Session resolution over real sockets: every path of SPEC §7 and its rejections.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod common;
 
 use base64::engine::general_purpose::STANDARD;

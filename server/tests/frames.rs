@@ -2,6 +2,8 @@
 //! get `error` frames and the socket keeps working (a property test over
 //! random frames included); handshake rules.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod common;
 
 use std::sync::Mutex;

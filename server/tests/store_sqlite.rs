@@ -1,5 +1,7 @@
 //! The shared store suite against the SQLite backend (file and in-memory).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod common;
 
 use std::path::PathBuf;

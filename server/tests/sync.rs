@@ -1,6 +1,8 @@
 //! Push, pull, live changes, idempotency, policies, restarts: a real server on
 //! 127.0.0.1 and real WebSocket clients.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod common;
 
 use common::*;

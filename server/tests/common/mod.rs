@@ -2,6 +2,7 @@
 //! tokio-tungstenite client.
 
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
 pub mod store_suite;
 
@@ -76,7 +77,12 @@ pub async fn connect(addr: SocketAddr, headers: &[(String, String)]) -> Client {
             HeaderValue::from_str(value).unwrap(),
         );
     }
-    let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let small = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(small), false)
+        .await
+        .unwrap();
     Client { ws }
 }
 

@@ -5,6 +5,7 @@
 //! another replica); pass `None` for in-memory backends.
 
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
 use std::sync::Arc;
 
