@@ -5,6 +5,8 @@
 //! Needs `LOCALFIRST_TEST_DATABASE_URL` (see `scripts/with-postgres.sh`); each
 //! test works in its own schema.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod common;
 mod pg_support;
 
