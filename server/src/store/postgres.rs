@@ -24,6 +24,7 @@
 //! `postgres-native-tls` or `tokio-postgres-rustls`); a URL asking for
 //! `sslmode=require` fails to connect with this build.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -252,14 +253,16 @@ async fn connect(config: &Config) -> Result<Connected, tokio_postgres::Error> {
     Ok(Connected { client, task })
 }
 
-/// Statements every pooled connection prepares once.
+/// Statements every pooled connection prepares once. A push reads and writes
+/// whole batches through arrays (`unnest`), a few round trips per batch.
 struct Statements {
     applied_get: Statement,
     applied_put: Statement,
+    rows_get: Statement,
     row_get: Statement,
-    row_put: Statement,
-    row_delete: Statement,
-    change_put: Statement,
+    rows_put: Statement,
+    rows_delete: Statement,
+    changes_put: Statement,
     changes: Statement,
 }
 
@@ -268,14 +271,22 @@ impl Statements {
         Ok(Statements {
             applied_get: prep(
                 client,
-                "SELECT code, message FROM lf_applied
-                 WHERE user_id = $1 AND client_id = $2 AND seq = $3",
+                "SELECT seq, code, message FROM lf_applied
+                 WHERE user_id = $1 AND client_id = $2 AND seq = ANY($3::bigint[])",
             )
             .await?,
             applied_put: prep(
                 client,
                 "INSERT INTO lf_applied (user_id, client_id, seq, code, message)
-                 VALUES ($1, $2, $3, $4, $5)",
+                 SELECT $1, $2, s, c, m
+                 FROM unnest($3::bigint[], $4::text[], $5::text[]) AS a(s, c, m)",
+            )
+            .await?,
+            rows_get: prep(
+                client,
+                "SELECT r.tbl, r.id, r.data FROM lf_rows r
+                 JOIN unnest($1::text[], $2::text[]) AS k(tbl, id)
+                   ON r.tbl = k.tbl AND r.id = k.id",
             )
             .await?,
             row_get: prep(
@@ -283,17 +294,24 @@ impl Statements {
                 "SELECT data FROM lf_rows WHERE tbl = $1 AND id = $2",
             )
             .await?,
-            row_put: prep(
+            rows_put: prep(
                 client,
-                "INSERT INTO lf_rows (tbl, id, data) VALUES ($1, $2, $3)
+                "INSERT INTO lf_rows (tbl, id, data)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
                  ON CONFLICT (tbl, id) DO UPDATE SET data = excluded.data",
             )
             .await?,
-            row_delete: prep(client, "DELETE FROM lf_rows WHERE tbl = $1 AND id = $2").await?,
-            change_put: prep(
+            rows_delete: prep(
+                client,
+                "DELETE FROM lf_rows r USING unnest($1::text[], $2::text[]) AS k(tbl, id)
+                 WHERE r.tbl = k.tbl AND r.id = k.id",
+            )
+            .await?,
+            changes_put: prep(
                 client,
                 "INSERT INTO lf_changes (cursor_id, tbl, id, op, row_data, old_data)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[],
+                                      $5::text[], $6::text[])",
             )
             .await?,
             changes: prep(
@@ -462,54 +480,85 @@ fn op_name(op: ChangeOp) -> &'static str {
     }
 }
 
-/// Applies one undecided entry; returns its outcome and whether it logged a change.
-async fn apply_entry(
-    tx: &tokio_postgres::Transaction<'_>,
-    stmts: &Statements,
+/// A row as decoded and as stored.
+type Current = Option<(Row, String)>;
+
+/// The writes a batch makes, gathered in memory, then sent as arrays.
+#[derive(Default)]
+struct BatchWrites {
+    /// Final state of each touched row (`None`: deleted).
+    rows: BTreeMap<(String, String), Option<String>>,
+    change_cursor: Vec<i64>,
+    change_tbl: Vec<String>,
+    change_id: Vec<String>,
+    change_op: Vec<&'static str>,
+    change_row: Vec<Option<String>>,
+    change_old: Vec<Option<String>>,
+    applied_seq: Vec<i64>,
+    applied_code: Vec<Option<String>>,
+    applied_message: Vec<Option<String>>,
+}
+
+impl BatchWrites {
+    fn change(
+        &mut self,
+        cursor: i64,
+        entry: &PushEntry,
+        op: ChangeOp,
+        row: Option<String>,
+        old: Option<String>,
+    ) {
+        self.rows
+            .insert((entry.table.clone(), entry.id.clone()), row.clone());
+        self.change_cursor.push(cursor);
+        self.change_tbl.push(entry.table.clone());
+        self.change_id.push(entry.id.clone());
+        self.change_op.push(op_name(op));
+        self.change_row.push(row);
+        self.change_old.push(old);
+    }
+
+    fn record(&mut self, seq: i64, outcome: &Outcome) {
+        let (code, message) = match outcome {
+            Outcome::Rejected(r) => (Some(r.code.clone()), Some(r.message.clone())),
+            _ => (None, None),
+        };
+        self.applied_seq.push(seq);
+        self.applied_code.push(code);
+        self.applied_message.push(message);
+    }
+}
+
+/// Decides one entry against the batch's view of the rows; returns its outcome.
+fn decide_entry(
     entry: &PushEntry,
     decide: &Decide,
-    cursor: i64,
-) -> Result<(Outcome, bool), StoreError> {
-    let old_text: Option<String> = tx
-        .query_opt(&stmts.row_get, &[&entry.table, &entry.id])
-        .await
-        .map_err(db)?
-        .map(|r| r.get(0));
-    let old = parse_opt(old_text.clone())?;
-    let decision = match decide(entry, old.as_ref()) {
+    current: &mut HashMap<(String, String), Current>,
+    writes: &mut BatchWrites,
+    cursor: &mut i64,
+) -> Result<Outcome, StoreError> {
+    let key = (entry.table.clone(), entry.id.clone());
+    let old = current.get(&key).cloned().flatten();
+    let decision = match decide(entry, old.as_ref().map(|(row, _)| row)) {
         Ok(decision) => decision,
-        Err(rejection) => return Ok((Outcome::Rejected(rejection), false)),
+        Err(rejection) => return Ok(Outcome::Rejected(rejection)),
     };
-    let (op, new) = match decision {
-        Decision::Nothing => return Ok((Outcome::Applied, false)),
+    let old_text = old.map(|(_, text)| text);
+    match decision {
+        Decision::Nothing => return Ok(Outcome::Applied),
         Decision::Put(row) => {
             let text = row_text(&row)?;
-            tx.execute(&stmts.row_put, &[&entry.table, &entry.id, &text])
-                .await
-                .map_err(db)?;
-            (ChangeOp::Put, Some(text))
+            *cursor = cursor.saturating_add(1);
+            writes.change(*cursor, entry, ChangeOp::Put, Some(text.clone()), old_text);
+            current.insert(key, Some((row, text)));
         }
         Decision::Delete => {
-            tx.execute(&stmts.row_delete, &[&entry.table, &entry.id])
-                .await
-                .map_err(db)?;
-            (ChangeOp::Delete, None)
+            *cursor = cursor.saturating_add(1);
+            writes.change(*cursor, entry, ChangeOp::Delete, None, old_text);
+            current.insert(key, None);
         }
-    };
-    tx.execute(
-        &stmts.change_put,
-        &[
-            &cursor,
-            &entry.table,
-            &entry.id,
-            &op_name(op),
-            &new,
-            &old_text,
-        ],
-    )
-    .await
-    .map_err(db)?;
-    Ok((Outcome::Applied, true))
+    }
+    Ok(Outcome::Applied)
 }
 
 async fn push_tx(
@@ -527,57 +576,121 @@ async fn push_tx(
         .map_err(db)?;
     let mut cursor = i64::try_from(latest(&tx).await?)
         .map_err(|_| StoreError::Corrupt("cursor out of range".into()))?;
+
+    // Earlier outcomes of this batch's keys, and the rows it touches.
+    let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
+    let mut recorded: HashMap<i64, Outcome> = HashMap::new();
+    for row in tx
+        .query(
+            &stmts.applied_get,
+            &[&writer.user_id, &writer.client_id, &seqs],
+        )
+        .await
+        .map_err(db)?
+    {
+        let seq: i64 = row.try_get(0).map_err(db)?;
+        let outcome = match row.try_get::<_, Option<String>>(1).map_err(db)? {
+            None => Outcome::Duplicate,
+            Some(code) => Outcome::Rejected(Rejection {
+                code,
+                message: row
+                    .try_get::<_, Option<String>>(2)
+                    .map_err(db)?
+                    .unwrap_or_default(),
+            }),
+        };
+        recorded.insert(seq, outcome);
+    }
+    let tables: Vec<&str> = entries.iter().map(|e| e.table.as_str()).collect();
+    let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+    let mut current: HashMap<(String, String), Current> = HashMap::new();
+    for row in tx
+        .query(&stmts.rows_get, &[&tables, &ids])
+        .await
+        .map_err(db)?
+    {
+        let text: String = row.try_get(2).map_err(db)?;
+        let parsed = parse_opt(Some(text.clone()))?.map(|r| (r, text));
+        current.insert(
+            (row.try_get(0).map_err(db)?, row.try_get(1).map_err(db)?),
+            parsed,
+        );
+    }
+
+    let mut writes = BatchWrites::default();
     let mut outcomes = Vec::with_capacity(entries.len());
-    let mut changed = false;
     for entry in entries {
-        let recorded = tx
-            .query_opt(
-                &stmts.applied_get,
-                &[&writer.user_id, &writer.client_id, &entry.seq],
-            )
-            .await
-            .map_err(db)?;
-        let outcome = match recorded {
-            Some(row) => match row.get::<_, Option<String>>(0) {
-                None => Outcome::Duplicate,
-                Some(code) => Outcome::Rejected(Rejection {
-                    code,
-                    message: row.get::<_, Option<String>>(1).unwrap_or_default(),
-                }),
-            },
+        let outcome = match recorded.get(&entry.seq) {
+            Some(Outcome::Applied) | Some(Outcome::Duplicate) => Outcome::Duplicate,
+            Some(rejected) => rejected.clone(),
             None => {
-                let (outcome, did_change) =
-                    apply_entry(&tx, stmts, entry, decide, cursor.saturating_add(1)).await?;
-                if did_change {
-                    cursor = cursor.saturating_add(1);
-                    changed = true;
-                }
-                let (code, message) = match &outcome {
-                    Outcome::Rejected(r) => (Some(r.code.as_str()), Some(r.message.as_str())),
-                    _ => (None, None),
-                };
-                tx.execute(
-                    &stmts.applied_put,
-                    &[
-                        &writer.user_id,
-                        &writer.client_id,
-                        &entry.seq,
-                        &code,
-                        &message,
-                    ],
-                )
-                .await
-                .map_err(db)?;
+                let outcome = decide_entry(entry, decide, &mut current, &mut writes, &mut cursor)?;
+                writes.record(entry.seq, &outcome);
+                recorded.insert(entry.seq, outcome.clone());
                 outcome
             }
         };
         outcomes.push((entry.seq, outcome));
     }
+
+    let changed = !writes.change_cursor.is_empty();
     if changed {
+        let (mut put_tbl, mut put_id, mut put_data) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut del_tbl, mut del_id) = (Vec::new(), Vec::new());
+        for ((tbl, id), data) in &writes.rows {
+            match data {
+                Some(data) => {
+                    put_tbl.push(tbl.as_str());
+                    put_id.push(id.as_str());
+                    put_data.push(data.as_str());
+                }
+                None => {
+                    del_tbl.push(tbl.as_str());
+                    del_id.push(id.as_str());
+                }
+            }
+        }
+        if !put_tbl.is_empty() {
+            tx.execute(&stmts.rows_put, &[&put_tbl, &put_id, &put_data])
+                .await
+                .map_err(db)?;
+        }
+        if !del_tbl.is_empty() {
+            tx.execute(&stmts.rows_delete, &[&del_tbl, &del_id])
+                .await
+                .map_err(db)?;
+        }
+        tx.execute(
+            &stmts.changes_put,
+            &[
+                &writes.change_cursor,
+                &writes.change_tbl,
+                &writes.change_id,
+                &writes.change_op,
+                &writes.change_row,
+                &writes.change_old,
+            ],
+        )
+        .await
+        .map_err(db)?;
         // Delivered to every listener when (and only if) the transaction commits.
         tx.execute(
             "SELECT pg_notify($1, $2)",
             &[&shared.channel, &cursor.to_string()],
+        )
+        .await
+        .map_err(db)?;
+    }
+    if !writes.applied_seq.is_empty() {
+        tx.execute(
+            &stmts.applied_put,
+            &[
+                &writer.user_id,
+                &writer.client_id,
+                &writes.applied_seq,
+                &writes.applied_code,
+                &writes.applied_message,
+            ],
         )
         .await
         .map_err(db)?;
