@@ -300,3 +300,58 @@ async fn concurrent_pushes_through_two_replicas_make_one_gap_free_log() {
     b.close().await.unwrap();
     pg_support::drop_schema(&base, &schema).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_answers_like_sqlite_on_tricky_batches() {
+    let Some(base) = pg_support::base_url("postgres_answers_like_sqlite_on_tricky_batches") else {
+        return;
+    };
+    let (schema, url) = pg_support::fresh_schema(&base).await;
+    let pg: Store = Arc::new(PostgresStore::open(&url).await.unwrap());
+    let lite: Store = Arc::new(localfirst_server::SqliteStore::open_in_memory().unwrap());
+    let batches = vec![
+        // The same row inserted, updated, deleted and inserted again in one batch;
+        // a seq repeated inside the batch; a rejection between applied entries.
+        vec![
+            entry(1, WriteOp::Insert, "x", Some(json!({"v": 1}))),
+            entry(2, WriteOp::Update, "x", Some(json!({"v": 2}))),
+            entry(2, WriteOp::Update, "x", Some(json!({"v": 99}))),
+            entry(3, WriteOp::Insert, "x", Some(json!({"v": 3}))),
+            entry(4, WriteOp::Delete, "x", None),
+            entry(5, WriteOp::Insert, "x", Some(json!({"v": 5}))),
+            entry(6, WriteOp::Update, "y", Some(json!({"v": 6}))),
+            entry(7, WriteOp::Insert, "y", Some(json!({"deny": true}))),
+            entry(8, WriteOp::Delete, "z", None),
+        ],
+        // A resend mixing old and new keys, touching the rows again.
+        vec![
+            entry(5, WriteOp::Insert, "x", Some(json!({"v": 5}))),
+            entry(7, WriteOp::Insert, "y", Some(json!({}))),
+            entry(9, WriteOp::Insert, "y", Some(json!({"v": 9}))),
+            entry(10, WriteOp::Delete, "x", None),
+            entry(11, WriteOp::Update, "y", Some(json!({"w": 11}))),
+        ],
+        vec![],
+    ];
+    let who = writer("u1", "c1");
+    for batch in batches {
+        let a = pg.push(&who, batch.clone(), simple_decide()).await.unwrap();
+        let b = lite.push(&who, batch, simple_decide()).await.unwrap();
+        assert_eq!(a, b);
+    }
+    let (log_pg, log_lite) = (
+        pg.changes_since(0, 100).await.unwrap(),
+        lite.changes_since(0, 100).await.unwrap(),
+    );
+    assert_eq!(log_pg, log_lite);
+    assert_eq!(log_pg.changes.len(), 7);
+    for id in ["x", "y", "z"] {
+        assert_eq!(
+            pg.get_row("notes", id).await.unwrap(),
+            lite.get_row("notes", id).await.unwrap()
+        );
+    }
+    assert_eq!(pg.get_row("notes", "y").await.unwrap().unwrap()["w"], 11);
+    pg.close().await.unwrap();
+    pg_support::drop_schema(&base, &schema).await;
+}
