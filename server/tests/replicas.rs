@@ -124,19 +124,13 @@ async fn a_write_through_one_replica_arrives_live_at_the_other_and_both_converge
     pg_support::drop_schema(&base, &schema).await;
 }
 
-/// Rows/s synced from a writer on replica one to a live subscriber on replica
-/// two (printed; run with `--nocapture` to read it).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rows_per_second_through_two_replicas() {
+/// Pushes `ROWS` rows from a client on `from` and waits until a live
+/// subscriber on `to` has every one exactly once; returns rows per second.
+async fn rows_per_second(from: std::net::SocketAddr, to: std::net::SocketAddr) -> f64 {
     const ROWS: i64 = 4000;
     const BATCH: i64 = 200;
-    let Some(base) = pg_support::base_url("rows_per_second_through_two_replicas") else {
-        return;
-    };
-    let (schema, url) = pg_support::fresh_schema(&base).await;
-    let (one, two) = two_replicas(&url).await;
-    let mut writer = connect_user(one.local_addr(), 1, "writer").await;
-    let mut reader = connect_user(two.local_addr(), 2, "reader").await;
+    let mut writer = connect_user(from, 1, "writer").await;
+    let mut reader = connect_user(to, 2, "reader").await;
     subscribe_from_start(&mut reader).await;
 
     let started = Instant::now();
@@ -161,10 +155,28 @@ async fn rows_per_second_through_two_replicas() {
     assert_eq!(changes.len(), ROWS as usize);
     let ids: BTreeSet<&str> = changes.iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), ROWS as usize, "every row arrives exactly once");
-    let rate = ROWS as f64 / elapsed.as_secs_f64();
+    ROWS as f64 / elapsed.as_secs_f64()
+}
+
+/// Rows/s synced from a writer on replica one to a live subscriber on replica
+/// two, beside the baseline of one in-memory SQLite server in the same run
+/// (printed; run with `--nocapture`, in release mode for real numbers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_per_second_through_two_replicas() {
+    let Some(base) = pg_support::base_url("rows_per_second_through_two_replicas") else {
+        return;
+    };
+    let single = start(config(&clock())).await;
+    let baseline = rows_per_second(single.local_addr(), single.local_addr()).await;
+    single.shutdown().await.unwrap();
+
+    let (schema, url) = pg_support::fresh_schema(&base).await;
+    let (one, two) = two_replicas(&url).await;
+    let replicated = rows_per_second(one.local_addr(), two.local_addr()).await;
     println!(
-        "rows/s through two replicas on PostgreSQL: {rate:.0} ({ROWS} rows in batches of {BATCH}, {:.0} ms)",
-        elapsed.as_secs_f64() * 1000.0
+        "rows/s synced (4000 rows, batches of 200): one server on SQLite in memory {baseline:.0}; \
+         two replicas on PostgreSQL {replicated:.0} ({:.2}x)",
+        replicated / baseline
     );
     one.shutdown().await.unwrap();
     two.shutdown().await.unwrap();

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
+use std::io::Write as _;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -22,7 +23,10 @@ pub fn base_url(test: &str) -> Option<String> {
                 "{URL_VAR} is not set under CI: run the PostgreSQL tests through \
                  `bash scripts/with-postgres.sh cargo test ...`"
             );
-            eprintln!(
+            // Written to the stderr handle, not `eprintln!`, so the test harness
+            // does not capture it: a skipped test must be seen.
+            let _ = writeln!(
+                std::io::stderr(),
                 "\n==================== SKIPPED ====================\n\
                  {test}: {URL_VAR} is not set, so this PostgreSQL test did not run.\n\
                  Run it with: bash scripts/with-postgres.sh cargo test -p localfirst-server \
