@@ -33,7 +33,7 @@ use localfirst_core::policy::Row;
 use sha2::{Digest, Sha256};
 use tokio::sync::{broadcast, Semaphore, SemaphorePermit};
 use tokio::task::JoinHandle;
-use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Statement};
+use tokio_postgres::{AsyncMessage, Client, Config, IsolationLevel, NoTls, Statement};
 
 use super::{
     Change, ChangeOp, ChangePage, Decide, Decision, Outcome, PushEntry, PushResult, Rejection,
@@ -569,7 +569,16 @@ async fn push_tx(
     decide: &Decide,
 ) -> Result<(PushResult, bool), StoreError> {
     let stmts = &conn.stmts;
-    let tx = conn.client.transaction().await.map_err(db)?;
+    // Read committed: each statement after the lock sees every push committed
+    // before the lock was granted (a snapshot taken at the first statement, as
+    // repeatable read does, would not).
+    let tx = conn
+        .client
+        .build_transaction()
+        .isolation_level(IsolationLevel::ReadCommitted)
+        .start()
+        .await
+        .map_err(db)?;
     // Serializes pushes across every replica until this transaction ends.
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&shared.push_key])
         .await
