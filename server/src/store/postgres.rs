@@ -101,7 +101,8 @@ impl PostgresStore {
             .query_one("SELECT current_schema()::text", &[])
             .await
             .map_err(open_error)?
-            .get(0);
+            .try_get(0)
+            .map_err(open_error)?;
         let schema = schema.ok_or_else(|| {
             StoreError::Open("no schema of the search_path exists in this database".into())
         })?;
@@ -470,7 +471,7 @@ async fn latest<C: tokio_postgres::GenericClient>(client: &C) -> Result<u64, Sto
         )
         .await
         .map_err(db)?;
-    Ok(to_cursor(row.get(0)))
+    Ok(to_cursor(row.try_get(0).map_err(db)?))
 }
 
 fn op_name(op: ChangeOp) -> &'static str {
@@ -878,7 +879,9 @@ impl ServerStore for PostgresStore {
                 .query_opt(&conn.stmts.row_get, &[&table, &id])
                 .await
                 .map_err(db)?
-                .map(|r| r.get(0));
+                .map(|r| r.try_get(0))
+                .transpose()
+                .map_err(db)?;
             parse_opt(text)
         })
     }
