@@ -22,9 +22,9 @@ pub struct ServerConfig {
     pub bind: IpAddr,
     /// Port (0 = a free port; read it back from [`RunningServer::local_addr`](crate::RunningServer::local_addr)).
     pub port: u16,
-    /// Directory of the SQLite database (`server.sqlite3`).
+    /// Directory of the SQLite database (`server.sqlite3`); takes precedence over `in_memory`.
     pub data_dir: Option<PathBuf>,
-    /// Keep data in memory only (SQLite in-memory).
+    /// Keep data in memory only (SQLite in-memory); ignored when `data_dir` is set.
     pub in_memory: bool,
     /// A PostgreSQL URL (`postgres://...`): when set, the PostgreSQL store is
     /// used and `data_dir` / `in_memory` are ignored.

@@ -141,7 +141,15 @@ async fn serve_socket(
             frame = stream.next() => match frame {
                 None | Some(Ok(Message::Close(_))) => return Ok(()),
                 Some(Err(e)) => {
-                    return Err(conn.fatal(codes::FRAME_TOO_LARGE, format!("unreadable frame: {e}")));
+                    // The WebSocket layer gave up on the stream (a frame far above the
+                    // limit, or a protocol violation): say why, then close.
+                    let text = e.to_string();
+                    let code = if text.contains("too long") || text.contains("limit") {
+                        codes::FRAME_TOO_LARGE
+                    } else {
+                        codes::MALFORMED_FRAME
+                    };
+                    return Err(conn.fatal(code, format!("unreadable frame: {text}")));
                 }
                 Some(Ok(message)) => handle_frame(conn, message).await?,
             },
@@ -181,17 +189,7 @@ async fn handle_frame(conn: &mut Conn, message: Message) -> Result<(), Closed> {
         Ok(parsed) => parsed,
         Err(e) => return conn.error(e.code, e.message),
     };
-    if let Some(exp) = conn.resolved.expires_at {
-        if conn.state.resolver.now() >= exp {
-            let frame = ServerMessage::AuthRejected {
-                code: "expired".to_owned(),
-                message: "the token expired".to_owned(),
-            };
-            let _ = conn.send(&frame);
-            let _ = conn.send_raw(close(CLOSE_AUTH_REJECTED, "expired"));
-            return Err(Closed);
-        }
-    }
+    check_expiry(conn)?;
     match parsed {
         ClientMessage::Hello { version, client_id } => hello(conn, version, client_id).await,
         _ if conn.client_id.is_none() => conn.error(codes::HELLO_REQUIRED, "send hello first"),
@@ -327,8 +325,25 @@ async fn pull(
     })
 }
 
-/// Sends every visible change after the socket's cursor.
+/// Closes the socket with `auth-rejected` `expired` once its token's `exp` has passed.
+fn check_expiry(conn: &Conn) -> Result<(), Closed> {
+    match conn.resolved.expires_at {
+        Some(exp) if conn.state.resolver.now() >= exp => {
+            let frame = ServerMessage::AuthRejected {
+                code: "expired".to_owned(),
+                message: "the token expired".to_owned(),
+            };
+            let _ = conn.send(&frame);
+            let _ = conn.send_raw(close(CLOSE_AUTH_REJECTED, "expired"));
+            Err(Closed)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Sends every visible change after the socket's cursor (none once the token expired).
 async fn forward_live(conn: &mut Conn) -> Result<(), Closed> {
+    check_expiry(conn)?;
     loop {
         let max = conn.state.limits.max_pull;
         let page = match conn.state.store.changes_since(conn.cursor, max).await {

@@ -119,11 +119,8 @@ async fn open_store(config: &ServerConfig) -> Result<Arc<dyn ServerStore>, Serve
         return Ok(Arc::new(PostgresStore::open(url).await?));
     }
     match (&config.data_dir, config.in_memory) {
-        (Some(dir), false) => Ok(Arc::new(SqliteStore::open_dir(dir)?)),
+        (Some(dir), _) => Ok(Arc::new(SqliteStore::open_dir(dir)?)),
         (None, true) => Ok(Arc::new(SqliteStore::open_in_memory()?)),
-        (Some(_), true) => Err(ServerError::Config(
-            "choose either a data directory or in-memory storage".into(),
-        )),
         (None, false) => Err(ServerError::Config(
             "no storage: give a data directory or in-memory storage".into(),
         )),

@@ -97,6 +97,30 @@ async fn expired_tokens_are_rejected_at_connect_and_while_connected() {
 }
 
 #[tokio::test]
+async fn a_subscriber_whose_token_expired_gets_no_more_live_changes() {
+    let clock = clock();
+    let mut config = config(&clock);
+    config.backend_secret = Some(SharedSecret::new("b"));
+    let server = start(config).await;
+    let addr = server.local_addr();
+    let mut subscriber = connect_user(addr, 1, "s").await;
+    subscriber.send(json!({"type": "pull", "cursor": 0})).await;
+    assert_eq!(subscriber.recv().await["type"], "changes");
+    // A backend session never expires; it keeps writing after the token's exp.
+    let headers = [secret_header("b"), session_header(json!({"userId": "svc"}))];
+    let mut backend = connect(addr, &headers).await;
+    backend.hello("svc").await;
+    clock.advance(3600);
+    backend
+        .push(json!([insert(1, "notes", "late", json!({}))]))
+        .await;
+    let (frame, close) = rejection(&mut subscriber).await;
+    assert_eq!(frame["code"], "expired");
+    assert_eq!(close.map(|c| c.0), Some(4001));
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_token_cookie_is_a_bearer_token() {
     let clock = clock();
     let server = start(config(&clock)).await;

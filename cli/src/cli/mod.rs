@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 pub mod db;
 pub mod identity;
 pub mod secret;
+pub mod server;
 
 /// Exit code for success.
 pub const EXIT_OK: i32 = 0;
@@ -55,6 +56,8 @@ pub enum Command {
     Db(db::DbCommand),
     /// End a session; with --wipe-data delete the app's local database (never the secret).
     Logout(db::LogoutArgs),
+    /// Run the sync server until SIGTERM or Ctrl-C.
+    Server(server::ServerArgs),
 }
 
 /// A rejected input: a stable machine code and a human message.
@@ -163,6 +166,7 @@ where
         Command::Secret(command) => secret::run_secret(command),
         Command::Db(command) => db::run_db(command),
         Command::Logout(args) => db::run_logout(args),
+        Command::Server(args) => server::run_server(args, cli.json),
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

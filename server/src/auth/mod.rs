@@ -99,16 +99,6 @@ impl std::fmt::Debug for SessionResolver {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ImpersonatedSession {
-    user_id: String,
-    #[serde(default)]
-    auth_mode: Option<AuthMode>,
-    #[serde(default)]
-    claims: Option<Map<String, Value>>,
-}
-
 impl SessionResolver {
     /// A resolver for `app_id` (the self-signed audience).
     pub fn new(
@@ -262,6 +252,16 @@ impl SessionResolver {
             expires_at,
         })
     }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ImpersonatedSession {
+    user_id: String,
+    #[serde(default)]
+    auth_mode: Option<AuthMode>,
+    #[serde(default)]
+    claims: Option<Map<String, Value>>,
 }
 
 fn claim_exp(session: &Session) -> Option<u64> {

@@ -90,6 +90,69 @@ impl SqliteStore {
     }
 }
 
+impl ServerStore for SqliteStore {
+    fn push<'a>(
+        &'a self,
+        writer: &'a Writer,
+        entries: Vec<PushEntry>,
+        decide: Decide,
+    ) -> StoreFuture<'a, PushResult> {
+        let writer = writer.clone();
+        let notify = self.inner.notify.clone();
+        let fut = self.run(move |conn| push_blocking(conn, &writer, &entries, &decide));
+        Box::pin(async move {
+            let (result, changed) = fut.await?;
+            if changed {
+                // No receivers is fine: nobody is listening.
+                let _ = notify.send(result.cursor);
+            }
+            Ok(result)
+        })
+    }
+
+    fn changes_since(&self, after: u64, limit: usize) -> StoreFuture<'_, ChangePage> {
+        self.run(move |conn| changes_blocking(conn, after, limit))
+    }
+
+    fn latest_cursor(&self) -> StoreFuture<'_, u64> {
+        self.run(|conn| latest(conn))
+    }
+
+    fn get_row<'a>(&'a self, table: &'a str, id: &'a str) -> StoreFuture<'a, Option<Row>> {
+        let (table, id) = (table.to_owned(), id.to_owned());
+        self.run(move |conn| {
+            let tx = conn.transaction().map_err(db)?;
+            let row = current_row(&tx, &table, &id)?;
+            tx.commit().map_err(db)?;
+            Ok(row)
+        })
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<u64> {
+        self.inner.notify.subscribe()
+    }
+
+    fn close(&self) -> StoreFuture<'_, ()> {
+        let inner = Arc::clone(&self.inner);
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let mut guard = inner
+                    .conn
+                    .lock()
+                    .map_err(|_| StoreError::Database("connection lock poisoned".into()))?;
+                if let Some(conn) = guard.take() {
+                    // Fold the WAL back into the main file, then close.
+                    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+                    conn.close().map_err(|(_, e)| db(e))?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(|e| StoreError::Database(format!("storage task failed: {e}")))?
+        })
+    }
+}
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS lf_rows (
     tbl TEXT NOT NULL,
@@ -298,67 +361,4 @@ fn changes_blocking(conn: &Connection, after: u64, limit: usize) -> Result<Chang
         cursor,
         more,
     })
-}
-
-impl ServerStore for SqliteStore {
-    fn push<'a>(
-        &'a self,
-        writer: &'a Writer,
-        entries: Vec<PushEntry>,
-        decide: Decide,
-    ) -> StoreFuture<'a, PushResult> {
-        let writer = writer.clone();
-        let notify = self.inner.notify.clone();
-        let fut = self.run(move |conn| push_blocking(conn, &writer, &entries, &decide));
-        Box::pin(async move {
-            let (result, changed) = fut.await?;
-            if changed {
-                // No receivers is fine: nobody is listening.
-                let _ = notify.send(result.cursor);
-            }
-            Ok(result)
-        })
-    }
-
-    fn changes_since(&self, after: u64, limit: usize) -> StoreFuture<'_, ChangePage> {
-        self.run(move |conn| changes_blocking(conn, after, limit))
-    }
-
-    fn latest_cursor(&self) -> StoreFuture<'_, u64> {
-        self.run(|conn| latest(conn))
-    }
-
-    fn get_row<'a>(&'a self, table: &'a str, id: &'a str) -> StoreFuture<'a, Option<Row>> {
-        let (table, id) = (table.to_owned(), id.to_owned());
-        self.run(move |conn| {
-            let tx = conn.transaction().map_err(db)?;
-            let row = current_row(&tx, &table, &id)?;
-            tx.commit().map_err(db)?;
-            Ok(row)
-        })
-    }
-
-    fn subscribe(&self) -> broadcast::Receiver<u64> {
-        self.inner.notify.subscribe()
-    }
-
-    fn close(&self) -> StoreFuture<'_, ()> {
-        let inner = Arc::clone(&self.inner);
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
-                let mut guard = inner
-                    .conn
-                    .lock()
-                    .map_err(|_| StoreError::Database("connection lock poisoned".into()))?;
-                if let Some(conn) = guard.take() {
-                    // Fold the WAL back into the main file, then close.
-                    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
-                    conn.close().map_err(|(_, e)| db(e))?;
-                }
-                Ok(())
-            })
-            .await
-            .map_err(|e| StoreError::Database(format!("storage task failed: {e}")))?
-        })
-    }
 }

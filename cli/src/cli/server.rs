@@ -1,0 +1,111 @@
+//! `localfirst server`: runs the sync server until SIGTERM or Ctrl-C.
+
+use std::io::Write as _;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+use localfirst_core::policy::PolicySet;
+use localfirst_server::auth::external::{ExternalKeySource, JwksOptions};
+use localfirst_server::{serve, ServerConfig, SharedSecret};
+use serde_json::json;
+
+use super::{CliError, Report};
+
+/// Flags of `localfirst server`; each also reads a `LOCALFIRST_*` variable.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// The app id: clients connect to `/sync/<APP_ID>`; the self-signed token audience.
+    #[arg(env = "LOCALFIRST_APP_ID")]
+    pub app_id: String,
+    /// Address to bind.
+    #[arg(long, env = "LOCALFIRST_BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Port; 0 picks a free one (printed on start).
+    #[arg(long, env = "LOCALFIRST_PORT", default_value_t = 4200)]
+    pub port: u16,
+    /// Directory of the SQLite database.
+    #[arg(long, env = "LOCALFIRST_DATA_DIR", conflicts_with = "in_memory")]
+    pub data_dir: Option<PathBuf>,
+    /// Keep everything in memory (lost on exit).
+    #[arg(long, env = "LOCALFIRST_IN_MEMORY")]
+    pub in_memory: bool,
+    /// PostgreSQL URL (postgres://...) for a database shared by several replicas.
+    #[arg(long, env = "LOCALFIRST_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Accept local-first tokens (refused with `disabled` otherwise).
+    #[arg(long, env = "LOCALFIRST_ALLOW_LOCAL_FIRST_AUTH")]
+    pub allow_local_first_auth: bool,
+    /// JWKS endpoint for external tokens.
+    #[arg(long, env = "LOCALFIRST_JWKS_URL", conflicts_with = "jwt_public_key")]
+    pub jwks_url: Option<String>,
+    /// Public key for external tokens: JWK JSON, PEM text, or @file.
+    #[arg(long, env = "LOCALFIRST_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<String>,
+    /// Secret enabling backend impersonation (X-Jazz-Backend-Secret).
+    #[arg(long, env = "LOCALFIRST_BACKEND_SECRET", hide_env_values = true)]
+    pub backend_secret: Option<String>,
+    /// Secret for /admin routes (X-Admin-Secret).
+    #[arg(long, env = "LOCALFIRST_ADMIN_SECRET", hide_env_values = true)]
+    pub admin_secret: Option<String>,
+    /// Policy file (JSON, docs/POLICIES.md) enforced on writes and reads.
+    #[arg(long, env = "LOCALFIRST_POLICIES")]
+    pub policies: Option<PathBuf>,
+}
+
+fn config(args: &ServerArgs) -> Result<ServerConfig, CliError> {
+    let mut config = ServerConfig::new(args.app_id.clone());
+    config.bind = args.bind;
+    config.port = args.port;
+    config.data_dir = args.data_dir.clone();
+    config.in_memory = args.in_memory;
+    config.database_url = args.database_url.clone();
+    config.allow_local_first_auth = args.allow_local_first_auth;
+    config.backend_secret = args.backend_secret.clone().map(SharedSecret::new);
+    config.admin_secret = args.admin_secret.clone().map(SharedSecret::new);
+    config.external_keys = match (&args.jwks_url, &args.jwt_public_key) {
+        (Some(url), _) => Some(ExternalKeySource::Jwks {
+            url: url.clone(),
+            options: JwksOptions::default(),
+        }),
+        (None, Some(key)) => Some(ExternalKeySource::Static {
+            key: match key.strip_prefix('@') {
+                Some(path) => std::fs::read_to_string(path)
+                    .map_err(|e| CliError::new("key-file", format!("cannot read {path}: {e}")))?,
+                None => key.clone(),
+            },
+        }),
+        (None, None) => None,
+    };
+    if let Some(path) = &args.policies {
+        config.policies = Some(PolicySet::from_file(path).map_err(|e| CliError::from_error(&e))?);
+    }
+    Ok(config)
+}
+
+/// Runs the server until SIGTERM or Ctrl-C; prints the bound address first.
+pub fn run_server(args: &ServerArgs, json_output: bool) -> Result<Report, CliError> {
+    let config = config(args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new("runtime", e.to_string()))?;
+    runtime.block_on(async {
+        let server = serve(config).await.map_err(|e| CliError::from_error(&e))?;
+        let addr = server.local_addr();
+        let url = format!("ws://{addr}/sync/{}", args.app_id);
+        let mut out = std::io::stdout().lock();
+        let _ = if json_output {
+            writeln!(out, "{}", json!({"event": "listening", "addr": addr.to_string(), "port": addr.port(), "url": url}))
+        } else {
+            writeln!(out, "listening  {addr}\nport       {}\nurl        {url}", addr.port())
+        };
+        let _ = out.flush();
+        drop(out);
+        server
+            .run_until_signal()
+            .await
+            .map_err(|e| CliError::from_error(&e))?;
+        Ok(Report::new().field("stopped", true))
+    })
+}
