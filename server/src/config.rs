@@ -26,7 +26,8 @@ pub struct ServerConfig {
     pub data_dir: Option<PathBuf>,
     /// Keep data in memory only (SQLite in-memory); ignored when `data_dir` is set.
     pub in_memory: bool,
-    /// A PostgreSQL URL (no backend in this build yet: refused at start).
+    /// A PostgreSQL URL (`postgres://...`): when set, the PostgreSQL store is
+    /// used and `data_dir` / `in_memory` are ignored.
     pub database_url: Option<String>,
     /// Accept `urn:jazz:local-first` tokens (else they are refused with `disabled`).
     pub allow_local_first_auth: bool,

@@ -19,7 +19,7 @@ use crate::auth::external::ExternalVerifier;
 use crate::auth::{SessionResolver, SharedSecret};
 use crate::config::{Limits, ServerConfig, ServerError};
 use crate::connection;
-use crate::store::{ServerStore, SqliteStore};
+use crate::store::{PostgresStore, ServerStore, SqliteStore};
 
 /// Header carrying the admin secret for `/admin/*`.
 pub const ADMIN_SECRET_HEADER: &str = "x-admin-secret";
@@ -54,7 +54,7 @@ impl std::fmt::Debug for RunningServer {
 
 /// Opens storage, binds, and starts serving in the background.
 pub async fn serve(config: ServerConfig) -> Result<RunningServer, ServerError> {
-    let store = open_store(&config)?;
+    let store = open_store(&config).await?;
     let external = config
         .external_keys
         .clone()
@@ -108,17 +108,15 @@ pub async fn serve(config: ServerConfig) -> Result<RunningServer, ServerError> {
     })
 }
 
-fn open_store(config: &ServerConfig) -> Result<Arc<dyn ServerStore>, ServerError> {
+async fn open_store(config: &ServerConfig) -> Result<Arc<dyn ServerStore>, ServerError> {
     if config.app_id.trim().is_empty() {
         return Err(ServerError::Config("the app id is empty".into()));
     }
     if let Some(store) = &config.store {
         return Ok(Arc::clone(store));
     }
-    if config.database_url.is_some() {
-        return Err(ServerError::Config(
-            "no PostgreSQL backend in this build: use --data-dir or --in-memory".into(),
-        ));
+    if let Some(url) = &config.database_url {
+        return Ok(Arc::new(PostgresStore::open(url).await?));
     }
     match (&config.data_dir, config.in_memory) {
         (Some(dir), _) => Ok(Arc::new(SqliteStore::open_dir(dir)?)),

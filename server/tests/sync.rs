@@ -304,14 +304,18 @@ async fn shutdown_tells_open_sockets_and_stops_accepting() {
 async fn unusable_configurations_fail_to_start() {
     use localfirst_core::ErrorCode as _;
     let clock = clock();
-    let mut postgres = config(&clock);
-    postgres.database_url = Some("postgres://localhost/x".into());
     let mut no_storage = config(&clock);
     no_storage.in_memory = false;
     let mut no_app = config(&clock);
     no_app.app_id = " ".into();
-    for bad in [postgres, no_storage, no_app] {
+    for bad in [no_storage, no_app] {
         let error = localfirst_server::serve(bad).await.unwrap_err();
         assert_eq!(error.code(), "server-config", "{error}");
     }
+    // A PostgreSQL URL selects the PostgreSQL store; an unreachable database
+    // (nothing listens on port 1) fails the start with a storage error.
+    let mut postgres = config(&clock);
+    postgres.database_url = Some("postgres://postgres@127.0.0.1:1/x".into());
+    let error = localfirst_server::serve(postgres).await.unwrap_err();
+    assert_eq!(error.code(), "storage-open", "{error}");
 }

@@ -15,6 +15,7 @@
 //! server holds an `Arc<dyn ServerStore>`. The SQLite backend runs its blocking
 //! calls on tokio's blocking pool.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::future::Future;
@@ -26,6 +27,7 @@ use localfirst_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::SqliteStore;
 
 /// The future every [`ServerStore`] method returns.
