@@ -208,7 +208,7 @@ fn damaged_file_is_reported_and_kept() {
     for command in ["load", "get-or-create"] {
         let (code, out) = secret(&[command, "--store", &store], None);
         assert_eq!(code, 1, "{command}: {out}");
-        assert_eq!(out["code"], "corrupted", "{command}");
+        assert_eq!(out["code"], "secret-store-corrupted", "{command}");
     }
     assert_eq!(
         std::fs::read(&file).unwrap(),

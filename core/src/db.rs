@@ -51,10 +51,11 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use crate::auth::{
-    AuthError, AuthEvent, AuthFailure, AuthMachine, AuthState, CookieSession, SyncWhen,
+    AuthError, AuthEvent, AuthFailure, AuthMachine, AuthState, CookieSession, PrincipalChangeKind,
+    SyncWhen,
 };
 use crate::clock::{Clock, SystemClock};
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::identity::Identity;
 use crate::local_db::{
     apply_patch, build_insert_row, namespace_dir, ActorSnapshot, ChangeSink, LocalStore,
@@ -80,14 +81,54 @@ pub const DEFAULT_JWT_REFRESH_TIMEOUT: Duration = Duration::from_secs(30);
 /// ([`token::DEFAULT_PROOF_MAX_TTL_SECONDS`]).
 pub const MAX_IDENTITY_PROOF_TTL_SECONDS: u64 = token::DEFAULT_PROOF_MAX_TTL_SECONDS;
 
+/// A credential field of [`DbConfig`], as named by [`DbError::ConflictingAuth`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum CredentialField {
+    /// `secret` (local-first).
+    Secret,
+    /// `jwt_token` (external).
+    JwtToken,
+    /// `cookie_session` (external).
+    CookieSession,
+}
+
+impl CredentialField {
+    /// The field's name, e.g. `jwt_token`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialField::Secret => "secret",
+            CredentialField::JwtToken => "jwt_token",
+            CredentialField::CookieSession => "cookie_session",
+        }
+    }
+}
+
+/// The credential fields a config gave together, printed `secret and jwt_token`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CredentialClash(pub Vec<CredentialField>);
+
+impl std::fmt::Display for CredentialClash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, field) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" and ")?;
+            }
+            f.write_str(field.as_str())?;
+        }
+        Ok(())
+    }
+}
+
 /// Why a `Db` operation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DbError {
     /// More than one credential in the config.
     #[error("conflicting auth config: {clash} were both given; pass at most one of secret, jwt_token, cookie_session")]
     ConflictingAuth {
-        /// The clashing fields, e.g. `secret and jwt_token`.
-        clash: String,
+        /// The clashing fields, in config order.
+        clash: CredentialClash,
     },
     /// Any other invalid config value.
     #[error("invalid config: {reason}")]
@@ -117,7 +158,7 @@ pub enum DbError {
         /// The requested user id (`None` for a sign-out).
         requested: Option<String>,
         /// What kind of change was refused.
-        detail: String,
+        detail: PrincipalChangeKind,
     },
     /// Another auth failure (undecodable token, empty cookie session).
     #[error(transparent)]
@@ -166,23 +207,23 @@ pub enum DbError {
 }
 
 impl ErrorCode for DbError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            DbError::ConflictingAuth { .. } => "conflicting-auth-config",
-            DbError::Config { .. } => "invalid-config",
-            DbError::InvalidArgument { .. } => "invalid-argument",
-            DbError::AnonymousWriteDenied { .. } => "anonymous-write-denied",
-            DbError::PrincipalChange { .. } => "principal-change",
+            DbError::ConflictingAuth { .. } => Code::ConflictingAuthConfig,
+            DbError::Config { .. } => Code::InvalidConfig,
+            DbError::InvalidArgument { .. } => Code::InvalidArgument,
+            DbError::AnonymousWriteDenied { .. } => Code::AnonymousWriteDenied,
+            DbError::PrincipalChange { .. } => Code::PrincipalChange,
             DbError::Auth(e) => e.code(),
-            DbError::PolicyDenied { .. } => "policy-denied",
+            DbError::PolicyDenied { .. } => Code::PolicyDenied,
             DbError::Policy(e) => e.code(),
-            DbError::NotFound { .. } => "not-found",
-            DbError::StorageReset => "storage-reset",
-            DbError::LoggedOut => "logged-out",
+            DbError::NotFound { .. } => Code::NotFound,
+            DbError::StorageReset => Code::StorageReset,
+            DbError::LoggedOut => Code::LoggedOut,
             DbError::Storage(e) => e.code(),
             DbError::Token(e) => e.code(),
-            DbError::MigrationFailed { .. } => "migration-failed",
-            DbError::Rng => "rng-failure",
+            DbError::MigrationFailed { .. } => Code::MigrationFailed,
+            DbError::Rng => Code::RngFailure,
         }
     }
 }
@@ -392,20 +433,23 @@ impl DbConfig {
 
     /// The auth mode the config selects, or the clash if it names several credentials.
     pub fn auth_mode(&self) -> Result<AuthMode, DbError> {
-        let given: Vec<&str> = [
-            ("secret", self.secret.is_some()),
-            ("jwt_token", self.jwt_token.is_some()),
-            ("cookie_session", self.cookie_session.is_some()),
+        let given: Vec<CredentialField> = [
+            (CredentialField::Secret, self.secret.is_some()),
+            (CredentialField::JwtToken, self.jwt_token.is_some()),
+            (
+                CredentialField::CookieSession,
+                self.cookie_session.is_some(),
+            ),
         ]
         .into_iter()
-        .filter_map(|(name, set)| set.then_some(name))
+        .filter_map(|(field, set)| set.then_some(field))
         .collect();
         match given.as_slice() {
             [] => Ok(AuthMode::Anonymous),
-            ["secret"] => Ok(AuthMode::LocalFirst),
+            [CredentialField::Secret] => Ok(AuthMode::LocalFirst),
             [_] => Ok(AuthMode::External),
             several => Err(DbError::ConflictingAuth {
-                clash: several.join(" and "),
+                clash: CredentialClash(several.to_vec()),
             }),
         }
     }

@@ -62,7 +62,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::Digest as _;
 
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 
 /// A row: `id`, the user's columns and the four system columns.
 pub type Row = Map<String, Value>;
@@ -100,14 +100,34 @@ const LAST_OUTBOX_SEQ: &str =
     "SELECT COALESCE((SELECT seq + COALESCE(json_array_length(batch), 1) - 1
                     FROM lf_outbox ORDER BY seq DESC LIMIT 1), 0)";
 
+/// What an [`StorageError::InvalidName`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NameKind {
+    /// A table name.
+    Table,
+    /// A column name.
+    Column,
+}
+
+impl std::fmt::Display for NameKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NameKind::Table => "table",
+            NameKind::Column => "column",
+        })
+    }
+}
+
 /// Why a storage operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StorageError {
     /// A table or column name that is not `[A-Za-z_][A-Za-z0-9_]*` (≤ 64 bytes).
     #[error("invalid {kind} name {name:?}: use letters, digits and '_', starting with a letter or '_', at most 64 bytes")]
     InvalidName {
-        /// `table` or `column`.
-        kind: &'static str,
+        /// A table or a column.
+        kind: NameKind,
         /// The name given.
         name: String,
     },
@@ -180,23 +200,27 @@ pub enum StorageError {
     /// The store was closed (after a logout).
     #[error("the store is closed")]
     Closed,
+    /// The system random number generator failed (a new row id).
+    #[error("the system random number generator failed")]
+    Rng,
 }
 
 impl ErrorCode for StorageError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            StorageError::InvalidName { .. } => "invalid-name",
-            StorageError::InvalidRow { .. } => "invalid-row",
-            StorageError::InvalidFilter { .. } => "invalid-filter",
-            StorageError::NotFound { .. } => "not-found",
-            StorageError::AlreadyExists { .. } => "already-exists",
-            StorageError::Reset => "storage-reset",
-            StorageError::Busy { .. } => "busy",
-            StorageError::Corrupt { .. } => "corrupt",
-            StorageError::UnsupportedSchema { .. } => "unsupported-schema",
-            StorageError::Sqlite { .. } => "sqlite",
-            StorageError::Io { .. } => "io",
-            StorageError::Closed => "closed",
+            StorageError::InvalidName { .. } => Code::InvalidName,
+            StorageError::InvalidRow { .. } => Code::InvalidRow,
+            StorageError::InvalidFilter { .. } => Code::InvalidFilter,
+            StorageError::NotFound { .. } => Code::NotFound,
+            StorageError::AlreadyExists { .. } => Code::AlreadyExists,
+            StorageError::Reset => Code::StorageReset,
+            StorageError::Busy { .. } => Code::Busy,
+            StorageError::Corrupt { .. } => Code::Corrupt,
+            StorageError::UnsupportedSchema { .. } => Code::UnsupportedSchema,
+            StorageError::Sqlite { .. } => Code::Sqlite,
+            StorageError::Io { .. } => Code::LocalDbIo,
+            StorageError::Closed => Code::LoggedOut,
+            StorageError::Rng => Code::RngFailure,
         }
     }
 }
@@ -290,7 +314,7 @@ fn check_table(table: &str) -> Result<(), StorageError> {
         Ok(())
     } else {
         Err(StorageError::InvalidName {
-            kind: "table",
+            kind: NameKind::Table,
             name: table.to_owned(),
         })
     }
@@ -301,7 +325,7 @@ fn check_column(column: &str) -> Result<(), StorageError> {
         Ok(())
     } else {
         Err(StorageError::InvalidName {
-            kind: "column",
+            kind: NameKind::Column,
             name: column.to_owned(),
         })
     }
@@ -345,10 +369,7 @@ fn filter_column(column: &str) -> Result<String, StorageError> {
 /// A fresh random row id (UUIDv4, lowercase hyphenated).
 pub fn new_row_id() -> Result<String, StorageError> {
     let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(|e| StorageError::Io {
-        path: "<random>".into(),
-        reason: e.to_string(),
-    })?;
+    getrandom::getrandom(&mut bytes).map_err(|_| StorageError::Rng)?;
     Ok(uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
         .hyphenated()
@@ -2608,7 +2629,7 @@ mod tests {
             json!({"$secret": 1}),
         ] {
             let code = Filter::from_json(&bad).unwrap_err().code();
-            assert!(code.starts_with("invalid-"), "{bad}: {code}");
+            assert!(code.as_str().starts_with("invalid-"), "{bad}: {code}");
         }
     }
 

@@ -23,6 +23,7 @@ use localfirst_core::policy::PolicySet;
 use localfirst_core::secret_store::{
     AuthSecretStore as _, AuthSecretStoreExt as _, FileStore, StorageKey,
 };
+use localfirst_core::Code;
 use serde_json::Value;
 
 use super::secret::StoreSpec;
@@ -172,7 +173,7 @@ fn open(args: &DbArgs, access: Access) -> Result<Db, CliError> {
                 .map_err(|e| CliError::from_error(&e))?
                 .ok_or_else(|| {
                     CliError::new(
-                        "absent",
+                        Code::Absent,
                         format!(
                             "no secret is stored under `{}`; a read never creates an identity (write first, or use `localfirst secret get-or-create`)",
                             store.storage_key()
@@ -197,11 +198,11 @@ fn parse_object(text: &str, what: &str) -> Result<Row, CliError> {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(CliError::new(
-            "invalid-json",
+            Code::InvalidJson,
             format!("{what} must be a JSON object"),
         )),
         Err(e) => Err(CliError::new(
-            "invalid-json",
+            Code::InvalidJson,
             format!("{what} is not valid JSON: {e}"),
         )),
     }
@@ -260,7 +261,7 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
             match db.get(table, id).map_err(fail)? {
                 Some(row) => Ok(Report::new().field("row", Value::Object(row))),
                 None => Err(CliError::new(
-                    "not-found",
+                    Code::NotFound,
                     format!("no row {id:?} in table {table:?}"),
                 )),
             }
@@ -276,7 +277,7 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
             let filter = match filter {
                 Some(text) => {
                     let value: Value = serde_json::from_str(text).map_err(|e| {
-                        CliError::new("invalid-json", format!("--where is not valid JSON: {e}"))
+                        CliError::new(Code::InvalidJson, format!("--where is not valid JSON: {e}"))
                     })?;
                     Filter::from_json(&value).map_err(|e| CliError::from_error(&e))?
                 }
@@ -296,7 +297,7 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
             let db = open(db, Access::Read)?;
             let entries = db.pending_outbox(*limit).map_err(fail)?;
             let entries = serde_json::to_value(&entries)
-                .map_err(|e| CliError::new("internal", e.to_string()))?;
+                .map_err(|e| CliError::new(Code::Internal, e.to_string()))?;
             let count = entries.as_array().map_or(0, Vec::len);
             Ok(Report::new()
                 .field("user_id", db.user_id())

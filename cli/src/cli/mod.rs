@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::io::{BufRead as _, Write as _};
 
 use clap::{Parser, Subcommand};
-use localfirst_core::ErrorCode;
+use localfirst_core::{Code, ErrorCode};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
@@ -60,8 +60,9 @@ pub enum Command {
 /// A rejected input: a stable machine code and a human message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CliError {
-    /// Stable code, e.g. `secret-invalid-length` or `expired`.
-    pub code: String,
+    /// Stable code from the catalogue, e.g. [`Code::SecretInvalidLength`] or
+    /// [`Code::Expired`] (see `docs/ERRORS.md`).
+    pub code: Code,
     /// Human-readable explanation.
     pub message: String,
     /// Extra fields printed with `--json` (e.g. `ok`, `id` for `token verify`).
@@ -75,9 +76,9 @@ impl CliError {
     }
 
     /// A rejection with an explicit code and message.
-    pub fn new(code: &str, message: impl Into<String>) -> CliError {
+    pub fn new(code: Code, message: impl Into<String>) -> CliError {
         CliError {
-            code: code.to_owned(),
+            code,
             message: message.into(),
             fields: Map::new(),
         }
@@ -112,13 +113,13 @@ pub fn read_sensitive(value: &str, what: &str) -> Result<Zeroizing<String>, CliE
     let mut line = Zeroizing::new(String::new());
     std::io::stdin().lock().read_line(&mut line).map_err(|e| {
         CliError::new(
-            "stdin",
+            Code::Stdin,
             format!("could not read the {what} from stdin: {e}"),
         )
     })?;
     let trimmed = Zeroizing::new(line.trim().to_owned());
     if trimmed.is_empty() {
-        return Err(CliError::new("stdin", format!("no {what} on stdin")));
+        return Err(CliError::new(Code::Stdin, format!("no {what} on stdin")));
     }
     Ok(trimmed)
 }
@@ -180,7 +181,7 @@ where
                 let mut fields = error.fields;
                 fields.entry("ok").or_insert(Value::Bool(false));
                 fields.insert("error".into(), Value::String(error.message));
-                fields.insert("code".into(), Value::String(error.code));
+                fields.insert("code".into(), Value::String(error.code.as_str().into()));
                 let _ = writeln!(out, "{}", Value::Object(fields));
             } else {
                 let _ = writeln!(

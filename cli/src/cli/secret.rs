@@ -16,6 +16,7 @@ use localfirst_core::secret::Secret;
 use localfirst_core::secret_store::{
     AuthSecretStore, AuthSecretStoreExt as _, FileStore, StorageKey,
 };
+use localfirst_core::Code;
 
 use super::identity::secret_arg;
 use super::{CliError, Report};
@@ -106,7 +107,7 @@ impl StoreArgs {
     pub fn storage_key(&self) -> Result<StorageKey, CliError> {
         match &self.key {
             Some(key) => StorageKey::explicit(key)
-                .map_err(|e| CliError::new("invalid-storage-key", format!("--key: {e}"))),
+                .map_err(|e| CliError::new(Code::InvalidStorageKey, format!("--key: {e}"))),
             None => Ok(StorageKey::namespaced(
                 self.app_id.as_deref(),
                 self.user_id.as_deref(),
@@ -153,7 +154,7 @@ pub fn run_secret(command: &SecretCommand) -> Result<Report, CliError> {
             match store.load_secret().map_err(fail)? {
                 Some(secret) => Ok(identity_report(store.as_ref(), &secret, *reveal)),
                 None => Err(CliError::new(
-                    "absent",
+                    Code::Absent,
                     format!("no secret is stored under `{}`", store.storage_key()),
                 )),
             }

@@ -999,7 +999,7 @@ mod tests {
         ];
         for case in cases {
             let error = Envelope::decode(case.as_bytes()).err().unwrap();
-            assert_eq!(error.code(), "corrupted", "{case}: {error}");
+            assert_eq!(error.code(), "secret-store-corrupted", "{case}: {error}");
         }
     }
 
