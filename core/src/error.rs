@@ -38,6 +38,7 @@ pub trait ErrorCode {
 
 /// A text that is not a catalogued error code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 #[error("unknown error code {text:?}")]
 pub struct UnknownCode {
     /// The text that was given.

@@ -85,6 +85,12 @@ impl CliError {
     }
 }
 
+impl ErrorCode for CliError {
+    fn code(&self) -> Code {
+        self.code
+    }
+}
+
 /// What a successful command prints: ordered fields.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Report {
