@@ -217,7 +217,7 @@ fn damaged_file_is_reported_and_kept() {
     );
     let human = run(&["secret", "get-or-create", "--store", &store], None);
     assert_eq!(human.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&human.stderr).contains("error [corrupted]"));
+    assert!(String::from_utf8_lossy(&human.stderr).contains("error [secret-store-corrupted]"));
 }
 
 #[test]
