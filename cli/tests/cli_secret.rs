@@ -208,7 +208,7 @@ fn damaged_file_is_reported_and_kept() {
     for command in ["load", "get-or-create"] {
         let (code, out) = secret(&[command, "--store", &store], None);
         assert_eq!(code, 1, "{command}: {out}");
-        assert_eq!(out["code"], "corrupted", "{command}");
+        assert_eq!(out["code"], "secret-store-corrupted", "{command}");
     }
     assert_eq!(
         std::fs::read(&file).unwrap(),
@@ -217,7 +217,7 @@ fn damaged_file_is_reported_and_kept() {
     );
     let human = run(&["secret", "get-or-create", "--store", &store], None);
     assert_eq!(human.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&human.stderr).contains("error [corrupted]"));
+    assert!(String::from_utf8_lossy(&human.stderr).contains("error [secret-store-corrupted]"));
 }
 
 #[test]

@@ -44,7 +44,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::session::{AuthMode, Session};
 use crate::token;
 
@@ -81,6 +81,17 @@ impl AuthFailure {
             "missing" => AuthFailure::Missing,
             "disabled" => AuthFailure::Disabled,
             _ => AuthFailure::Invalid,
+        }
+    }
+}
+
+impl ErrorCode for AuthFailure {
+    fn code(&self) -> Code {
+        match self {
+            AuthFailure::Expired => Code::Expired,
+            AuthFailure::Missing => Code::Missing,
+            AuthFailure::Invalid => Code::Invalid,
+            AuthFailure::Disabled => Code::Disabled,
         }
     }
 }
@@ -165,8 +176,54 @@ impl std::fmt::Debug for AuthEvent {
     }
 }
 
+/// Which change of principal [`AuthError::PrincipalChange`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PrincipalChangeKind {
+    /// Clearing the bearer token would sign out.
+    TokenCleared,
+    /// The new bearer token is for another user.
+    TokenForOtherUser,
+    /// A self-signed session was given a bearer token.
+    SelfSignedToToken,
+    /// A cookie-backed session was given a bearer token.
+    CookieToToken,
+    /// Clearing the cookie session would sign out.
+    CookieCleared,
+    /// The new cookie session is for another user.
+    CookieForOtherUser,
+    /// A self-signed session was given a cookie session.
+    SelfSignedToCookie,
+    /// A bearer-token session was given a cookie session.
+    TokenToCookie,
+}
+
+impl std::fmt::Display for PrincipalChangeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PrincipalChangeKind::TokenCleared => "clearing the token signs out",
+            PrincipalChangeKind::TokenForOtherUser => "the token is for another user",
+            PrincipalChangeKind::SelfSignedToToken => {
+                "a self-signed session cannot switch to an external token"
+            }
+            PrincipalChangeKind::CookieToToken => {
+                "a cookie-backed session cannot switch to a bearer token"
+            }
+            PrincipalChangeKind::CookieCleared => "clearing the cookie session signs out",
+            PrincipalChangeKind::CookieForOtherUser => "the cookie session is for another user",
+            PrincipalChangeKind::SelfSignedToCookie => {
+                "a self-signed session cannot switch to a cookie session"
+            }
+            PrincipalChangeKind::TokenToCookie => {
+                "a bearer-token session cannot switch to a cookie session"
+            }
+        })
+    }
+}
+
 /// Why an [`AuthEvent`] was refused. The state is unchanged when this is returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthError {
     /// The event would change who the `Db` acts as. Recreate the `Db` instead.
     #[error("the principal of a Db is fixed ({current} -> {}): {detail}; recreate the Db with the new auth config", requested.as_deref().unwrap_or("<none>"))]
@@ -176,7 +233,7 @@ pub enum AuthError {
         /// The user id the event asked for (`None` for a sign-out).
         requested: Option<String>,
         /// What kind of change was refused.
-        detail: String,
+        detail: PrincipalChangeKind,
     },
     /// An external token that cannot be decoded or has no `sub`.
     #[error("invalid external token: {reason}")]
@@ -193,11 +250,11 @@ pub enum AuthError {
 }
 
 impl ErrorCode for AuthError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            AuthError::PrincipalChange { .. } => "principal-change",
-            AuthError::InvalidToken { .. } => "invalid-token",
-            AuthError::InvalidCookieSession { .. } => "invalid-cookie-session",
+            AuthError::PrincipalChange { .. } => Code::PrincipalChange,
+            AuthError::InvalidToken { .. } => Code::InvalidToken,
+            AuthError::InvalidCookieSession { .. } => Code::InvalidCookieSession,
         }
     }
 }
@@ -357,11 +414,15 @@ impl AuthMachine {
             .unwrap_or_default()
     }
 
-    fn principal_change(&self, requested: Option<String>, detail: &str) -> AuthError {
+    fn principal_change(
+        &self,
+        requested: Option<String>,
+        detail: PrincipalChangeKind,
+    ) -> AuthError {
         AuthError::PrincipalChange {
             current: self.current_user(),
             requested,
-            detail: detail.to_owned(),
+            detail,
         }
     }
 
@@ -386,14 +447,16 @@ impl AuthMachine {
                 // Not signed in: clearing a token that was never there is a no-op.
                 return Ok(());
             }
-            return Err(self.principal_change(None, "clearing the token signs out"));
+            return Err(self.principal_change(None, PrincipalChangeKind::TokenCleared));
         };
         let session = session_from_jwt(&jwt)?;
         match &self.credential {
             Credential::Jwt(current) => {
                 if session.user_id != self.current_user() {
-                    return Err(self
-                        .principal_change(Some(session.user_id), "the token is for another user"));
+                    return Err(self.principal_change(
+                        Some(session.user_id),
+                        PrincipalChangeKind::TokenForOtherUser,
+                    ));
                 }
                 if *current == jwt {
                     return Ok(());
@@ -405,12 +468,12 @@ impl AuthMachine {
             }
             Credential::SelfSigned => Err(self.principal_change(
                 Some(session.user_id),
-                "a self-signed session cannot switch to an external token",
+                PrincipalChangeKind::SelfSignedToToken,
             )),
-            Credential::Cookie(_) => Err(self.principal_change(
-                Some(session.user_id),
-                "a cookie-backed session cannot switch to a bearer token",
-            )),
+            Credential::Cookie(_) => {
+                Err(self
+                    .principal_change(Some(session.user_id), PrincipalChangeKind::CookieToToken))
+            }
         }
     }
 
@@ -419,7 +482,7 @@ impl AuthMachine {
             if self.state.auth_mode == AuthMode::Anonymous {
                 return Ok(());
             }
-            return Err(self.principal_change(None, "clearing the cookie session signs out"));
+            return Err(self.principal_change(None, PrincipalChangeKind::CookieCleared));
         };
         let session = session_from_cookie(&cookie)?;
         match &self.credential {
@@ -427,7 +490,7 @@ impl AuthMachine {
                 if session.user_id != self.current_user() {
                     return Err(self.principal_change(
                         Some(session.user_id),
-                        "the cookie session is for another user",
+                        PrincipalChangeKind::CookieForOtherUser,
                     ));
                 }
                 if *current == cookie {
@@ -440,12 +503,12 @@ impl AuthMachine {
             }
             Credential::SelfSigned => Err(self.principal_change(
                 Some(session.user_id),
-                "a self-signed session cannot switch to a cookie session",
+                PrincipalChangeKind::SelfSignedToCookie,
             )),
-            Credential::Jwt(_) => Err(self.principal_change(
-                Some(session.user_id),
-                "a bearer-token session cannot switch to a cookie session",
-            )),
+            Credential::Jwt(_) => {
+                Err(self
+                    .principal_change(Some(session.user_id), PrincipalChangeKind::TokenToCookie))
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ use sha2::{Digest as _, Sha512};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::secret::Secret;
 
 /// Domain-separation prefix hashed before the seed to obtain the signing key.
@@ -28,6 +28,7 @@ pub const PUBLIC_KEY_LEN: usize = 32;
 
 /// Why a public key or user id could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum IdentityError {
     /// The public key text is not unpadded base64url.
     #[error("public key is not unpadded base64url")]
@@ -47,12 +48,12 @@ pub enum IdentityError {
 }
 
 impl ErrorCode for IdentityError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            IdentityError::PublicKeyEncoding => "public-key-encoding",
-            IdentityError::PublicKeyLength { .. } => "public-key-length",
-            IdentityError::PublicKeyInvalid => "public-key-invalid",
-            IdentityError::UserIdInvalid => "user-id-invalid",
+            IdentityError::PublicKeyEncoding => Code::PublicKeyEncoding,
+            IdentityError::PublicKeyLength { .. } => Code::PublicKeyLength,
+            IdentityError::PublicKeyInvalid => Code::PublicKeyInvalid,
+            IdentityError::UserIdInvalid => Code::UserIdInvalid,
         }
     }
 }

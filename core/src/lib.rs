@@ -52,4 +52,4 @@ pub mod secret_store;
 pub mod session;
 pub mod token;
 
-pub use error::ErrorCode;
+pub use error::{Code, ErrorCode};

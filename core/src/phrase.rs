@@ -12,7 +12,7 @@ use bip39::{Language, Mnemonic};
 use subtle::ConstantTimeEq as _;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::secret::Secret;
 
 /// Number of words in a recovery phrase.
@@ -20,6 +20,7 @@ pub const PHRASE_WORDS: usize = 24;
 
 /// Why a recovery phrase was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PhraseError {
     /// Not exactly 24 words.
     #[error("Expected 24 words, got {got}")]
@@ -44,12 +45,12 @@ pub enum PhraseError {
 }
 
 impl ErrorCode for PhraseError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            PhraseError::InvalidLength { .. } => "invalid-length",
-            PhraseError::InvalidWord { .. } => "invalid-word",
-            PhraseError::InvalidChecksum => "invalid-checksum",
-            PhraseError::InvalidSecret => "invalid-secret",
+            PhraseError::InvalidLength { .. } => Code::InvalidLength,
+            PhraseError::InvalidWord { .. } => Code::InvalidWord,
+            PhraseError::InvalidChecksum => Code::InvalidChecksum,
+            PhraseError::InvalidSecret => Code::InvalidSecret,
         }
     }
 }

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 
 /// Length of a secret in bytes.
 pub const SECRET_LEN: usize = 32;
@@ -21,6 +21,7 @@ pub const SECRET_B64_LEN: usize = 43;
 
 /// Why a secret could not be created or parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SecretError {
     /// The text contained `=` padding; secrets are unpadded base64url.
     #[error("secret must be unpadded base64url (found '=' padding)")]
@@ -48,13 +49,13 @@ pub enum SecretError {
 }
 
 impl ErrorCode for SecretError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            SecretError::Padding => "secret-padding",
-            SecretError::InvalidCharacter { .. } => "secret-invalid-character",
-            SecretError::InvalidLength { .. } => "secret-invalid-length",
-            SecretError::NonCanonical => "secret-non-canonical",
-            SecretError::Rng => "rng-failure",
+            SecretError::Padding => Code::SecretPadding,
+            SecretError::InvalidCharacter { .. } => Code::SecretInvalidCharacter,
+            SecretError::InvalidLength { .. } => Code::SecretInvalidLength,
+            SecretError::NonCanonical => Code::SecretNonCanonical,
+            SecretError::Rng => Code::RngFailure,
         }
     }
 }

@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::clock::Clock;
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::identity::{Identity, PublicKey, UserId};
 use crate::secret::Secret;
 
@@ -112,8 +112,47 @@ impl std::fmt::Display for TokenPart {
     }
 }
 
+/// A claim every self-signed token must carry (named by [`TokenError::MissingClaim`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RequiredClaim {
+    /// `iss`, the issuer.
+    Iss,
+    /// `sub`, the user id.
+    Sub,
+    /// `aud`, the normalised audience.
+    Aud,
+    /// `jazz_pub_key`, the signer's public key.
+    JazzPubKey,
+    /// `iat`, the issue time.
+    Iat,
+    /// `exp`, the expiry time.
+    Exp,
+}
+
+impl RequiredClaim {
+    /// The claim's name in the token, e.g. `jazz_pub_key`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequiredClaim::Iss => "iss",
+            RequiredClaim::Sub => "sub",
+            RequiredClaim::Aud => "aud",
+            RequiredClaim::JazzPubKey => "jazz_pub_key",
+            RequiredClaim::Iat => "iat",
+            RequiredClaim::Exp => "exp",
+        }
+    }
+}
+
+impl std::fmt::Display for RequiredClaim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Every reason a token can be refused (or not minted), one variant each.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TokenError {
     /// The token is longer than [`MAX_TOKEN_LEN`] (self-signed) or
     /// [`MAX_EXTERNAL_TOKEN_LEN`] (external).
@@ -158,10 +197,10 @@ pub enum TokenError {
         claim: String,
     },
     /// A required claim is absent.
-    #[error("token is missing the {claim:?} claim")]
+    #[error("token is missing the \"{claim}\" claim")]
     MissingClaim {
-        /// Name of the missing claim.
-        claim: &'static str,
+        /// The missing claim.
+        claim: RequiredClaim,
     },
     /// `iss` is not a self-signed issuer.
     #[error("token issuer {issuer:?} is not a self-signed issuer")]
@@ -242,29 +281,29 @@ pub enum TokenError {
 }
 
 impl ErrorCode for TokenError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            TokenError::TooLarge { .. } => "token-too-large",
-            TokenError::WrongPartCount { .. } => "token-malformed",
-            TokenError::InvalidEncoding { .. } => "token-encoding",
-            TokenError::InvalidHeader => "invalid-header",
-            TokenError::UnsupportedAlgorithm { .. } => "unsupported-algorithm",
-            TokenError::InvalidClaims { .. } => "invalid-claims",
-            TokenError::UnknownClaim { .. } => "unknown-claim",
-            TokenError::MissingClaim { .. } => "missing-claim",
-            TokenError::UnknownIssuer { .. } => "unknown-issuer",
-            TokenError::IssuerNotAllowed { .. } => "issuer-not-allowed",
-            TokenError::AudienceMismatch { .. } => "audience-mismatch",
-            TokenError::InvalidPublicKey => "invalid-public-key",
-            TokenError::PublicKeyLength { .. } => "public-key-length",
-            TokenError::SignatureLength { .. } => "signature-length",
-            TokenError::InvalidSignature => "invalid-signature",
-            TokenError::SubjectMismatch => "subject-mismatch",
-            TokenError::IssuedInFuture { .. } => "issued-in-future",
-            TokenError::Expired { .. } => "expired",
-            TokenError::TtlTooLong { .. } => "ttl-too-long",
-            TokenError::InvalidLifetime { .. } => "invalid-lifetime",
-            TokenError::InvalidTtl => "invalid-ttl",
+            TokenError::TooLarge { .. } => Code::TokenTooLarge,
+            TokenError::WrongPartCount { .. } => Code::TokenMalformed,
+            TokenError::InvalidEncoding { .. } => Code::TokenEncoding,
+            TokenError::InvalidHeader => Code::InvalidHeader,
+            TokenError::UnsupportedAlgorithm { .. } => Code::UnsupportedAlgorithm,
+            TokenError::InvalidClaims { .. } => Code::InvalidClaims,
+            TokenError::UnknownClaim { .. } => Code::UnknownClaim,
+            TokenError::MissingClaim { .. } => Code::MissingClaim,
+            TokenError::UnknownIssuer { .. } => Code::UnknownIssuer,
+            TokenError::IssuerNotAllowed { .. } => Code::IssuerNotAllowed,
+            TokenError::AudienceMismatch { .. } => Code::AudienceMismatch,
+            TokenError::InvalidPublicKey => Code::TokenPublicKeyInvalid,
+            TokenError::PublicKeyLength { .. } => Code::TokenPublicKeyLength,
+            TokenError::SignatureLength { .. } => Code::SignatureLength,
+            TokenError::InvalidSignature => Code::InvalidSignature,
+            TokenError::SubjectMismatch => Code::SubjectMismatch,
+            TokenError::IssuedInFuture { .. } => Code::IssuedInFuture,
+            TokenError::Expired { .. } => Code::Expired,
+            TokenError::TtlTooLong { .. } => Code::TtlTooLong,
+            TokenError::InvalidLifetime { .. } => Code::InvalidLifetime,
+            TokenError::InvalidTtl => Code::InvalidTtl,
         }
     }
 }
@@ -591,9 +630,9 @@ pub fn verify(
         return Err(TokenError::UnknownClaim { claim });
     }
 
-    let iss = claims
-        .iss
-        .ok_or(TokenError::MissingClaim { claim: "iss" })?;
+    let iss = claims.iss.ok_or(TokenError::MissingClaim {
+        claim: RequiredClaim::Iss,
+    })?;
     let issuer = Issuer::from_claim(&iss).ok_or_else(|| TokenError::UnknownIssuer {
         issuer: iss.clone(),
     })?;
@@ -602,7 +641,7 @@ pub fn verify(
     }
 
     let key_text = claims.jazz_pub_key.ok_or(TokenError::MissingClaim {
-        claim: "jazz_pub_key",
+        claim: RequiredClaim::JazzPubKey,
     })?;
     let key_bytes = URL_SAFE_NO_PAD
         .decode(&key_text)
@@ -629,17 +668,17 @@ pub fn verify(
         .verify_strict(&token.as_bytes()[..signed_len], &signature)
         .map_err(|_| TokenError::InvalidSignature)?;
 
-    let sub = claims
-        .sub
-        .ok_or(TokenError::MissingClaim { claim: "sub" })?;
+    let sub = claims.sub.ok_or(TokenError::MissingClaim {
+        claim: RequiredClaim::Sub,
+    })?;
     let user_id = public_key.user_id();
     if UserId::parse(&sub).ok() != Some(user_id) || sub != user_id.to_string() {
         return Err(TokenError::SubjectMismatch);
     }
 
-    let aud = claims
-        .aud
-        .ok_or(TokenError::MissingClaim { claim: "aud" })?;
+    let aud = claims.aud.ok_or(TokenError::MissingClaim {
+        claim: RequiredClaim::Aud,
+    })?;
     let expected = normalize_audience(&options.audience);
     if aud != expected {
         return Err(TokenError::AudienceMismatch {
@@ -648,12 +687,12 @@ pub fn verify(
         });
     }
 
-    let iat = claims
-        .iat
-        .ok_or(TokenError::MissingClaim { claim: "iat" })?;
-    let exp = claims
-        .exp
-        .ok_or(TokenError::MissingClaim { claim: "exp" })?;
+    let iat = claims.iat.ok_or(TokenError::MissingClaim {
+        claim: RequiredClaim::Iat,
+    })?;
+    let exp = claims.exp.ok_or(TokenError::MissingClaim {
+        claim: RequiredClaim::Exp,
+    })?;
     if iat > MAX_TIMESTAMP || exp > MAX_TIMESTAMP {
         return Err(TokenError::InvalidClaims {
             reason: format!("iat and exp must not exceed {MAX_TIMESTAMP}"),
@@ -707,8 +746,9 @@ pub struct ProofVerification {
     pub id: Option<String>,
     /// Why the proof was refused when not `ok`.
     pub error: Option<String>,
-    /// The stable code of the refusal when not `ok` (`"proof-token-required"` for an empty token).
-    pub code: Option<&'static str>,
+    /// The stable code of the refusal when not `ok` ([`Code::ProofTokenRequired`] for an
+    /// empty token).
+    pub code: Option<Code>,
 }
 
 /// Verifies an identity proof against `audience` at the time `clock` reads; returns
@@ -738,7 +778,7 @@ pub fn verify_identity_proof(
             ok: false,
             id: None,
             error: Some(PROOF_TOKEN_REQUIRED.to_owned()),
-            code: Some("proof-token-required"),
+            code: Some(Code::ProofTokenRequired),
         };
     }
     let options = options.clone().with_issuers(&[Issuer::LocalFirst]);
@@ -808,7 +848,7 @@ mod tests {
         let too_long =
             identity_proof(&secret, DEFAULT_PROOF_MAX_TTL_SECONDS + 1, "app", &clock).unwrap();
         let refused = verify_local_first_identity_proof(&too_long, "app", &clock);
-        assert_eq!(refused.code, Some("ttl-too-long"));
+        assert_eq!(refused.code.map(Code::as_str), Some("ttl-too-long"));
         let lenient = VerifyOptions::new("app").with_max_ttl(3600);
         assert!(verify_identity_proof(&too_long, &lenient, &clock).ok);
         let anon = mint(
@@ -820,7 +860,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            verify_identity_proof(&anon, &lenient, &clock).code,
+            verify_identity_proof(&anon, &lenient, &clock)
+                .code
+                .map(Code::as_str),
             Some("issuer-not-allowed")
         );
     }
@@ -833,7 +875,7 @@ mod tests {
         let anon = mint(&identity, Issuer::Anonymous, "app", 1_000, 60).unwrap();
         let proof = verify_local_first_identity_proof(&anon, "app", &clock);
         assert!(!proof.ok);
-        assert_eq!(proof.code, Some("issuer-not-allowed"));
+        assert_eq!(proof.code.map(Code::as_str), Some("issuer-not-allowed"));
         let good = identity_proof(&secret, 60, "app", &clock).unwrap();
         let proof = verify_local_first_identity_proof(&good, "app", &clock);
         assert_eq!(proof.id, Some(identity.user_id().to_string()));

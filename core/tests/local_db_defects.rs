@@ -40,7 +40,7 @@ fn open(dir: &Path, app: &str, byte: u8) -> Db {
 }
 
 fn try_open(dir: &Path, app: &str) -> Result<Db, String> {
-    Db::open(config(dir, app, 1), DbDeps::default()).map_err(|e| e.code().to_owned())
+    Db::open(config(dir, app, 1), DbDeps::default()).map_err(|e| e.code().as_str().to_owned())
 }
 
 fn now_ms() -> u128 {

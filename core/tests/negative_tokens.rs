@@ -229,7 +229,7 @@ fn build_corpus() -> Vec<(&'static str, String, &'static str)> {
         (
             "public-key-not-base64",
             craft(h, &with(&a, "jazz_pub_key", json!("***")), &a),
-            "invalid-public-key",
+            "token-public-key-invalid",
         ),
         (
             "public-key-31-bytes",
@@ -242,7 +242,7 @@ fn build_corpus() -> Vec<(&'static str, String, &'static str)> {
                 ),
                 &a,
             ),
-            "public-key-length",
+            "token-public-key-length",
         ),
         (
             "public-key-33-bytes",
@@ -255,7 +255,7 @@ fn build_corpus() -> Vec<(&'static str, String, &'static str)> {
                 ),
                 &a,
             ),
-            "public-key-length",
+            "token-public-key-length",
         ),
         (
             "missing-iat",
@@ -454,8 +454,8 @@ fn every_rejection_reason_is_covered() {
         "missing-claim",
         "unknown-issuer",
         "audience-mismatch",
-        "invalid-public-key",
-        "public-key-length",
+        "token-public-key-invalid",
+        "token-public-key-length",
         "signature-length",
         "invalid-signature",
         "subject-mismatch",

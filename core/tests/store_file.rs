@@ -72,7 +72,7 @@ mod file_store {
         let root = TempDir::new().unwrap();
         std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
         let err = FileStore::open(root.path(), StorageKey::default()).unwrap_err();
-        assert_eq!(err.code(), "permission-denied", "{err}");
+        assert_eq!(err.code(), "secret-store-permission-denied", "{err}");
         std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o750)).unwrap();
         FileStore::open(root.path(), StorageKey::default()).unwrap();
     }
@@ -94,9 +94,9 @@ mod file_store {
         for (name, bytes) in cases {
             std::fs::write(store.path(), &bytes).unwrap();
             let err = store.load_secret().unwrap_err();
-            assert_eq!(err.code(), "corrupted", "{name}: {err}");
+            assert_eq!(err.code(), "secret-store-corrupted", "{name}: {err}");
             let err = store.get_or_create_secret().unwrap_err();
-            assert_eq!(err.code(), "corrupted", "{name}: {err}");
+            assert_eq!(err.code(), "secret-store-corrupted", "{name}: {err}");
             // The damaged file is evidence: never overwritten by a new identity.
             assert_eq!(std::fs::read(store.path()).unwrap(), bytes, "{name}");
         }
@@ -111,9 +111,9 @@ mod file_store {
         let store = FileStore::open(dir.path(), StorageKey::default()).unwrap();
         std::fs::create_dir(store.path()).unwrap();
         let err = store.load_secret().unwrap_err();
-        assert_eq!(err.code(), "io", "{err}");
+        assert_eq!(err.code(), "secret-store-io", "{err}");
         let err = store.get_or_create_secret().unwrap_err();
-        assert_eq!(err.code(), "io", "{err}");
+        assert_eq!(err.code(), "secret-store-io", "{err}");
         assert!(store.path().is_dir());
     }
 
@@ -123,7 +123,7 @@ mod file_store {
         let file = dir.path().join("plain");
         std::fs::write(&file, b"x").unwrap();
         let err = FileStore::open(&file, StorageKey::default()).unwrap_err();
-        assert_eq!(err.code(), "io", "{err}");
+        assert_eq!(err.code(), "secret-store-io", "{err}");
     }
 
     #[test]
@@ -175,7 +175,7 @@ mod file_store {
         let err = store
             .create_secret(Secret::from_bytes([10u8; 32]))
             .unwrap_err();
-        assert_eq!(err.code(), "corrupted", "{err}");
+        assert_eq!(err.code(), "secret-store-corrupted", "{err}");
         assert_eq!(std::fs::read(store.path()).unwrap(), b"damaged");
         let leftovers: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()

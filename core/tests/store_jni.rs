@@ -255,7 +255,7 @@ mod jni_store {
     // ---------------------------------------------------------------------------
     // Helpers
 
-    fn code<T: std::fmt::Debug>(result: Result<T, StoreError>) -> &'static str {
+    fn code<T: std::fmt::Debug>(result: Result<T, StoreError>) -> localfirst_core::Code {
         match result {
             Ok(value) => panic!("expected an error, got Ok({value:?})"),
             Err(error) => error.code(),
@@ -400,10 +400,14 @@ mod jni_store {
             damaged[position] ^= 0x01;
             write_envelope(&path, v, &iv, &damaged);
             let written = std::fs::read(&path).unwrap();
-            assert_eq!(code(store.load_secret()), "corrupted", "ct byte {position}");
+            assert_eq!(
+                code(store.load_secret()),
+                "secret-store-corrupted",
+                "ct byte {position}"
+            );
             assert_eq!(
                 code(store.get_or_create_secret()),
-                "corrupted",
+                "secret-store-corrupted",
                 "ct byte {position}"
             );
             assert_eq!(std::fs::read(&path).unwrap(), written);
@@ -411,8 +415,8 @@ mod jni_store {
         let mut damaged_iv = iv.clone();
         damaged_iv[5] ^= 0x80;
         write_envelope(&path, v, &damaged_iv, &ct);
-        assert_eq!(code(store.load_secret()), "corrupted");
-        assert_eq!(code(store.get_or_create_secret()), "corrupted");
+        assert_eq!(code(store.load_secret()), "secret-store-corrupted");
+        assert_eq!(code(store.get_or_create_secret()), "secret-store-corrupted");
 
         // Putting the original bytes back makes it readable again: nothing else changed.
         std::fs::write(&path, &original).unwrap();
@@ -429,8 +433,8 @@ mod jni_store {
         b.save_secret(b_secret.clone()).unwrap();
         let b_original = std::fs::read(b.envelope_path()).unwrap();
         std::fs::copy(a.envelope_path(), b.envelope_path()).unwrap();
-        assert_eq!(code(b.load_secret()), "corrupted");
-        assert_eq!(code(b.get_or_create_secret()), "corrupted");
+        assert_eq!(code(b.load_secret()), "secret-store-corrupted");
+        assert_eq!(code(b.get_or_create_secret()), "secret-store-corrupted");
         std::fs::write(b.envelope_path(), b_original).unwrap();
         assert_eq!(b.load_secret().unwrap(), Some(b_secret));
     }
@@ -457,11 +461,14 @@ mod jni_store {
         });
         assert!(!contains_alias(&harness, &alias));
 
-        assert_eq!(code(store.load_secret()), "key-invalidated");
-        assert_eq!(code(store.get_or_create_secret()), "key-invalidated");
+        assert_eq!(code(store.load_secret()), "secret-store-key-invalidated");
+        assert_eq!(
+            code(store.get_or_create_secret()),
+            "secret-store-key-invalidated"
+        );
         assert_eq!(
             code(harness.store(store.storage_key()).get_or_create_secret()),
-            "key-invalidated"
+            "secret-store-key-invalidated"
         );
         // Nothing was minted: same envelope, still no key.
         assert_eq!(std::fs::read(store.envelope_path()).unwrap(), envelope);
@@ -481,8 +488,11 @@ mod jni_store {
         let store = harness.store(StorageKey::default());
         store.save_secret(Secret::generate().unwrap()).unwrap();
         std::fs::remove_file(harness.desktop.path()).unwrap();
-        assert_eq!(code(store.load_secret()), "key-invalidated");
-        assert_eq!(code(store.get_or_create_secret()), "key-invalidated");
+        assert_eq!(code(store.load_secret()), "secret-store-key-invalidated");
+        assert_eq!(
+            code(store.get_or_create_secret()),
+            "secret-store-key-invalidated"
+        );
         assert!(
             !harness.desktop.path().exists(),
             "a key was created on read"
@@ -513,10 +523,10 @@ mod jni_store {
         for case in &corpus.cases {
             std::fs::write(&path, case.content.as_bytes()).unwrap();
             let load = store.load_secret();
-            assert_eq!(code(load), "corrupted", "case {}", case.name);
+            assert_eq!(code(load), "secret-store-corrupted", "case {}", case.name);
             assert_eq!(
                 code(store.get_or_create_secret()),
-                "corrupted",
+                "secret-store-corrupted",
                 "case {}",
                 case.name
             );
@@ -540,9 +550,9 @@ mod jni_store {
             .unwrap();
         let wrong = harness.with_password("not-the-password", key.clone());
         let error = wrong.load_secret().unwrap_err();
-        assert_eq!(error.code(), "backend", "{error}");
+        assert_eq!(error.code(), "secret-store-backend", "{error}");
         assert!(error.to_string().contains("KeyStore.load"), "{error}");
-        assert_eq!(code(wrong.get_or_create_secret()), "backend");
+        assert_eq!(code(wrong.get_or_create_secret()), "secret-store-backend");
         assert_eq!(harness.store(key).load_secret().unwrap(), Some(secret));
     }
 
@@ -577,7 +587,7 @@ mod jni_store {
         ct[3] ^= 0x40;
         write_envelope(&store.envelope_path(), v, &iv, &ct);
         with_env(|env| {
-            assert_eq!(code(store.load_secret()), "corrupted");
+            assert_eq!(code(store.load_secret()), "secret-store-corrupted");
             assert!(!env.exception_check().unwrap());
             // The thread keeps working: Java and the store are both still usable.
             let text = env.new_string("still usable").unwrap();
@@ -598,13 +608,13 @@ mod jni_store {
             // Not a Context: a typed error, nothing recorded, no exception left behind.
             let not_a_context = JObject::from(env.new_string("not a context").unwrap());
             let error = keystore::init_android(env, &not_a_context).unwrap_err();
-            assert_eq!(error.code(), "backend", "{error}");
+            assert_eq!(error.code(), "secret-store-backend", "{error}");
             assert!(error.to_string().contains("NoSuchMethodError"), "{error}");
             assert!(!env.exception_check().unwrap());
             assert!(keystore::android_runtime().is_none());
 
             let error = keystore::init_android(env, &JObject::null()).unwrap_err();
-            assert_eq!(error.code(), "backend");
+            assert_eq!(error.code(), "secret-store-backend");
 
             // A Context without a no-backup directory.
             let none = env
@@ -614,7 +624,10 @@ mod jni_store {
                     &[JValue::Object(&JObject::null())],
                 )
                 .unwrap();
-            assert_eq!(code(keystore::init_android(env, &none)), "unavailable");
+            assert_eq!(
+                code(keystore::init_android(env, &none)),
+                "secret-store-unavailable"
+            );
 
             // The entry-point variant throws IllegalStateException carrying the code.
             assert!(!keystore::init_android_or_throw(env, &not_a_context));
@@ -630,7 +643,7 @@ mod jni_store {
                 .l()
                 .unwrap();
             let message: String = env.get_string(&message.into()).unwrap().into();
-            assert!(message.contains("[backend]"), "{message}");
+            assert!(message.contains("[secret-store-backend]"), "{message}");
             assert!(keystore::android_runtime().is_none());
 
             // A real one.

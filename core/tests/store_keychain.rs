@@ -188,10 +188,10 @@ fn locked_device_is_unavailable_and_never_a_new_identity() {
     for device in [DeviceState::Locked, DeviceState::BeforeFirstUnlock] {
         keychain.set_device_state(device);
         let err = store.load_secret().unwrap_err();
-        assert_eq!(err.code(), "unavailable", "{device:?}: {err}");
+        assert_eq!(err.code(), "secret-store-unavailable", "{device:?}: {err}");
         assert!(err.to_string().contains("errSecInteractionNotAllowed"));
         let err = store.get_or_create_secret().unwrap_err();
-        assert_eq!(err.code(), "unavailable");
+        assert_eq!(err.code(), "secret-store-unavailable");
     }
     keychain.set_device_state(DeviceState::Unlocked);
     assert_eq!(store.load_secret().unwrap(), Some(original));
@@ -213,7 +213,7 @@ fn after_first_unlock_reads_while_locked_but_not_before_first_unlock() {
     empty.set_device_state(DeviceState::BeforeFirstUnlock);
     let fresh = self::store(&empty, KeychainOptions::default());
     let err = fresh.get_or_create_secret().unwrap_err();
-    assert_eq!(err.code(), "unavailable", "{err}");
+    assert_eq!(err.code(), "secret-store-unavailable", "{err}");
     assert!(empty.items().is_empty());
 }
 
@@ -229,7 +229,7 @@ fn cancelled_presence_prompt_is_unavailable() {
     assert!(keychain.items()[0].user_presence);
     keychain.set_presence_refused(true);
     let err = store.get_or_create_secret().unwrap_err();
-    assert_eq!(err.code(), "unavailable");
+    assert_eq!(err.code(), "secret-store-unavailable");
     assert!(err.to_string().contains("errSecUserCanceled"), "{err}");
     keychain.set_presence_refused(false);
     assert_eq!(store.load_secret().unwrap(), Some(original));
@@ -244,7 +244,7 @@ fn missing_entitlement_is_permission_denied_and_stores_nothing() {
     };
     let store = store(&keychain, options);
     let err = store.get_or_create_secret().unwrap_err();
-    assert_eq!(err.code(), "permission-denied");
+    assert_eq!(err.code(), "secret-store-permission-denied");
     assert!(err.to_string().contains("errSecMissingEntitlement"));
     assert!(keychain.items().is_empty());
 }
@@ -269,7 +269,7 @@ fn undecodable_data_is_corrupted_and_left_alone() {
         };
         keychain.insert_raw(planted, data);
         let err = store.get_or_create_secret().unwrap_err();
-        assert_eq!(err.code(), "corrupted", "{data:?}");
+        assert_eq!(err.code(), "secret-store-corrupted", "{data:?}");
         assert_eq!(keychain.items().len(), 1, "damaged item replaced");
         store.clear_secret().unwrap();
     }
@@ -489,7 +489,7 @@ fn a_spurious_not_found_never_replaces_the_identity() {
             Some(()) => assert_eq!(result.unwrap(), original, "{case}"),
             None => {
                 let err = result.unwrap_err();
-                assert_eq!(err.code(), "unavailable", "{case}: {err}");
+                assert_eq!(err.code(), "secret-store-unavailable", "{case}: {err}");
             }
         }
         assert_eq!(

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use localfirst_core::clock::{Clock, SystemClock};
 use localfirst_core::policy::{PolicyError, PolicySet};
-use localfirst_core::ErrorCode;
+use localfirst_core::{Code, ErrorCode};
 
 use crate::auth::external::{ExternalAuthError, ExternalKeySource};
 use crate::auth::SharedSecret;
@@ -155,13 +155,13 @@ pub enum ServerError {
 }
 
 impl ErrorCode for ServerError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            ServerError::Config(_) => "server-config",
-            ServerError::Bind { .. } => "server-bind",
-            ServerError::Io(_) => "server-io",
+            ServerError::Config(_) => Code::ServerConfig,
+            ServerError::Bind { .. } => Code::ServerBind,
+            ServerError::Io(_) => Code::ServerIo,
             ServerError::Store(e) => e.code(),
-            ServerError::External(_) => "server-external-keys",
+            ServerError::External(_) => Code::ServerExternalKeys,
             ServerError::Policies(e) => e.code(),
         }
     }

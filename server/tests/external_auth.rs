@@ -195,7 +195,7 @@ fn static_verifier(key: &str) -> ExternalVerifier {
 }
 
 fn code<T: std::fmt::Debug>(result: Result<T, ExternalAuthError>) -> &'static str {
-    result.unwrap_err().code()
+    result.unwrap_err().code().as_str()
 }
 
 #[tokio::test]

@@ -92,7 +92,7 @@ async fn a_bad_url_or_missing_schema_fails_to_open() {
     let error = PostgresStore::open("not a url").await.unwrap_err();
     assert_eq!(
         localfirst_core::ErrorCode::code(&error),
-        "storage-open",
+        "server-storage-open",
         "{error}"
     );
     let Some(base) = pg_support::base_url("a_bad_url_or_missing_schema_fails_to_open") else {
@@ -100,7 +100,10 @@ async fn a_bad_url_or_missing_schema_fails_to_open() {
     };
     let url = pg_support::with_schema(&base, "no_such_schema_here");
     let error = PostgresStore::open(&url).await.unwrap_err();
-    assert_eq!(localfirst_core::ErrorCode::code(&error), "storage-open");
+    assert_eq!(
+        localfirst_core::ErrorCode::code(&error),
+        "server-storage-open"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -317,5 +317,5 @@ async fn unusable_configurations_fail_to_start() {
     let mut postgres = config(&clock);
     postgres.database_url = Some("postgres://postgres@127.0.0.1:1/x".into());
     let error = localfirst_server::serve(postgres).await.unwrap_err();
-    assert_eq!(error.code(), "storage-open", "{error}");
+    assert_eq!(error.code(), "server-storage-open", "{error}");
 }

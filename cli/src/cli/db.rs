@@ -25,6 +25,7 @@ use serde_json::Value;
 
 use super::secret::{open_store, StoreSpec};
 use super::{input, read_sensitive, CliError, Report};
+use localfirst_core::Code;
 
 /// Where the data lives and who acts on it.
 #[derive(Debug, Clone, Args)]
@@ -161,7 +162,7 @@ fn storage(data_dir: &Path) -> Result<StorageMode, CliError> {
     match data_dir.to_str() {
         Some(dir) => Ok(StorageMode::DataDir(dir.to_owned())),
         None => Err(CliError::new(
-            "invalid-config",
+            Code::InvalidConfig,
             "--data-dir must be a valid UTF-8 path",
         )),
     }
@@ -171,7 +172,7 @@ fn storage(data_dir: &Path) -> Result<StorageMode, CliError> {
 fn check_app_id(app_id: &str) -> Result<(), CliError> {
     if app_id.trim().is_empty() || app_id.len() > 200 {
         return Err(CliError::new(
-            "invalid-config",
+            Code::InvalidConfig,
             "--app-id must be 1 to 200 bytes and not blank",
         ));
     }
@@ -207,7 +208,7 @@ fn config(args: &DbArgs, access: Access) -> Result<DbConfig, CliError> {
             .map_err(|e| CliError::from_error(&e))?
             .ok_or_else(|| {
                 CliError::new(
-                    "absent",
+                    Code::Absent,
                     format!(
                         "no secret is stored under `{}`; a read never creates an identity (write first, or use `localfirst secret get-or-create`)",
                         store.storage_key()
@@ -238,7 +239,7 @@ fn open_existing(args: &DbArgs) -> Result<Option<Db>, CliError> {
 
 fn no_database(args: &DbArgs) -> CliError {
     CliError::new(
-        "not-found",
+        Code::NotFound,
         format!(
             "no local database for app id {:?} under {}",
             args.app_id,
@@ -260,11 +261,11 @@ fn parse_object(text: &str, what: &str) -> Result<RowValues, CliError> {
             RowValues::from_json_value(object).map_err(|e| CliError::from_error(&e))
         }
         Ok(_) => Err(CliError::new(
-            "invalid-json",
+            Code::InvalidJson,
             format!("{what} must be a JSON object"),
         )),
         Err(e) => Err(CliError::new(
-            "invalid-json",
+            Code::InvalidJson,
             format!("{what} is not valid JSON: {e}"),
         )),
     }
@@ -336,7 +337,7 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
             match found {
                 Some(row) => Ok(Report::new().field("row", row.to_json_value())),
                 None => Err(CliError::new(
-                    "not-found",
+                    Code::NotFound,
                     format!("no row {id:?} in table {table:?}"),
                 )),
             }
@@ -352,7 +353,7 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
             let filter = match filter {
                 Some(text) => {
                     let value: Value = serde_json::from_str(text).map_err(|e| {
-                        CliError::new("invalid-json", format!("--where is not valid JSON: {e}"))
+                        CliError::new(Code::InvalidJson, format!("--where is not valid JSON: {e}"))
                     })?;
                     Filter::from_json(&value).map_err(|e| CliError::from_error(&e))?
                 }
@@ -377,7 +378,7 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
                 .pending_outbox(u32::try_from(*limit).unwrap_or(u32::MAX))
                 .map_err(fail)?;
             let entries = serde_json::to_value(&entries)
-                .map_err(|e| CliError::new("internal", e.to_string()))?;
+                .map_err(|e| CliError::new(Code::Internal, e.to_string()))?;
             let count = entries.as_array().map_or(0, Vec::len);
             Ok(Report::new()
                 .field("user_id", db.user_id())

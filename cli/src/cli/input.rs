@@ -12,6 +12,7 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 use super::CliError;
+use localfirst_core::Code;
 
 /// Most bytes read from stdin for one value (secret, token, JWT, phrase): 1 MiB.
 /// Far above any valid value (external tokens are limited to 16 KiB), so a value
@@ -46,19 +47,22 @@ pub fn stdin_all(what: &str) -> Result<Zeroizing<String>, CliError> {
 pub fn file_text(path: &Path, limit: u64, what: &str) -> Result<String, CliError> {
     let shown = path.display();
     let read_error = |e: std::io::Error| {
-        CliError::new("input-read", format!("cannot read the {what} {shown}: {e}"))
+        CliError::new(
+            Code::InputRead,
+            format!("cannot read the {what} {shown}: {e}"),
+        )
     };
     let meta = std::fs::metadata(path).map_err(read_error)?;
     if !meta.is_file() {
         return Err(CliError::new(
-            "input-not-a-file",
+            Code::InputNotAFile,
             format!("the {what} {shown} is not a regular file"),
         ));
     }
     let file = std::fs::File::open(path).map_err(read_error)?;
     if !file.metadata().map_err(read_error)?.is_file() {
         return Err(CliError::new(
-            "input-not-a-file",
+            Code::InputNotAFile,
             format!("the {what} {shown} is not a regular file"),
         ));
     }
@@ -71,7 +75,7 @@ pub fn file_text(path: &Path, limit: u64, what: &str) -> Result<String, CliError
     }
     String::from_utf8(bytes).map_err(|_| {
         CliError::new(
-            "input-read",
+            Code::InputRead,
             format!("the {what} {shown} is not UTF-8 text"),
         )
     })
@@ -79,14 +83,14 @@ pub fn file_text(path: &Path, limit: u64, what: &str) -> Result<String, CliError
 
 fn too_large(what: &str, limit: u64) -> CliError {
     CliError::new(
-        "input-too-large",
+        Code::InputTooLarge,
         format!("the {what} is larger than {limit} bytes"),
     )
 }
 
 fn stdin_error(what: &str, error: &std::io::Error) -> CliError {
     CliError::new(
-        "stdin",
+        Code::Stdin,
         format!("could not read the {what} from stdin: {error}"),
     )
 }
@@ -95,11 +99,15 @@ fn finish_stdin(bytes: Zeroizing<Vec<u8>>, what: &str) -> Result<Zeroizing<Strin
     if bytes.len() as u64 > MAX_STDIN_BYTES {
         return Err(too_large(&format!("{what} on stdin"), MAX_STDIN_BYTES));
     }
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| CliError::new("stdin", format!("the {what} on stdin is not UTF-8 text")))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        CliError::new(
+            Code::Stdin,
+            format!("the {what} on stdin is not UTF-8 text"),
+        )
+    })?;
     let trimmed = Zeroizing::new(text.trim().to_owned());
     if trimmed.is_empty() {
-        return Err(CliError::new("stdin", format!("no {what} on stdin")));
+        return Err(CliError::new(Code::Stdin, format!("no {what} on stdin")));
     }
     Ok(trimmed)
 }

@@ -6,7 +6,7 @@
 use std::ffi::OsString;
 
 use clap::{Parser, Subcommand};
-use localfirst_core::ErrorCode;
+use localfirst_core::{Code, ErrorCode};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
@@ -66,8 +66,9 @@ pub enum Command {
 /// A rejected input: a stable machine code and a human message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CliError {
-    /// Stable code, e.g. `secret-invalid-length` or `expired`.
-    pub code: String,
+    /// Stable code from the catalogue, e.g. [`Code::SecretInvalidLength`] or
+    /// [`Code::Expired`] (see `docs/ERRORS.md`).
+    pub code: Code,
     /// Human-readable explanation.
     pub message: String,
     /// Extra fields printed first with `--json` (e.g. `ok`, `id` for `token verify`).
@@ -81,9 +82,9 @@ impl CliError {
     }
 
     /// A rejection with an explicit code and message.
-    pub fn new(code: &str, message: impl Into<String>) -> CliError {
+    pub fn new(code: Code, message: impl Into<String>) -> CliError {
         CliError {
-            code: code.to_owned(),
+            code,
             message: message.into(),
             fields: Vec::new(),
         }
@@ -103,7 +104,11 @@ impl CliError {
             fields.insert(0, ("ok".to_owned(), Value::Bool(false)));
         }
         set_field(&mut fields, "error", Value::String(self.message.clone()));
-        set_field(&mut fields, "code", Value::String(self.code.clone()));
+        set_field(
+            &mut fields,
+            "code",
+            Value::String(self.code.as_str().to_owned()),
+        );
         fields
     }
 }
@@ -178,7 +183,7 @@ where
                 );
             }
             if json {
-                let rejected = CliError::new("usage", error.render().to_string().trim_end());
+                let rejected = CliError::new(Code::Usage, error.render().to_string().trim_end());
                 let line = json_object_line(&rejected.json_fields());
                 return finish(write_line(&mut std::io::stdout().lock(), &line), EXIT_USAGE);
             }
@@ -236,4 +241,4 @@ fn finish(written: std::io::Result<()>, code: i32) -> i32 {
 }
 
 /// The code reported when the output could not be written.
-pub const OUTPUT_ERROR_CODE: &str = "output";
+pub const OUTPUT_ERROR_CODE: Code = Code::Output;

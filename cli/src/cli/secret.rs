@@ -16,6 +16,7 @@ use localfirst_core::secret::Secret;
 use localfirst_core::secret_store::{
     app_secret, AuthSecretStore, FileStore, SecretPurpose, StorageKey,
 };
+use localfirst_core::Code;
 
 use super::identity::secret_arg;
 use super::{CliError, Report};
@@ -108,7 +109,7 @@ impl StoreArgs {
     pub fn storage_key(&self) -> Result<StorageKey, CliError> {
         match &self.key {
             Some(key) => StorageKey::explicit(key)
-                .map_err(|e| CliError::new("invalid-storage-key", format!("--key: {e}"))),
+                .map_err(|e| CliError::new(Code::InvalidStorageKey, format!("--key: {e}"))),
             None => {
                 for (flag, value) in [
                     ("--app-id", &self.app_id),
@@ -117,7 +118,7 @@ impl StoreArgs {
                 ] {
                     if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
                         return Err(CliError::new(
-                            "invalid-storage-key",
+                            Code::InvalidStorageKey,
                             format!("{flag} must not be blank"),
                         ));
                     }
@@ -169,7 +170,7 @@ pub fn run_secret(command: &SecretCommand) -> Result<Report, CliError> {
             let store = store.open()?;
             let secret = app_secret(store.as_ref(), SecretPurpose::Write)
                 .map_err(fail)?
-                .ok_or_else(|| CliError::new("internal", "get-or-create returned no secret"))?;
+                .ok_or_else(|| CliError::new(Code::Internal, "get-or-create returned no secret"))?;
             Ok(identity_report(store.as_ref(), &secret, *reveal))
         }
         SecretCommand::Load { store, reveal } => {
@@ -177,7 +178,7 @@ pub fn run_secret(command: &SecretCommand) -> Result<Report, CliError> {
             match app_secret(store.as_ref(), SecretPurpose::Read).map_err(fail)? {
                 Some(secret) => Ok(identity_report(store.as_ref(), &secret, *reveal)),
                 None => Err(CliError::new(
-                    "absent",
+                    Code::Absent,
                     format!("no secret is stored under `{}`", store.storage_key()),
                 )),
             }

@@ -11,6 +11,10 @@ use localfirst_server::{serve, ServerConfig, SharedSecret};
 use serde_json::json;
 
 use super::{CliError, Report};
+use localfirst_core::Code;
+
+/// Largest public key file `--jwt-public-key @file` reads (a JWK set or PEM).
+const MAX_KEY_FILE_BYTES: u64 = 256 * 1024;
 
 /// Flags of `localfirst server`; each also reads a `LOCALFIRST_*` variable.
 #[derive(Debug, Args)]
@@ -70,8 +74,11 @@ fn config(args: &ServerArgs) -> Result<ServerConfig, CliError> {
         }),
         (None, Some(key)) => Some(ExternalKeySource::Static {
             key: match key.strip_prefix('@') {
-                Some(path) => std::fs::read_to_string(path)
-                    .map_err(|e| CliError::new("key-file", format!("cannot read {path}: {e}")))?,
+                Some(path) => super::input::file_text(
+                    std::path::Path::new(path),
+                    MAX_KEY_FILE_BYTES,
+                    "public key file",
+                )?,
                 None => key.clone(),
             },
         }),
@@ -89,7 +96,7 @@ pub fn run_server(args: &ServerArgs, json_output: bool) -> Result<Report, CliErr
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::new("runtime", e.to_string()))?;
+        .map_err(|e| CliError::new(Code::RuntimeUnavailable, e.to_string()))?;
     runtime.block_on(async {
         let server = serve(config).await.map_err(|e| CliError::from_error(&e))?;
         let addr = server.local_addr();

@@ -1,13 +1,14 @@
 //! [`DbError`]: why a `Db` operation failed.
 
-use crate::auth::AuthError;
-use crate::error::ErrorCode;
+use crate::auth::{AuthError, PrincipalChangeKind};
+use crate::error::{Code, ErrorCode};
 use crate::local_db::StorageError;
 use crate::policy::{Operation, PolicyError};
 use crate::token::TokenError;
 
 /// Why a `Db` operation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DbError {
     /// An invalid config value.
     #[error("invalid config: {reason}")]
@@ -37,7 +38,7 @@ pub enum DbError {
         /// The requested user id (`None` for a sign-out).
         requested: Option<String>,
         /// What kind of change was refused.
-        detail: String,
+        detail: PrincipalChangeKind,
     },
     /// Another auth failure (undecodable token, empty cookie session).
     #[error(transparent)]
@@ -92,23 +93,23 @@ pub enum DbError {
 }
 
 impl ErrorCode for DbError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            DbError::Config { .. } => "invalid-config",
-            DbError::InvalidArgument { .. } => "invalid-argument",
-            DbError::AnonymousWriteDenied { .. } => "anonymous-write-denied",
-            DbError::PrincipalChange { .. } => "principal-change",
+            DbError::Config { .. } => Code::InvalidConfig,
+            DbError::InvalidArgument { .. } => Code::InvalidArgument,
+            DbError::AnonymousWriteDenied { .. } => Code::AnonymousWriteDenied,
+            DbError::PrincipalChange { .. } => Code::PrincipalChange,
             DbError::Auth(e) => e.code(),
-            DbError::PolicyDenied { .. } => "policy-denied",
+            DbError::PolicyDenied { .. } => Code::PolicyDenied,
             DbError::Policy(e) => e.code(),
-            DbError::NotFound { .. } => "not-found",
-            DbError::StorageReset => "storage-reset",
-            DbError::LoggedOut => "logged-out",
+            DbError::NotFound { .. } => Code::NotFound,
+            DbError::StorageReset => Code::StorageReset,
+            DbError::LoggedOut => Code::LoggedOut,
             DbError::Storage(e) => e.code(),
             DbError::Token(e) => e.code(),
-            DbError::MigrationFailed { .. } => "migration-failed",
-            DbError::Rng => "rng-failure",
-            DbError::Runtime { .. } => "runtime-unavailable",
+            DbError::MigrationFailed { .. } => Code::MigrationFailed,
+            DbError::Rng => Code::RngFailure,
+            DbError::Runtime { .. } => Code::RuntimeUnavailable,
         }
     }
 }

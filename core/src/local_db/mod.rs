@@ -77,7 +77,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 
 pub(crate) use discard::ActorSnapshot;
 pub use files::{namespace_exists, wipe_namespace, WipeOutcome};
@@ -110,14 +110,34 @@ pub const MAX_ID_LEN: usize = 256;
 /// How long a writer waits for another connection's write lock.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What an [`StorageError::InvalidName`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NameKind {
+    /// A table name.
+    Table,
+    /// A column name.
+    Column,
+}
+
+impl std::fmt::Display for NameKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NameKind::Table => "table",
+            NameKind::Column => "column",
+        })
+    }
+}
+
 /// Why a storage operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StorageError {
     /// A table or column name that is not `[A-Za-z_][A-Za-z0-9_]*` (≤ 64 bytes).
     #[error("invalid {kind} name {name:?}: use letters, digits and '_', starting with a letter or '_', at most 64 bytes")]
     InvalidName {
-        /// `table` or `column`.
-        kind: &'static str,
+        /// A table or a column.
+        kind: NameKind,
         /// The name given.
         name: String,
     },
@@ -200,24 +220,28 @@ pub enum StorageError {
     /// The store was closed (after a logout).
     #[error("the store is closed")]
     Closed,
+    /// The system random number generator failed (a new row id).
+    #[error("the system random number generator failed")]
+    Rng,
 }
 
 impl ErrorCode for StorageError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            StorageError::InvalidName { .. } => "invalid-name",
-            StorageError::TableNameClash { .. } => "table-name-clash",
-            StorageError::InvalidRow { .. } => "invalid-row",
-            StorageError::InvalidFilter { .. } => "invalid-filter",
-            StorageError::NotFound { .. } => "not-found",
-            StorageError::AlreadyExists { .. } => "already-exists",
-            StorageError::Reset => "storage-reset",
-            StorageError::Busy { .. } => "busy",
-            StorageError::Corrupt { .. } => "corrupt",
-            StorageError::UnsupportedSchema { .. } => "unsupported-schema",
-            StorageError::Sqlite { .. } => "sqlite",
-            StorageError::Io { .. } => "io",
-            StorageError::Closed => "closed",
+            StorageError::InvalidName { .. } => Code::InvalidName,
+            StorageError::TableNameClash { .. } => Code::TableNameClash,
+            StorageError::InvalidRow { .. } => Code::InvalidRow,
+            StorageError::InvalidFilter { .. } => Code::InvalidFilter,
+            StorageError::NotFound { .. } => Code::NotFound,
+            StorageError::AlreadyExists { .. } => Code::AlreadyExists,
+            StorageError::Reset => Code::StorageReset,
+            StorageError::Busy { .. } => Code::Busy,
+            StorageError::Corrupt { .. } => Code::Corrupt,
+            StorageError::UnsupportedSchema { .. } => Code::UnsupportedSchema,
+            StorageError::Sqlite { .. } => Code::Sqlite,
+            StorageError::Io { .. } => Code::LocalDbIo,
+            StorageError::Closed => Code::LoggedOut,
+            StorageError::Rng => Code::RngFailure,
         }
     }
 }

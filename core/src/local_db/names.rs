@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use sha2::Digest as _;
 
 use super::{
-    StorageError, CREATED_AT, CREATED_BY, MAX_ID_LEN, MAX_NAME_LEN, UPDATED_AT, UPDATED_BY,
+    NameKind, StorageError, CREATED_AT, CREATED_BY, MAX_ID_LEN, MAX_NAME_LEN, UPDATED_AT,
+    UPDATED_BY,
 };
 
 // ---------------------------------------------------------------------------
@@ -76,10 +77,7 @@ pub fn is_valid_name(name: &str) -> bool {
 /// A fresh random row id (UUIDv4, lowercase hyphenated).
 pub fn new_row_id() -> Result<String, StorageError> {
     let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(|e| StorageError::Io {
-        path: "<random>".into(),
-        reason: e.to_string(),
-    })?;
+    getrandom::getrandom(&mut bytes).map_err(|_| StorageError::Rng)?;
     Ok(uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
         .hyphenated()
@@ -91,7 +89,7 @@ pub(super) fn check_table(table: &str) -> Result<(), StorageError> {
         Ok(())
     } else {
         Err(StorageError::InvalidName {
-            kind: "table",
+            kind: NameKind::Table,
             name: table.to_owned(),
         })
     }
@@ -102,7 +100,7 @@ pub(super) fn check_column(column: &str) -> Result<(), StorageError> {
         Ok(())
     } else {
         Err(StorageError::InvalidName {
-            kind: "column",
+            kind: NameKind::Column,
             name: column.to_owned(),
         })
     }

@@ -56,7 +56,7 @@ use std::path::Path;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::session::Session;
 
 /// A row as the policy engine sees it: its columns, including `id` and the system
@@ -133,6 +133,7 @@ impl std::fmt::Display for Operation {
 
 /// Why a policy set could not be loaded, or why an operation is not allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PolicyError {
     /// The policy set does not grant this operation on this table, either because
     /// no rule mentions it or because its rule does not hold.
@@ -171,12 +172,12 @@ pub enum PolicyError {
 }
 
 impl ErrorCode for PolicyError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            PolicyError::Denied { .. } => "policy-denied",
-            PolicyError::Invalid { .. } => "policy-invalid",
-            PolicyError::Io { .. } => "policy-io",
-            PolicyError::TooLarge { .. } => "policy-too-large",
+            PolicyError::Denied { .. } => Code::PolicyDenied,
+            PolicyError::Invalid { .. } => Code::PolicyInvalid,
+            PolicyError::Io { .. } => Code::PolicyIo,
+            PolicyError::TooLarge { .. } => Code::PolicyTooLarge,
         }
     }
 }

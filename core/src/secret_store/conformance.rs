@@ -959,7 +959,7 @@ mod tests {
         let store =
             FaultInjectingStore::new(Box::new(MemoryStore::default()) as Box<dyn AuthSecretStore>);
         store.fail_clear(Some(StoreError::Io { reason: "x".into() }));
-        assert_eq!(store.clear_secret().unwrap_err().code(), "io");
+        assert_eq!(store.clear_secret().unwrap_err().code(), "secret-store-io");
         store.fail_clear(None);
         store.clear_secret().unwrap();
         assert_eq!(store.clear_calls(), 2);
@@ -967,7 +967,7 @@ mod tests {
         let secret = Secret::from_bytes([4u8; 32]);
         assert_eq!(
             store.create_secret(secret.clone()).unwrap_err().code(),
-            "unavailable"
+            "secret-store-unavailable"
         );
         store.fail_create(None);
         assert_eq!(store.create_secret(secret.clone()).unwrap(), secret);

@@ -8,7 +8,7 @@
 //!   either the old or the new secret, never a mix.
 //! - **Private.** The directory is created with mode `0700` and secret files
 //!   are written with mode `0600` (Unix). An existing directory that other
-//!   users may write to is refused with `permission-denied`, since they could
+//!   users may write to is refused with `secret-store-permission-denied`, since they could
 //!   swap the files underneath us.
 //! - **Cross-process `get_or_create`.** [`AuthSecretStore::lock_exclusive`]
 //!   takes an exclusive advisory lock on a `.lock` file beside the secret
@@ -21,11 +21,11 @@
 //!   Unix; a move without replace on Windows). If a file appeared since the
 //!   load, for instance from a `save_secret` in a process that does not take
 //!   the lock, that file wins and its secret is returned. File systems that
-//!   offer neither operation make creating fail with `io`; they are not
+//!   offer neither operation make creating fail with `secret-store-io`; they are not
 //!   supported.
 //! - **Failures are never absence.** Only a missing file is "no secret". A
 //!   file that is empty, truncated, or holds anything but the expected format
-//!   is `corrupted`; unreadable files are `permission-denied` or `io`.
+//!   is `secret-store-corrupted`; unreadable files are `secret-store-permission-denied` or `secret-store-io`.
 //!
 //! File format (UTF-8 text, two lines):
 //!

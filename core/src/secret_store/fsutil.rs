@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::StoreError;
 
-/// Maps an I/O error to `permission-denied` or `io`, naming what was being done and where.
+/// Maps an I/O error to `secret-store-permission-denied` or `secret-store-io`, naming what was being done and where.
 pub(crate) fn io_error(context: &str, path: &Path, error: &std::io::Error) -> StoreError {
     let reason = format!("{context} {}: {error}", path.display());
     match error.kind() {

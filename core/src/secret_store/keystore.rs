@@ -29,12 +29,12 @@
 //! | situation | result |
 //! |---|---|
 //! | no envelope file | `Ok(None)` (the only "absent") |
-//! | envelope present, no key under the alias (e.g. restored from a backup) | `key-invalidated` |
-//! | `KeyPermanentlyInvalidatedException` (biometric / lock-screen change) | `key-invalidated` |
-//! | `UserNotAuthenticatedException` (device locked, auth-bound key) | `unavailable` |
-//! | `AEADBadTagException`, unparseable envelope, unknown `v`, wrong lengths | `corrupted` |
-//! | file permission problem / other I/O failure | `permission-denied` / `io` |
-//! | any other Java exception or JNI failure | `backend`, naming the exception class |
+//! | envelope present, no key under the alias (e.g. restored from a backup) | `secret-store-key-invalidated` |
+//! | `KeyPermanentlyInvalidatedException` (biometric / lock-screen change) | `secret-store-key-invalidated` |
+//! | `UserNotAuthenticatedException` (device locked, auth-bound key) | `secret-store-unavailable` |
+//! | `AEADBadTagException`, unparseable envelope, unknown `v`, wrong lengths | `secret-store-corrupted` |
+//! | file permission problem / other I/O failure | `secret-store-permission-denied` / `secret-store-io` |
+//! | any other Java exception or JNI failure | `secret-store-backend`, naming the exception class |
 //!
 //! Pending Java exceptions are always cleared; errors carry class names, never
 //! exception messages or key material.
@@ -806,7 +806,7 @@ mod tests {
         ];
         for case in cases {
             let error = Envelope::decode(case.as_bytes()).err().unwrap();
-            assert_eq!(error.code(), "corrupted", "{case}: {error}");
+            assert_eq!(error.code(), "secret-store-corrupted", "{case}: {error}");
         }
     }
 

@@ -25,7 +25,7 @@
 use std::collections::HashSet;
 use std::sync::{Condvar, Mutex, OnceLock};
 
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::secret::Secret;
 
 #[cfg(any(test, feature = "testing"))]
@@ -50,6 +50,7 @@ pub const DEFAULT_STORAGE_KEY: &str = "jazz-auth-secret";
 
 /// Why a secret store operation failed. None of these means "no secret".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// The store cannot be read right now (device locked, interaction not allowed,
     /// app prewarmed before first unlock). Retry later; do not create a new identity.
@@ -89,17 +90,27 @@ pub enum StoreError {
         /// Backend detail.
         reason: String,
     },
+    /// An explicit storage key that is blank or longer than 255 bytes. Nothing was
+    /// read or written.
+    #[error("an explicit storage key must be 1 to 255 bytes and not blank")]
+    InvalidStorageKey,
+    /// The system random number generator failed while creating a secret; nothing
+    /// was stored.
+    #[error("the system random number generator failed")]
+    Rng,
 }
 
 impl ErrorCode for StoreError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            StoreError::Unavailable { .. } => "unavailable",
-            StoreError::KeyInvalidated { .. } => "key-invalidated",
-            StoreError::Corrupted { .. } => "corrupted",
-            StoreError::PermissionDenied { .. } => "permission-denied",
-            StoreError::Io { .. } => "io",
-            StoreError::Backend { .. } => "backend",
+            StoreError::Unavailable { .. } => Code::SecretStoreUnavailable,
+            StoreError::KeyInvalidated { .. } => Code::SecretStoreKeyInvalidated,
+            StoreError::Corrupted { .. } => Code::SecretStoreCorrupted,
+            StoreError::PermissionDenied { .. } => Code::SecretStorePermissionDenied,
+            StoreError::Io { .. } => Code::SecretStoreIo,
+            StoreError::Backend { .. } => Code::SecretStoreBackend,
+            StoreError::InvalidStorageKey => Code::InvalidStorageKey,
+            StoreError::Rng => Code::RngFailure,
         }
     }
 }
@@ -202,9 +213,7 @@ impl StorageKey {
     /// A key chosen by the app, used verbatim. Must be non-blank and at most 255 bytes.
     pub fn explicit(key: &str) -> Result<StorageKey, StoreError> {
         if key.trim().is_empty() || key.len() > 255 {
-            return Err(StoreError::Backend {
-                reason: "an explicit storage key must be 1 to 255 bytes and not blank".into(),
-            });
+            return Err(StoreError::InvalidStorageKey);
         }
         Ok(StorageKey(key.to_owned()))
     }
@@ -288,9 +297,7 @@ pub trait AuthSecretStoreExt: AuthSecretStore {
         if let Some(existing) = self.load_secret()? {
             return Ok(existing);
         }
-        let fresh = Secret::generate().map_err(|e| StoreError::Backend {
-            reason: e.to_string(),
-        })?;
+        let fresh = Secret::generate().map_err(|_| StoreError::Rng)?;
         self.create_secret(fresh)
     }
 }

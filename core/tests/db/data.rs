@@ -56,7 +56,7 @@ fn filter_corpus() {
         let name = case["name"].as_str().unwrap();
         let error = Filter::from_json(&case["filter"]).unwrap_err();
         assert!(
-            ["invalid-filter", "invalid-name"].contains(&error.code()),
+            ["invalid-filter", "invalid-name"].contains(&error.code().as_str()),
             "{name}: {error:?}"
         );
     }

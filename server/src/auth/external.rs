@@ -37,7 +37,7 @@ use std::time::Duration;
 use localfirst_core::auth::AuthFailure;
 use localfirst_core::clock::Clock;
 use localfirst_core::session::{AuthMode, Session};
-use localfirst_core::ErrorCode;
+use localfirst_core::{Code, ErrorCode};
 
 use super::jwks::{JwksCache, KeyMatch, KeySet};
 use super::jwt;
@@ -232,28 +232,28 @@ pub enum ExternalAuthError {
 }
 
 impl ErrorCode for ExternalAuthError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            ExternalAuthError::MissingToken => "missing-token",
-            ExternalAuthError::TooLarge { .. } => "token-too-large",
-            ExternalAuthError::Malformed { .. } => "token-malformed",
-            ExternalAuthError::UnsupportedAlgorithm { .. } => "unsupported-algorithm",
-            ExternalAuthError::DuplicateClaim { .. } => "duplicate-claim",
-            ExternalAuthError::InvalidClaims { .. } => "invalid-claims",
-            ExternalAuthError::MissingClaim { .. } => "missing-claim",
-            ExternalAuthError::InvalidSubject => "invalid-subject",
-            ExternalAuthError::Expired { .. } => "expired",
-            ExternalAuthError::NotYetValid { .. } => "not-yet-valid",
-            ExternalAuthError::IssuedInFuture { .. } => "issued-in-future",
-            ExternalAuthError::AudienceMismatch { .. } => "audience-mismatch",
-            ExternalAuthError::IssuerMismatch { .. } => "issuer-mismatch",
-            ExternalAuthError::UnknownKey { .. } => "unknown-key",
-            ExternalAuthError::AlgorithmMismatch { .. } => "algorithm-mismatch",
-            ExternalAuthError::InvalidSignature => "invalid-signature",
-            ExternalAuthError::InvalidKey { .. } => "invalid-key",
-            ExternalAuthError::InvalidJwksUrl { .. } => "invalid-jwks-url",
-            ExternalAuthError::JwksUnavailable { .. } => "jwks-unavailable",
-            ExternalAuthError::EmptyKeySet => "empty-key-set",
+            ExternalAuthError::MissingToken => Code::Missing,
+            ExternalAuthError::TooLarge { .. } => Code::TokenTooLarge,
+            ExternalAuthError::Malformed { .. } => Code::TokenMalformed,
+            ExternalAuthError::UnsupportedAlgorithm { .. } => Code::UnsupportedAlgorithm,
+            ExternalAuthError::DuplicateClaim { .. } => Code::InvalidClaims,
+            ExternalAuthError::InvalidClaims { .. } => Code::InvalidClaims,
+            ExternalAuthError::MissingClaim { .. } => Code::MissingClaim,
+            ExternalAuthError::InvalidSubject => Code::InvalidSubject,
+            ExternalAuthError::Expired { .. } => Code::Expired,
+            ExternalAuthError::NotYetValid { .. } => Code::NotYetValid,
+            ExternalAuthError::IssuedInFuture { .. } => Code::IssuedInFuture,
+            ExternalAuthError::AudienceMismatch { .. } => Code::AudienceMismatch,
+            ExternalAuthError::IssuerMismatch { .. } => Code::IssuerMismatch,
+            ExternalAuthError::UnknownKey { .. } => Code::UnknownKey,
+            ExternalAuthError::AlgorithmMismatch { .. } => Code::AlgorithmMismatch,
+            ExternalAuthError::InvalidSignature => Code::InvalidSignature,
+            ExternalAuthError::InvalidKey { .. } => Code::InvalidKey,
+            ExternalAuthError::InvalidJwksUrl { .. } => Code::InvalidJwksUrl,
+            ExternalAuthError::JwksUnavailable { .. } => Code::JwksUnavailable,
+            ExternalAuthError::EmptyKeySet => Code::EmptyKeySet,
         }
     }
 }

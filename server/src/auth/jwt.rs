@@ -286,7 +286,7 @@ mod tests {
         ] {
             let error = parse(&token)
                 .err()
-                .map(|e| localfirst_core::ErrorCode::code(&e));
+                .map(|e| localfirst_core::ErrorCode::code(&e).as_str());
             assert_eq!(error, Some(code), "{token}");
         }
     }

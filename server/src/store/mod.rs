@@ -23,7 +23,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use localfirst_core::policy::Row;
-use localfirst_core::ErrorCode;
+use localfirst_core::{Code, ErrorCode};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
@@ -182,12 +182,12 @@ pub enum StoreError {
 }
 
 impl ErrorCode for StoreError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            StoreError::Database(_) => "storage-database",
-            StoreError::Corrupt(_) => "storage-corrupt",
-            StoreError::Closed => "storage-closed",
-            StoreError::Open(_) => "storage-open",
+            StoreError::Database(_) => Code::ServerStorageDatabase,
+            StoreError::Corrupt(_) => Code::ServerStorageCorrupt,
+            StoreError::Closed => Code::ServerStorageClosed,
+            StoreError::Open(_) => Code::ServerStorageOpen,
         }
     }
 }

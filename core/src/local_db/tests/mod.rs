@@ -163,7 +163,7 @@ fn filters_round_trip_and_reject_bad_input() {
         json!({"$secret": 1}),
     ] {
         let code = Filter::from_json(&bad).unwrap_err().code();
-        assert!(code.starts_with("invalid-"), "{bad}: {code}");
+        assert!(code.as_str().starts_with("invalid-"), "{bad}: {code}");
     }
 }
 

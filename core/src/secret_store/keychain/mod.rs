@@ -47,7 +47,7 @@
 //!    `errSecDuplicateItem` the existing item is read and returned.
 //!
 //! A read in either step that fails returns its error (`errSecItemNotFound`
-//! for an item known to exist is `unavailable`): the existing identity is
+//! for an item known to exist is `secret-store-unavailable`): the existing identity is
 //! never overwritten and no other one is handed out.
 //!
 //! ## Failures
@@ -154,15 +154,15 @@ pub fn status_name(code: i32) -> Option<&'static str> {
 /// Turns a failed Keychain call into a [`StoreError`].
 ///
 /// Callers handle `errSecItemNotFound` themselves where it means "absent";
-/// passed here it is a `backend` error (something vanished mid-operation).
+/// passed here it is a `secret-store-backend` error (something vanished mid-operation).
 ///
 /// | status | error |
 /// | --- | --- |
-/// | interaction not allowed / required, not available, no such keychain, data not available, user cancelled, auth failed | `unavailable` (device locked, prompt refused: retry later) |
-/// | missing entitlement, no access for item, write permission, read-only | `permission-denied` |
-/// | decode | `corrupted` |
-/// | I/O | `io` |
-/// | anything else | `backend` |
+/// | interaction not allowed / required, not available, no such keychain, data not available, user cancelled, auth failed | `secret-store-unavailable` (device locked, prompt refused: retry later) |
+/// | missing entitlement, no access for item, write permission, read-only | `secret-store-permission-denied` |
+/// | decode | `secret-store-corrupted` |
+/// | I/O | `secret-store-io` |
+/// | anything else | `secret-store-backend` |
 pub fn map_status(operation: &str, code: i32) -> StoreError {
     let name = status_name(code).unwrap_or("unknown status");
     let reason = format!("keychain {operation} failed: {name} ({code})");
@@ -427,7 +427,7 @@ impl<B: KeychainBackend> KeychainStore<B> {
 
     /// Reads an item that a lookup or an add just reported as existing. Its
     /// absence now means the Keychain is not answering truthfully (e.g. before
-    /// the first unlock): `unavailable`, never "absent".
+    /// the first unlock): `secret-store-unavailable`, never "absent".
     fn read_existing(&self, what: &str, query: &ItemQuery) -> Result<Secret, StoreError> {
         match self.backend.copy_data(query) {
             Ok(data) => decode_item_data(&data),

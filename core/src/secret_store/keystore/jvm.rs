@@ -6,10 +6,10 @@
 //!
 //! | Java exception (anywhere in the cause chain, or a subclass) | error |
 //! |---|---|
-//! | `android.security.keystore.KeyPermanentlyInvalidatedException` | `key-invalidated` |
-//! | `android.security.keystore.UserNotAuthenticatedException` | `unavailable` |
-//! | `javax.crypto.AEADBadTagException` | `corrupted` |
-//! | anything else | `backend`, naming the exception classes only |
+//! | `android.security.keystore.KeyPermanentlyInvalidatedException` | `secret-store-key-invalidated` |
+//! | `android.security.keystore.UserNotAuthenticatedException` | `secret-store-unavailable` |
+//! | `javax.crypto.AEADBadTagException` | `secret-store-corrupted` |
+//! | anything else | `secret-store-backend`, naming the exception classes only |
 //!
 //! Exception messages are never copied into errors: only class names, which
 //! cannot carry secret material.
