@@ -30,8 +30,8 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 step "docs build without broken links"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked --quiet
 
-step "rust tests (all crates, all features)"
-cargo test --workspace --all-features --locked
+step "rust tests (all crates, all features; a throwaway PostgreSQL cluster for the server's replica tests)"
+bash scripts/with-postgres.sh cargo test --workspace --all-features --locked
 
 step "Apple Keychain layer type-checks (no Apple toolchain here)"
 bash scripts/check-keychain-apple.sh

@@ -93,6 +93,7 @@ fn config(args: &ServerArgs) -> Result<ServerConfig, CliError> {
 /// Runs the server until SIGTERM or Ctrl-C; prints the bound address first.
 pub fn run_server(args: &ServerArgs, json_output: bool) -> Result<Report, CliError> {
     let config = config(args)?;
+    init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -101,13 +102,26 @@ pub fn run_server(args: &ServerArgs, json_output: bool) -> Result<Report, CliErr
         let server = serve(config).await.map_err(|e| CliError::from_error(&e))?;
         let addr = server.local_addr();
         let url = format!("ws://{addr}/sync/{}", args.app_id);
-        let mut out = std::io::stdout().lock();
-        let _ = if json_output {
-            writeln!(out, "{}", json!({"event": "listening", "addr": addr.to_string(), "port": addr.port(), "url": url}))
+        let line = if json_output {
+            json!({"event": "listening", "addr": addr.to_string(), "port": addr.port(), "url": url})
+                .to_string()
         } else {
-            writeln!(out, "listening  {addr}\nport       {}\nurl        {url}", addr.port())
+            format!(
+                "listening  {addr}\nport       {}\nurl        {url}",
+                addr.port()
+            )
         };
-        let _ = out.flush();
+        // Scripts read the port from this line: a failed write is a failed start.
+        let mut out = std::io::stdout().lock();
+        if let Err(error) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+            drop(out);
+            // The output error is the one to report; a failed shutdown adds nothing.
+            let _ = server.shutdown().await;
+            return Err(CliError::new(
+                Code::Output,
+                format!("could not print the listening address: {error}"),
+            ));
+        }
         drop(out);
         server
             .run_until_signal()
@@ -115,4 +129,17 @@ pub fn run_server(args: &ServerArgs, json_output: bool) -> Result<Report, CliErr
             .map_err(|e| CliError::from_error(&e))?;
         Ok(Report::new().field("stopped", true))
     })
+}
+
+/// Sends the server's `tracing` events to stderr, filtered by `RUST_LOG` (default
+/// `info`). Tokens and secrets are never part of an event.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Fails only when a subscriber is already installed (tests embedding the CLI).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
 }
