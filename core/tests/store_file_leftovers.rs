@@ -93,11 +93,11 @@ fn oversized_secret_files_are_corrupted_without_being_read_whole() {
     let file = std::fs::File::create(store.path()).unwrap();
     file.set_len(8 * 1024 * 1024 * 1024).unwrap(); // sparse: 8 GiB that no one may read
     let error = store.load_secret().unwrap_err();
-    assert_eq!(error.code(), "corrupted", "{error}");
+    assert_eq!(error.code(), "secret-store-corrupted", "{error}");
     // get_or_create reports it too, and never replaces it.
     assert_eq!(
         store.get_or_create_secret().unwrap_err().code(),
-        "corrupted"
+        "secret-store-corrupted"
     );
 }
 
@@ -112,9 +112,9 @@ fn a_fifo_or_device_in_place_of_the_secret_file_does_not_hang() {
         .unwrap();
     assert!(status.success());
     // No writer ever opens the FIFO: a blocking open would hang this test.
-    assert_eq!(store.load_secret().unwrap_err().code(), "corrupted");
+    assert_eq!(store.load_secret().unwrap_err().code(), "secret-store-corrupted");
 
     let zero = FileStore::open(dir.path(), StorageKey::for_app("zero")).unwrap();
     std::os::unix::fs::symlink("/dev/zero", zero.path()).unwrap();
-    assert_eq!(zero.load_secret().unwrap_err().code(), "corrupted");
+    assert_eq!(zero.load_secret().unwrap_err().code(), "secret-store-corrupted");
 }
