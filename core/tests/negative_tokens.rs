@@ -9,6 +9,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
+mod common;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use localfirst_core::clock::FixedClock;
@@ -19,10 +21,7 @@ use localfirst_core::ErrorCode;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-const CORPUS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/data/negative_tokens.json"
-);
+const CORPUS: &str = "negative_tokens.json";
 const NOW: u64 = 1_700_000_100;
 const IAT: u64 = 1_700_000_000;
 /// The one case verified with only the local-first issuer allowed (as proofs are).
@@ -374,11 +373,11 @@ fn regenerate() {
         "cases": cases,
     }))
     .unwrap();
-    std::fs::write(CORPUS, text + "\n").unwrap();
+    std::fs::write(common::data_file(CORPUS), text + "\n").unwrap();
 }
 
 fn load_corpus() -> Vec<Value> {
-    let data: Value = serde_json::from_str(&std::fs::read_to_string(CORPUS).unwrap()).unwrap();
+    let data: Value = common::data_json(CORPUS);
     data["cases"].as_array().unwrap().clone()
 }
 

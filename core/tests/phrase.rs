@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
+mod common;
+
 use localfirst_core::phrase::{phrase_to_secret, secret_to_phrase, PhraseError, RecoveryPhrase};
 use localfirst_core::secret::Secret;
 use localfirst_core::ErrorCode;
@@ -18,11 +20,7 @@ fn hex32(text: &str) -> [u8; 32] {
 }
 
 fn reference() -> Vec<(Secret, String)> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/bip39_english_256.json"
-    );
-    let data: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let data: Value = common::data_json("bip39_english_256.json");
     let list = data["vectors"].as_array().unwrap();
     assert_eq!(list.len(), 8);
     list.iter()

@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use localfirst_core::policy::{Operation, PolicyError, PolicySet, Row, MAX_DEPTH, MAX_FILE_BYTES};
 use localfirst_core::session::{AuthMode, Session};
@@ -14,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/policies")
+    common::data_file("policies")
 }
 
 const SEEDS_FILE: &str = "seeds-auth-mode.json";
@@ -419,7 +421,7 @@ fn policy_files_on_disk() {
 
 #[test]
 fn documented_examples_load() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/POLICIES.md");
+    let path = common::repo_file("docs/POLICIES.md");
     let doc = std::fs::read_to_string(path).unwrap();
     let mut sets = 0;
     let mut rules = 0;

@@ -10,6 +10,8 @@
 //! The keys live in a PKCS12 file (the desktop profile); everything else — cipher,
 //! envelope, exception mapping — is the code that runs on Android.
 
+mod common;
+
 #[cfg(test)]
 mod jni_store {
     use std::path::{Path, PathBuf};
@@ -88,7 +90,7 @@ mod jni_store {
     fn compile_test_classes(javac: &Path) -> PathBuf {
         static CLASSES: OnceLock<TempDir> = OnceLock::new();
         let out = CLASSES.get_or_init(|| TempDir::new().unwrap());
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/jni/FakeContext.java");
+        let source = crate::common::data_file("jni/FakeContext.java");
         let status = Command::new(javac)
             .arg("-d")
             .arg(out.path())

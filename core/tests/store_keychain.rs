@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
+mod common;
+
 use std::sync::Arc;
 
 use localfirst_core::secret::Secret;
@@ -79,11 +81,7 @@ fn main_items(keychain: &SimulatedKeychain) -> Vec<SimulatedItem> {
 
 #[test]
 fn status_mapping_matches_the_vector_file() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/keychain_status.json"
-    ))
-    .unwrap();
+    let text = common::data_text("keychain_status.json");
     let vectors: Value = serde_json::from_str(&text).unwrap();
     let list = vectors["statuses"].as_array().unwrap();
     assert!(list.len() >= 19);

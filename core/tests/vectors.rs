@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
+mod common;
+
 use localfirst_core::clock::FixedClock;
 use localfirst_core::identity::Identity;
 use localfirst_core::phrase::{phrase_to_secret, secret_to_phrase};
@@ -13,9 +15,7 @@ use serde_json::Value;
 const IAT: u64 = 1_700_000_000;
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/identity.json");
-    let text = std::fs::read_to_string(path).expect("vector file");
-    serde_json::from_str(&text).expect("vector JSON")
+    common::data_json("identity.json")
 }
 
 fn cases() -> Vec<Value> {
@@ -133,22 +133,18 @@ fn vector_copy_matches_shared_file() {
     // Keep the repo's copy equal to the shared one. The shared tree sits beside the
     // repository in CI and on developer machines; a standalone clone (no shared tree,
     // not CI) skips the comparison, CI never does.
-    let shared = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/vectors/identity.json"
-    );
-    let text = match std::fs::read_to_string(shared) {
+    let shared = common::repo_file("../shared/vectors/identity.json");
+    let text = match std::fs::read_to_string(&shared) {
         Ok(text) => text,
         Err(error) if std::env::var_os("CI").is_some() => {
-            panic!("CI must have the shared vectors at {shared}: {error}")
+            panic!(
+                "CI must have the shared vectors at {}: {error}",
+                shared.display()
+            )
         }
         Err(_) => return,
     };
-    let ours = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/identity.json"
-    ))
-    .unwrap();
+    let ours = common::data_text("identity.json");
     assert_eq!(
         text, ours,
         "core/tests/data/identity.json drifted from shared/vectors"

@@ -441,7 +441,7 @@ async fn oversized_tokens_are_refused_before_any_fetch() {
         code(verifier.verify(&ES256.sign(&c)).await),
         "token-too-large"
     );
-    assert_eq!(code(verifier.verify("").await), "missing-token");
+    assert_eq!(code(verifier.verify("").await), "missing");
     assert_eq!(
         verifier.verify("").await.unwrap_err().failure(),
         AuthFailure::Missing

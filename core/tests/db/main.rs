@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
+#[path = "../common/mod.rs"]
+mod common;
 mod support;
 
 mod auth;

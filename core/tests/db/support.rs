@@ -2,7 +2,7 @@
 // Test helpers panic on unexpected input by design.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -158,15 +158,4 @@ impl<T: Clone> Recorder<T> {
     }
 }
 
-/// Path of a file under `core/tests/data/`.
-pub fn data_file(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
-/// Reads and parses a JSON test data file.
-pub fn data_json(name: &str) -> Value {
-    let text = std::fs::read_to_string(data_file(name)).expect("read test data");
-    serde_json::from_str(&text).expect("parse test data")
-}
+pub use crate::common::data_json;
