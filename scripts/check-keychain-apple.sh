@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Type-checks the Apple-only Keychain layer (core/src/store/keychain/apple.rs)
+# Type-checks the Apple-only Keychain layer (core/src/secret_store/keychain/apple.rs)
 # on a machine without an Apple toolchain.
 #
 # security-framework compiles only for target_vendor = "apple". This script
@@ -47,7 +47,7 @@ cat >"$work/check/src/lib.rs" <<EOF
 #![deny(warnings)]
 pub mod keychain {
     pub use localfirst_core::secret_store::keychain::{Accessibility, ItemQuery, KeychainBackend, NewItem};
-    #[path = "$root/core/src/store/keychain/apple.rs"]
+    #[path = "$root/core/src/secret_store/keychain/apple.rs"]
     pub mod apple;
 }
 pub fn backend() -> impl localfirst_core::secret_store::keychain::KeychainBackend {
