@@ -382,7 +382,10 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
                 None => Ok(rows_report(Vec::new())),
             }
         }
-        DbCommand::Sync { db: args, server_url } => sync(args, server_url),
+        DbCommand::Sync {
+            db: args,
+            server_url,
+        } => sync(args, server_url),
         DbCommand::Outbox { db: args, limit } => {
             let db = open_existing(args)?.ok_or_else(|| no_database(args))?;
             let entries = db
