@@ -43,7 +43,11 @@ fn open(url: Option<&str>, n: u8) -> Db {
 
 fn rows() -> Vec<RowValues> {
     (0..ROWS)
-        .map(|i| RowValues::new().set("n", i as i64).set("title", "bench row"))
+        .map(|i| {
+            RowValues::new()
+                .set("n", i as i64)
+                .set("title", "bench row")
+        })
         .collect()
 }
 
@@ -52,7 +56,9 @@ fn round_trip(c: &mut Criterion) {
     let server = server(&runtime);
     let url = format!("ws://{}", server.local_addr());
     let mut group = c.benchmark_group("open_to_first_sync");
-    group.sample_size(30).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(5));
     group.bench_function("open_insert_local_only", |b| {
         b.iter(|| {
             let db = open(None, 1);
