@@ -345,8 +345,19 @@ async fn sync_when_gates_and_anonymous_pulls_only() {
 async fn logout_and_drop_stop_the_sync_task() {
     let server = start(config(&clock())).await;
     let db = local_first_db(&server, 1, StorageMode::InMemory);
+    let states = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&states);
+    let _listener = db.on_sync_status(Arc::new(move |s: localfirst_core::sync::SyncStatus| {
+        seen.lock().unwrap().push(s.state);
+    }));
     db.start_sync_with(fast()).unwrap();
     eventually("connected", || server.connections() == 1).await;
+    eventually("listener saw connected", || {
+        states.lock().unwrap().contains(&SyncState::Connected)
+    })
+    .await;
+    assert_eq!(states.lock().unwrap()[0], SyncState::Disabled);
+    assert!(states.lock().unwrap().contains(&SyncState::Connecting));
     db.logout().unwrap();
     eventually("socket closed after logout", || server.connections() == 0).await;
     assert_eq!(db.sync_status().state, SyncState::Disabled);
