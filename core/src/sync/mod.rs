@@ -3,14 +3,12 @@
 //!
 //! - [`protocol`]: the frames, both directions (always compiled; the server
 //!   uses the same types).
-//! - The engine (cargo feature `sync`, on by default): [`Db::start_sync`],
-//!   [`Db::stop_sync`], [`Db::sync_once`], [`Db::sync_status`] and
-//!   [`Db::on_sync_status`](crate::db::Db::on_sync_status). It runs on the
-//!   `Db`'s runtime and never blocks the caller on the network.
+//! - The engine (cargo feature `sync`, on by default): `Db::start_sync`,
+//!   `Db::stop_sync`, `Db::sync_once`, plus [`Db::sync_status`] and
+//!   [`Db::on_sync_status`](crate::db::Db::on_sync_status) (always present;
+//!   `Disabled` without the feature). It runs on the `Db`'s runtime and never
+//!   blocks the caller on the network.
 //!
-//! [`Db::start_sync`]: crate::db::Db::start_sync
-//! [`Db::stop_sync`]: crate::db::Db::stop_sync
-//! [`Db::sync_once`]: crate::db::Db::sync_once
 //! [`Db::sync_status`]: crate::db::Db::sync_status
 
 #[cfg(feature = "sync")]
@@ -109,7 +107,7 @@ impl Default for SyncStatus {
     }
 }
 
-/// What one [`Db::sync_once`](crate::db::Db::sync_once) did.
+/// What one `Db::sync_once` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncReport {
