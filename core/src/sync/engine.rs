@@ -25,6 +25,8 @@ use super::{sync_url, Backoff, Credential, SyncRejection, SyncReport, SyncState}
 
 /// Longest time to open the socket and finish the handshake.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest silence of the server while `sync_once` waits for an answer.
+pub const ONCE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Keep-alive interval of a live session.
 const PING_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -348,6 +350,13 @@ async fn exchange(
         },
     )
     .await?;
+    // A one-shot sync gives up when the server goes silent; a live session
+    // only hears from the server when something changes (it pings instead).
+    let idle = if live {
+        Duration::MAX
+    } else {
+        ONCE_IDLE_TIMEOUT
+    };
     let mut caught_up = false;
     // The server cursor after our own acknowledged pushes: a one-shot sync
     // pulls up to it, so it ends with the server's copy of its own writes.
@@ -359,7 +368,9 @@ async fn exchange(
             return Ok(());
         }
         let frame = tokio::select! {
-            frame = next_frame(&mut session.ws) => frame?,
+            frame = tokio::time::timeout(idle, next_frame(&mut session.ws)) => {
+                frame.map_err(|_| Failure::Net("the server stopped answering".into()))??
+            }
             _ = wake.notified(), if live => {
                 push_next(weak, session, &mut in_flight, report).await?;
                 db(weak)?.notify_status();
