@@ -242,6 +242,16 @@ catalogue! {
     /// The background runtime of a `Db` (refreshes, sync) could not be started.
     RuntimeUnavailable = "runtime-unavailable",
 
+    // Client sync (DbError's sync variants).
+    /// Sync cannot run: no server URL, `sync_when` keeps the data local, or the credential is paused.
+    SyncUnavailable = "sync-unavailable",
+    /// The sync server refused the credential (its code is `expired`, `missing`, `invalid` or `disabled`).
+    SyncAuthRejected = "sync-auth-rejected",
+    /// The sync server could not be reached, or the connection broke.
+    SyncNetwork = "sync-network",
+    /// The sync server answered with an error frame or an unexpected message.
+    SyncProtocol = "sync-protocol",
+
     // The command-line tool.
     /// The command line is not valid (unknown flag, missing or bad value).
     Usage = "usage",
@@ -261,6 +271,10 @@ catalogue! {
     InputNotAFile = "input-not-a-file",
     /// An input file could not be read.
     InputRead = "input-read",
+    /// `db sync`: the server refused some entries (they were dropped from the outbox).
+    SyncRejected = "sync-rejected",
+    /// `db sync`: the server did not acknowledge every pending entry.
+    SyncIncomplete = "sync-incomplete",
 
     // External tokens verified by the sync server (ExternalAuthError).
     /// An external token's `sub` is empty, too long, or has control characters.

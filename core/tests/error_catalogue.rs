@@ -27,6 +27,8 @@ const CLI_ONLY: &[&str] = &[
     "input-too-large",
     "input-not-a-file",
     "input-read",
+    "sync-rejected",
+    "sync-incomplete",
 ];
 
 /// Codes only the sync server crate returns (its error enums live there and its
@@ -363,6 +365,25 @@ fn samples() -> Vec<(Code, &'static str, String)> {
     for (e, code) in [
         (DbError::Runtime { reason: reason() }, "runtime-unavailable"),
         (DbError::Config { reason: reason() }, "invalid-config"),
+        (
+            DbError::SyncUnavailable { reason: reason() },
+            "sync-unavailable",
+        ),
+        (
+            DbError::SyncAuthRejected {
+                code: "expired".into(),
+                message: reason(),
+            },
+            "sync-auth-rejected",
+        ),
+        (DbError::SyncNetwork { reason: reason() }, "sync-network"),
+        (
+            DbError::SyncProtocol {
+                code: "storage".into(),
+                message: reason(),
+            },
+            "sync-protocol",
+        ),
         (
             DbError::InvalidArgument { reason: reason() },
             "invalid-argument",

@@ -77,7 +77,8 @@ pub struct DbConfig {
     pub storage: StorageMode,
     /// Who the `Db` acts as.
     pub auth: AuthConfig,
-    /// The sync server (unused until sync lands; gates [`Db::should_sync`](super::Db::should_sync)).
+    /// The sync server: a base URL (`ws://host:port`) or a full sync URL
+    /// (see [`crate::sync::sync_url`]); gates [`Db::should_sync`](super::Db::should_sync).
     pub server_url: Option<String>,
     /// When sync may run.
     pub sync_when: SyncWhen,

@@ -10,6 +10,35 @@ use crate::token::TokenError;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DbError {
+    /// Sync cannot run: no server URL, `sync_when` keeps the data local, or the
+    /// credential is currently refused (auth paused).
+    #[error("sync is not available: {reason}")]
+    SyncUnavailable {
+        /// Why.
+        reason: String,
+    },
+    /// The server refused the credential (`expired`, `missing`, `invalid`, `disabled`).
+    #[error("the sync server refused the credential ({code}): {message}")]
+    SyncAuthRejected {
+        /// The server's code.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The server could not be reached, or the connection broke.
+    #[error("sync network failure: {reason}")]
+    SyncNetwork {
+        /// What happened.
+        reason: String,
+    },
+    /// The server answered with an `error` frame or something unexpected.
+    #[error("sync protocol error ({code}): {message}")]
+    SyncProtocol {
+        /// The server's code.
+        code: String,
+        /// The message.
+        message: String,
+    },
     /// An invalid config value.
     #[error("invalid config: {reason}")]
     Config {
@@ -95,6 +124,10 @@ pub enum DbError {
 impl ErrorCode for DbError {
     fn code(&self) -> Code {
         match self {
+            DbError::SyncUnavailable { .. } => Code::SyncUnavailable,
+            DbError::SyncAuthRejected { .. } => Code::SyncAuthRejected,
+            DbError::SyncNetwork { .. } => Code::SyncNetwork,
+            DbError::SyncProtocol { .. } => Code::SyncProtocol,
             DbError::Config { .. } => Code::InvalidConfig,
             DbError::InvalidArgument { .. } => Code::InvalidArgument,
             DbError::AnonymousWriteDenied { .. } => Code::AnonymousWriteDenied,

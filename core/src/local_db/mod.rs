@@ -65,6 +65,7 @@ mod hub;
 mod names;
 mod outbox;
 mod query;
+mod remote;
 mod rows;
 mod schema;
 mod store;
@@ -85,6 +86,7 @@ pub(crate) use hub::ChangeSink;
 pub use names::{encode_app_id, is_valid_name, namespace_dir, new_row_id, MAX_NAMESPACE_DIR_LEN};
 pub use outbox::{OutboxEntry, OutboxOp};
 pub use query::{Comparison, Condition, Filter, OrderBy, Query};
+pub use remote::META_CLIENT_ID;
 pub(crate) use rows::{apply_patch, build_insert_row};
 pub(crate) use store::{LocalStore, StoreLocation};
 
