@@ -50,6 +50,7 @@ pub mod policy;
 pub mod secret;
 pub mod secret_store;
 pub mod session;
+pub mod sync;
 pub mod token;
 
 pub use error::ErrorCode;

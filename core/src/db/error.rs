@@ -9,6 +9,35 @@ use crate::token::TokenError;
 /// Why a `Db` operation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DbError {
+    /// Sync cannot run: no server URL, `sync_when` keeps the data local, or the
+    /// credential is currently refused (auth paused).
+    #[error("sync is not available: {reason}")]
+    SyncUnavailable {
+        /// Why.
+        reason: String,
+    },
+    /// The server refused the credential (`expired`, `missing`, `invalid`, `disabled`).
+    #[error("the sync server refused the credential ({code}): {message}")]
+    SyncAuthRejected {
+        /// The server's code.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The server could not be reached, or the connection broke.
+    #[error("sync network failure: {reason}")]
+    SyncNetwork {
+        /// What happened.
+        reason: String,
+    },
+    /// The server answered with an `error` frame or something unexpected.
+    #[error("sync protocol error ({code}): {message}")]
+    SyncProtocol {
+        /// The server's code.
+        code: String,
+        /// The message.
+        message: String,
+    },
     /// An invalid config value.
     #[error("invalid config: {reason}")]
     Config {
@@ -94,6 +123,10 @@ pub enum DbError {
 impl ErrorCode for DbError {
     fn code(&self) -> &'static str {
         match self {
+            DbError::SyncUnavailable { .. } => "sync-unavailable",
+            DbError::SyncAuthRejected { .. } => "sync-auth-rejected",
+            DbError::SyncNetwork { .. } => "sync-network",
+            DbError::SyncProtocol { .. } => "sync-protocol",
             DbError::Config { .. } => "invalid-config",
             DbError::InvalidArgument { .. } => "invalid-argument",
             DbError::AnonymousWriteDenied { .. } => "anonymous-write-denied",

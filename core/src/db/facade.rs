@@ -93,6 +93,7 @@ impl Db {
             refresh_in_flight: Arc::new(AtomicBool::new(false)),
             runtime: RefreshRuntime::new(deps.runtime),
             next_id: AtomicU64::new(1),
+            sync: Default::default(),
         });
         let sink: Weak<dyn ChangeSink> = Arc::downgrade(&inner) as Weak<Inner>;
         inner.store.register_sink(sink);

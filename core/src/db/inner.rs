@@ -49,6 +49,8 @@ pub(crate) struct Inner {
     pub(crate) refresh_in_flight: Arc<AtomicBool>,
     pub(crate) runtime: RefreshRuntime,
     pub(crate) next_id: AtomicU64,
+    /// The sync engine's status, task and wake-up.
+    pub(crate) sync: super::sync_seams::SyncSlot,
 }
 
 impl ChangeSink for Inner {
@@ -61,6 +63,7 @@ impl ChangeSink for Inner {
         for sub in subs {
             self.refresh_sub(&sub);
         }
+        self.sync.wake.notify_one();
     }
 
     fn storage_reset(&self) {
@@ -159,6 +162,7 @@ impl Inner {
             (transition.changed, targets)
         };
         if changed {
+            self.sync.wake.notify_one();
             for listener in targets {
                 listener.drain();
             }
@@ -191,6 +195,7 @@ impl Inner {
     }
 
     pub(crate) fn stop_listeners(&self) {
+        self.sync.stop(true);
         let subs: Vec<Arc<DataSub>> = std::mem::take(&mut *lock(&self.subs));
         for sub in subs {
             sub.delivery.stop();

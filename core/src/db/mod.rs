@@ -59,6 +59,7 @@ mod inner;
 mod refresh;
 mod row;
 mod subscription;
+mod sync_seams;
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -72,6 +73,7 @@ pub use facade::Db;
 pub use refresh::{JwtRefresher, RefreshError, RefreshFuture, RefreshOutcome};
 pub use row::{query_from_json, Row, RowValues};
 pub use subscription::{AuthStateListener, RowsListener, Subscription};
+pub use sync_seams::META_CURSOR_PREFIX;
 
 /// Metadata key under which the namespace remembers its local-first user id.
 pub const META_LOCAL_FIRST_USER: &str = "local_first_user_id";
@@ -81,7 +83,15 @@ pub const META_LOCAL_FIRST_USER: &str = "local_first_user_id";
 /// ([`crate::token::DEFAULT_PROOF_MAX_TTL_SECONDS`]).
 pub const MAX_IDENTITY_PROOF_TTL_SECONDS: u64 = crate::token::DEFAULT_PROOF_MAX_TTL_SECONDS;
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+/// The state behind a `Db` (for the sync engine).
+pub(crate) type DbInner = inner::Inner;
+
+/// The sync slot's state, locked.
+pub(crate) fn lock_sync(inner: &inner::Inner) -> MutexGuard<'_, sync_seams::SlotState> {
+    lock(&inner.sync.state)
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Poisoning only means a listener-free critical section panicked; the
     // bookkeeping it guards stays consistent.
     mutex.lock().unwrap_or_else(|p| p.into_inner())

@@ -96,7 +96,7 @@ impl RefreshRuntime {
         }
     }
 
-    fn handle(&self) -> Result<Handle, DbError> {
+    pub(crate) fn handle(&self) -> Result<Handle, DbError> {
         if let Some(handle) = &self.given {
             return Ok(handle.clone());
         }
@@ -107,7 +107,7 @@ impl RefreshRuntime {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("localfirst-db")
-            .enable_time()
+            .enable_all()
             .build()
             .map_err(|e| DbError::Runtime {
                 reason: e.to_string(),

@@ -33,33 +33,7 @@ pub use sqlite::SqliteStore;
 /// The future every [`ServerStore`] method returns.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
-/// What a client asks to do to one row (one outbox entry).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum WriteOp {
-    /// Create a row from the payload's user columns.
-    Insert,
-    /// Patch a row with the payload.
-    Update,
-    /// Remove a row.
-    Delete,
-}
-
-/// One entry of a pushed batch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PushEntry {
-    /// The client's outbox sequence number (the idempotency key with the client id).
-    pub seq: i64,
-    /// The table.
-    pub table: String,
-    /// What to do.
-    pub op: WriteOp,
-    /// The row id.
-    pub id: String,
-    /// Insert: user columns; update: the patch; delete: none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<Row>,
-}
+pub use localfirst_core::sync::protocol::{ChangeOp, PushEntry, WriteOp};
 
 /// What a [`Decide`] function resolves an entry to, given the current row.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,16 +98,6 @@ pub struct Writer {
     pub user_id: String,
     /// The client's persistent id.
     pub client_id: String,
-}
-
-/// Whether a change put or removed a row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ChangeOp {
-    /// The row now has the value in [`Change::row`].
-    Put,
-    /// The row was deleted.
-    Delete,
 }
 
 /// One committed change of the global log.

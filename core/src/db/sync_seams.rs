@@ -1,0 +1,222 @@
+//! The `Db`'s sync seams: client id, credential, cursor, applying remote
+//! changes, and the engine's status slot. The engine itself is
+//! `crate::sync` (feature `sync`).
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::session::AuthMode;
+use crate::sync::protocol::{ChangeOp, WireChange};
+use crate::sync::{Credential, SyncStatus, SyncStatusListener, MAX_KEPT_REJECTIONS};
+
+use super::delivery::Delivery;
+use super::subscription::Subscription;
+use super::{lock, Db, DbError};
+
+/// Prefix of the metadata key holding the server cursor, followed by the sync URL.
+pub const META_CURSOR_PREFIX: &str = "sync_cursor:";
+
+impl Db {
+    /// The namespace's persistent sync client id (random, created on first use,
+    /// kept across restarts; a wiped namespace gets a new one).
+    pub fn client_id(&self) -> Result<String, DbError> {
+        self.inner.ensure_open()?;
+        Ok(self.inner.store.client_id()?)
+    }
+
+    /// The credential to present to the sync server: the JWT as a bearer token
+    /// (external), nothing for cookie sessions ([`Credential::None`]), or a
+    /// self-signed bearer token re-minted at 80 % of its lifetime
+    /// (see [`Db::current_token`]).
+    pub fn current_credential(&self) -> Result<Credential, DbError> {
+        let cookie = {
+            let auth = lock(&self.inner.auth);
+            auth.machine.state().auth_mode == AuthMode::External && auth.machine.jwt().is_none()
+        };
+        if cookie {
+            self.inner.ensure_open()?;
+            return Ok(Credential::None);
+        }
+        Ok(match self.current_token()? {
+            Some(token) => Credential::Bearer(token),
+            None => Credential::None,
+        })
+    }
+
+    /// The persisted server cursor for `sync_url` (0 when never synced). The
+    /// cursor is kept per sync URL, so pointing a namespace at another server
+    /// starts from 0 there.
+    pub fn sync_cursor(&self, sync_url: &str) -> Result<u64, DbError> {
+        self.inner.ensure_open()?;
+        let key = format!("{META_CURSOR_PREFIX}{sync_url}");
+        Ok(self
+            .inner
+            .store
+            .meta(&key)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Applies changes from the server in ONE transaction, without outbox
+    /// entries, and moves the persisted cursor for `sync_url` to `cursor` (never
+    /// backwards). A `put` replaces the local row (system columns included), a
+    /// `delete` removes it. Subscriptions are notified once. Returns how many
+    /// changes were applied.
+    pub fn apply_remote_changes(
+        &self,
+        sync_url: &str,
+        changes: &[WireChange],
+        cursor: u64,
+    ) -> Result<u64, DbError> {
+        self.inner.ensure_open()?;
+        let key = format!("{META_CURSOR_PREFIX}{sync_url}");
+        self.inner.store.write(|w| -> Result<u64, DbError> {
+            let mut applied = 0u64;
+            for change in changes {
+                match (change.op, &change.row) {
+                    (ChangeOp::Put, Some(row)) => w.put_remote(&change.table, &change.id, row)?,
+                    (ChangeOp::Put, None) => {
+                        return Err(DbError::InvalidArgument {
+                            reason: format!("a put of {}/{} carries no row", change.table, change.id),
+                        })
+                    }
+                    (ChangeOp::Delete, _) => {
+                        w.delete_remote(&change.table, &change.id)?;
+                    }
+                }
+                applied += 1;
+            }
+            let stored: u64 = w.meta(&key)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+            if cursor > stored {
+                w.set_meta(&key, Some(&cursor.to_string()))?;
+            }
+            Ok(applied)
+        })
+    }
+
+    /// Removes a row locally without an outbox entry (rolling back an insert
+    /// the server refused). Returns whether a row went.
+    pub(crate) fn remove_local_copy(&self, table: &str, id: &str) -> Result<bool, DbError> {
+        self.inner.ensure_open()?;
+        Ok(self.inner.store.write(|w| w.delete_remote(table, id))?)
+    }
+
+    /// The sync engine's current status.
+    pub fn sync_status(&self) -> SyncStatus {
+        let mut status = lock(&self.inner.sync.state).status.clone();
+        if !self.inner.logged_out.load(Ordering::SeqCst) {
+            if let Ok(pending) = self.pending_count() {
+                status.pending = pending;
+            }
+        }
+        status
+    }
+
+    /// Calls `listener` at once with the status, then after every change.
+    /// Cancelling or dropping the returned handle unsubscribes.
+    pub fn on_sync_status(&self, listener: Arc<dyn SyncStatusListener>) -> Subscription {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let delivery = Delivery::new(Box::new(move |s| listener.on_sync_status(s)));
+        {
+            let mut state = lock(&self.inner.sync.state);
+            delivery.push(state.status.clone());
+            if !self.inner.logged_out.load(Ordering::SeqCst) {
+                state.listeners.push((id, Arc::clone(&delivery)));
+            }
+        }
+        delivery.drain();
+        let weak = Arc::downgrade(&self.inner);
+        Subscription::new(move || {
+            delivery.stop();
+            if let Some(inner) = weak.upgrade() {
+                lock(&inner.sync.state).listeners.retain(|(i, _)| *i != id);
+            }
+        })
+    }
+
+    /// This principal's pending outbox entries.
+    pub(crate) fn pending_count(&self) -> Result<u64, DbError> {
+        let user = self.user_id();
+        let n = self.inner.store.outbox_pending(Some(&user), usize::MAX)?.len();
+        Ok(u64::try_from(n).unwrap_or(u64::MAX))
+    }
+
+    /// Updates the status with `f` and tells the listeners when it changed.
+    pub(crate) fn update_sync_status(&self, f: impl FnOnce(&mut SyncStatus)) {
+        let targets = {
+            let mut state = lock(&self.inner.sync.state);
+            let before = state.status.clone();
+            f(&mut state.status);
+            if state.status.last_rejections.len() > MAX_KEPT_REJECTIONS {
+                let extra = state.status.last_rejections.len() - MAX_KEPT_REJECTIONS;
+                state.status.last_rejections.drain(..extra);
+            }
+            if state.status == before {
+                return;
+            }
+            let status = state.status.clone();
+            for (_, l) in &state.listeners {
+                l.push(status.clone());
+            }
+            state
+                .listeners
+                .iter()
+                .map(|(_, l)| Arc::clone(l))
+                .collect::<Vec<_>>()
+        };
+        for l in targets {
+            l.drain();
+        }
+    }
+}
+
+/// The engine's bookkeeping inside the `Db`.
+#[derive(Default)]
+pub(crate) struct SyncSlot {
+    pub(crate) state: Mutex<SlotState>,
+    /// Woken by local writes and auth changes.
+    pub(crate) wake: Arc<Notify>,
+}
+
+/// Status, the background task and the status listeners.
+#[derive(Default)]
+pub(crate) struct SlotState {
+    pub(crate) status: SyncStatus,
+    pub(crate) task: Option<JoinHandle<()>>,
+    pub(crate) listeners: Vec<(u64, Arc<Delivery<SyncStatus>>)>,
+}
+
+impl SyncSlot {
+    /// Stops the background task (if any) and the status listeners.
+    pub(crate) fn stop(&self, listeners_too: bool) {
+        let (task, listeners) = {
+            let mut state = lock(&self.state);
+            state.status.state = crate::sync::SyncState::Disabled;
+            let listeners = if listeners_too {
+                std::mem::take(&mut state.listeners)
+            } else {
+                Vec::new()
+            };
+            (state.task.take(), listeners)
+        };
+        if let Some(task) = task {
+            task.abort();
+        }
+        for (_, l) in listeners {
+            l.stop();
+        }
+    }
+}
+
+impl Drop for SyncSlot {
+    fn drop(&mut self) {
+        if let Ok(state) = self.state.get_mut() {
+            if let Some(task) = state.task.take() {
+                task.abort();
+            }
+        }
+    }
+}

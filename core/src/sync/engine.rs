@@ -1,0 +1,542 @@
+//! The sync engine: one WebSocket session ([`Session`]) driven either once
+//! ([`Db::sync_once`]) or by a background task with reconnects
+//! ([`Db::start_sync`]). Tasks hold the `Db` weakly between steps, so no task
+//! keeps a dropped `Db` alive, and the `Db` aborts its task when it goes.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::auth::AuthFailure;
+use crate::db::{Db, DbError, RefreshOutcome};
+use crate::local_db::OutboxOp;
+use crate::session::AuthMode;
+
+use super::protocol::{
+    codes, ClientMessage, PushEntry, ServerMessage, WriteOp, CLOSE_AUTH_REJECTED,
+    PROTOCOL_VERSION,
+};
+use super::{sync_url, Backoff, Credential, SyncRejection, SyncReport, SyncState};
+
+/// Longest time to open the socket and finish the handshake.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Keep-alive interval of a live session.
+const PING_INTERVAL: Duration = Duration::from_secs(30);
+
+type Ws = tokio_tungstenite::WebSocketStream<
+    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+>;
+
+type Inner = crate::db::DbInner;
+
+impl Db {
+    /// Starts the background sync task on the `Db`'s runtime (no-op when it
+    /// runs already). It connects with the current credential, pushes the
+    /// outbox, pulls from the persisted cursor, stays subscribed to live
+    /// changes, pushes new local writes promptly, and reconnects with
+    /// [`Backoff`] after network failures. When `sync_when` or a missing
+    /// server URL keeps the data local, the status stays
+    /// [`SyncState::Disabled`]. Never blocks on the network.
+    pub fn start_sync(&self) -> Result<(), DbError> {
+        self.start_sync_with(Backoff::default())
+    }
+
+    /// [`start_sync`](Self::start_sync) with another reconnect backoff (tests).
+    pub fn start_sync_with(&self, backoff: Backoff) -> Result<(), DbError> {
+        self.inner.ensure_open()?;
+        let handle = self.inner.runtime.handle()?;
+        let mut state = crate::db::lock_sync(&self.inner);
+        if state.task.as_ref().is_some_and(|t| !t.is_finished()) {
+            return Ok(());
+        }
+        let weak = Arc::downgrade(&self.inner);
+        state.task = Some(handle.spawn(run(weak, backoff)));
+        Ok(())
+    }
+
+    /// Stops the background sync task (its socket closes). Pending writes stay
+    /// in the outbox.
+    pub fn stop_sync(&self) {
+        self.inner.sync.stop(false);
+        self.notify_status();
+    }
+
+    /// Connects, pushes everything pending (in batches of the server's
+    /// `maxBatch`), pulls until caught up, waits for every acknowledgement and
+    /// disconnects. Runs on the `Db`'s runtime; the returned future may be
+    /// awaited on any executor. An `expired` rejection with a JWT refresher
+    /// refreshes once and retries.
+    pub fn sync_once(&self) -> impl Future<Output = Result<SyncReport, DbError>> + Send + 'static {
+        let db = self.clone();
+        let spawned = self
+            .inner
+            .runtime
+            .handle()
+            .map(|handle| handle.spawn(async move { once(db).await }));
+        async move {
+            match spawned {
+                Ok(task) => task.await.unwrap_or_else(|e| {
+                    Err(DbError::Runtime {
+                        reason: e.to_string(),
+                    })
+                }),
+                Err(e) => Err(e),
+            }
+        }
+    }
+
+    fn notify_status(&self) {
+        let pending = self.pending_count().unwrap_or(0);
+        self.update_sync_status(|s| s.pending = pending);
+    }
+}
+
+/// Why a session ended.
+#[derive(Debug)]
+enum Failure {
+    /// The server refused the credential.
+    Auth { code: String, message: String },
+    /// Network trouble; retry later.
+    Net(String),
+    /// An `error` frame or an unexpected answer.
+    Protocol { code: String, message: String },
+    /// A local failure (logged out, storage).
+    Db(DbError),
+    /// The `Db` is gone.
+    Gone,
+}
+
+impl From<DbError> for Failure {
+    fn from(e: DbError) -> Failure {
+        Failure::Db(e)
+    }
+}
+
+impl Failure {
+    fn into_db_error(self) -> DbError {
+        match self {
+            Failure::Auth { code, message } => DbError::SyncAuthRejected { code, message },
+            Failure::Net(reason) => DbError::SyncNetwork { reason },
+            Failure::Protocol { code, message } => DbError::SyncProtocol { code, message },
+            Failure::Db(e) => e,
+            Failure::Gone => DbError::LoggedOut,
+        }
+    }
+
+    fn code_and_message(&self) -> (String, String) {
+        match self {
+            Failure::Auth { code, message } => (format!("auth-{code}"), message.clone()),
+            Failure::Net(reason) => ("network".into(), reason.clone()),
+            Failure::Protocol { code, message } => (code.clone(), message.clone()),
+            Failure::Db(e) => (crate::ErrorCode::code(e).to_owned(), e.to_string()),
+            Failure::Gone => ("logged-out".into(), "the Db is gone".into()),
+        }
+    }
+}
+
+fn net(e: impl std::fmt::Display) -> Failure {
+    Failure::Net(e.to_string())
+}
+
+/// The `Db` behind a weak reference, for one step.
+fn db(weak: &Weak<Inner>) -> Result<Db, Failure> {
+    weak.upgrade().map(|inner| Db { inner }).ok_or(Failure::Gone)
+}
+
+/// One open, handshaken socket.
+struct Session {
+    ws: Ws,
+    url: String,
+    max_batch: usize,
+    can_push: bool,
+}
+
+/// Whether sync may run for this `Db`, ignoring a refused credential.
+fn gate(db: &Db) -> Result<(), DbError> {
+    if db.server_url().is_none() {
+        return Err(DbError::SyncUnavailable {
+            reason: "no server URL is configured".into(),
+        });
+    }
+    let mut state = db.get_auth_state();
+    state.error = None;
+    if !crate::auth::should_sync(db.inner.sync_when, &state) {
+        return Err(DbError::SyncUnavailable {
+            reason: format!(
+                "sync_when {:?} keeps {} data local",
+                db.inner.sync_when,
+                state.auth_mode.as_str()
+            ),
+        });
+    }
+    Ok(())
+}
+
+async fn connect(weak: &Weak<Inner>) -> Result<Session, Failure> {
+    let (url, request, client_id, can_push) = {
+        let db = db(weak)?;
+        let server = db.server_url().unwrap_or_default();
+        let url = sync_url(&server, &db.app_id());
+        let mut request = url.as_str().into_client_request().map_err(net)?;
+        let header = |text: String| HeaderValue::from_str(&text).map_err(net);
+        match db.current_credential()? {
+            Credential::Bearer(token) => {
+                let value = header(format!("Bearer {token}"))?;
+                request.headers_mut().insert("authorization", value);
+            }
+            Credential::Cookie(token) => {
+                let value = header(format!("localfirst-token={token}"))?;
+                request.headers_mut().insert("cookie", value);
+            }
+            Credential::None => {}
+        }
+        let can_push = db.get_auth_state().auth_mode != AuthMode::Anonymous;
+        (url, request, db.client_id()?, can_push)
+    };
+    let opened = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(request))
+        .await
+        .map_err(|_| Failure::Net("connecting timed out".into()))?;
+    let (mut ws, _) = opened.map_err(net)?;
+    send(
+        &mut ws,
+        &ClientMessage::Hello {
+            version: PROTOCOL_VERSION,
+            client_id,
+        },
+    )
+    .await?;
+    let welcome = tokio::time::timeout(CONNECT_TIMEOUT, async {
+        loop {
+            match next_frame(&mut ws).await? {
+                ServerMessage::Welcome {
+                    session, limits, ..
+                } => return Ok::<_, Failure>((session, limits)),
+                other => unexpected(other)?,
+            }
+        }
+    })
+    .await
+    .map_err(|_| Failure::Net("no welcome within the handshake timeout".into()))??;
+    let (session, limits) = welcome;
+    Ok(Session {
+        ws,
+        url,
+        max_batch: limits.max_batch.clamp(1, 10_000),
+        can_push: can_push && session.auth_mode != AuthMode::Anonymous,
+    })
+}
+
+/// Turns frames that end a session into failures; others are ignored.
+fn unexpected(frame: ServerMessage) -> Result<(), Failure> {
+    match frame {
+        ServerMessage::AuthRejected { code, message } => Err(Failure::Auth { code, message }),
+        ServerMessage::Error { code, message } => Err(Failure::Protocol { code, message }),
+        _ => Ok(()),
+    }
+}
+
+async fn send(ws: &mut Ws, message: &ClientMessage) -> Result<(), Failure> {
+    let text = serde_json::to_string(message).map_err(|e| Failure::Protocol {
+        code: "unserialisable".into(),
+        message: e.to_string(),
+    })?;
+    ws.send(Message::text(text)).await.map_err(net)
+}
+
+/// The next server frame (frames of unknown types are skipped).
+async fn next_frame(ws: &mut Ws) -> Result<ServerMessage, Failure> {
+    loop {
+        match ws.next().await {
+            None => return Err(Failure::Net("the server closed the connection".into())),
+            Some(Err(e)) => return Err(net(e)),
+            Some(Ok(Message::Text(text))) => {
+                if let Ok(frame) = serde_json::from_str::<ServerMessage>(text.as_str()) {
+                    return Ok(frame);
+                }
+            }
+            Some(Ok(Message::Close(frame))) => {
+                return Err(match frame {
+                    Some(f) if u16::from(f.code) == CLOSE_AUTH_REJECTED => Failure::Auth {
+                        code: f.reason.to_string(),
+                        message: "the server refused the credential".into(),
+                    },
+                    Some(f) => Failure::Net(format!("closed by the server: {} {}", f.code, f.reason)),
+                    None => Failure::Net("closed by the server".into()),
+                })
+            }
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+/// One batch waiting for its `ack`: seq → (table, id, op).
+type InFlight = HashMap<i64, (String, String, OutboxOp)>;
+
+/// Sends the next outbox batch when none is in flight; returns whether one went.
+async fn push_next(
+    weak: &Weak<Inner>,
+    session: &mut Session,
+    in_flight: &mut Option<InFlight>,
+    report: &mut SyncReport,
+) -> Result<bool, Failure> {
+    if !session.can_push || in_flight.is_some() {
+        return Ok(false);
+    }
+    let limit = u32::try_from(session.max_batch).unwrap_or(u32::MAX);
+    let pending = db(weak)?.pending_outbox(limit)?;
+    if pending.is_empty() {
+        return Ok(false);
+    }
+    let mut batch = InFlight::new();
+    let entries: Vec<PushEntry> = pending
+        .into_iter()
+        .map(|e| {
+            batch.insert(e.seq, (e.table.clone(), e.row_id.clone(), e.op));
+            PushEntry {
+                seq: e.seq,
+                table: e.table,
+                op: match e.op {
+                    OutboxOp::Insert => WriteOp::Insert,
+                    OutboxOp::Update => WriteOp::Update,
+                    OutboxOp::Delete => WriteOp::Delete,
+                },
+                id: e.row_id,
+                payload: e.payload.and_then(|p| match p {
+                    serde_json::Value::Object(map) => Some(map),
+                    _ => None,
+                }),
+            }
+        })
+        .collect();
+    report.pushed += u64::try_from(entries.len()).unwrap_or(0);
+    send(&mut session.ws, &ClientMessage::Push { entries }).await?;
+    *in_flight = Some(batch);
+    Ok(true)
+}
+
+/// Drives one session: pull from the cursor, push the outbox, apply answers.
+/// `live`: stay subscribed until failure; otherwise return once caught up
+/// with nothing pending and nothing in flight.
+async fn exchange(
+    weak: &Weak<Inner>,
+    session: &mut Session,
+    live: bool,
+    report: &mut SyncReport,
+) -> Result<(), Failure> {
+    let (cursor, wake) = {
+        let db = db(weak)?;
+        (db.sync_cursor(&session.url)?, Arc::clone(&db.inner.sync.wake))
+    };
+    report.cursor = cursor;
+    send(
+        &mut session.ws,
+        &ClientMessage::Pull {
+            cursor,
+            limit: None,
+            live: Some(live),
+        },
+    )
+    .await?;
+    let mut caught_up = false;
+    let mut in_flight: Option<InFlight> = None;
+    push_next(weak, session, &mut in_flight, report).await?;
+    loop {
+        if !live && caught_up && in_flight.is_none() {
+            return Ok(());
+        }
+        let frame = tokio::select! {
+            frame = next_frame(&mut session.ws) => frame?,
+            _ = wake.notified(), if live => {
+                push_next(weak, session, &mut in_flight, report).await?;
+                db(weak)?.notify_status();
+                continue;
+            }
+            _ = tokio::time::sleep(PING_INTERVAL), if live => {
+                send(&mut session.ws, &ClientMessage::Ping).await?;
+                continue;
+            }
+        };
+        match frame {
+            ServerMessage::Changes {
+                changes,
+                cursor,
+                more,
+                live: pushed_live,
+            } => {
+                let db = db(weak)?;
+                let applied = db.apply_remote_changes(&session.url, &changes, cursor)?;
+                report.pulled += applied;
+                report.cursor = report.cursor.max(cursor);
+                let now = report.cursor;
+                db.update_sync_status(|s| s.cursor = now);
+                drop(db);
+                if !pushed_live {
+                    if more {
+                        let pull = ClientMessage::Pull {
+                            cursor,
+                            limit: None,
+                            live: Some(live),
+                        };
+                        send(&mut session.ws, &pull).await?;
+                    } else {
+                        caught_up = true;
+                    }
+                }
+            }
+            ServerMessage::Ack { seqs, .. } => {
+                report.acknowledged += u64::try_from(seqs.len()).unwrap_or(0);
+                db(weak)?.ack_outbox(seqs)?;
+                in_flight = None;
+                push_next(weak, session, &mut in_flight, report).await?;
+                db(weak)?.notify_status();
+            }
+            ServerMessage::Rejected { seq, code, message } => {
+                let db = db(weak)?;
+                report.rejected += 1;
+                db.ack_outbox(vec![seq])?;
+                let known = in_flight.as_ref().and_then(|b| b.get(&seq)).cloned();
+                let (table, id) = match known {
+                    Some((table, id, op)) => {
+                        // The insert never reached the server: the local copy goes too
+                        // (unless the server has its own row under that id).
+                        if op == OutboxOp::Insert && code != codes::ROW_EXISTS {
+                            db.remove_local_copy(&table, &id)?;
+                        }
+                        (table, id)
+                    }
+                    None => (String::new(), String::new()),
+                };
+                db.update_sync_status(|s| {
+                    s.last_rejections.push(SyncRejection {
+                        seq,
+                        table,
+                        id,
+                        code,
+                        message,
+                    })
+                });
+            }
+            other => unexpected(other)?,
+        }
+    }
+}
+
+/// What to do after the server refused the credential.
+async fn handle_auth(weak: &Weak<Inner>, code: &str) -> Result<RefreshOutcome, Failure> {
+    let db = db(weak)?;
+    let failure = AuthFailure::from_server_code(code);
+    Ok(db.report_server_rejection(failure).await?)
+}
+
+async fn once(db: Db) -> Result<SyncReport, DbError> {
+    gate(&db)?;
+    if db.get_auth_state().error.is_some() {
+        return Err(DbError::SyncUnavailable {
+            reason: "the server refuses the credential; sync is paused until a new token".into(),
+        });
+    }
+    let weak = Arc::downgrade(&db.inner);
+    let mut report = SyncReport::default();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let result = async {
+            let mut session = connect(&weak).await?;
+            db.report_server_accepted()?;
+            let outcome = exchange(&weak, &mut session, false, &mut report).await;
+            let _ = session.ws.close(None).await;
+            outcome
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                report.cursor = db.sync_cursor(&sync_url(
+                    &db.server_url().unwrap_or_default(),
+                    &db.app_id(),
+                ))?;
+                db.notify_status();
+                return Ok(report);
+            }
+            Err(Failure::Auth { code, message }) => {
+                let outcome = handle_auth(&weak, &code).await.map_err(Failure::into_db_error)?;
+                if outcome != RefreshOutcome::Refreshed || attempts > 1 {
+                    return Err(DbError::SyncAuthRejected { code, message });
+                }
+            }
+            Err(other) => {
+                let (code, message) = other.code_and_message();
+                db.update_sync_status(|s| s.last_error = Some((code, message)));
+                return Err(other.into_db_error());
+            }
+        }
+    }
+}
+
+/// The background task: connect, exchange live, reconnect with backoff; pause
+/// while the credential is refused; end when the `Db` goes or sync is disabled.
+async fn run(weak: Weak<Inner>, backoff: Backoff) {
+    let mut failures: u32 = 0;
+    loop {
+        let Ok(db_now) = db(&weak) else { return };
+        if gate(&db_now).is_err() || db_now.is_logged_out() {
+            db_now.update_sync_status(|s| s.state = SyncState::Disabled);
+            return;
+        }
+        if db_now.get_auth_state().error.is_some() {
+            db_now.update_sync_status(|s| s.state = SyncState::Paused);
+            let wake = Arc::clone(&db_now.inner.sync.wake);
+            drop(db_now);
+            wake.notified().await;
+            continue;
+        }
+        db_now.update_sync_status(|s| s.state = SyncState::Connecting);
+        drop(db_now);
+        let mut report = SyncReport::default();
+        let result = async {
+            let mut session = connect(&weak).await?;
+            {
+                let db = db(&weak)?;
+                db.report_server_accepted()?;
+                db.update_sync_status(|s| {
+                    s.state = SyncState::Connected;
+                    s.last_error = None;
+                });
+            }
+            failures = 0;
+            exchange(&weak, &mut session, true, &mut report).await
+        }
+        .await;
+        let failure = match result {
+            Ok(()) => continue,
+            Err(Failure::Gone | Failure::Db(DbError::LoggedOut)) => return,
+            Err(f) => f,
+        };
+        let (code, message) = failure.code_and_message();
+        if let Ok(db) = db(&weak) {
+            db.update_sync_status(|s| s.last_error = Some((code, message)));
+        }
+        if let Failure::Auth { code, .. } = &failure {
+            match handle_auth(&weak, code).await {
+                // A fresh token: reconnect at once with it.
+                Ok(RefreshOutcome::Refreshed) => continue,
+                // Otherwise `error` is set: the loop pauses until the auth state changes.
+                Ok(_) => continue,
+                Err(_) => return,
+            }
+        }
+        let Ok(db_now) = db(&weak) else { return };
+        db_now.update_sync_status(|s| s.state = SyncState::Offline);
+        drop(db_now);
+        let mut random = [0u8; 4];
+        let _ = getrandom::getrandom(&mut random);
+        let delay = backoff.delay(failures, u32::from_le_bytes(random));
+        failures = failures.saturating_add(1);
+        tokio::time::sleep(delay).await;
+    }
+}

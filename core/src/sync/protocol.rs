@@ -1,0 +1,241 @@
+//! Wire messages of sync protocol version 1 (`docs/PROTOCOL.md`), both
+//! directions: the one definition the server and the client engine share.
+//! Serde only; always compiled.
+
+use serde::{Deserialize, Serialize};
+
+use crate::policy::Row;
+use crate::session::AuthMode;
+
+/// The protocol version this crate speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Close code sent after an `auth-rejected` frame (the reason is the code).
+pub const CLOSE_AUTH_REJECTED: u16 = 4001;
+/// Close code sent after a fatal protocol `error` frame (the reason is the code).
+pub const CLOSE_PROTOCOL_ERROR: u16 = 4002;
+
+/// Stable codes of `error` frames.
+pub mod codes {
+    /// Not JSON, or a field of the wrong type.
+    pub const MALFORMED_FRAME: &str = "malformed-frame";
+    /// A `type` the server does not know.
+    pub const UNKNOWN_MESSAGE: &str = "unknown-message";
+    /// A binary frame.
+    pub const UNSUPPORTED_FRAME: &str = "unsupported-frame";
+    /// A text frame above the frame limit.
+    pub const FRAME_TOO_LARGE: &str = "frame-too-large";
+    /// A push with more entries than allowed.
+    pub const BATCH_TOO_LARGE: &str = "batch-too-large";
+    /// A message other than `hello` before the handshake.
+    pub const HELLO_REQUIRED: &str = "hello-required";
+    /// No `hello` within the handshake timeout.
+    pub const HANDSHAKE_TIMEOUT: &str = "handshake-timeout";
+    /// A `hello` with a version the server does not speak.
+    pub const UNSUPPORTED_VERSION: &str = "unsupported-version";
+    /// A `hello` with an unusable client id.
+    pub const INVALID_CLIENT_ID: &str = "invalid-client-id";
+    /// The storage failed; retry later.
+    pub const STORAGE: &str = "storage";
+    /// The client did not read fast enough.
+    pub const SLOW_CONSUMER: &str = "slow-consumer";
+    /// The server is shutting down.
+    pub const SHUTTING_DOWN: &str = "shutting-down";
+    /// Rejection: anonymous sessions never write.
+    pub const ANONYMOUS_WRITE_DENIED: &str = "anonymous-write-denied";
+    /// Rejection: the policy set denies the write.
+    pub const POLICY_DENIED: &str = "policy-denied";
+    /// Rejection: insert of an existing id.
+    pub const ROW_EXISTS: &str = "row-exists";
+    /// Rejection: update of a missing row.
+    pub const NOT_FOUND: &str = "not-found";
+    /// Rejection: the entry itself is invalid.
+    pub const INVALID_ENTRY: &str = "invalid-entry";
+}
+
+/// Frames a client sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum ClientMessage {
+    /// First frame: protocol version and persistent client id.
+    Hello {
+        /// Protocol version.
+        version: u32,
+        /// Persistent client id (per namespace).
+        #[serde(rename = "clientId")]
+        client_id: String,
+    },
+    /// A batch of outbox entries.
+    Push {
+        /// The entries, in outbox order.
+        entries: Vec<PushEntry>,
+    },
+    /// Changes after `cursor`.
+    Pull {
+        /// The last cursor the client has seen (0 = from the start).
+        cursor: u64,
+        /// At most this many changes (capped by the server).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
+        /// Subscribe to live changes afterwards (default true).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        live: Option<bool>,
+    },
+    /// Keep-alive; answered with `pong`.
+    Ping,
+}
+
+/// The session as told to the client in `welcome`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireSession {
+    /// The user id.
+    pub user_id: String,
+    /// The auth mode.
+    pub auth_mode: AuthMode,
+}
+
+/// Limits announced in `welcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireLimits {
+    /// Largest text frame, in bytes.
+    pub max_frame_bytes: usize,
+    /// Most entries per push.
+    pub max_batch: usize,
+    /// Most changes per `changes` frame.
+    pub max_pull: usize,
+}
+
+/// One change as sent to a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireChange {
+    /// Position in the global log.
+    pub cursor: u64,
+    /// The table.
+    pub table: String,
+    /// The row id.
+    pub id: String,
+    /// Put or delete.
+    pub op: ChangeOp,
+    /// The whole row for a put.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<Row>,
+}
+
+/// Frames the server sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum ServerMessage {
+    /// Answer to `hello`.
+    Welcome {
+        /// Protocol version.
+        version: u32,
+        /// Who the socket acts as.
+        session: WireSession,
+        /// The latest cursor.
+        cursor: u64,
+        /// Limits.
+        limits: WireLimits,
+    },
+    /// Entries applied (now or earlier).
+    Ack {
+        /// Their sequence numbers.
+        seqs: Vec<i64>,
+        /// The latest cursor after the batch.
+        cursor: u64,
+    },
+    /// One entry refused for good.
+    Rejected {
+        /// Its sequence number.
+        seq: i64,
+        /// Stable code.
+        code: String,
+        /// Explanation.
+        message: String,
+    },
+    /// Changes visible to this session.
+    Changes {
+        /// The changes.
+        changes: Vec<WireChange>,
+        /// Position seen up to.
+        cursor: u64,
+        /// More changes follow.
+        more: bool,
+        /// Pushed by a subscription rather than answering a pull.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        live: bool,
+    },
+    /// A frame could not be processed.
+    Error {
+        /// Stable code.
+        code: String,
+        /// Explanation.
+        message: String,
+    },
+    /// The credential was refused; the socket closes.
+    AuthRejected {
+        /// `expired`, `missing`, `invalid` or `disabled`.
+        code: String,
+        /// Explanation.
+        message: String,
+    },
+    /// Answer to `ping`.
+    Pong,
+}
+
+impl ServerMessage {
+    /// An `error` frame.
+    pub fn error(code: &str, message: impl Into<String>) -> ServerMessage {
+        ServerMessage::Error {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The frame as JSON text.
+    pub fn to_text(&self) -> String {
+        // Serialising these plain types cannot fail; fall back to a fixed error frame.
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            r#"{"type":"error","code":"internal","message":"unserialisable frame"}"#.to_owned()
+        })
+    }
+}
+
+/// What a client asks to do to one row (one outbox entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WriteOp {
+    /// Create a row from the payload's user columns.
+    Insert,
+    /// Patch a row with the payload.
+    Update,
+    /// Remove a row.
+    Delete,
+}
+
+/// One entry of a pushed batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushEntry {
+    /// The client's outbox sequence number (the idempotency key with the client id).
+    pub seq: i64,
+    /// The table.
+    pub table: String,
+    /// What to do.
+    pub op: WriteOp,
+    /// The row id.
+    pub id: String,
+    /// Insert: user columns; update: the patch; delete: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Row>,
+}
+
+/// Whether a change put or removed a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeOp {
+    /// The row now has the value in [`WireChange::row`].
+    Put,
+    /// The row was deleted.
+    Delete,
+}
