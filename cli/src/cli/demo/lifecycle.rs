@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use localfirst_core::auth::AuthState;
 use localfirst_core::clock::{Clock, FixedClock};
 use localfirst_core::db::{
     AuthConfig, Db, DbConfig, DbDeps, RefreshError, Row, RowValues, StorageMode,
@@ -283,7 +284,20 @@ pub(super) async fn run(
     demo.auth_state(&db_a);
 
     demo.step("Sync: the server rejects the expired JWT, exactly one refresh, the queue flushes");
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let listener = {
+        let seen = Arc::clone(&seen);
+        move |state: AuthState| {
+            if let Some(error) = state.error {
+                lock(&seen).push(error.as_str().to_owned());
+            }
+        }
+    };
+    let watching = db_a.on_auth_changed(Arc::new(listener));
     let report = demo.ok("sync after expiry", db_a.sync_once().await)?;
+    watching.cancel();
+    let errors = lock(&seen).clone();
+    demo.detail("auth errors seen", errors.join(", "));
     demo.detail("provider /token calls", provider.token_requests());
     demo.detail(
         "sync",
@@ -293,6 +307,10 @@ pub(super) async fn run(
         ),
     );
     demo.auth_state(&db_a);
+    demo.check(
+        "the server rejected the expired JWT (auth state error: expired)",
+        errors.iter().any(|e| e == "expired"),
+    )?;
     demo.check(
         "exactly one refresh (one /token call)",
         provider.token_requests() == 1 && provider.tokens_refreshed() == 1,
@@ -391,8 +409,8 @@ fn demo_outbox(db: &Db) -> Option<u64> {
     db.outbox_len().ok()
 }
 
-fn lock(token: &Mutex<String>) -> std::sync::MutexGuard<'_, String> {
-    token.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock<T>(value: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    value.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// GET `url` as text (bounded by the provider's own response limit).

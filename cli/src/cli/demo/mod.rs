@@ -176,3 +176,22 @@ impl Demo {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_check_that_does_not_hold_names_its_step() {
+        let mut demo = Demo::new(true);
+        demo.step("first");
+        assert!(demo.check("holds", true).is_ok());
+        demo.step("second");
+        let failed = demo.check("two rows", false).unwrap_err();
+        assert_eq!(failed.step, 2);
+        assert_eq!(failed.to_string(), "step 2 (second): two rows");
+        assert_eq!(demo.checks, 1);
+        let error = demo.ok::<(), _>("open", Err("disk full")).unwrap_err();
+        assert_eq!(error.what, "open: disk full");
+    }
+}
