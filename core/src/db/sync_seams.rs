@@ -80,7 +80,10 @@ impl Db {
                     (ChangeOp::Put, Some(row)) => w.put_remote(&change.table, &change.id, row)?,
                     (ChangeOp::Put, None) => {
                         return Err(DbError::InvalidArgument {
-                            reason: format!("a put of {}/{} carries no row", change.table, change.id),
+                            reason: format!(
+                                "a put of {}/{} carries no row",
+                                change.table, change.id
+                            ),
                         })
                     }
                     (ChangeOp::Delete, _) => {
@@ -140,7 +143,11 @@ impl Db {
     /// This principal's pending outbox entries.
     pub(crate) fn pending_count(&self) -> Result<u64, DbError> {
         let user = self.user_id();
-        let n = self.inner.store.outbox_pending(Some(&user), usize::MAX)?.len();
+        let n = self
+            .inner
+            .store
+            .outbox_pending(Some(&user), usize::MAX)?
+            .len();
         Ok(u64::try_from(n).unwrap_or(u64::MAX))
     }
 

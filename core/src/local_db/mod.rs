@@ -85,8 +85,8 @@ pub use files::{namespace_exists, wipe_namespace, WipeOutcome};
 pub(crate) use hub::ChangeSink;
 pub use names::{encode_app_id, is_valid_name, namespace_dir, new_row_id, MAX_NAMESPACE_DIR_LEN};
 pub use outbox::{OutboxEntry, OutboxOp};
-pub use remote::META_CLIENT_ID;
 pub use query::{Comparison, Condition, Filter, OrderBy, Query};
+pub use remote::META_CLIENT_ID;
 pub(crate) use rows::{apply_patch, build_insert_row};
 pub(crate) use store::{LocalStore, StoreLocation};
 

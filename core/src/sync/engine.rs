@@ -19,8 +19,7 @@ use crate::local_db::OutboxOp;
 use crate::session::AuthMode;
 
 use super::protocol::{
-    codes, ClientMessage, PushEntry, ServerMessage, WriteOp, CLOSE_AUTH_REJECTED,
-    PROTOCOL_VERSION,
+    codes, ClientMessage, PushEntry, ServerMessage, WriteOp, CLOSE_AUTH_REJECTED, PROTOCOL_VERSION,
 };
 use super::{sync_url, Backoff, Credential, SyncRejection, SyncReport, SyncState};
 
@@ -29,9 +28,8 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Keep-alive interval of a live session.
 const PING_INTERVAL: Duration = Duration::from_secs(30);
 
-type Ws = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 type Inner = crate::db::DbInner;
 
@@ -146,7 +144,9 @@ fn net(e: impl std::fmt::Display) -> Failure {
 
 /// The `Db` behind a weak reference, for one step.
 fn db(weak: &Weak<Inner>) -> Result<Db, Failure> {
-    weak.upgrade().map(|inner| Db { inner }).ok_or(Failure::Gone)
+    weak.upgrade()
+        .map(|inner| Db { inner })
+        .ok_or(Failure::Gone)
 }
 
 /// One open, handshaken socket.
@@ -266,7 +266,9 @@ async fn next_frame(ws: &mut Ws) -> Result<ServerMessage, Failure> {
                         code: f.reason.to_string(),
                         message: "the server refused the credential".into(),
                     },
-                    Some(f) => Failure::Net(format!("closed by the server: {} {}", f.code, f.reason)),
+                    Some(f) => {
+                        Failure::Net(format!("closed by the server: {} {}", f.code, f.reason))
+                    }
                     None => Failure::Net("closed by the server".into()),
                 })
             }
@@ -331,7 +333,10 @@ async fn exchange(
 ) -> Result<(), Failure> {
     let (cursor, wake) = {
         let db = db(weak)?;
-        (db.sync_cursor(&session.url)?, Arc::clone(&db.inner.sync.wake))
+        (
+            db.sync_cursor(&session.url)?,
+            Arc::clone(&db.inner.sync.wake),
+        )
     };
     report.cursor = cursor;
     send(
@@ -464,7 +469,9 @@ async fn once(db: Db) -> Result<SyncReport, DbError> {
                 return Ok(report);
             }
             Err(Failure::Auth { code, message }) => {
-                let outcome = handle_auth(&weak, &code).await.map_err(Failure::into_db_error)?;
+                let outcome = handle_auth(&weak, &code)
+                    .await
+                    .map_err(Failure::into_db_error)?;
                 if outcome != RefreshOutcome::Refreshed || attempts > 1 {
                     return Err(DbError::SyncAuthRejected { code, message });
                 }

@@ -215,8 +215,14 @@ mod tests {
 
     #[test]
     fn sync_url_accepts_base_and_full_urls() {
-        assert_eq!(sync_url("ws://127.0.0.1:9", "app"), "ws://127.0.0.1:9/sync/app");
-        assert_eq!(sync_url("ws://127.0.0.1:9/", "a b"), "ws://127.0.0.1:9/sync/a%20b");
+        assert_eq!(
+            sync_url("ws://127.0.0.1:9", "app"),
+            "ws://127.0.0.1:9/sync/app"
+        );
+        assert_eq!(
+            sync_url("ws://127.0.0.1:9/", "a b"),
+            "ws://127.0.0.1:9/sync/a%20b"
+        );
         assert_eq!(sync_url("http://h:1", "x"), "ws://h:1/sync/x");
         assert_eq!(sync_url("ws://h:1/sync/other", "x"), "ws://h:1/sync/other");
     }

@@ -5,7 +5,7 @@
 //! ([`localfirst_server::serve`], SQLite in a temp dir), the identity provider
 //! ([`localfirst_server::provider`]), and two "devices" (two data dirs, two
 //! file secret stores). One [`FixedClock`] is shared by all of them so the demo
-//! can expire a token without waiting. The steps are in [`lifecycle`]; what each
+//! can expire a token without waiting. The steps are in `lifecycle.rs`; what each
 //! shows is in `docs/DEMO.md`.
 
 use std::io::Write as _;
