@@ -133,6 +133,17 @@ pub enum DbCommand {
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
+    /// Sync the namespace once with a server: push the outbox, pull changes.
+    /// Exit 0 when the server acknowledged every pending entry.
+    Sync {
+        /// Where and as whom.
+        #[command(flatten)]
+        db: DbArgs,
+        /// The server: `ws://host:port` (the socket is `/sync/<app-id>`) or a
+        /// full sync URL.
+        #[arg(long)]
+        server_url: String,
+    },
 }
 
 /// `localfirst logout ...`
@@ -371,6 +382,10 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
                 None => Ok(rows_report(Vec::new())),
             }
         }
+        DbCommand::Sync {
+            db: args,
+            server_url,
+        } => sync(args, server_url),
         DbCommand::Outbox { db: args, limit } => {
             let db = open_existing(args)?.ok_or_else(|| no_database(args))?;
             let entries = db
@@ -385,6 +400,41 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
                 .field("entries", entries))
         }
     }
+}
+
+/// `db sync`: one `Db::sync_once` on a small runtime.
+fn sync(args: &DbArgs, server_url: &str) -> Result<Report, CliError> {
+    let fail = |e: localfirst_core::db::DbError| CliError::from_error(&e);
+    let config = config(args, Access::Read)?.with_server_url(server_url);
+    let db = Db::open(config, DbDeps::default()).map_err(fail)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new("runtime-unavailable", e.to_string()))?;
+    let report = runtime.block_on(db.sync_once()).map_err(fail)?;
+    let pending = db.pending_outbox(1).map_err(fail)?.len();
+    if report.rejected > 0 {
+        return Err(CliError::new(
+            "sync-rejected",
+            format!(
+                "the server refused {} entries (dropped from the outbox)",
+                report.rejected
+            ),
+        ));
+    }
+    if pending > 0 {
+        return Err(CliError::new(
+            "sync-incomplete",
+            "entries are still pending after the sync",
+        ));
+    }
+    Ok(Report::new()
+        .field("user_id", db.user_id())
+        .field("pushed", report.pushed)
+        .field("acknowledged", report.acknowledged)
+        .field("rejected", report.rejected)
+        .field("pulled", report.pulled)
+        .field("cursor", report.cursor))
 }
 
 /// Runs `logout`: with `--wipe-data` deletes the app's local database files

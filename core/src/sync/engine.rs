@@ -349,6 +349,9 @@ async fn exchange(
     )
     .await?;
     let mut caught_up = false;
+    // The server cursor after our own acknowledged pushes: a one-shot sync
+    // pulls up to it, so it ends with the server's copy of its own writes.
+    let mut wanted: u64 = 0;
     let mut in_flight: Option<InFlight> = None;
     push_next(weak, session, &mut in_flight, report).await?;
     loop {
@@ -382,7 +385,7 @@ async fn exchange(
                 db.update_sync_status(|s| s.cursor = now);
                 drop(db);
                 if !pushed_live {
-                    if more {
+                    if more || (!live && cursor < wanted) {
                         let pull = ClientMessage::Pull {
                             cursor,
                             limit: None,
@@ -394,7 +397,17 @@ async fn exchange(
                     }
                 }
             }
-            ServerMessage::Ack { seqs, .. } => {
+            ServerMessage::Ack { seqs, cursor } => {
+                wanted = wanted.max(cursor);
+                if !live && caught_up && cursor > report.cursor {
+                    caught_up = false;
+                    let pull = ClientMessage::Pull {
+                        cursor: report.cursor,
+                        limit: None,
+                        live: Some(false),
+                    };
+                    send(&mut session.ws, &pull).await?;
+                }
                 report.acknowledged += u64::try_from(seqs.len()).unwrap_or(0);
                 db(weak)?.ack_outbox(seqs)?;
                 in_flight = None;
