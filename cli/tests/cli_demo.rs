@@ -26,11 +26,12 @@ const STEPS: [&str; 13] = [
     "13. Shut down",
 ];
 
-const CHECKS: [&str; 12] = [
+const CHECKS: [&str; 13] = [
     "[ok] auth mode is local-first and the session is this user",
     "[ok] the server acknowledged all 3 rows",
     "[ok] device B sees the same rows",
     "[ok] the JWT's sub is the local-first user id",
+    "[ok] the proof names this user and the provider's audience",
     "[ok] auth mode is external with the same user id",
     "[ok] the same rows are there",
     "[ok] the server rejected the expired JWT (auth state error: expired)",

@@ -18,7 +18,7 @@ use localfirst_core::secret_store::{
     app_secret, AuthSecretStore, FileStore, SecretPurpose, StorageKey,
 };
 use localfirst_core::session::AuthMode;
-use localfirst_core::token::decode_claims_unverified;
+use localfirst_core::token::{decode_claims_unverified, normalize_audience};
 use localfirst_server::auth::external::{ExternalKeySource, JwksOptions};
 use localfirst_server::provider::{start_provider, ProviderClient, ProviderConfig};
 use localfirst_server::{serve, ServerConfig};
@@ -181,10 +181,15 @@ pub(super) async fn run(
     let claims = demo.ok("read the proof's claims", decode_claims_unverified(&proof))?;
     demo.detail("proof", "a 60 s self-signed token (not printed)");
     demo.detail("proof sub", claims.get("sub").cloned().unwrap_or_default());
-    demo.detail("proof aud", claims.get("aud").cloned().unwrap_or_default());
+    let audience = normalize_audience(DEMO_PROVIDER_AUDIENCE);
+    demo.detail(
+        "proof aud",
+        format!("{audience} (the normalized form of {DEMO_PROVIDER_AUDIENCE:?})"),
+    );
     demo.check(
-        "the proof names this user",
-        claims.get("sub").and_then(|s| s.as_str()) == Some(user_id.as_str()),
+        "the proof names this user and the provider's audience",
+        claims.get("sub").and_then(|s| s.as_str()) == Some(user_id.as_str())
+            && claims.get("aud").and_then(|a| a.as_str()) == Some(audience.as_str()),
     )?;
 
     demo.step("The provider verifies the proof and issues a JWT (sign-up)");
