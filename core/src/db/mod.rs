@@ -84,9 +84,11 @@ pub const META_LOCAL_FIRST_USER: &str = "local_first_user_id";
 pub const MAX_IDENTITY_PROOF_TTL_SECONDS: u64 = crate::token::DEFAULT_PROOF_MAX_TTL_SECONDS;
 
 /// The state behind a `Db` (for the sync engine).
+#[cfg(feature = "sync")]
 pub(crate) type DbInner = inner::Inner;
 
 /// The sync slot's state, locked.
+#[cfg(feature = "sync")]
 pub(crate) fn lock_sync(inner: &inner::Inner) -> MutexGuard<'_, sync_seams::SlotState> {
     lock(&inner.sync.state)
 }

@@ -102,6 +102,7 @@ impl Db {
 
     /// Removes a row locally without an outbox entry (rolling back an insert
     /// the server refused). Returns whether a row went.
+    #[cfg_attr(not(feature = "sync"), allow(dead_code))]
     pub(crate) fn remove_local_copy(&self, table: &str, id: &str) -> Result<bool, DbError> {
         self.inner.ensure_open()?;
         Ok(self.inner.store.write(|w| w.delete_remote(table, id))?)
@@ -143,15 +144,11 @@ impl Db {
     /// This principal's pending outbox entries.
     pub(crate) fn pending_count(&self) -> Result<u64, DbError> {
         let user = self.user_id();
-        let n = self
-            .inner
-            .store
-            .outbox_pending(Some(&user), usize::MAX)?
-            .len();
-        Ok(u64::try_from(n).unwrap_or(u64::MAX))
+        Ok(self.inner.store.outbox_len_of(&user)?)
     }
 
     /// Updates the status with `f` and tells the listeners when it changed.
+    #[cfg_attr(not(feature = "sync"), allow(dead_code))]
     pub(crate) fn update_sync_status(&self, f: impl FnOnce(&mut SyncStatus)) {
         let targets = {
             let mut state = lock(&self.inner.sync.state);

@@ -61,6 +61,18 @@ impl WriteTx<'_> {
 }
 
 impl LocalStore {
+    /// Number of `actor`'s outbox entries (each row of a batch record counts).
+    pub fn outbox_len_of(&self, actor: &str) -> Result<u64, StorageError> {
+        self.read(|r| {
+            let n: i64 = r.conn.query_row(
+                "SELECT COALESCE(SUM(pending), 0) FROM lf_outbox WHERE actor = ?1",
+                [actor],
+                |row| row.get(0),
+            )?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
     /// The namespace's persistent client id: random, created on first use and
     /// kept in the namespace's metadata (a wiped namespace gets a new one).
     pub fn client_id(&self) -> Result<String, StorageError> {
