@@ -275,6 +275,8 @@ catalogue! {
     SyncRejected = "sync-rejected",
     /// `db sync`: the server did not acknowledge every pending entry.
     SyncIncomplete = "sync-incomplete",
+    /// `demo`: a check of the lifecycle walk-through failed.
+    DemoCheckFailed = "demo-check-failed",
 
     // External tokens verified by the sync server (ExternalAuthError).
     /// An external token's `sub` is empty, too long, or has control characters.
@@ -313,6 +315,34 @@ catalogue! {
     ServerStorageClosed = "server-storage-closed",
     /// The server's storage could not be opened.
     ServerStorageOpen = "server-storage-open",
+
+    // The demo's embedded identity provider (ProviderError).
+    /// The provider's configuration is not valid.
+    ProviderConfig = "provider-config",
+    /// The provider's signing key could not be made or loaded.
+    ProviderKey = "provider-key",
+    /// The provider could not bind its address.
+    ProviderBind = "provider-bind",
+    /// A request body is over the provider's limit.
+    ProviderBodyTooLarge = "provider-body-too-large",
+    /// A request body is not the JSON the endpoint takes.
+    ProviderMalformedRequest = "provider-malformed-request",
+    /// A sign-up without an identity proof.
+    ProviderProofRequired = "provider-proof-required",
+    /// A sign-up whose identity proof does not verify.
+    ProviderProofInvalid = "provider-proof-invalid",
+    /// A token request without a bearer token.
+    ProviderTokenMissing = "provider-token-missing",
+    /// A token request whose bearer token is not the provider's, or too old to refresh.
+    ProviderTokenInvalid = "provider-token-invalid",
+    /// A token request for an account the provider does not know.
+    ProviderUnknownAccount = "provider-unknown-account",
+    /// The provider could not sign a token.
+    ProviderSigning = "provider-signing",
+    /// A request to the provider failed on the way (client side).
+    ProviderHttp = "provider-http",
+    /// The provider answered a request with an error (client side).
+    ProviderRejected = "provider-rejected",
 }
 
 impl Code {

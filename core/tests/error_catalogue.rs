@@ -29,6 +29,7 @@ const CLI_ONLY: &[&str] = &[
     "input-read",
     "sync-rejected",
     "sync-incomplete",
+    "demo-check-failed",
 ];
 
 /// Codes only the sync server crate returns (its error enums live there and its
@@ -51,6 +52,19 @@ const SERVER_ONLY: &[&str] = &[
     "server-storage-corrupt",
     "server-storage-closed",
     "server-storage-open",
+    "provider-config",
+    "provider-key",
+    "provider-bind",
+    "provider-body-too-large",
+    "provider-malformed-request",
+    "provider-proof-required",
+    "provider-proof-invalid",
+    "provider-token-missing",
+    "provider-token-invalid",
+    "provider-unknown-account",
+    "provider-signing",
+    "provider-http",
+    "provider-rejected",
 ];
 
 /// The codes in the first column of the table under `## Catalogue` in docs/ERRORS.md.

@@ -30,6 +30,8 @@
 //! - Writes go through the same [`PolicySet`](localfirst_core::policy::PolicySet)
 //!   engine as the client (anonymous writes are refused first); reads are
 //!   filtered per session.
+//! - [`provider`]: an embedded identity provider (JWKS, ES256 tokens, sign-up
+//!   with identity proofs) for demos and tests.
 //! - Time for token validity and system columns comes from the injected
 //!   [`Clock`](localfirst_core::clock::Clock) in [`ServerConfig::clock`].
 //!
@@ -42,6 +44,7 @@ pub mod auth;
 pub mod config;
 mod connection;
 pub mod protocol;
+pub mod provider;
 mod server;
 pub mod store;
 

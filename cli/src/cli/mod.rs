@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 use output::{human_lines, json_object_line, write_line};
 
 pub mod db;
+pub mod demo;
 pub mod identity;
 pub mod input;
 pub mod output;
@@ -61,6 +62,8 @@ pub enum Command {
     Logout(db::LogoutArgs),
     /// Run the sync server until SIGTERM or Ctrl-C.
     Server(server::ServerArgs),
+    /// Walk through the whole lifecycle against an embedded server and identity provider.
+    Demo,
 }
 
 /// A rejected input: a stable machine code and a human message.
@@ -202,6 +205,7 @@ where
         Command::Db(command) => db::run_db(command),
         Command::Logout(args) => db::run_logout(args),
         Command::Server(args) => server::run_server(args, cli.json),
+        Command::Demo => demo::run_demo(cli.json),
     };
     match outcome {
         Ok(report) => {
