@@ -204,6 +204,11 @@ async fn handle_frame(conn: &mut Conn, message: Message) -> Result<(), Closed> {
 }
 
 async fn hello(conn: &mut Conn, version: u32, client_id: String) -> Result<(), Closed> {
+    // A repeated hello is a client bug, answered with an error; only the first one
+    // negotiates the version (and may end the socket).
+    if conn.client_id.is_some() {
+        return conn.error(codes::MALFORMED_FRAME, "hello was already received");
+    }
     if version != PROTOCOL_VERSION {
         return Err(conn.fatal(
             codes::UNSUPPORTED_VERSION,
@@ -220,9 +225,6 @@ async fn hello(conn: &mut Conn, version: u32, client_id: String) -> Result<(), C
             codes::INVALID_CLIENT_ID,
             "clientId must be 1-128 characters of [A-Za-z0-9_.:-]",
         );
-    }
-    if conn.client_id.is_some() {
-        return conn.error(codes::MALFORMED_FRAME, "hello was already received");
     }
     let cursor = match conn.state.store.latest_cursor().await {
         Ok(cursor) => cursor,
