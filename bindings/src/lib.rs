@@ -27,6 +27,8 @@
 
 uniffi::setup_scaffolding!();
 
+#[cfg(any(target_os = "android", feature = "android-init"))]
+pub mod android;
 mod error;
 mod identity;
 mod store;

@@ -1,6 +1,5 @@
 package dev.localfirst
 
-import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotEquals
@@ -8,11 +7,8 @@ import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
-import org.junit.jupiter.api.io.TempDir
 import java.io.File
-import java.nio.file.Path
 import java.util.Base64
-import java.util.concurrent.ConcurrentHashMap
 
 /** One identity vector of the shared vector file. */
 data class Vector(val name: String, val seed: String, val phrase: String, val publicKey: String, val userId: String)
