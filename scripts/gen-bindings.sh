@@ -5,7 +5,7 @@
 #
 #   android-lib/jvm/target/generated/kotlin   Kotlin, android = false (desktop-JVM tests)
 #   android-lib/build/generated/uniffi/kotlin Kotlin, android = true  (the AAR)
-#   swift-package/Sources/LocalFirstFFI/      C header + module map
+#   swift-package/Sources/LocalFirstFFI/      C header + module map (Linux system library)
 #   swift-package/Sources/LocalFirst/Generated/LocalFirst.swift
 #
 # Generated sources are build products, never committed (.gitignore); see
@@ -57,6 +57,14 @@ gen "$work/desktop.toml" swift "$swift_tmp"
 mkdir -p swift-package/Sources/LocalFirst/Generated swift-package/Sources/LocalFirstFFI
 cp "$swift_tmp/LocalFirst.swift" swift-package/Sources/LocalFirst/Generated/LocalFirst.swift
 cp "$swift_tmp/LocalFirstFFI.h" swift-package/Sources/LocalFirstFFI/LocalFirstFFI.h
-cp "$swift_tmp/LocalFirstFFI.modulemap" swift-package/Sources/LocalFirstFFI/module.modulemap
+# The system-library target (Linux) links the host library by name; UniFFI's own
+# module map (used in the XCFramework by build-xcframework.sh) names Darwin modules.
+cat >swift-package/Sources/LocalFirstFFI/module.modulemap <<'MODULEMAP'
+module LocalFirstFFI {
+    header "LocalFirstFFI.h"
+    link "localfirst_ffi"
+    export *
+}
+MODULEMAP
 
 echo "bindings generated from $lib"

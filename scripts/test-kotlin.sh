@@ -20,7 +20,7 @@ rm -rf "$reports"
 # -q hides Maven's chatter (and surefire's INFO summary with it); failures are
 # still printed as errors. The summary is printed below from surefire's reports.
 status=0
-mvn -q -B -f android-lib/jvm/pom.xml test -Dlocalfirst.lib.dir="$lib_dir" || status=$?
+mvn -q -B -f android-lib/jvm/pom.xml test -Dlocalfirst.lib.dir="$lib_dir" "$@" || status=$?
 
 if compgen -G "$reports/TEST-*.xml" >/dev/null; then
   cat "$reports"/*.txt | grep -E '^Tests run:' || true
