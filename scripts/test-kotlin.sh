@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Generates the bindings from the host library and runs the Kotlin JUnit suite on
 # the desktop JVM (android-lib/jvm, Maven; plugins and libraries from Maven
-# Central). Fails when generation, compilation or any test fails. Surefire prints
-# its "Tests run: N, Failures: F" summary.
+# Central). Fails when generation, compilation or any test fails. Prints
+# surefire's "Tests run: N, Failures: F" lines and a total. Extra arguments go to
+# Maven (e.g. -Dmaven.repo.local=DIR, -Dtest=SecretStoreTest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,7 @@ rm -rf "$reports"
 # -q hides Maven's chatter (and surefire's INFO summary with it); failures are
 # still printed as errors. The summary is printed below from surefire's reports.
 status=0
-mvn -q -B -f android-lib/jvm/pom.xml test -Dlocalfirst.lib.dir="$lib_dir" "$@" || status=$?
+mvn -q -B -Dstyle.color=never -f android-lib/jvm/pom.xml test -Dlocalfirst.lib.dir="$lib_dir" "$@" || status=$?
 
 if compgen -G "$reports/TEST-*.xml" >/dev/null; then
   cat "$reports"/*.txt | grep -E '^Tests run:' || true
