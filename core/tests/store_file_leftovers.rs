@@ -112,15 +112,9 @@ fn a_fifo_or_device_in_place_of_the_secret_file_does_not_hang() {
         .unwrap();
     assert!(status.success());
     // No writer ever opens the FIFO: a blocking open would hang this test.
-    assert_eq!(
-        store.load_secret().unwrap_err().code(),
-        "secret-store-corrupted"
-    );
+    assert_eq!(store.load_secret().unwrap_err().code(), "secret-store-corrupted");
 
     let zero = FileStore::open(dir.path(), StorageKey::for_app("zero")).unwrap();
     std::os::unix::fs::symlink("/dev/zero", zero.path()).unwrap();
-    assert_eq!(
-        zero.load_secret().unwrap_err().code(),
-        "secret-store-corrupted"
-    );
+    assert_eq!(zero.load_secret().unwrap_err().code(), "secret-store-corrupted");
 }
