@@ -1,0 +1,138 @@
+package dev.localfirst
+
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNotEquals
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import java.io.File
+import java.util.Base64
+
+/** One identity vector of the shared vector file. */
+data class Vector(val name: String, val seed: String, val phrase: String, val publicKey: String, val userId: String)
+
+/** Reads the flat string fields of core/tests/data/identity.json (no JSON library needed). */
+fun vectors(): List<Vector> {
+    val text = File(System.getProperty("localfirst.vectors")).readText()
+    fun field(key: String) = Regex("\"$key\":\\s*\"([^\"]*)\"").findAll(text).map { it.groupValues[1] }.toList()
+    val names = field("name")
+    val seeds = field("seed_b64url")
+    val phrases = field("recovery_phrase")
+    val keys = field("public_key_b64url")
+    val ids = field("user_id")
+    check(names.size == 3 && listOf(seeds, phrases, keys, ids).all { it.size == names.size }) { "vector file shape changed" }
+    return names.indices.map { Vector(names[it], seeds[it], phrases[it], keys[it], ids[it]) }
+}
+
+class IdentityTest {
+    @Test
+    fun `vectors match byte for byte`() {
+        for (v in vectors()) {
+            val secret = AuthSecret.fromBase64Url(v.seed)
+            assertEquals(v.seed, secret.toBase64Url(), v.name)
+            assertEquals(v.userId, secret.userId(), v.name)
+            assertEquals(v.publicKey, secret.publicKey(), v.name)
+            assertEquals(v.phrase, RecoveryPhrase.fromSecret(secret), v.name)
+            assertEquals(secret, RecoveryPhrase.toSecret("  " + v.phrase.uppercase().replace(" ", " \n\t ") + " "), v.name)
+        }
+    }
+
+    @Test
+    fun `generated secrets are distinct and never printed`() {
+        val a = AuthSecret.generate()
+        val b = AuthSecret.generate()
+        assertNotEquals(a, b)
+        assertEquals(a, AuthSecret.fromBase64Url(a.toBase64Url()))
+        assertFalse(a.toString().contains(a.toBase64Url()), a.toString())
+        assertTrue(a.toString().contains("redacted"), a.toString())
+    }
+
+    @Test
+    fun `bad secrets throw with codes`() {
+        val padded = assertThrows<SecretException.Invalid> { AuthSecret.fromBase64Url("A".repeat(42) + "=") }
+        assertEquals("secret-padding", padded.code)
+        assertEquals("secret-invalid-character", assertThrows<SecretException.Invalid> { AuthSecret.fromBase64Url("+".repeat(43)) }.code)
+        assertEquals("secret-invalid-length", assertThrows<SecretException.Invalid> { AuthSecret.fromBase64Url("AAAA") }.code)
+        assertEquals("secret-non-canonical", assertThrows<SecretException.Invalid> { AuthSecret.fromBase64Url("A".repeat(42) + "B") }.code)
+    }
+
+    @Test
+    fun `phrase errors carry codes`() {
+        val short = assertThrows<PhraseException.InvalidLength> { RecoveryPhrase.toSecret("abandon abandon abandon") }
+        assertEquals("invalid-length", short.code)
+        assertEquals(3uL, short.got)
+        assertEquals("Expected 24 words, got 3", short.reason)
+
+        val words = vectors()[0].phrase.split(" ").toMutableList()
+        words[4] = "notaword"
+        val bad = assertThrows<PhraseException.InvalidWord> { RecoveryPhrase.toSecret(words.joinToString(" ")) }
+        assertEquals("invalid-word", bad.code)
+        assertEquals(5uL, bad.position)
+        assertEquals("notaword", bad.word)
+
+        val checksum = assertThrows<PhraseException.InvalidChecksum> { RecoveryPhrase.toSecret(List(24) { "abandon" }.joinToString(" ")) }
+        assertEquals("invalid-checksum", checksum.code)
+        // Every phrase exception is one type an app can catch.
+        val any: PhraseException = assertThrows<PhraseException> { RecoveryPhrase.toSecret("") }
+        assertEquals("invalid-length", (any as PhraseException.InvalidLength).code)
+    }
+}
+
+class TokenTest {
+    private fun claims(token: String): String {
+        val parts = token.split(".")
+        assertEquals(3, parts.size)
+        return String(Base64.getUrlDecoder().decode(parts[1]))
+    }
+
+    @Test
+    fun `minted token carries the identity`() {
+        val v = vectors()[0]
+        val secret = AuthSecret.fromBase64Url(v.seed)
+        val token = mintLocalFirstToken(secret, "my-app", 3600uL)
+        val json = claims(token)
+        assertTrue(json.startsWith("{\"iss\":\"urn:jazz:local-first\",\"sub\":\"${v.userId}\",\"aud\":\"4af0209b-7fe4-57ba-b068-3b47d0855d11\",\"jazz_pub_key\":\"${v.publicKey}\",\"iat\":"), json)
+        val iat = Regex("\"iat\":(\\d+)").find(json)!!.groupValues[1].toLong()
+        val exp = Regex("\"exp\":(\\d+)").find(json)!!.groupValues[1].toLong()
+        assertEquals(3600, exp - iat)
+        val now = System.currentTimeMillis() / 1000
+        assertTrue(iat in now - 60..now + 1, "iat $iat now $now")
+    }
+
+    @Test
+    fun `zero ttl throws with a code`() {
+        val error = assertThrows<TokenException.InvalidTtl> { mintLocalFirstToken(AuthSecret.generate(), "my-app", 0uL) }
+        assertEquals("invalid-ttl", error.code)
+    }
+
+    @Test
+    fun `proofs verify for their audience only`() {
+        val secret = AuthSecret.generate()
+        val proof = localFirstIdentityProof(secret, "betterauth-signup", 60uL)
+        assertEquals(ProofVerification(ok = true, id = secret.userId(), error = null, code = null), verifyLocalFirstIdentityProof(proof, "betterauth-signup"))
+
+        val wrong = verifyLocalFirstIdentityProof(proof, "other-app")
+        assertFalse(wrong.ok)
+        assertNull(wrong.id)
+        assertEquals("audience-mismatch", wrong.code)
+
+        val empty = verifyLocalFirstIdentityProof("", "betterauth-signup")
+        assertEquals(ProofVerification(ok = false, id = null, error = "proofToken is required", code = "proof-token-required"), empty)
+
+        // A long-lived token is not a proof.
+        val long = verifyLocalFirstIdentityProof(mintLocalFirstToken(secret, "betterauth-signup", 3600uL), "betterauth-signup")
+        assertFalse(long.ok)
+        assertEquals("ttl-too-long", long.code)
+
+        // The vector proofs were minted in 2023: expired now.
+        val expired = verifyLocalFirstIdentityProof(
+            Regex("\"proof_token_betterauth_signup_iat1700000000_ttl60\":\\s*\"([^\"]*)\"")
+                .find(File(System.getProperty("localfirst.vectors")).readText())!!.groupValues[1],
+            "betterauth-signup",
+        )
+        assertFalse(expired.ok)
+        assertEquals("expired", expired.code)
+    }
+}

@@ -1,0 +1,25 @@
+// Android-only part of the hand-written layer (not compiled by the desktop-JVM build).
+package dev.localfirst
+
+import android.content.Context
+
+/**
+ * Hands the `JavaVM` and the app's no-backup directory to the Rust core, for the
+ * Android Keystore secret store. Call once, early (e.g. in `Application.onCreate`).
+ *
+ * JNA loads the library without calling `JNI_OnLoad`, so this small `external fun`
+ * is loaded with [System.loadLibrary] and registers the runtime itself.
+ */
+object LocalFirstAndroid {
+    init {
+        System.loadLibrary("localfirst_ffi")
+    }
+
+    /**
+     * Records the `JavaVM` and `context.getNoBackupFilesDir()` (the context itself is not
+     * kept). The first successful call wins. Throws `IllegalStateException` carrying the
+     * error code (`localfirst init failed [<code>]: ...`) on failure.
+     */
+    @JvmStatic
+    external fun init(context: Context)
+}

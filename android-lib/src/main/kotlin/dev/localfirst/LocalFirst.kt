@@ -1,0 +1,59 @@
+// Hand-written idiomatic layer over the generated bindings (package dev.localfirst).
+// Shared by the Android library and the desktop-JVM build; keep it free of android.* imports.
+package dev.localfirst
+
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
+
+/**
+ * Recovery phrases: the 24 BIP39 words that *are* the account secret.
+ *
+ * `RecoveryPhrase.fromSecret(secret)` and `RecoveryPhrase.toSecret(phrase)` read the
+ * same in Kotlin, Swift and TypeScript; they forward to the generated
+ * `recoveryPhraseFromSecret` / `recoveryPhraseToSecret`.
+ */
+object RecoveryPhrase {
+    /** The 24-word phrase of [secret] (lowercase, single spaces). Show it only to its owner. */
+    fun fromSecret(secret: AuthSecret): String = recoveryPhraseFromSecret(secret)
+
+    /**
+     * The secret [phrase] encodes. Throws [PhraseException] with `code` `invalid-length`,
+     * `invalid-word`, `invalid-checksum` or `invalid-secret`.
+     */
+    fun toSecret(phrase: String): AuthSecret = recoveryPhraseToSecret(phrase)
+}
+
+/**
+ * Base class for secret stores written in Kotlin: implement `storageKey`, `loadSecret`,
+ * `saveSecret`, `clearSecret` and `createSecret`; `getOrCreateSecret` is the core's
+ * atomic algorithm over them. Throw [SecretStoreException] when a read fails — never
+ * return `null` for a read that did not definitively find nothing.
+ */
+abstract class ForeignSecretStore : AuthSecretStore {
+    override fun getOrCreateSecret(): AuthSecret = defaultGetOrCreateSecret(this)
+}
+
+/**
+ * Runs the core's secret-store conformance suite against the stores [open] returns.
+ * Every call with the same key must reach the same stored item; different keys must be
+ * independent; start from empty storage.
+ */
+fun runSecretStoreConformance(open: (StorageKey) -> AuthSecretStore): ConformanceReport =
+    runSecretStoreConformance(
+        object : SecretStoreHarness {
+            override fun open(storageKey: StorageKey): AuthSecretStore = open(storageKey)
+        },
+    )
+
+/** [AuthSecretStore.loadSecret] off the caller's thread (stores may block on disk or the Keystore). */
+suspend fun AuthSecretStore.loadSecretAsync(): AuthSecret? = withContext(Dispatchers.IO) { loadSecret() }
+
+/** [AuthSecretStore.saveSecret] off the caller's thread. */
+suspend fun AuthSecretStore.saveSecretAsync(secret: AuthSecret): Unit =
+    withContext(Dispatchers.IO) { saveSecret(secret) }
+
+/** [AuthSecretStore.clearSecret] off the caller's thread. */
+suspend fun AuthSecretStore.clearSecretAsync(): Unit = withContext(Dispatchers.IO) { clearSecret() }
+
+/** [AuthSecretStore.getOrCreateSecret] off the caller's thread. */
+suspend fun AuthSecretStore.getOrCreateSecretAsync(): AuthSecret = withContext(Dispatchers.IO) { getOrCreateSecret() }

@@ -1,0 +1,46 @@
+//! # localfirst-ffi
+//!
+//! The UniFFI face of [`localfirst_core`] for Swift and Kotlin. This crate holds
+//! no logic: every exported item converts types and forwards to the core, so
+//! the core's tests cover the behaviour and the foreign test suites cover the
+//! crossing.
+//!
+//! What is exported (names as Kotlin and Swift see them):
+//!
+//! - [`AuthSecret`]: the opaque 32-byte account secret, with `AuthSecret.generate()`,
+//!   `AuthSecret.fromBase64Url(s)`, `toBase64Url()`, `userId()`, `publicKey()`.
+//! - Recovery phrases: [`recovery_phrase_from_secret`] / [`recovery_phrase_to_secret`]
+//!   (`recoveryPhraseFromSecret`, `recoveryPhraseToSecret`); the hand-written Kotlin and
+//!   Swift layers wrap them as `RecoveryPhrase.fromSecret` / `RecoveryPhrase.toSecret`.
+//! - Tokens: [`mint_local_first_token`], [`local_first_identity_proof`],
+//!   [`verify_local_first_identity_proof`] (system clock at the boundary).
+//! - Secret stores: the foreign-implementable [`AuthSecretStore`] trait, the
+//!   built-in [`FileSecretStore`] and [`MemorySecretStore`], [`StorageKey`], and
+//!   [`run_secret_store_conformance`], the core's conformance suite for any store.
+//! - Errors: one type per area ([`SecretError`], [`PhraseError`], [`TokenError`],
+//!   [`SecretStoreError`]; Kotlin renames them `...Exception`). Every variant carries
+//!   the stable `code` of the catalogue (`docs/ERRORS.md`) and a `reason`.
+//!
+//! Rules kept here: no `unwrap`/`expect`, every fallible export returns `Result`,
+//! no panic crosses the boundary, and no secret is ever a plain string inside.
+//! Generation and packaging: `docs/BINDINGS.md`.
+
+uniffi::setup_scaffolding!();
+
+#[cfg(any(target_os = "android", feature = "android-init"))]
+pub mod android;
+mod error;
+mod identity;
+mod store;
+mod token;
+
+pub use error::{PhraseError, SecretError, SecretStoreError, TokenError};
+pub use identity::{recovery_phrase_from_secret, recovery_phrase_to_secret, AuthSecret};
+pub use store::{
+    default_get_or_create_secret, run_secret_store_conformance, AuthSecretStore, ConformanceReport,
+    FileSecretStore, MemorySecretStore, SecretStoreHarness, StorageKey,
+};
+pub use token::{
+    local_first_identity_proof, mint_local_first_token, verify_local_first_identity_proof,
+    ProofVerification,
+};

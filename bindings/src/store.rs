@@ -1,0 +1,324 @@
+//! Secret stores: the foreign-implementable [`AuthSecretStore`] trait, the built-in
+//! stores, and the core's conformance suite for any store.
+//!
+//! Two adapters, type conversion only: built-in stores expose a core store as the
+//! exported trait; [`ForeignStore`] exposes an exported-trait store (written in
+//! Kotlin or Swift) as the core's trait, so the core's `get_or_create` and its
+//! conformance suite run over it unchanged.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use localfirst_core::secret::Secret;
+use localfirst_core::secret_store::conformance::{StoreHarness, CHECKS};
+use localfirst_core::secret_store::{
+    AuthSecretStore as CoreStore, AuthSecretStoreExt as _, FileStore, MemoryStore,
+    StorageKey as CoreKey, StoreError,
+};
+
+use crate::error::SecretStoreError;
+use crate::identity::AuthSecret;
+
+/// The name under which one secret is stored.
+///
+/// `StorageKey.defaultKey()` is `jazz-auth-secret`; `forApp` and `namespaced` append
+/// `:`-joined, URI-encoded parts (Jazz's format); `explicit` uses a key verbatim.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, uniffi::Object)]
+#[uniffi::export(Debug, Eq, Hash, Display)]
+pub struct StorageKey {
+    key: CoreKey,
+}
+
+#[uniffi::export]
+impl StorageKey {
+    /// The default key, `jazz-auth-secret`, shared with Jazz's stores.
+    #[uniffi::constructor]
+    pub fn default_key() -> Arc<StorageKey> {
+        StorageKey::wrap(CoreKey::default())
+    }
+
+    /// `jazz-auth-secret:<appId>`, the key of an app's secret (the default key when
+    /// `appId` is blank).
+    #[uniffi::constructor]
+    pub fn for_app(app_id: String) -> Arc<StorageKey> {
+        StorageKey::wrap(CoreKey::for_app(&app_id))
+    }
+
+    /// `jazz-auth-secret[:<app>[:<user>[:<session>]]]`, parts trimmed and
+    /// URI-encoded, blank parts dropped (tagged `user=`... when a part before a
+    /// present one is missing).
+    #[uniffi::constructor]
+    pub fn namespaced(
+        app_id: Option<String>,
+        user_id: Option<String>,
+        session_id: Option<String>,
+    ) -> Arc<StorageKey> {
+        StorageKey::wrap(CoreKey::namespaced(
+            app_id.as_deref(),
+            user_id.as_deref(),
+            session_id.as_deref(),
+        ))
+    }
+
+    /// A key chosen by the app, used verbatim: 1 to 255 bytes, not blank
+    /// (else code `invalid-storage-key`).
+    #[uniffi::constructor]
+    pub fn explicit(key: String) -> Result<Arc<StorageKey>, SecretStoreError> {
+        Ok(StorageKey::wrap(CoreKey::explicit(&key)?))
+    }
+
+    /// The key as text.
+    pub fn as_string(&self) -> String {
+        self.key.as_str().to_owned()
+    }
+}
+
+impl std::fmt::Display for StorageKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.key.fmt(f)
+    }
+}
+
+impl StorageKey {
+    fn wrap(key: CoreKey) -> Arc<StorageKey> {
+        Arc::new(StorageKey { key })
+    }
+}
+
+/// A place that keeps one secret under one [`StorageKey`]. Implement it in Swift or
+/// Kotlin to keep the secret somewhere of your own, and check the implementation
+/// with `runSecretStoreConformance`.
+///
+/// The rule: a read that fails is never "absent". Return `null`/`nil` from
+/// `loadSecret` only when the backend definitively holds nothing; otherwise throw
+/// a `SecretStoreError` of the right kind. Methods are synchronous and may be
+/// called from any thread.
+#[uniffi::export(rust, foreign)]
+pub trait AuthSecretStore: Send + Sync {
+    /// The key this store reads and writes.
+    fn storage_key(&self) -> Arc<StorageKey>;
+
+    /// Reads the secret; `null` only when definitively absent.
+    fn load_secret(&self) -> Result<Option<Arc<AuthSecret>>, SecretStoreError>;
+
+    /// Stores `secret`, replacing any previous one.
+    fn save_secret(&self, secret: Arc<AuthSecret>) -> Result<(), SecretStoreError>;
+
+    /// Removes the secret. Clearing an absent secret succeeds.
+    fn clear_secret(&self) -> Result<(), SecretStoreError>;
+
+    /// Stores `secret` only if nothing is stored, and returns what is stored
+    /// afterwards (`secret`, or the one already there). Never replaces.
+    fn create_secret(&self, secret: Arc<AuthSecret>) -> Result<Arc<AuthSecret>, SecretStoreError>;
+
+    /// Returns the stored secret, or creates, stores and returns a new one when the
+    /// store definitively holds none. Foreign implementations should return
+    /// `defaultGetOrCreateSecret(this)`, the core's atomic algorithm over
+    /// `loadSecret` and `createSecret`.
+    fn get_or_create_secret(&self) -> Result<Arc<AuthSecret>, SecretStoreError>;
+}
+
+/// The core's `get_or_create` over any store: under an in-process exclusive
+/// section per storage key, `loadSecret`, and only if that is definitively absent,
+/// `createSecret` with a fresh secret. Read errors propagate; nothing is minted
+/// over them. Do not call it while the same store's `loadSecret` or `createSecret`
+/// is running on this thread (the section is not re-entrant).
+#[uniffi::export]
+pub fn default_get_or_create_secret(
+    store: Arc<dyn AuthSecretStore>,
+) -> Result<Arc<AuthSecret>, SecretStoreError> {
+    let adapter = ForeignStore::new(store);
+    Ok(AuthSecret::wrap(adapter.get_or_create_secret()?))
+}
+
+/// The built-in file store: one file per storage key in `dir`, atomic writes,
+/// mode 0600, a cross-process lock. For desktops, CLIs and tests.
+#[derive(Debug, uniffi::Object)]
+pub struct FileSecretStore {
+    store: FileStore,
+}
+
+#[uniffi::export]
+impl FileSecretStore {
+    /// Opens the store for `storageKey` in `dir`, creating the directory (mode 0700).
+    #[uniffi::constructor]
+    pub fn new(
+        dir: String,
+        storage_key: Arc<StorageKey>,
+    ) -> Result<Arc<FileSecretStore>, SecretStoreError> {
+        let store = FileStore::open(PathBuf::from(dir), storage_key.key.clone())?;
+        Ok(Arc::new(FileSecretStore { store }))
+    }
+
+    /// The path of the file holding this key's secret.
+    pub fn path(&self) -> String {
+        self.store.path().to_string_lossy().into_owned()
+    }
+}
+
+/// The built-in memory store: secrets live as long as the process. Stores made
+/// with `sibling` share memory under another key.
+#[derive(Debug, uniffi::Object)]
+pub struct MemorySecretStore {
+    store: MemoryStore,
+}
+
+#[uniffi::export]
+impl MemorySecretStore {
+    /// An empty store bound to `storageKey`.
+    #[uniffi::constructor]
+    pub fn new(storage_key: Arc<StorageKey>) -> Arc<MemorySecretStore> {
+        Arc::new(MemorySecretStore {
+            store: MemoryStore::new(storage_key.key.clone()),
+        })
+    }
+
+    /// A store over the same memory, bound to `storageKey`.
+    pub fn sibling(&self, storage_key: Arc<StorageKey>) -> Arc<MemorySecretStore> {
+        Arc::new(MemorySecretStore {
+            store: self.store.sibling(storage_key.key.clone()),
+        })
+    }
+}
+
+/// Forwards the exported trait to a core store.
+fn load(store: &dyn CoreStore) -> Result<Option<Arc<AuthSecret>>, SecretStoreError> {
+    Ok(store.load_secret()?.map(AuthSecret::wrap))
+}
+
+fn create(store: &dyn CoreStore, secret: &AuthSecret) -> Result<Arc<AuthSecret>, SecretStoreError> {
+    Ok(AuthSecret::wrap(
+        store.create_secret(secret.secret().clone())?,
+    ))
+}
+
+macro_rules! builtin_store {
+    ($ty:ty) => {
+        #[uniffi::export]
+        impl AuthSecretStore for $ty {
+            fn storage_key(&self) -> Arc<StorageKey> {
+                StorageKey::wrap(self.store.storage_key())
+            }
+
+            fn load_secret(&self) -> Result<Option<Arc<AuthSecret>>, SecretStoreError> {
+                load(&self.store)
+            }
+
+            fn save_secret(&self, secret: Arc<AuthSecret>) -> Result<(), SecretStoreError> {
+                Ok(self.store.save_secret(secret.secret().clone())?)
+            }
+
+            fn clear_secret(&self) -> Result<(), SecretStoreError> {
+                Ok(self.store.clear_secret()?)
+            }
+
+            fn create_secret(
+                &self,
+                secret: Arc<AuthSecret>,
+            ) -> Result<Arc<AuthSecret>, SecretStoreError> {
+                create(&self.store, &secret)
+            }
+
+            fn get_or_create_secret(&self) -> Result<Arc<AuthSecret>, SecretStoreError> {
+                Ok(AuthSecret::wrap(self.store.get_or_create_secret()?))
+            }
+        }
+    };
+}
+
+builtin_store!(FileSecretStore);
+builtin_store!(MemorySecretStore);
+
+/// An exported-trait store (possibly foreign) seen as a core store. The storage
+/// key is read once, when the adapter is made.
+struct ForeignStore {
+    inner: Arc<dyn AuthSecretStore>,
+    key: CoreKey,
+}
+
+impl ForeignStore {
+    fn new(inner: Arc<dyn AuthSecretStore>) -> ForeignStore {
+        let key = inner.storage_key().key.clone();
+        ForeignStore { inner, key }
+    }
+}
+
+impl CoreStore for ForeignStore {
+    fn storage_key(&self) -> CoreKey {
+        self.key.clone()
+    }
+
+    fn load_secret(&self) -> Result<Option<Secret>, StoreError> {
+        Ok(self.inner.load_secret()?.map(|s| s.secret().clone()))
+    }
+
+    fn save_secret(&self, secret: Secret) -> Result<(), StoreError> {
+        Ok(self.inner.save_secret(AuthSecret::wrap(secret))?)
+    }
+
+    fn clear_secret(&self) -> Result<(), StoreError> {
+        Ok(self.inner.clear_secret()?)
+    }
+
+    fn create_secret(&self, secret: Secret) -> Result<Secret, StoreError> {
+        Ok(self
+            .inner
+            .create_secret(AuthSecret::wrap(secret))?
+            .secret()
+            .clone())
+    }
+}
+
+/// Opens store instances for the conformance suite: every call with the same key
+/// must reach the same stored item (as two app launches would), different keys
+/// must be independent, and each run should start from empty storage.
+#[uniffi::export(foreign)]
+pub trait SecretStoreHarness: Send + Sync {
+    /// Opens a new store instance bound to `storageKey`.
+    fn open(
+        &self,
+        storage_key: Arc<StorageKey>,
+    ) -> Result<Arc<dyn AuthSecretStore>, SecretStoreError>;
+}
+
+/// What the conformance suite found.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ConformanceReport {
+    /// Whether every check passed.
+    pub passed: bool,
+    /// The names of the checks that ran, in order.
+    pub checks: Vec<String>,
+    /// One line per failed check: `<check>: <what went wrong>`.
+    pub failures: Vec<String>,
+}
+
+struct Harness(Arc<dyn SecretStoreHarness>);
+
+impl StoreHarness for Harness {
+    fn open(&self, key: CoreKey) -> Result<Box<dyn CoreStore>, StoreError> {
+        let store = self.0.open(StorageKey::wrap(key))?;
+        Ok(Box::new(ForeignStore::new(store)))
+    }
+}
+
+/// Runs the core's secret-store conformance suite (the same checks every built-in
+/// store passes) against the stores `harness` opens, and reports every check.
+/// Stores are driven through `loadSecret`, `saveSecret`, `clearSecret`,
+/// `createSecret` and `storageKey`, from up to 64 threads at once.
+#[uniffi::export]
+pub fn run_secret_store_conformance(harness: Arc<dyn SecretStoreHarness>) -> ConformanceReport {
+    let harness = Harness(harness);
+    let failures: Vec<String> = CHECKS
+        .iter()
+        .filter_map(|(name, check)| {
+            check(&harness)
+                .err()
+                .map(|failure| format!("{name}: {}", failure.message))
+        })
+        .collect();
+    ConformanceReport {
+        passed: failures.is_empty(),
+        checks: CHECKS.iter().map(|(name, _)| (*name).to_owned()).collect(),
+        failures,
+    }
+}

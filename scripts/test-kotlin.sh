@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Generates the bindings from the host library and runs the Kotlin JUnit suite on
+# the desktop JVM (android-lib/jvm, Maven; plugins and libraries from Maven
+# Central). Fails when generation, compilation or any test fails. Prints
+# surefire's "Tests run: N, Failures: F" lines and a total. Extra arguments go to
+# Maven (e.g. -Dmaven.repo.local=DIR, -Dtest=SecretStoreTest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v mvn >/dev/null || { echo "mvn not found: install Maven (apt-get install maven)" >&2; exit 1; }
+command -v javac >/dev/null || { echo "javac not found: install a JDK 17" >&2; exit 1; }
+
+bash scripts/gen-bindings.sh
+
+target_dir="${CARGO_TARGET_DIR:-target}"
+lib_dir="$(cd "$target_dir/debug" && pwd)"
+
+reports=android-lib/jvm/target/surefire-reports
+rm -rf "$reports"
+
+# -q hides Maven's chatter (and surefire's INFO summary with it); failures are
+# still printed as errors. The summary is printed below from surefire's reports.
+status=0
+mvn -q -B -Dstyle.color=never -f android-lib/jvm/pom.xml test -Dlocalfirst.lib.dir="$lib_dir" "$@" || status=$?
+
+if compgen -G "$reports/TEST-*.xml" >/dev/null; then
+  cat "$reports"/*.txt | grep -E '^Tests run:' || true
+  python3 - "$reports" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+for path in glob.glob(sys.argv[1] + "/TEST-*.xml"):
+    suite = ET.parse(path).getroot()
+    for key in totals:
+        totals[key] += int(suite.get(key, 0))
+print("Kotlin (desktop JVM) -- Tests run: {tests}, Failures: {failures}, Errors: {errors}, Skipped: {skipped}".format(**totals))
+PY
+else
+  echo "no surefire reports: the Kotlin build failed before the tests ran" >&2
+fi
+exit "$status"

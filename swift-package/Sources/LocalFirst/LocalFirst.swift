@@ -1,0 +1,65 @@
+// Hand-written idiomatic layer over the generated bindings (Generated/LocalFirst.swift,
+// produced by scripts/gen-bindings.sh and never committed).
+import Foundation
+
+/// Recovery phrases: the 24 BIP39 words that *are* the account secret.
+///
+/// `RecoveryPhrase.fromSecret(_:)` and `RecoveryPhrase.toSecret(_:)` read the same in
+/// Swift, Kotlin and TypeScript; they forward to the generated free functions.
+public enum RecoveryPhrase {
+    /// The 24-word phrase of `secret` (lowercase, single spaces). Show it only to its owner.
+    public static func fromSecret(_ secret: AuthSecret) -> String {
+        recoveryPhraseFromSecret(secret: secret)
+    }
+
+    /// The secret `phrase` encodes. Throws `PhraseError` whose `code` is
+    /// `invalid-length`, `invalid-word`, `invalid-checksum` or `invalid-secret`.
+    public static func toSecret(_ phrase: String) throws -> AuthSecret {
+        try recoveryPhraseToSecret(phrase: phrase)
+    }
+}
+
+/// Stores written in Swift get the core's atomic `getOrCreateSecret` for free: implement
+/// `storageKey`, `loadSecret`, `saveSecret`, `clearSecret` and `createSecret`. A failed
+/// read must throw a `SecretStoreError`, never return `nil`.
+public extension AuthSecretStore {
+    func getOrCreateSecret() throws -> AuthSecret {
+        try defaultGetOrCreateSecret(store: self)
+    }
+}
+
+// The built-in stores implement every requirement; declare the conformance Swift
+// does not generate.
+extension FileSecretStore: AuthSecretStore {}
+extension MemorySecretStore: AuthSecretStore {}
+
+/// Runs the core's conformance suite against the stores `open` returns.
+public func runSecretStoreConformance(
+    _ open: @escaping @Sendable (StorageKey) throws -> AuthSecretStore
+) -> ConformanceReport {
+    runSecretStoreConformance(harness: ClosureHarness(open: open))
+}
+
+private final class ClosureHarness: SecretStoreHarness {
+    let openStore: @Sendable (StorageKey) throws -> AuthSecretStore
+
+    init(open: @escaping @Sendable (StorageKey) throws -> AuthSecretStore) {
+        openStore = open
+    }
+
+    func open(storageKey: StorageKey) throws -> AuthSecretStore {
+        try openStore(storageKey)
+    }
+}
+
+public extension AuthSecretStore {
+    /// `loadSecret()` off the caller's task (stores may block on disk or the Keychain).
+    func loadSecretAsync() async throws -> AuthSecret? {
+        try await Task.detached { try self.loadSecret() }.value
+    }
+
+    /// `getOrCreateSecret()` off the caller's task.
+    func getOrCreateSecretAsync() async throws -> AuthSecret {
+        try await Task.detached { try self.getOrCreateSecret() }.value
+    }
+}
