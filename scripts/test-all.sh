@@ -33,6 +33,16 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --lock
 step "rust tests (all crates, all features; a throwaway PostgreSQL cluster for the server's replica tests)"
 bash scripts/with-postgres.sh cargo test --workspace --all-features --locked
 
+step "Kotlin bindings on the desktop JVM (bindings generated from the host library, Maven, JUnit)"
+bash scripts/test-kotlin.sh
+
+step "Swift package (XCTest through the Linux system-library target)"
+if command -v swift >/dev/null 2>&1; then
+  (cd swift-package && LD_LIBRARY_PATH="$(pwd)/../target/debug" swift test -Xlinker -L"$(pwd)/../target/debug")
+else
+  echo "SKIPPED: no Swift toolchain on PATH; the Swift package is written, not built, on this machine"
+fi
+
 step "Apple Keychain layer type-checks (no Apple toolchain here)"
 bash scripts/check-keychain-apple.sh
 
