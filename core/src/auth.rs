@@ -118,9 +118,11 @@ pub struct AuthState {
     pub error: Option<AuthFailure>,
 }
 
-/// The session mirrored from an HttpOnly cookie: the cookie itself is the
-/// transport credential, the app tells the `Db` whose it is.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The session mirrored from a cookie session: the app tells the `Db` whose it is
+/// and, for sync, hands over the cookie's value (a JWT the server verifies) that
+/// its HTTP stack received: native WebSocket clients have no browser cookie jar.
+/// Without a cookie value the `Db` works locally but has no sync credential.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CookieSession {
     /// The user id (the `sub` the server will see).
@@ -128,15 +130,41 @@ pub struct CookieSession {
     /// Claims to expose to policies.
     #[serde(default)]
     pub claims: Map<String, Value>,
+    /// The cookie's value, sent as `Cookie: localfirst-token=<value>`; never
+    /// serialised, never printed.
+    #[serde(skip)]
+    cookie: Option<zeroize::Zeroizing<String>>,
 }
 
 impl CookieSession {
-    /// A cookie session with no claims.
+    /// A cookie session with no claims and no cookie value.
     pub fn new(user_id: impl Into<String>) -> CookieSession {
         CookieSession {
             user_id: user_id.into(),
             claims: Map::new(),
+            cookie: None,
         }
+    }
+
+    /// The same session carrying the cookie's value for the sync connection.
+    pub fn with_cookie(mut self, value: impl Into<String>) -> CookieSession {
+        self.cookie = Some(zeroize::Zeroizing::new(value.into()));
+        self
+    }
+
+    /// The cookie's value, if the app handed one over.
+    pub fn cookie(&self) -> Option<&str> {
+        self.cookie.as_deref().map(String::as_str)
+    }
+}
+
+impl std::fmt::Debug for CookieSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CookieSession")
+            .field("user_id", &self.user_id)
+            .field("claims", &self.claims)
+            .field("cookie", &self.cookie.as_ref().map(|_| "<redacted>"))
+            .finish()
     }
 }
 

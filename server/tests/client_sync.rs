@@ -394,3 +394,36 @@ async fn a_rejected_insert_is_dropped_reported_and_rolled_back() {
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cookie_session_syncs_with_the_cookie_the_app_hands_over() {
+    use localfirst_core::auth::CookieSession;
+    let server_clock = clock();
+    let server = start(external_config(&server_clock)).await;
+    let open = |session: CookieSession| {
+        let auth = AuthConfig::CookieSession(session);
+        Db::open(
+            DbConfig::new(APP, StorageMode::InMemory, auth).with_server_url(url(&server)),
+            DbDeps::with_clock(clock()),
+        )
+        .unwrap()
+    };
+    // The cookie's value is the provider's JWT: sent as `Cookie: localfirst-token=...`.
+    let session =
+        CookieSession::new("cookie-user").with_cookie(es256_token("cookie-user", NOW + 3600));
+    assert!(!format!("{session:?}").contains(&es256_token("cookie-user", NOW + 3600)));
+    let db = open(session);
+    db.insert("todos", todo("over a cookie")).unwrap();
+    assert_eq!(db.sync_once().await.unwrap().acknowledged, 1);
+    let rows = server_rows(&server).await;
+    assert!(
+        rows.values().any(|row| row["$createdBy"] == "cookie-user"),
+        "{rows:?}"
+    );
+    // Without a cookie value there is no credential: the server answers `missing`.
+    let bare = open(CookieSession::new("cookie-user"));
+    bare.insert("todos", todo("stays local")).unwrap();
+    let error = bare.sync_once().await.unwrap_err();
+    assert_eq!(error.code(), "sync-auth-rejected", "{error}");
+    assert_eq!(bare.outbox_len().unwrap(), 1);
+}

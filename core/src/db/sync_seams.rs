@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::session::AuthMode;
 use crate::sync::protocol::{ChangeOp, WireChange};
 use crate::sync::{Credential, SyncStatus, SyncStatusListener, MAX_KEPT_REJECTIONS};
 
@@ -28,17 +27,20 @@ impl Db {
     }
 
     /// The credential to present to the sync server: the JWT as a bearer token
-    /// (external), nothing for cookie sessions ([`Credential::None`]), or a
-    /// self-signed bearer token re-minted at 80 % of its lifetime
-    /// (see [`Db::current_token`]).
+    /// (external), the cookie's value for a cookie session that carries one
+    /// ([`CookieSession::with_cookie`](crate::auth::CookieSession::with_cookie);
+    /// [`Credential::None`] otherwise), or a self-signed bearer token re-minted at
+    /// 80 % of its lifetime (see [`Db::current_token`]).
     pub fn current_credential(&self) -> Result<Credential, DbError> {
         let cookie = {
             let auth = lock(&self.inner.auth);
-            auth.machine.state().auth_mode == AuthMode::External && auth.machine.jwt().is_none()
+            auth.machine
+                .cookie_session()
+                .map(|session| session.cookie().map(str::to_owned))
         };
-        if cookie {
+        if let Some(cookie) = cookie {
             self.inner.ensure_open()?;
-            return Ok(Credential::None);
+            return Ok(cookie.map_or(Credential::None, Credential::Cookie));
         }
         Ok(match self.current_token()? {
             Some(token) => Credential::Bearer(token),
