@@ -583,8 +583,15 @@ fn split(token: &str, max: usize) -> Result<[&str; 3], TokenError> {
 /// twice is refused ([`TokenError::InvalidClaims`]), exactly as [`verify`] refuses it.
 pub fn decode_claims_unverified(token: &str) -> Result<Map<String, Value>, TokenError> {
     let [_, claims, _] = split(token, MAX_EXTERNAL_TOKEN_LEN)?;
-    let bytes = decode_part(claims, TokenPart::Claims)?;
-    serde_json::from_slice::<UniqueClaims>(&bytes)
+    parse_claims_object(&decode_part(claims, TokenPart::Claims)?)
+}
+
+/// Parses a decoded JWT claims object with the one rule every verifier of this
+/// project applies: a claim name that appears twice is refused
+/// ([`TokenError::InvalidClaims`], reason `duplicate field ...`), never "last wins".
+/// The server's external-token verifier uses it too.
+pub fn parse_claims_object(bytes: &[u8]) -> Result<Map<String, Value>, TokenError> {
+    serde_json::from_slice::<UniqueClaims>(bytes)
         .map(|claims| claims.0)
         .map_err(|e| TokenError::InvalidClaims {
             reason: e.to_string(),

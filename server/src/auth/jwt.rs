@@ -3,6 +3,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::Algorithm;
+use localfirst_core::token::{self, TokenError};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -184,50 +185,22 @@ fn timestamp(claims: &Map<String, Value>, name: &str) -> Result<Option<u64>, Ext
     }
 }
 
-/// Parses the claims object, refusing a claim that appears twice (a plain JSON map
-/// would keep the last one silently, so two parsers could disagree on `sub`).
+/// Parses the claims object with the core's claim reader, which refuses a claim
+/// that appears twice (a plain JSON map would keep the last one silently, so two
+/// parsers could disagree on `sub`): one rule for self-signed and external tokens.
 fn parse_claims(bytes: &[u8]) -> Result<Map<String, Value>, ExternalAuthError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let claims = serde::Deserializer::deserialize_map(&mut deserializer, StrictMap)
-        .map_err(|e| map_claims_error(&e))?;
-    deserializer.end().map_err(|e| map_claims_error(&e))?;
-    Ok(claims)
-}
-
-const DUPLICATE_PREFIX: &str = "duplicate claim ";
-
-fn map_claims_error(error: &serde_json::Error) -> ExternalAuthError {
-    let text = error.to_string();
-    match text.strip_prefix(DUPLICATE_PREFIX) {
-        Some(rest) => ExternalAuthError::DuplicateClaim {
-            claim: rest.split('`').nth(1).unwrap_or_default().to_owned(),
-        },
-        None => invalid_claims(&text),
-    }
-}
-
-struct StrictMap;
-
-impl<'de> serde::de::Visitor<'de> for StrictMap {
-    type Value = Map<String, Value>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON object of claims")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut claims = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if claims.contains_key(&key) {
-                return Err(serde::de::Error::custom(format_args!(
-                    "{DUPLICATE_PREFIX}`{key}`"
-                )));
-            }
-            let value: Value = map.next_value()?;
-            claims.insert(key, value);
+    token::parse_claims_object(bytes).map_err(|error| {
+        let text = match &error {
+            TokenError::InvalidClaims { reason } => reason.clone(),
+            other => other.to_string(),
+        };
+        match text.strip_prefix("duplicate field `") {
+            Some(rest) => ExternalAuthError::DuplicateClaim {
+                claim: rest.split('`').next().unwrap_or_default().to_owned(),
+            },
+            None => invalid_claims(&text),
         }
-        Ok(claims)
-    }
+    })
 }
 
 #[cfg(test)]
