@@ -175,6 +175,44 @@ class DbTest {
         db.logoutAsync()
     }
 
+    /** Polls [condition] every 20 ms for up to 10 s (waits for background sync, not for time to pass). */
+    private fun eventually(what: String, condition: () -> Boolean) {
+        val deadline = System.nanoTime() + 10_000_000_000L
+        while (!condition()) {
+            check(System.nanoTime() < deadline) { "timed out waiting for $what" }
+            Thread.sleep(20)
+        }
+    }
+
+    @Test
+    fun `background sync connects, pushes new writes and stops`() = runBlocking {
+        val db = openDb(config(AuthConfig.LocalFirst(AuthSecret.generate()), null))
+        assertEquals(SyncState.DISABLED, db.syncStatus().state)
+        db.startSync()
+        eventually("connected") { db.syncStatus().state == SyncState.CONNECTED }
+        db.insertAsync("todos", """{"title":"live"}""")
+        eventually("the write acknowledged") { db.syncStatus().pending == 0uL }
+        assertNull(db.syncStatus().lastErrorCode)
+        db.stopSync()
+        assertEquals(SyncState.DISABLED, db.syncStatus().state)
+        db.logoutAsync()
+    }
+
+    @Test
+    fun `the rows flow emits the current result and then changes`() = runBlocking {
+        val db = openDb(config(AuthConfig.LocalFirst(AuthSecret.generate()), null))
+        val first = withTimeout(5_000) { db.rows("""{"table":"notes"}""").first() }
+        assertEquals(emptyList<Row>(), first)
+        val note = db.insertAsync("notes", """{"text":"a"}""")
+        val next = withTimeout(5_000) { db.rows("""{"table":"notes"}""").first() }
+        assertEquals(listOf(note), next)
+        val bad = assertThrows<DbException.Failed> {
+            withTimeout(5_000) { db.rows("""{"tabel":"notes"}""").first() }
+        }
+        assertEquals("invalid-argument", bad.code)
+        db.logoutAsync()
+    }
+
     @Test
     fun `an expired external token is refreshed once by a Kotlin refresher`() = runBlocking {
         val user = "kotlin-user-" + System.nanoTime()
