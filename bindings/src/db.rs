@@ -13,7 +13,10 @@ use localfirst_core::db::{
 use localfirst_core::error::ErrorCode;
 use localfirst_core::policy::PolicySet;
 use localfirst_core::session::AuthMode as CoreAuthMode;
-use localfirst_core::sync::{SyncReport as CoreSyncReport, SyncState as CoreSyncState};
+use localfirst_core::sync::{
+    SyncReport as CoreSyncReport, SyncState as CoreSyncState, SyncStatus as CoreSyncStatus,
+    SyncStatusListener as CoreSyncStatusListener,
+};
 
 use crate::identity::AuthSecret;
 
@@ -231,6 +234,13 @@ pub trait RowsListener: Send + Sync {
     fn on_rows_changed(&self, rows: Vec<Row>) -> Result<(), DbError>;
 }
 
+/// Receives sync status snapshots: once at once, then after every change.
+#[uniffi::export(foreign)]
+pub trait SyncStatusListener: Send + Sync {
+    /// The sync status changed.
+    fn on_sync_status(&self, status: SyncStatus) -> Result<(), DbError>;
+}
+
 /// A listener registration; `cancel()` (or closing/releasing it) unsubscribes.
 #[derive(Debug, uniffi::Object)]
 pub struct Subscription {
@@ -374,26 +384,16 @@ impl Db {
 
     /// A snapshot of the sync engine.
     pub fn sync_status(&self) -> SyncStatus {
-        let status = self.inner.sync_status();
-        let (last_error_code, last_error_message) = match status.last_error {
-            Some((code, message)) => (Some(code), Some(message)),
-            None => (None, None),
-        };
-        SyncStatus {
-            state: match status.state {
-                CoreSyncState::Disabled => SyncState::Disabled,
-                CoreSyncState::Connecting => SyncState::Connecting,
-                CoreSyncState::Connected => SyncState::Connected,
-                CoreSyncState::Offline => SyncState::Offline,
-                CoreSyncState::Paused => SyncState::Paused,
-            },
-            pending: status.pending,
-            cursor: status.cursor,
-            last_error_code,
-            last_error_message,
-        }
+        sync_status(self.inner.sync_status())
     }
 
+    /// Calls `listener` at once with the sync status, then after every change.
+    pub fn on_sync_status(&self, listener: Arc<dyn SyncStatusListener>) -> Arc<Subscription> {
+        let adapter = SyncStatusAdapter(listener);
+        Arc::new(Subscription {
+            inner: self.inner.on_sync_status(Arc::new(adapter)),
+        })
+    }
     /// Connects, pushes everything pending, pulls until caught up, disconnects.
     /// An `expired` rejection with a refresher refreshes once and retries.
     pub async fn sync_once(&self) -> Result<SyncReport, DbError> {
@@ -439,6 +439,26 @@ fn core_config(config: DbConfig) -> Result<CoreDbConfig, DbError> {
         core = core.with_jwt_refresher(Arc::new(RefresherAdapter(refresher)));
     }
     Ok(core)
+}
+
+fn sync_status(status: CoreSyncStatus) -> SyncStatus {
+    let (last_error_code, last_error_message) = match status.last_error {
+        Some((code, message)) => (Some(code), Some(message)),
+        None => (None, None),
+    };
+    SyncStatus {
+        state: match status.state {
+            CoreSyncState::Disabled => SyncState::Disabled,
+            CoreSyncState::Connecting => SyncState::Connecting,
+            CoreSyncState::Connected => SyncState::Connected,
+            CoreSyncState::Offline => SyncState::Offline,
+            CoreSyncState::Paused => SyncState::Paused,
+        },
+        pending: status.pending,
+        cursor: status.cursor,
+        last_error_code,
+        last_error_message,
+    }
 }
 
 fn auth_state(state: CoreAuthState) -> AuthState {
@@ -502,5 +522,13 @@ impl core_db::JwtRefresher for RefresherAdapter {
                 Err(join) => Err(RefreshError::new(join.to_string())),
             }
         })
+    }
+}
+
+struct SyncStatusAdapter(Arc<dyn SyncStatusListener>);
+
+impl CoreSyncStatusListener for SyncStatusAdapter {
+    fn on_sync_status(&self, status: CoreSyncStatus) {
+        let _ = self.0.on_sync_status(sync_status(status));
     }
 }

@@ -41,7 +41,8 @@ mod token;
 
 pub use db::{
     AuthConfig, AuthMode, AuthState, AuthStateListener, Db, DbConfig, DbError, JwtRefresher, Row,
-    RowsListener, StorageMode, Subscription, SyncReport, SyncState, SyncStatus, SyncWhen,
+    RowsListener, StorageMode, Subscription, SyncReport, SyncState, SyncStatus, SyncStatusListener,
+    SyncWhen,
 };
 pub use error::{PhraseError, SecretError, SecretStoreError, TokenError};
 pub use identity::{recovery_phrase_from_secret, recovery_phrase_to_secret, AuthSecret};

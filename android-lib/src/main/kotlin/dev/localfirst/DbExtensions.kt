@@ -30,6 +30,24 @@ fun Db.authStates(): Flow<AuthState> = callbackFlow {
 }
 
 /**
+ * The sync status as a [Flow]: the current status first, then every change
+ * ([Db.onSyncStatus]); cancelling the collection cancels the [Subscription].
+ */
+fun Db.syncStatuses(): Flow<SyncStatus> = callbackFlow {
+    val subscription = onSyncStatus(
+        object : SyncStatusListener {
+            override fun onSyncStatus(status: SyncStatus) {
+                trySend(status)
+            }
+        },
+    )
+    awaitClose {
+        subscription.cancel()
+        subscription.close()
+    }
+}
+
+/**
  * The rows of [queryJson] as a [Flow]: the current result first, then every changed
  * result. Throws [DbException] (from the collector) when the query is invalid or the
  * `Db` is logged out.

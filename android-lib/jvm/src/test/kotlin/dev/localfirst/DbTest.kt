@@ -189,7 +189,9 @@ class DbTest {
         val db = openDb(config(AuthConfig.LocalFirst(AuthSecret.generate()), null))
         assertEquals(SyncState.DISABLED, db.syncStatus().state)
         db.startSync()
-        eventually("connected") { db.syncStatus().state == SyncState.CONNECTED }
+        val connected = withTimeout(10_000) { db.syncStatuses().first { it.state == SyncState.CONNECTED } }
+        assertEquals(SyncState.CONNECTED, connected.state)
+        assertEquals(SyncState.CONNECTED, db.syncStatus().state)
         db.insertAsync("todos", """{"title":"live"}""")
         eventually("the write acknowledged") { db.syncStatus().pending == 0uL }
         assertNull(db.syncStatus().lastErrorCode)
