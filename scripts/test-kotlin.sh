@@ -3,7 +3,8 @@
 # the desktop JVM (android-lib/jvm, Maven; plugins and libraries from Maven
 # Central). Fails when generation, compilation or any test fails. Prints
 # surefire's "Tests run: N, Failures: F" lines and a total. Extra arguments go to
-# Maven (e.g. -Dmaven.repo.local=DIR, -Dtest=SecretStoreTest).
+# Maven (e.g. -Dmaven.repo.local=DIR, -Dtest=SecretStoreTest). The Db suite
+# starts the `localfirst` binary built here as a server on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,8 @@ command -v mvn >/dev/null || { echo "mvn not found: install Maven (apt-get insta
 command -v javac >/dev/null || { echo "javac not found: install a JDK 17" >&2; exit 1; }
 
 bash scripts/gen-bindings.sh
+# The Db suite starts a real `localfirst server` (target/debug/localfirst).
+cargo build -p localfirst-cli --locked
 
 target_dir="${CARGO_TARGET_DIR:-target}"
 lib_dir="$(cd "$target_dir/debug" && pwd)"

@@ -20,6 +20,10 @@
 //! - Errors: one type per area ([`SecretError`], [`PhraseError`], [`TokenError`],
 //!   [`SecretStoreError`]; Kotlin renames them `...Exception`). Every variant carries
 //!   the stable `code` of the catalogue (`docs/ERRORS.md`) and a `reason`.
+//! - The [`Db`]: `Db.open(config)` with [`DbConfig`] / [`AuthConfig`], rows as JSON
+//!   ([`Row`]), auth and query listeners ([`AuthStateListener`], [`RowsListener`],
+//!   [`Subscription`]), the app's [`JwtRefresher`], sync; errors as [`DbError`]
+//!   (Kotlin `DbException`).
 //!
 //! Rules kept here: no `unwrap`/`expect`, every fallible export returns `Result`,
 //! no panic crosses the boundary, and no secret is ever a plain string inside.
@@ -29,11 +33,17 @@ uniffi::setup_scaffolding!();
 
 #[cfg(any(target_os = "android", feature = "android-init"))]
 pub mod android;
+mod db;
 mod error;
 mod identity;
 mod store;
 mod token;
 
+pub use db::{
+    AuthConfig, AuthMode, AuthState, AuthStateListener, Db, DbConfig, DbError, JwtRefresher, Row,
+    RowsListener, StorageMode, Subscription, SyncReport, SyncState, SyncStatus, SyncStatusListener,
+    SyncWhen,
+};
 pub use error::{PhraseError, SecretError, SecretStoreError, TokenError};
 pub use identity::{recovery_phrase_from_secret, recovery_phrase_to_secret, AuthSecret};
 pub use store::{

@@ -63,3 +63,68 @@ public extension AuthSecretStore {
         try await Task.detached { try self.getOrCreateSecret() }.value
     }
 }
+
+// MARK: - Db
+
+public extension Db {
+    /// The auth state as an `AsyncStream`: the current state first, then every change
+    /// (`onAuthChanged`). Ending the iteration cancels the subscription.
+    func authStates() -> AsyncStream<AuthState> {
+        AsyncStream { continuation in
+            let subscription = self.onAuthChanged(listener: AuthStateForwarder(continuation))
+            continuation.onTermination = { _ in subscription.cancel() }
+        }
+    }
+
+    /// The rows of `queryJson` as a stream: the current result first, then every changed
+    /// result. Finishes with the `DbError` when the query is invalid or the `Db` logged out.
+    func rows(queryJson: String) -> AsyncThrowingStream<[Row], Error> {
+        AsyncThrowingStream { continuation in
+            do {
+                let subscription = try self.subscribe(queryJson: queryJson, listener: RowsForwarder(continuation))
+                continuation.onTermination = { _ in subscription.cancel() }
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+    }
+}
+
+/// A `JwtRefresher` from a closure: return a fresh JWT for the same user, or `nil`.
+/// Called on a background thread of the `Db`; it may block on the network.
+public final class ClosureJwtRefresher: JwtRefresher {
+    private let body: @Sendable () throws -> String?
+
+    /// Wraps `body`.
+    public init(_ body: @escaping @Sendable () throws -> String?) {
+        self.body = body
+    }
+
+    public func refresh() throws -> String? {
+        try body()
+    }
+}
+
+private final class AuthStateForwarder: AuthStateListener {
+    let continuation: AsyncStream<AuthState>.Continuation
+
+    init(_ continuation: AsyncStream<AuthState>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func onAuthChanged(state: AuthState) throws {
+        continuation.yield(state)
+    }
+}
+
+private final class RowsForwarder: RowsListener {
+    let continuation: AsyncThrowingStream<[Row], Error>.Continuation
+
+    init(_ continuation: AsyncThrowingStream<[Row], Error>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func onRowsChanged(rows: [Row]) throws {
+        continuation.yield(rows)
+    }
+}

@@ -1,0 +1,261 @@
+package dev.localfirst
+
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestInstance
+import org.junit.jupiter.api.assertThrows
+import org.junit.jupiter.api.io.TempDir
+import java.io.File
+import java.nio.file.Files
+import java.nio.file.Path
+import java.security.KeyPair
+import java.security.KeyPairGenerator
+import java.security.Signature
+import java.security.spec.ECGenParameterSpec
+import java.util.Base64
+import java.util.concurrent.ArrayBlockingQueue
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicInteger
+
+private const val APP = "kotlin-db-test"
+
+/** A `localfirst server` child process on 127.0.0.1, in memory, on a free port. */
+class Server(binary: String, publicKeyPem: File) : AutoCloseable {
+    private val process: Process = ProcessBuilder(
+        binary, "--json", "server", APP,
+        "--port", "0", "--in-memory", "--allow-local-first-auth",
+        "--jwt-public-key", "@" + publicKeyPem.absolutePath,
+    ).redirectError(ProcessBuilder.Redirect.DISCARD).start()
+
+    /** The port the server printed in its `listening` event. */
+    val port: Int
+
+    init {
+        val stdout = process.inputStream.bufferedReader()
+        val line = stdout.readLine() ?: error("the server exited before listening")
+        check(line.contains("\"listening\"")) { "unexpected first line: $line" }
+        port = Regex("\"port\":\\s*(\\d+)").find(line)!!.groupValues[1].toInt()
+        // Keep draining stdout so the server never blocks on a full pipe (until close()).
+        Thread { runCatching { stdout.readLines() } }.apply { isDaemon = true }.start()
+    }
+
+    /** The base URL clients sync with. */
+    val url: String get() = "ws://127.0.0.1:$port"
+
+    override fun close() {
+        process.destroy()
+        if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly()
+    }
+}
+
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DbTest {
+    private lateinit var server: Server
+    private lateinit var keys: KeyPair
+
+    @BeforeAll
+    fun startServer() {
+        keys = KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }.generateKeyPair()
+        val pem = Files.createTempFile("localfirst-jwt", ".pem").toFile()
+        pem.deleteOnExit()
+        pem.writeText(
+            "-----BEGIN PUBLIC KEY-----\n" +
+                Base64.getMimeEncoder(64, "\n".toByteArray()).encodeToString(keys.public.encoded) +
+                "\n-----END PUBLIC KEY-----\n",
+        )
+        server = Server(System.getProperty("localfirst.server.bin"), pem)
+    }
+
+    @AfterAll
+    fun stopServer() {
+        server.close()
+    }
+
+    /** An ES256 JWT for [sub] that expires [expiresIn] seconds from now (negative: already expired). */
+    private fun jwt(sub: String, expiresIn: Long): String {
+        val b64 = Base64.getUrlEncoder().withoutPadding()
+        val now = System.currentTimeMillis() / 1000
+        val header = b64.encodeToString("""{"alg":"ES256","typ":"JWT"}""".toByteArray())
+        val claims = b64.encodeToString(
+            """{"sub":"$sub","iss":"https://id.example.test","iat":${now - 120},"exp":${now + expiresIn}}""".toByteArray(),
+        )
+        // P1363 form is the JOSE form: r || s, 32 bytes each.
+        val signer = Signature.getInstance("SHA256withECDSAinP1363Format")
+        signer.initSign(keys.private)
+        signer.update("$header.$claims".toByteArray())
+        return "$header.$claims.${b64.encodeToString(signer.sign())}"
+    }
+
+    private fun config(auth: AuthConfig, dir: Path?, refresher: JwtRefresher? = null) = DbConfig(
+        appId = APP,
+        storage = dir?.let { StorageMode.DataDir(it.toString()) } ?: StorageMode.InMemory,
+        auth = auth,
+        serverUrl = server.url,
+        syncWhen = SyncWhen.ALWAYS,
+        policiesJson = null,
+        jwtRefresher = refresher,
+    )
+
+    @Test
+    fun `rows written by one device reach another device of the same secret`(
+        @TempDir first: Path,
+        @TempDir second: Path,
+    ) = runBlocking {
+        val secret = AuthSecret.generate()
+        val tag = secret.userId().take(8)
+        val writer = openDb(config(AuthConfig.LocalFirst(secret), first))
+        assertEquals(secret.userId(), writer.userId())
+        val milk = writer.insertAsync("todos", """{"title":"milk $tag","done":false}""")
+        val eggs = writer.insertAsync("todos", """{"title":"eggs $tag","done":true}""")
+        assertEquals(secret.userId(), milk.createdBy)
+        assertTrue(milk.valuesJson.contains("milk $tag"), milk.valuesJson)
+        assertEquals(2uL, writer.syncStatus().pending)
+
+        val pushed = writer.syncOnce()
+        assertEquals(2uL, pushed.acknowledged)
+        assertEquals(0uL, pushed.rejected)
+        assertEquals(0uL, writer.syncStatus().pending)
+
+        val reader = openDb(config(AuthConfig.LocalFirst(AuthSecret.fromBase64Url(secret.toBase64Url())), second))
+        assertNull(reader.getAsync("todos", milk.id), "nothing before the reader syncs")
+        val pulled = reader.syncOnce()
+        assertTrue(pulled.pulled >= 2uL, "pulled ${pulled.pulled}")
+        assertEquals(milk, reader.getAsync("todos", milk.id))
+        assertEquals(eggs, reader.getAsync("todos", eggs.id))
+        val open = reader.queryAsync("""{"table":"todos","where":{"done":false}}""")
+        assertEquals(listOf(milk.id), open.map { it.id })
+
+        writer.logoutAndWipeAsync()
+        reader.logoutAndWipeAsync()
+    }
+
+    @Test
+    fun `the auth state flow starts with the current state and update delete and subscribe work`() = runBlocking {
+        val secret = AuthSecret.generate()
+        val db = openDb(config(AuthConfig.LocalFirst(secret), null))
+        val first = withTimeout(5_000) { db.authStates().first() }
+        assertEquals(AuthMode.LOCAL_FIRST, first.authMode)
+        assertEquals(secret.userId(), first.userId)
+        assertNull(first.error)
+        assertEquals(first, db.getAuthState())
+
+        val seen = ArrayBlockingQueue<List<Row>>(16)
+        val sub = db.subscribe(
+            """{"table":"notes"}""",
+            object : RowsListener {
+                override fun onRowsChanged(rows: List<Row>) {
+                    seen.add(rows)
+                }
+            },
+        )
+        assertEquals(emptyList<Row>(), seen.poll(5, TimeUnit.SECONDS))
+        val note = db.insertAsync("notes", """{"text":"a"}""")
+        assertEquals(listOf(note), seen.poll(5, TimeUnit.SECONDS))
+        val edited = db.updateAsync("notes", note.id, """{"text":"b"}""")
+        assertTrue(edited.valuesJson.contains("\"b\""), edited.valuesJson)
+        assertEquals(listOf(edited), seen.poll(5, TimeUnit.SECONDS))
+        sub.cancel()
+        assertFalse(sub.isActive())
+        db.deleteAsync("notes", note.id)
+        assertNull(db.getAsync("notes", note.id))
+        assertNull(seen.poll(200, TimeUnit.MILLISECONDS), "no delivery after cancel")
+
+        val proof = db.getLocalFirstIdentityProof(60uL, "my-backend")
+        assertNotNull(proof)
+        assertTrue(verifyLocalFirstIdentityProof(proof!!, "my-backend").ok)
+        db.logoutAsync()
+    }
+
+    /** Polls [condition] every 20 ms for up to 10 s (waits for background sync, not for time to pass). */
+    private fun eventually(what: String, condition: () -> Boolean) {
+        val deadline = System.nanoTime() + 10_000_000_000L
+        while (!condition()) {
+            check(System.nanoTime() < deadline) { "timed out waiting for $what" }
+            Thread.sleep(20)
+        }
+    }
+
+    @Test
+    fun `background sync connects, pushes new writes and stops`() = runBlocking {
+        val db = openDb(config(AuthConfig.LocalFirst(AuthSecret.generate()), null))
+        assertEquals(SyncState.DISABLED, db.syncStatus().state)
+        db.startSync()
+        val connected = withTimeout(10_000) { db.syncStatuses().first { it.state == SyncState.CONNECTED } }
+        assertEquals(SyncState.CONNECTED, connected.state)
+        assertEquals(SyncState.CONNECTED, db.syncStatus().state)
+        db.insertAsync("todos", """{"title":"live"}""")
+        eventually("the write acknowledged") { db.syncStatus().pending == 0uL }
+        assertNull(db.syncStatus().lastErrorCode)
+        db.stopSync()
+        assertEquals(SyncState.DISABLED, db.syncStatus().state)
+        db.logoutAsync()
+    }
+
+    @Test
+    fun `the rows flow emits the current result and then changes`() = runBlocking {
+        val db = openDb(config(AuthConfig.LocalFirst(AuthSecret.generate()), null))
+        val first = withTimeout(5_000) { db.rows("""{"table":"notes"}""").first() }
+        assertEquals(emptyList<Row>(), first)
+        val note = db.insertAsync("notes", """{"text":"a"}""")
+        val next = withTimeout(5_000) { db.rows("""{"table":"notes"}""").first() }
+        assertEquals(listOf(note), next)
+        val bad = assertThrows<DbException.Failed> {
+            withTimeout(5_000) { db.rows("""{"tabel":"notes"}""").first() }
+        }
+        assertEquals("invalid-argument", bad.code)
+        db.logoutAsync()
+    }
+
+    @Test
+    fun `an expired external token is refreshed once by a Kotlin refresher`() = runBlocking {
+        val user = "kotlin-user-" + System.nanoTime()
+        val calls = AtomicInteger()
+        val refresher = jwtRefresher {
+            calls.incrementAndGet()
+            jwt(user, 600)
+        }
+        val db = openDb(config(AuthConfig.Jwt(jwt(user, -60)), null, refresher))
+        assertEquals(AuthMode.EXTERNAL, db.getAuthState().authMode)
+        assertEquals(user, db.userId())
+        db.insertAsync("todos", """{"title":"from a JWT user"}""")
+
+        val report = db.syncOnce()
+        assertEquals(1, calls.get(), "one refresh for one expired token")
+        assertEquals(1uL, report.acknowledged)
+        assertNull(db.getAuthState().error)
+        // The fresh token is the one in use now: another sync needs no refresh.
+        db.syncOnce()
+        assertEquals(1, calls.get())
+        db.logoutAsync()
+    }
+
+    @Test
+    fun `errors cross as DbException with catalogue codes`() = runBlocking {
+        val anonymous = openDb(config(AuthConfig.Anonymous, null))
+        assertEquals(AuthMode.ANONYMOUS, anonymous.getAuthState().authMode)
+        val denied = assertThrows<DbException.Failed> { anonymous.insert("todos", """{"title":"x"}""") }
+        assertEquals("anonymous-write-denied", denied.code)
+        assertNull(anonymous.getLocalFirstIdentityProof(60uL, null), "no proof without a local-first identity")
+
+        val db = openDb(config(AuthConfig.LocalFirst(AuthSecret.generate()), null))
+        assertEquals("invalid-argument", assertThrows<DbException.Failed> { db.getLocalFirstIdentityProof(0uL, null) }.code)
+        assertEquals("not-found", assertThrows<DbException.Failed> { db.delete("todos", "missing") }.code)
+        db.logout()
+        assertEquals("logged-out", assertThrows<DbException.Failed> { db.insert("todos", "{}") }.code)
+        assertEquals("logged-out", assertThrows<DbException.Failed> { db.logout() }.code)
+        assertEquals("logged-out", assertThrows<DbException.Failed> { db.syncOnce() }.code)
+
+        val blank = assertThrows<DbException.Failed> { Db.open(config(AuthConfig.Anonymous, null).copy(appId = " ")) }
+        assertEquals("invalid-config", blank.code)
+        anonymous.logout()
+    }
+}
