@@ -10,7 +10,7 @@ use localfirst_core::db::{
     self as core_db, query_from_json, AuthConfig as CoreAuthConfig, DbConfig as CoreDbConfig,
     DbDeps, RefreshError, RefreshFuture, Row as CoreRow, RowValues, StorageMode as CoreStorage,
 };
-use localfirst_core::error::ErrorCode;
+use localfirst_core::error::{Code, ErrorCode};
 use localfirst_core::policy::PolicySet;
 use localfirst_core::session::AuthMode as CoreAuthMode;
 use localfirst_core::sync::{
@@ -49,7 +49,7 @@ impl From<core_db::DbError> for DbError {
 impl From<uniffi::UnexpectedUniFFICallbackError> for DbError {
     fn from(error: uniffi::UnexpectedUniFFICallbackError) -> DbError {
         DbError::Failed {
-            code: "callback-failed".to_owned(),
+            code: Code::CallbackFailed.as_str().to_owned(),
             reason: error.reason,
         }
     }

@@ -277,6 +277,9 @@ catalogue! {
     SyncIncomplete = "sync-incomplete",
     /// `demo`: a check of the lifecycle walk-through failed.
     DemoCheckFailed = "demo-check-failed",
+    /// Bindings: a Swift/Kotlin listener or refresher threw something other than the
+    /// library's own exception.
+    CallbackFailed = "callback-failed",
 
     // External tokens verified by the sync server (ExternalAuthError).
     /// An external token's `sub` is empty, too long, or has control characters.

@@ -16,7 +16,7 @@ use localfirst_core::secret::{Secret, SecretError};
 use localfirst_core::secret_store::{StorageKey, StoreError};
 use localfirst_core::token::{RequiredClaim, TokenError, TokenPart};
 
-/// Codes only the CLI returns (no core error maps to them).
+/// Codes only the CLI (or the bindings) return: no core error maps to them.
 const CLI_ONLY: &[&str] = &[
     "usage",
     "stdin",
@@ -30,6 +30,7 @@ const CLI_ONLY: &[&str] = &[
     "sync-rejected",
     "sync-incomplete",
     "demo-check-failed",
+    "callback-failed",
 ];
 
 /// Codes only the sync server crate returns (its error enums live there and its
