@@ -76,40 +76,12 @@ fn db_sync_pushes_and_a_second_namespace_pulls() {
         None,
     );
     assert_eq!(code, 0, "{inserted}");
-    let (code, synced) = run_json(
-        &[
-            "db",
-            "sync",
-            "--data-dir",
-            first_dir,
-            "--app-id",
-            APP,
-            "--secret-store",
-            &store,
-            "--server-url",
-            &url,
-        ],
-        None,
-    );
+    let (code, synced) = db_sync(first_dir, &store, &url);
     assert_eq!(code, 0, "{synced}");
     assert_eq!(synced["acknowledged"], 1, "{synced}");
     assert_eq!(synced["rejected"], 0, "{synced}");
 
-    let (code, pulled) = run_json(
-        &[
-            "db",
-            "sync",
-            "--data-dir",
-            second_dir,
-            "--app-id",
-            APP,
-            "--secret-store",
-            &store,
-            "--server-url",
-            &url,
-        ],
-        None,
-    );
+    let (code, pulled) = db_sync(second_dir, &store, &url);
     assert_eq!(code, 0, "{pulled}");
     assert_eq!(pulled["pulled"], 1, "{pulled}");
     let (code, rows) = run_json(
@@ -134,23 +106,28 @@ fn db_sync_pushes_and_a_second_namespace_pulls() {
 
     // Nothing listening: exit 1 with a code.
     stop(child);
-    let (code, failed) = run_json(
+    let (code, failed) = db_sync(first_dir, &store, &url);
+    assert_eq!(code, 1, "{failed}");
+    assert_eq!(failed["code"], "sync-network", "{failed}");
+}
+
+/// `localfirst --json db sync` of one namespace as the store's identity.
+fn db_sync(data_dir: &str, store: &str, url: &str) -> (i32, serde_json::Value) {
+    run_json(
         &[
             "db",
             "sync",
             "--data-dir",
-            first_dir,
+            data_dir,
             "--app-id",
             APP,
             "--secret-store",
-            &store,
+            store,
             "--server-url",
-            &url,
+            url,
         ],
         None,
-    );
-    assert_eq!(code, 1, "{failed}");
-    assert_eq!(failed["code"], "sync-network", "{failed}");
+    )
 }
 
 fn db(dir: &Path, port: u16) -> Db {
