@@ -51,18 +51,22 @@ dependencies {
 }
 
 // Builds the release library for every shipped ABI into src/main/jniLibs with
-// cargo-ndk (cargo install cargo-ndk; ANDROID_NDK_HOME set), linked for 16 KB pages.
+// cargo-ndk (cargo install cargo-ndk; ANDROID_NDK_HOME set) with the workspace's size
+// profile, linked for 16 KB pages and with packed relocations (docs/PERFORMANCE.md).
 val cargoNdk by tasks.registering(Exec::class) {
     group = "build"
     description = "Builds liblocalfirst_ffi.so for arm64-v8a, armeabi-v7a and x86_64"
     workingDir = repoRoot
-    environment("RUSTFLAGS", "-C link-arg=-Wl,-z,max-page-size=16384")
+    environment(
+        "RUSTFLAGS",
+        "-C link-arg=-Wl,-z,max-page-size=16384 -C link-arg=-Wl,--pack-dyn-relocs=android",
+    )
     commandLine(
         "cargo", "ndk",
         "-t", "arm64-v8a", "-t", "armeabi-v7a", "-t", "x86_64",
         "--platform", "24",
         "-o", jniLibsDir.asFile.absolutePath,
-        "build", "--release", "-p", "localfirst-ffi", "--lib", "--no-default-features", "--locked",
+        "build", "--profile", "release-size", "-p", "localfirst-ffi", "--lib", "--no-default-features", "--locked",
     )
 }
 
