@@ -42,7 +42,7 @@ object FreshProcess {
                 block()
                 "ok"
             } catch (e: SecretStoreException) {
-                codeOf(e)
+                e.code
             } catch (e: IllegalStateException) {
                 "ISE:${e.message}"
             }
@@ -63,18 +63,6 @@ object FreshProcess {
         }
         step("android-after-init") { KeystoreSecretStore(StorageKey.defaultKey()) }
     }
-}
-
-/** The catalogue code of any [SecretStoreException]. */
-fun codeOf(error: SecretStoreException): String = when (error) {
-    is SecretStoreException.Unavailable -> error.code
-    is SecretStoreException.KeyInvalidated -> error.code
-    is SecretStoreException.Corrupted -> error.code
-    is SecretStoreException.PermissionDenied -> error.code
-    is SecretStoreException.Io -> error.code
-    is SecretStoreException.Backend -> error.code
-    is SecretStoreException.InvalidStorageKey -> error.code
-    is SecretStoreException.Rng -> error.code
 }
 
 class KeystoreStoreTest {
