@@ -295,3 +295,42 @@ mod platform {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keychain_options_default_to_the_cores_and_map_every_field() {
+        let none = KeychainOptions {
+            service: None,
+            accessibility: None,
+            access_group: None,
+            user_presence: false,
+        };
+        assert_eq!(
+            CoreKeychainOptions::from(none),
+            CoreKeychainOptions::default()
+        );
+
+        let all = [
+            (KeychainAccessibility::WhenUnlocked, "ak"),
+            (KeychainAccessibility::WhenUnlockedThisDeviceOnly, "aku"),
+            (KeychainAccessibility::AfterFirstUnlock, "ck"),
+            (KeychainAccessibility::AfterFirstUnlockThisDeviceOnly, "cku"),
+            (KeychainAccessibility::WhenPasscodeSetThisDeviceOnly, "akpu"),
+        ];
+        for (accessibility, code) in all {
+            let core = CoreKeychainOptions::from(KeychainOptions {
+                service: Some("svc".into()),
+                accessibility: Some(accessibility),
+                access_group: Some("TEAMID.group.app".into()),
+                user_presence: true,
+            });
+            assert_eq!(core.service, "svc");
+            assert_eq!(core.accessibility.code(), code);
+            assert_eq!(core.access_group.as_deref(), Some("TEAMID.group.app"));
+            assert!(core.user_presence);
+        }
+    }
+}
