@@ -17,6 +17,9 @@
 //! - Secret stores: the foreign-implementable [`AuthSecretStore`] trait, the
 //!   built-in [`FileSecretStore`] and [`MemorySecretStore`], [`StorageKey`], and
 //!   [`run_secret_store_conformance`], the core's conformance suite for any store.
+//! - Platform stores, on every platform with one API: [`KeychainSecretStore`] (Apple)
+//!   and [`KeystoreSecretStore`] (Android; a PKCS12 double on a desktop JVM); where a
+//!   store does not exist its constructors fail with `secret-store-unavailable`.
 //! - Errors: one type per area ([`SecretError`], [`PhraseError`], [`TokenError`],
 //!   [`SecretStoreError`]; Kotlin renames them `...Exception`). Every variant carries
 //!   the stable `code` of the catalogue (`docs/ERRORS.md`) and a `reason`.
@@ -31,11 +34,13 @@
 
 uniffi::setup_scaffolding!();
 
-#[cfg(any(target_os = "android", feature = "android-init"))]
+// The JNI entry point: on every target but Apple's mobile ones (see Cargo.toml).
+#[cfg(not(all(target_vendor = "apple", not(target_os = "macos"))))]
 pub mod android;
 mod db;
 mod error;
 mod identity;
+mod platform_store;
 mod store;
 mod token;
 
@@ -46,6 +51,9 @@ pub use db::{
 };
 pub use error::{PhraseError, SecretError, SecretStoreError, TokenError};
 pub use identity::{recovery_phrase_from_secret, recovery_phrase_to_secret, AuthSecret};
+pub use platform_store::{
+    KeychainAccessibility, KeychainOptions, KeychainSecretStore, KeystoreSecretStore,
+};
 pub use store::{
     default_get_or_create_secret, run_secret_store_conformance, AuthSecretStore, ConformanceReport,
     FileSecretStore, MemorySecretStore, SecretStoreHarness, StorageKey,

@@ -26,7 +26,7 @@ use crate::identity::AuthSecret;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, uniffi::Object)]
 #[uniffi::export(Debug, Eq, Hash, Display)]
 pub struct StorageKey {
-    key: CoreKey,
+    pub(crate) key: CoreKey,
 }
 
 #[uniffi::export]
@@ -80,7 +80,7 @@ impl std::fmt::Display for StorageKey {
 }
 
 impl StorageKey {
-    fn wrap(key: CoreKey) -> Arc<StorageKey> {
+    pub(crate) fn wrap(key: CoreKey) -> Arc<StorageKey> {
         Arc::new(StorageKey { key })
     }
 }
@@ -182,49 +182,67 @@ impl MemorySecretStore {
 }
 
 /// Forwards the exported trait to a core store.
-fn load(store: &dyn CoreStore) -> Result<Option<Arc<AuthSecret>>, SecretStoreError> {
+pub(crate) fn load(store: &dyn CoreStore) -> Result<Option<Arc<AuthSecret>>, SecretStoreError> {
     Ok(store.load_secret()?.map(AuthSecret::wrap))
 }
 
-fn create(store: &dyn CoreStore, secret: &AuthSecret) -> Result<Arc<AuthSecret>, SecretStoreError> {
+pub(crate) fn create(
+    store: &dyn CoreStore,
+    secret: &AuthSecret,
+) -> Result<Arc<AuthSecret>, SecretStoreError> {
     Ok(AuthSecret::wrap(
         store.create_secret(secret.secret().clone())?,
     ))
 }
 
+/// Exports `AuthSecretStore` for a wrapper whose `store` field is a core store.
 macro_rules! builtin_store {
     ($ty:ty) => {
         #[uniffi::export]
-        impl AuthSecretStore for $ty {
-            fn storage_key(&self) -> Arc<StorageKey> {
-                StorageKey::wrap(self.store.storage_key())
+        impl $crate::store::AuthSecretStore for $ty {
+            fn storage_key(&self) -> ::std::sync::Arc<$crate::store::StorageKey> {
+                use ::localfirst_core::secret_store::AuthSecretStore as _;
+                $crate::store::StorageKey::wrap(self.store.storage_key())
             }
 
-            fn load_secret(&self) -> Result<Option<Arc<AuthSecret>>, SecretStoreError> {
-                load(&self.store)
+            fn load_secret(
+                &self,
+            ) -> Result<Option<::std::sync::Arc<$crate::AuthSecret>>, $crate::SecretStoreError>
+            {
+                $crate::store::load(&self.store)
             }
 
-            fn save_secret(&self, secret: Arc<AuthSecret>) -> Result<(), SecretStoreError> {
+            fn save_secret(
+                &self,
+                secret: ::std::sync::Arc<$crate::AuthSecret>,
+            ) -> Result<(), $crate::SecretStoreError> {
+                use ::localfirst_core::secret_store::AuthSecretStore as _;
                 Ok(self.store.save_secret(secret.secret().clone())?)
             }
 
-            fn clear_secret(&self) -> Result<(), SecretStoreError> {
+            fn clear_secret(&self) -> Result<(), $crate::SecretStoreError> {
+                use ::localfirst_core::secret_store::AuthSecretStore as _;
                 Ok(self.store.clear_secret()?)
             }
 
             fn create_secret(
                 &self,
-                secret: Arc<AuthSecret>,
-            ) -> Result<Arc<AuthSecret>, SecretStoreError> {
-                create(&self.store, &secret)
+                secret: ::std::sync::Arc<$crate::AuthSecret>,
+            ) -> Result<::std::sync::Arc<$crate::AuthSecret>, $crate::SecretStoreError> {
+                $crate::store::create(&self.store, &secret)
             }
 
-            fn get_or_create_secret(&self) -> Result<Arc<AuthSecret>, SecretStoreError> {
-                Ok(AuthSecret::wrap(self.store.get_or_create_secret()?))
+            fn get_or_create_secret(
+                &self,
+            ) -> Result<::std::sync::Arc<$crate::AuthSecret>, $crate::SecretStoreError> {
+                use ::localfirst_core::secret_store::AuthSecretStoreExt as _;
+                Ok($crate::AuthSecret::wrap(self.store.get_or_create_secret()?))
             }
         }
     };
 }
+
+pub(crate) use builtin_store;
 
 builtin_store!(FileSecretStore);
 builtin_store!(MemorySecretStore);

@@ -614,6 +614,12 @@ mod jni_store {
             assert!(error.to_string().contains("NoSuchMethodError"), "{error}");
             assert!(!env.exception_check().unwrap());
             assert!(keystore::android_runtime().is_none());
+            let missing = keystore::initialized_runtime().unwrap_err();
+            assert_eq!(missing.code(), "secret-store-backend");
+            assert!(
+                missing.to_string().contains("LocalFirstAndroid.init"),
+                "{missing}"
+            );
 
             let error = keystore::init_android(env, &JObject::null()).unwrap_err();
             assert_eq!(error.code(), "secret-store-backend");
@@ -660,6 +666,10 @@ mod jni_store {
             assert!(keystore::init_android_or_throw(env, &context));
             let runtime = keystore::android_runtime().unwrap();
             assert_eq!(runtime.no_backup_dir(), no_backup);
+            assert!(std::ptr::eq(
+                keystore::initialized_runtime().unwrap(),
+                runtime
+            ));
 
             // The first successful init wins.
             let other = env.new_string("/elsewhere").unwrap();

@@ -651,6 +651,15 @@ pub fn android_runtime() -> Option<&'static AndroidRuntime> {
     ANDROID_RUNTIME.get()
 }
 
+/// The runtime recorded by [`init_android`], or `secret-store-backend` naming the
+/// missing `LocalFirstAndroid.init(context)` call (a setup mistake, not a state to
+/// wait out).
+pub fn initialized_runtime() -> Result<&'static AndroidRuntime, StoreError> {
+    android_runtime().ok_or_else(|| StoreError::Backend {
+        reason: "LocalFirstAndroid.init(context) has not been called".into(),
+    })
+}
+
 /// Records the `JavaVM` behind `env` and `context.getNoBackupFilesDir()` for the
 /// process. `context` is an `android.content.Context` (any object with that method
 /// works). The first successful call wins; later calls return what it recorded.
@@ -743,9 +752,7 @@ impl AndroidKeystoreStore {
     /// A store in the `AndroidKeyStore` with envelopes under the app's no-backup
     /// directory, using what `LocalFirstAndroid.init(context)` recorded.
     pub fn for_android(key: StorageKey) -> Result<AndroidKeystoreStore, StoreError> {
-        let runtime = android_runtime().ok_or_else(|| StoreError::Backend {
-            reason: "LocalFirstAndroid.init(context) has not been called".into(),
-        })?;
+        let runtime = initialized_runtime()?;
         Ok(AndroidKeystoreStore::new(
             runtime.vm(),
             KeystoreProfile::Android,

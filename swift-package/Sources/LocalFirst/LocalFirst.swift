@@ -32,6 +32,27 @@ public extension AuthSecretStore {
 // does not generate.
 extension FileSecretStore: AuthSecretStore {}
 extension MemorySecretStore: AuthSecretStore {}
+extension KeychainSecretStore: AuthSecretStore {}
+extension KeystoreSecretStore: AuthSecretStore {}
+
+// The platform stores exist on every platform with one API. `KeychainSecretStore(storageKey:options:)`
+// keeps the secret in the Keychain on iOS and macOS (default `KeychainOptions()`: after first
+// unlock, this device only, no access group, no presence prompt); elsewhere it throws
+// `SecretStoreError.Unavailable` (`secret-store-unavailable`). `KeystoreSecretStore` is the
+// Android Keystore store: from Swift its constructors throw (`secret-store-unavailable`, or
+// `secret-store-backend` for `withDesktopKeystore` on a desktop without a JVM).
+
+public extension SecretStoreError {
+    /// The catalogue code (docs/ERRORS.md) of any case, e.g. `secret-store-unavailable`.
+    var code: String {
+        switch self {
+        case let .Unavailable(code, _), let .KeyInvalidated(code, _), let .Corrupted(code, _),
+             let .PermissionDenied(code, _), let .Io(code, _), let .Backend(code, _),
+             let .InvalidStorageKey(code, _), let .Rng(code, _):
+            return code
+        }
+    }
+}
 
 /// Runs the core's conformance suite against the stores `open` returns.
 public func runSecretStoreConformance(

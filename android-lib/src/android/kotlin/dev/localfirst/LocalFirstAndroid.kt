@@ -22,4 +22,18 @@ object LocalFirstAndroid {
      */
     @JvmStatic
     external fun init(context: Context)
+
+    /**
+     * The Android Keystore secret store for [storageKey] (envelope in the no-backup
+     * directory, key in the `AndroidKeyStore`); the same as `KeystoreSecretStore(storageKey)`.
+     * Calls [init] with the application context first (after the first successful call
+     * that returns at once). Throws `IllegalStateException` if `init` fails, otherwise
+     * [SecretStoreException] with the error code; the store's own operations block on
+     * disk and the Keystore, so call them off the main thread (`loadSecretAsync`, ...).
+     */
+    @JvmStatic
+    fun keystoreSecretStore(context: Context, storageKey: StorageKey): KeystoreSecretStore {
+        init(context.applicationContext ?: context)
+        return KeystoreSecretStore(storageKey)
+    }
 }

@@ -33,6 +33,19 @@ abstract class ForeignSecretStore : AuthSecretStore {
     override fun getOrCreateSecret(): AuthSecret = defaultGetOrCreateSecret(this)
 }
 
+/** The catalogue code (docs/ERRORS.md) of any [SecretStoreException], e.g. `secret-store-unavailable`. */
+val SecretStoreException.code: String
+    get() = when (this) {
+        is SecretStoreException.Unavailable -> code
+        is SecretStoreException.KeyInvalidated -> code
+        is SecretStoreException.Corrupted -> code
+        is SecretStoreException.PermissionDenied -> code
+        is SecretStoreException.Io -> code
+        is SecretStoreException.Backend -> code
+        is SecretStoreException.InvalidStorageKey -> code
+        is SecretStoreException.Rng -> code
+    }
+
 /**
  * Runs the core's secret-store conformance suite against the stores [open] returns.
  * Every call with the same key must reach the same stored item; different keys must be

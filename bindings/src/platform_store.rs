@@ -1,0 +1,336 @@
+//! The platform secret stores: the Apple Keychain ([`KeychainSecretStore`]) and the
+//! Java KeyStore ([`KeystoreSecretStore`]: the Android Keystore, or a PKCS12 file on a
+//! desktop JVM for tests and developer tools).
+//!
+//! One API on every platform: the Kotlin and Swift sources are generated from the
+//! host library and must match the iOS and Android libraries symbol for symbol, so
+//! nothing exported here is compiled out. On a platform without a store, its
+//! constructors fail with `secret-store-unavailable` and say which platform it needs.
+//! Which platform has what is decided once, in the `platform` module at the end.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use localfirst_core::secret_store::keychain::{
+    Accessibility, KeychainOptions as CoreKeychainOptions,
+};
+
+use crate::error::SecretStoreError;
+use crate::store::{builtin_store, StorageKey};
+
+/// When the Keychain item can be read (the Keychain's `kSecAttrAccessible...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum KeychainAccessibility {
+    /// Only while the device is unlocked; restored to other devices from backups.
+    WhenUnlocked,
+    /// Only while the device is unlocked; never leaves this device.
+    WhenUnlockedThisDeviceOnly,
+    /// After the first unlock since boot (background work too); restored to other
+    /// devices from backups.
+    AfterFirstUnlock,
+    /// After the first unlock since boot; never leaves this device. The default.
+    AfterFirstUnlockThisDeviceOnly,
+    /// Only while unlocked and only if a passcode is set (the item is deleted when the
+    /// passcode is removed); never leaves this device.
+    WhenPasscodeSetThisDeviceOnly,
+}
+
+/// How the Keychain store protects the secret. Every field has a default:
+/// `KeychainOptions()` is the recommended setting.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, uniffi::Record)]
+pub struct KeychainOptions {
+    /// The generic-password service name; `null`/`nil` is `localfirst`.
+    #[uniffi(default)]
+    pub service: Option<String>,
+    /// When the item can be read; `null`/`nil` is after first unlock, this device only.
+    #[uniffi(default)]
+    pub accessibility: Option<KeychainAccessibility>,
+    /// A shared access group (`TEAMID.group.name`) so app extensions see the secret;
+    /// `null`/`nil` uses the app's default group.
+    #[uniffi(default)]
+    pub access_group: Option<String>,
+    /// Require the user's presence (biometry or passcode) for every read.
+    #[uniffi(default)]
+    pub user_presence: bool,
+}
+
+/// The secret in the iOS/macOS Keychain: a generic-password item in the
+/// data-protection keychain, account = the storage key (see docs/STORES.md).
+///
+/// Only on Apple platforms: elsewhere the constructor fails with
+/// `secret-store-unavailable`.
+#[derive(uniffi::Object)]
+pub struct KeychainSecretStore {
+    store: platform::Keychain,
+}
+
+#[uniffi::export]
+impl KeychainSecretStore {
+    /// A store for `storageKey` with `options` (default: `KeychainOptions()`). Touches
+    /// nothing yet. Fails with `secret-store-unavailable` on a platform without a
+    /// Keychain.
+    #[uniffi::constructor(default(options))]
+    pub fn new(
+        storage_key: Arc<StorageKey>,
+        options: KeychainOptions,
+    ) -> Result<Arc<KeychainSecretStore>, SecretStoreError> {
+        let store = platform::keychain(options.into(), storage_key.key.clone())?;
+        Ok(Arc::new(KeychainSecretStore { store }))
+    }
+}
+
+/// The secret encrypted (AES-256-GCM) under a key in a Java `KeyStore`, the envelope
+/// in a file (see docs/STORES-android.md).
+///
+/// On Android, `KeystoreSecretStore(storageKey)` uses the `AndroidKeyStore` and the
+/// app's no-backup directory, after `LocalFirstAndroid.init(context)`.
+/// `withDesktopKeystore` runs the same JNI code on a desktop JVM over a PKCS12 file:
+/// a test and developer double, not a hardened store. On iOS both constructors fail
+/// with `secret-store-unavailable`.
+#[derive(uniffi::Object)]
+pub struct KeystoreSecretStore {
+    store: platform::Keystore,
+    envelope_path: String,
+}
+
+#[uniffi::export]
+impl KeystoreSecretStore {
+    /// The Android Keystore store for `storageKey`, envelopes in the directory
+    /// `LocalFirstAndroid.init(context)` recorded (`Context.getNoBackupFilesDir()`).
+    /// Fails with `secret-store-backend` if `init` has not been called, and with
+    /// `secret-store-unavailable` on anything but Android.
+    #[uniffi::constructor]
+    pub fn new(storage_key: Arc<StorageKey>) -> Result<Arc<KeystoreSecretStore>, SecretStoreError> {
+        let (store, envelope_path) = platform::android_keystore(storage_key.key.clone())?;
+        Ok(KeystoreSecretStore::wrap(store, envelope_path))
+    }
+
+    /// A test and developer double: the same store with its keys in the
+    /// password-protected PKCS12 file `keystorePath` (created with the first key)
+    /// and envelopes in `envelopeDir` (default: the no-backup directory recorded by
+    /// `LocalFirstAndroid.init(context)`), on the JVM `init` was called from. The
+    /// password only opens that file and must not be empty (else
+    /// `secret-store-backend`, as is a missing `init`). `secret-store-unavailable`
+    /// on iOS.
+    #[uniffi::constructor(default(envelope_dir = None))]
+    pub fn with_desktop_keystore(
+        storage_key: Arc<StorageKey>,
+        keystore_path: String,
+        password: String,
+        envelope_dir: Option<String>,
+    ) -> Result<Arc<KeystoreSecretStore>, SecretStoreError> {
+        let password = zeroize::Zeroizing::new(password);
+        let (store, envelope_path) = platform::desktop_keystore(
+            storage_key.key.clone(),
+            PathBuf::from(keystore_path),
+            &password,
+            envelope_dir.map(PathBuf::from),
+        )?;
+        Ok(KeystoreSecretStore::wrap(store, envelope_path))
+    }
+
+    /// The file holding this key's envelope (it exists while a secret is stored).
+    pub fn envelope_path(&self) -> String {
+        self.envelope_path.clone()
+    }
+}
+
+impl KeystoreSecretStore {
+    fn wrap(store: platform::Keystore, envelope_path: PathBuf) -> Arc<KeystoreSecretStore> {
+        Arc::new(KeystoreSecretStore {
+            store,
+            envelope_path: envelope_path.to_string_lossy().into_owned(),
+        })
+    }
+}
+
+builtin_store!(KeychainSecretStore);
+builtin_store!(KeystoreSecretStore);
+
+impl From<KeychainAccessibility> for Accessibility {
+    fn from(value: KeychainAccessibility) -> Accessibility {
+        match value {
+            KeychainAccessibility::WhenUnlocked => Accessibility::WhenUnlocked,
+            KeychainAccessibility::WhenUnlockedThisDeviceOnly => {
+                Accessibility::WhenUnlockedThisDeviceOnly
+            }
+            KeychainAccessibility::AfterFirstUnlock => Accessibility::AfterFirstUnlock,
+            KeychainAccessibility::AfterFirstUnlockThisDeviceOnly => {
+                Accessibility::AfterFirstUnlockThisDeviceOnly
+            }
+            KeychainAccessibility::WhenPasscodeSetThisDeviceOnly => {
+                Accessibility::WhenPasscodeSetThisDeviceOnly
+            }
+        }
+    }
+}
+
+impl From<KeychainOptions> for CoreKeychainOptions {
+    fn from(options: KeychainOptions) -> CoreKeychainOptions {
+        let defaults = CoreKeychainOptions::default();
+        CoreKeychainOptions {
+            service: options.service.unwrap_or(defaults.service),
+            accessibility: options
+                .accessibility
+                .map_or(defaults.accessibility, Accessibility::from),
+            access_group: options.access_group,
+            user_presence: options.user_presence,
+        }
+    }
+}
+
+/// What each platform has. The cfg of the Java KeyStore parts must match the target
+/// table of `jni` in `bindings/Cargo.toml`: everything but Apple's mobile systems.
+mod platform {
+    use std::path::PathBuf;
+
+    use localfirst_core::secret::Secret;
+    use localfirst_core::secret_store::keychain::KeychainOptions;
+    use localfirst_core::secret_store::{AuthSecretStore, StorageKey, StoreError};
+
+    /// The core store behind `KeychainSecretStore` on this platform.
+    #[cfg(target_vendor = "apple")]
+    pub(super) type Keychain = localfirst_core::secret_store::keychain::KeychainStore<
+        localfirst_core::secret_store::keychain::SystemKeychain,
+    >;
+    /// No Keychain here: a store that cannot be built.
+    #[cfg(not(target_vendor = "apple"))]
+    pub(super) type Keychain = Absent;
+
+    /// The Keychain store for `key`.
+    pub(super) fn keychain(
+        options: KeychainOptions,
+        key: StorageKey,
+    ) -> Result<Keychain, StoreError> {
+        #[cfg(target_vendor = "apple")]
+        {
+            use localfirst_core::secret_store::keychain::{KeychainStore, SystemKeychain};
+            Ok(KeychainStore::new(SystemKeychain, options, key))
+        }
+        #[cfg(not(target_vendor = "apple"))]
+        {
+            let _ = (options, key);
+            Err(unavailable("the Keychain store needs iOS or macOS"))
+        }
+    }
+
+    /// The core store behind `KeystoreSecretStore` on this platform.
+    #[cfg(not(all(target_vendor = "apple", not(target_os = "macos"))))]
+    pub(super) type Keystore = localfirst_core::secret_store::keystore::AndroidKeystoreStore;
+    /// No JVM here: a store that cannot be built.
+    #[cfg(all(target_vendor = "apple", not(target_os = "macos")))]
+    pub(super) type Keystore = Absent;
+
+    /// The Android Keystore store for `key`, and its envelope file.
+    pub(super) fn android_keystore(key: StorageKey) -> Result<(Keystore, PathBuf), StoreError> {
+        #[cfg(target_os = "android")]
+        {
+            let store = Keystore::for_android(key)?;
+            let path = store.envelope_path();
+            Ok((store, path))
+        }
+        #[cfg(not(target_os = "android"))]
+        {
+            let _ = key;
+            Err(unavailable(
+                "the Android Keystore store needs Android; on a desktop JVM use \
+                 KeystoreSecretStore.withDesktopKeystore",
+            ))
+        }
+    }
+
+    /// The Java KeyStore store over a PKCS12 file on the JVM `LocalFirstAndroid.init`
+    /// recorded, and its envelope file.
+    pub(super) fn desktop_keystore(
+        key: StorageKey,
+        keystore_path: PathBuf,
+        password: &str,
+        envelope_dir: Option<PathBuf>,
+    ) -> Result<(Keystore, PathBuf), StoreError> {
+        #[cfg(not(all(target_vendor = "apple", not(target_os = "macos"))))]
+        {
+            use localfirst_core::secret_store::keystore::{
+                initialized_runtime, DesktopKeystore, KeystoreProfile,
+            };
+            let runtime = initialized_runtime()?;
+            let profile = KeystoreProfile::Desktop(DesktopKeystore::new(keystore_path, password)?);
+            let dir = envelope_dir.unwrap_or_else(|| runtime.no_backup_dir().to_path_buf());
+            let store = Keystore::new(runtime.vm(), profile, dir, key);
+            let path = store.envelope_path();
+            Ok((store, path))
+        }
+        #[cfg(all(target_vendor = "apple", not(target_os = "macos")))]
+        {
+            let _ = (key, keystore_path, password, envelope_dir);
+            Err(unavailable(
+                "the Java KeyStore store needs Android or a desktop JVM",
+            ))
+        }
+    }
+
+    fn unavailable(reason: &str) -> StoreError {
+        StoreError::Unavailable {
+            reason: format!("{reason}; this library was built for another platform"),
+        }
+    }
+
+    /// A store type that has no values: what a wrapper holds on a platform where its
+    /// store does not exist (its constructors always fail there).
+    #[derive(Debug)]
+    #[cfg_attr(target_os = "macos", allow(dead_code))] // macOS has both stores
+    pub(super) enum Absent {}
+
+    impl AuthSecretStore for Absent {
+        fn storage_key(&self) -> StorageKey {
+            match *self {}
+        }
+        fn load_secret(&self) -> Result<Option<Secret>, StoreError> {
+            match *self {}
+        }
+        fn save_secret(&self, _secret: Secret) -> Result<(), StoreError> {
+            match *self {}
+        }
+        fn clear_secret(&self) -> Result<(), StoreError> {
+            match *self {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keychain_options_default_to_the_cores_and_map_every_field() {
+        let none = KeychainOptions {
+            service: None,
+            accessibility: None,
+            access_group: None,
+            user_presence: false,
+        };
+        assert_eq!(
+            CoreKeychainOptions::from(none),
+            CoreKeychainOptions::default()
+        );
+
+        let all = [
+            (KeychainAccessibility::WhenUnlocked, "ak"),
+            (KeychainAccessibility::WhenUnlockedThisDeviceOnly, "aku"),
+            (KeychainAccessibility::AfterFirstUnlock, "ck"),
+            (KeychainAccessibility::AfterFirstUnlockThisDeviceOnly, "cku"),
+            (KeychainAccessibility::WhenPasscodeSetThisDeviceOnly, "akpu"),
+        ];
+        for (accessibility, code) in all {
+            let core = CoreKeychainOptions::from(KeychainOptions {
+                service: Some("svc".into()),
+                accessibility: Some(accessibility),
+                access_group: Some("TEAMID.group.app".into()),
+                user_presence: true,
+            });
+            assert_eq!(core.service, "svc");
+            assert_eq!(core.accessibility.code(), code);
+            assert_eq!(core.access_group.as_deref(), Some("TEAMID.group.app"));
+            assert!(core.user_presence);
+        }
+    }
+}
