@@ -1,13 +1,10 @@
 package dev.localfirst
 
 import kotlinx.coroutines.runBlocking
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
@@ -18,21 +15,7 @@ import java.util.concurrent.TimeUnit
  * `insertMany`, the server's write rejections (`lastRejections`), cookie-session updates and
  * the account-discard migrator, against a real `localfirst server` (see [Server]).
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class DbExportsTest {
-    private lateinit var server: Server
-    private val signer = JwtSigner()
-
-    @BeforeAll
-    fun startServer() {
-        server = Server(System.getProperty("localfirst.server.bin"), signer.publicKeyPem())
-    }
-
-    @AfterAll
-    fun stopServer() {
-        server.close()
-    }
-
+class DbExportsTest : ServerSuite() {
     private fun localFirst(secret: AuthSecret) = AuthConfig.LocalFirst(secret)
 
     @Test

@@ -3,15 +3,12 @@ package dev.localfirst
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
@@ -19,21 +16,7 @@ import java.util.concurrent.ArrayBlockingQueue
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
 
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class DbTest {
-    private lateinit var server: Server
-    private val signer = JwtSigner()
-
-    @BeforeAll
-    fun startServer() {
-        server = Server(System.getProperty("localfirst.server.bin"), signer.publicKeyPem())
-    }
-
-    @AfterAll
-    fun stopServer() {
-        server.close()
-    }
-
+class DbTest : ServerSuite() {
     private fun jwt(sub: String, expiresIn: Long) = signer.jwt(sub, expiresIn)
 
     private fun config(auth: AuthConfig, dir: Path?, refresher: JwtRefresher? = null) =

@@ -1,5 +1,8 @@
 package dev.localfirst
 
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.TestInstance
 import java.io.File
 import java.nio.file.Files
 import java.nio.file.Path
@@ -89,5 +92,22 @@ class Server(binary: String, publicKeyPem: File) : AutoCloseable {
     override fun close() {
         process.destroy()
         if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly()
+    }
+}
+
+/** A test class with one [Server] (and the [JwtSigner] it trusts) for all its tests. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class ServerSuite {
+    protected lateinit var server: Server
+    protected val signer = JwtSigner()
+
+    @BeforeAll
+    fun startServer() {
+        server = Server(System.getProperty("localfirst.server.bin"), signer.publicKeyPem())
+    }
+
+    @AfterAll
+    fun stopServer() {
+        server.close()
     }
 }
