@@ -33,8 +33,8 @@ final class DbTests: ServerTestCase {
         let eggsThere = try await reader.getAsync(table: "todos", id: eggs.id)
         XCTAssertEqual(milkThere, milk)
         XCTAssertEqual(eggsThere, eggs)
-        let open = try await reader.queryAsync(queryJson: #"{"table":"todos","where":{"done":false}}"#)
-        XCTAssertEqual(open.map(\.id), [milk.id])
+        let notDone = try await reader.queryAsync(queryJson: #"{"table":"todos","where":{"done":false}}"#)
+        XCTAssertEqual(notDone.map(\.id), [milk.id])
 
         try await writer.logoutAndWipeAsync()
         try await reader.logoutAndWipeAsync()

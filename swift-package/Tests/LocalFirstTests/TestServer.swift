@@ -55,7 +55,7 @@ enum TestServerError: Error {
 /// is `$LOCALFIRST_SERVER_BIN`, or `target/debug/localfirst` of this repository
 /// (`cargo build -p localfirst-cli`).
 final class TestServer: @unchecked Sendable {
-    private let process = Process()
+    private let process: Process
     /// The port the server printed in its `listening` event.
     let port: Int
 
@@ -67,6 +67,7 @@ final class TestServer: @unchecked Sendable {
             .deletingLastPathComponent()
         let binary = ProcessInfo.processInfo.environment["LOCALFIRST_SERVER_BIN"]
             ?? repo.appendingPathComponent("target/debug/localfirst").path
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
             "--json", "server", testApp,
@@ -91,7 +92,11 @@ final class TestServer: @unchecked Sendable {
                   .firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
               let range = Range(match.range(at: 1), in: line),
               let port = Int(line[range])
-        else { throw TestServerError.unexpectedFirstLine(line) }
+        else {
+            process.terminate()
+            throw TestServerError.unexpectedFirstLine(line)
+        }
+        self.process = process
         self.port = port
         // Keep draining stdout so the server never blocks on a full pipe.
         Thread { while !reader.availableData.isEmpty {} }.start()
