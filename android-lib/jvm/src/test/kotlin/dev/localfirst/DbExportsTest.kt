@@ -8,8 +8,6 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
-import java.util.concurrent.ArrayBlockingQueue
-import java.util.concurrent.TimeUnit
 
 /**
  * `insertMany`, the server's write rejections (`lastRejections`), cookie-session updates and
@@ -21,23 +19,16 @@ class DbExportsTest : ServerSuite() {
     @Test
     fun `insertMany writes all rows in one transaction and a subscription sees them at once`() = runBlocking {
         val db = openDb(server.config(localFirst(AuthSecret.generate()), null))
-        val seen = ArrayBlockingQueue<List<Row>>(16)
-        val sub = db.subscribe(
-            """{"table":"todos","orderBy":"n"}""",
-            object : RowsListener {
-                override fun onRowsChanged(rows: List<Row>) {
-                    seen.add(rows)
-                }
-            },
-        )
-        assertEquals(emptyList<Row>(), seen.poll(5, TimeUnit.SECONDS))
+        val seen = RowsQueue()
+        val sub = db.subscribe("""{"table":"todos","orderBy":"n"}""", seen)
+        assertEquals(emptyList<Row>(), seen.poll())
 
         val inserted = db.insertManyAsync("todos", """[{"n":1,"title":"a"},{"n":2,"title":"b"},{"id":"third","n":3}]""")
         assertEquals(3, inserted.size)
         assertEquals("third", inserted[2].id)
         assertTrue(inserted.all { it.createdBy == db.userId() })
-        assertEquals(inserted, seen.poll(5, TimeUnit.SECONDS), "one delivery with every row")
-        assertNull(seen.poll(200, TimeUnit.MILLISECONDS), "no delivery per row")
+        assertEquals(inserted, seen.poll(), "one delivery with every row")
+        assertNull(seen.poll(200), "no delivery per row")
         assertEquals(3uL, db.syncStatus().pending)
 
         // All or none: a bad row in the batch leaves nothing behind.
@@ -45,7 +36,7 @@ class DbExportsTest : ServerSuite() {
         assertEquals("invalid-row", bad.code)
         assertEquals("invalid-argument", assertThrows<DbException.Failed> { db.insertMany("todos", """{"n":4}""") }.code)
         assertEquals(3, db.queryAsync("""{"table":"todos"}""").size)
-        assertNull(seen.poll(200, TimeUnit.MILLISECONDS))
+        assertNull(seen.poll(200))
 
         val report = db.syncOnce()
         assertEquals(3uL, report.acknowledged)

@@ -12,8 +12,6 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
-import java.util.concurrent.ArrayBlockingQueue
-import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
 
 class DbTest : ServerSuite() {
@@ -65,26 +63,19 @@ class DbTest : ServerSuite() {
         assertNull(first.error)
         assertEquals(first, db.getAuthState())
 
-        val seen = ArrayBlockingQueue<List<Row>>(16)
-        val sub = db.subscribe(
-            """{"table":"notes"}""",
-            object : RowsListener {
-                override fun onRowsChanged(rows: List<Row>) {
-                    seen.add(rows)
-                }
-            },
-        )
-        assertEquals(emptyList<Row>(), seen.poll(5, TimeUnit.SECONDS))
+        val seen = RowsQueue()
+        val sub = db.subscribe("""{"table":"notes"}""", seen)
+        assertEquals(emptyList<Row>(), seen.poll())
         val note = db.insertAsync("notes", """{"text":"a"}""")
-        assertEquals(listOf(note), seen.poll(5, TimeUnit.SECONDS))
+        assertEquals(listOf(note), seen.poll())
         val edited = db.updateAsync("notes", note.id, """{"text":"b"}""")
         assertTrue(edited.valuesJson.contains("\"b\""), edited.valuesJson)
-        assertEquals(listOf(edited), seen.poll(5, TimeUnit.SECONDS))
+        assertEquals(listOf(edited), seen.poll())
         sub.cancel()
         assertFalse(sub.isActive())
         db.deleteAsync("notes", note.id)
         assertNull(db.getAsync("notes", note.id))
-        assertNull(seen.poll(200, TimeUnit.MILLISECONDS), "no delivery after cancel")
+        assertNull(seen.poll(200), "no delivery after cancel")
 
         val proof = db.getLocalFirstIdentityProof(60uL, "my-backend")
         assertNotNull(proof)

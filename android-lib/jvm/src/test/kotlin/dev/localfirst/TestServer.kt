@@ -11,6 +11,7 @@ import java.security.KeyPairGenerator
 import java.security.Signature
 import java.security.spec.ECGenParameterSpec
 import java.util.Base64
+import java.util.concurrent.ArrayBlockingQueue
 import java.util.concurrent.TimeUnit
 
 /** The app id every Db suite uses (the server serves exactly this app). */
@@ -110,4 +111,16 @@ abstract class ServerSuite {
     fun stopServer() {
         server.close()
     }
+}
+
+/** A [RowsListener] that queues every delivery; [poll] takes the oldest within a timeout. */
+class RowsQueue : RowsListener {
+    private val seen = ArrayBlockingQueue<List<Row>>(64)
+
+    override fun onRowsChanged(rows: List<Row>) {
+        seen.add(rows)
+    }
+
+    /** The oldest delivery, or `null` when none arrives within [millis]. */
+    fun poll(millis: Long = 5_000): List<Row>? = seen.poll(millis, TimeUnit.MILLISECONDS)
 }
