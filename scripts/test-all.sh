@@ -38,7 +38,10 @@ bash scripts/test-kotlin.sh
 
 step "Swift package (XCTest through the Linux system-library target)"
 if command -v swift >/dev/null 2>&1; then
-  (cd swift-package && LD_LIBRARY_PATH="$(pwd)/../target/debug" swift test -Xlinker -L"$(pwd)/../target/debug")
+  # The Db suites start target/debug/localfirst as a server (built by test-kotlin.sh).
+  (cd swift-package && LD_LIBRARY_PATH="$(pwd)/../target/debug" \
+    LOCALFIRST_SERVER_BIN="$(pwd)/../target/debug/localfirst" \
+    swift test -Xlinker -L"$(pwd)/../target/debug")
 else
   echo "SKIPPED: no Swift toolchain on PATH; the Swift package is written, not built, on this machine"
 fi

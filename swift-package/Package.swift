@@ -11,9 +11,13 @@
 //   Swift code builds and tests without Apple tooling.
 //
 // Swift 5 language mode: UniFFI 0.32.2's generated Swift for async foreign traits is a
-// hard error in Swift 6 mode (fixed upstream after 0.32.2). Our foreign traits are
-// synchronous today, but the Db slice adds an async one (the JWT refresher), so the
+// hard error in Swift 6 mode (fixed upstream after 0.32.2), and the `Db`'s JwtRefresher is
+// one (`func refresh() async throws -> String?`, the app's async token provider). The
 // package stays in Swift 5 mode until UniFFI is upgraded.
+//
+// Tests sign ES256 JWTs for the Db suites: CryptoKit on Apple platforms, swift-crypto (the
+// same API) on Linux only. SwiftPM's target-based resolution (5.2+) does not fetch a
+// dependency that only a test target uses for apps that depend on the library.
 import PackageDescription
 
 #if os(Linux)
@@ -28,6 +32,9 @@ let package = Package(
     products: [
         .library(name: "LocalFirst", targets: ["LocalFirst"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+    ],
     targets: [
         ffiTarget,
         .target(
@@ -37,7 +44,10 @@ let package = Package(
         ),
         .testTarget(
             name: "LocalFirstTests",
-            dependencies: ["LocalFirst"],
+            dependencies: [
+                "LocalFirst",
+                .product(name: "Crypto", package: "swift-crypto", condition: .when(platforms: [.linux])),
+            ],
             path: "Tests/LocalFirstTests"
         ),
     ],

@@ -23,10 +23,12 @@
 //! - Errors: one type per area ([`SecretError`], [`PhraseError`], [`TokenError`],
 //!   [`SecretStoreError`]; Kotlin renames them `...Exception`). Every variant carries
 //!   the stable `code` of the catalogue (`docs/ERRORS.md`) and a `reason`.
-//! - The [`Db`]: `Db.open(config)` with [`DbConfig`] / [`AuthConfig`], rows as JSON
-//!   ([`Row`]), auth and query listeners ([`AuthStateListener`], [`RowsListener`],
-//!   [`Subscription`]), the app's [`JwtRefresher`], sync; errors as [`DbError`]
-//!   (Kotlin `DbException`).
+//! - The [`Db`]: `Db.open(config)` with [`DbConfig`] / [`AuthConfig`] (a
+//!   [`CookieSession`] object for cookie auth), rows as JSON ([`Row`], `insertMany`),
+//!   auth and query listeners ([`AuthStateListener`], [`RowsListener`],
+//!   [`Subscription`]), the app's async [`JwtRefresher`] and [`AccountDiscardMigrator`]
+//!   (handed a [`DiscardedAccount`]), sync with its [`SyncRejection`]s; errors as
+//!   [`DbError`] (Kotlin `DbException`).
 //!
 //! Rules kept here: no `unwrap`/`expect`, every fallible export returns `Result`,
 //! no panic crosses the boundary, and no secret is ever a plain string inside.
@@ -45,9 +47,9 @@ mod store;
 mod token;
 
 pub use db::{
-    AuthConfig, AuthMode, AuthState, AuthStateListener, Db, DbConfig, DbError, JwtRefresher, Row,
-    RowsListener, StorageMode, Subscription, SyncReport, SyncState, SyncStatus, SyncStatusListener,
-    SyncWhen,
+    AccountDiscardMigrator, AuthConfig, AuthMode, AuthState, AuthStateListener, CookieSession, Db,
+    DbConfig, DbError, DiscardedAccount, JwtRefresher, Row, RowsListener, StorageMode,
+    Subscription, SyncRejection, SyncReport, SyncState, SyncStatus, SyncStatusListener, SyncWhen,
 };
 pub use error::{PhraseError, SecretError, SecretStoreError, TokenError};
 pub use identity::{recovery_phrase_from_secret, recovery_phrase_to_secret, AuthSecret};

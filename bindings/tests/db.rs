@@ -18,6 +18,7 @@ fn config(auth: AuthConfig) -> DbConfig {
         sync_when: SyncWhen::Always,
         policies_json: None,
         jwt_refresher: None,
+        account_discard_migrator: None,
     }
 }
 
@@ -205,4 +206,48 @@ fn errors_carry_catalogue_codes() {
 
     let callback = DbError::from(uniffi::UnexpectedUniFFICallbackError::new("boom"));
     assert_eq!(code(callback), "callback-failed");
+}
+
+#[test]
+fn insert_many_takes_a_json_array_and_cookie_sessions_keep_their_value_inside() {
+    let db = Db::open(config(AuthConfig::LocalFirst {
+        secret: AuthSecret::generate().unwrap(),
+    }))
+    .unwrap();
+    let rows = db
+        .insert_many("notes".into(), r#"[{"n": 1}, {"id": "b", "n": 2}]"#.into())
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1].id, "b");
+    assert_eq!(json(&rows[0].values_json), json(r#"{"n": 1}"#));
+    assert_eq!(
+        code(
+            db.insert_many("notes".into(), r#"{"n": 1}"#.into())
+                .unwrap_err()
+        ),
+        "invalid-argument"
+    );
+    assert_eq!(db.query(r#"{"table": "notes"}"#.into()).unwrap().len(), 2);
+    assert!(db.last_rejections().is_empty());
+
+    let session = CookieSession::new("cookie-user".into());
+    assert!(!session.has_cookie());
+    let with_cookie = session.with_cookie("cookie-secret-value".into());
+    assert!(with_cookie.has_cookie());
+    assert_eq!(with_cookie.user_id(), "cookie-user");
+    assert!(!format!("{with_cookie:?}").contains("cookie-secret-value"));
+    let cookie_db = Db::open(config(AuthConfig::CookieSession {
+        session: Arc::clone(&session),
+    }))
+    .unwrap();
+    assert_eq!(cookie_db.user_id(), "cookie-user");
+    cookie_db.update_cookie_session(with_cookie).unwrap();
+    assert_eq!(
+        code(
+            cookie_db
+                .update_cookie_session(CookieSession::new("someone-else".into()))
+                .unwrap_err()
+        ),
+        "principal-change"
+    );
 }

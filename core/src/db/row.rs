@@ -159,6 +159,20 @@ impl RowValues {
         }
     }
 
+    /// Parses a JSON array of row objects (the form of [`Db::insert_many`](super::Db::insert_many)
+    /// across a language boundary).
+    pub fn list_from_json_str(json: &str) -> Result<Vec<RowValues>, DbError> {
+        match serde_json::from_str::<Value>(json) {
+            Ok(Value::Array(rows)) => rows.into_iter().map(RowValues::from_json_value).collect(),
+            Ok(_) => Err(DbError::InvalidArgument {
+                reason: "rows must be a JSON array of objects".into(),
+            }),
+            Err(e) => Err(DbError::InvalidArgument {
+                reason: format!("rows are not valid JSON: {e}"),
+            }),
+        }
+    }
+
     /// Sets `column` to `value` (JSON `null` stores null), replacing any
     /// earlier value.
     pub fn set(mut self, column: impl Into<String>, value: impl Into<Value>) -> RowValues {

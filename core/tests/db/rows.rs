@@ -66,6 +66,26 @@ fn malformed_rows_and_values_are_typed_errors() {
 }
 
 #[test]
+fn row_lists_parse_from_a_json_array_of_objects() {
+    let list = RowValues::list_from_json_str(r#"[{"a": 1}, {"id": "x", "b": "two"}]"#).unwrap();
+    assert_eq!(
+        list,
+        vec![
+            RowValues::new().set("a", 1),
+            RowValues::new().set("id", "x").set("b", "two"),
+        ]
+    );
+    assert_eq!(RowValues::list_from_json_str("[]").unwrap(), vec![]);
+    for bad in ["", "{}", "[1]", r#"[{"a": 1}, null]"#, "[", "\"rows\""] {
+        assert_eq!(
+            RowValues::list_from_json_str(bad).unwrap_err().code(),
+            "invalid-argument",
+            "{bad}"
+        );
+    }
+}
+
+#[test]
 fn queries_from_json_match_the_builder() {
     let (_clock, deps) = fixed_clock();
     let db = Db::open(memory().with_secret(secret(1)), deps).unwrap();

@@ -67,10 +67,25 @@ fun Db.rows(queryJson: String): Flow<List<Row>> = callbackFlow {
     }
 }
 
-/** A [JwtRefresher] from a function: return a fresh JWT for the same user, or `null`. */
-fun jwtRefresher(refresh: () -> String?): JwtRefresher =
+/**
+ * A [JwtRefresher] from a suspending function: return a fresh JWT for the same user, or
+ * `null`. It runs in a coroutine the bindings launch; do blocking network calls in
+ * `withContext(Dispatchers.IO)`. A thrown exception fails the refresh.
+ */
+fun jwtRefresher(body: suspend () -> String?): JwtRefresher =
     object : JwtRefresher {
-        override fun refresh(): String? = refresh()
+        override suspend fun refresh(): String? = body()
+    }
+
+/**
+ * An [AccountDiscardMigrator] from a function, called inside [Db.open] when an external
+ * account replaces the namespace's local-first identity: copy what should survive with
+ * `account.db()`, or throw (ask the user first; throw when they decline) and [Db.open]
+ * fails with code `migration-failed`, discarding nothing.
+ */
+fun accountDiscardMigrator(body: (DiscardedAccount) -> Unit): AccountDiscardMigrator =
+    object : AccountDiscardMigrator {
+        override fun migrate(account: DiscardedAccount) = body(account)
     }
 
 /** [Db.open] off the caller's thread (opening creates or migrates the SQLite file). */
@@ -79,6 +94,10 @@ suspend fun openDb(config: DbConfig): Db = withContext(Dispatchers.IO) { Db.open
 /** [Db.insert] off the caller's thread. */
 suspend fun Db.insertAsync(table: String, valuesJson: String): Row =
     withContext(Dispatchers.IO) { insert(table, valuesJson) }
+
+/** [Db.insertMany] off the caller's thread: [rowsJson] is a JSON array of objects, all or none. */
+suspend fun Db.insertManyAsync(table: String, rowsJson: String): List<Row> =
+    withContext(Dispatchers.IO) { insertMany(table, rowsJson) }
 
 /** [Db.update] off the caller's thread. */
 suspend fun Db.updateAsync(table: String, id: String, patchJson: String): Row =
@@ -92,6 +111,9 @@ suspend fun Db.getAsync(table: String, id: String): Row? = withContext(Dispatche
 
 /** [Db.query] off the caller's thread. */
 suspend fun Db.queryAsync(queryJson: String): List<Row> = withContext(Dispatchers.IO) { query(queryJson) }
+
+/** [Db.refresh] off the caller's thread: picks up other processes' commits. */
+suspend fun Db.refreshAsync(): Boolean = withContext(Dispatchers.IO) { refresh() }
 
 /** [Db.logout] off the caller's thread. */
 suspend fun Db.logoutAsync(): Unit = withContext(Dispatchers.IO) { logout() }

@@ -3,107 +3,22 @@ package dev.localfirst
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
-import java.io.File
-import java.nio.file.Files
 import java.nio.file.Path
-import java.security.KeyPair
-import java.security.KeyPairGenerator
-import java.security.Signature
-import java.security.spec.ECGenParameterSpec
-import java.util.Base64
-import java.util.concurrent.ArrayBlockingQueue
-import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
 
-private const val APP = "kotlin-db-test"
+class DbTest : ServerSuite() {
+    private fun jwt(sub: String, expiresIn: Long) = signer.jwt(sub, expiresIn)
 
-/** A `localfirst server` child process on 127.0.0.1, in memory, on a free port. */
-class Server(binary: String, publicKeyPem: File) : AutoCloseable {
-    private val process: Process = ProcessBuilder(
-        binary, "--json", "server", APP,
-        "--port", "0", "--in-memory", "--allow-local-first-auth",
-        "--jwt-public-key", "@" + publicKeyPem.absolutePath,
-    ).redirectError(ProcessBuilder.Redirect.DISCARD).start()
-
-    /** The port the server printed in its `listening` event. */
-    val port: Int
-
-    init {
-        val stdout = process.inputStream.bufferedReader()
-        val line = stdout.readLine() ?: error("the server exited before listening")
-        check(line.contains("\"listening\"")) { "unexpected first line: $line" }
-        port = Regex("\"port\":\\s*(\\d+)").find(line)!!.groupValues[1].toInt()
-        // Keep draining stdout so the server never blocks on a full pipe (until close()).
-        Thread { runCatching { stdout.readLines() } }.apply { isDaemon = true }.start()
-    }
-
-    /** The base URL clients sync with. */
-    val url: String get() = "ws://127.0.0.1:$port"
-
-    override fun close() {
-        process.destroy()
-        if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly()
-    }
-}
-
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class DbTest {
-    private lateinit var server: Server
-    private lateinit var keys: KeyPair
-
-    @BeforeAll
-    fun startServer() {
-        keys = KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }.generateKeyPair()
-        val pem = Files.createTempFile("localfirst-jwt", ".pem").toFile()
-        pem.deleteOnExit()
-        pem.writeText(
-            "-----BEGIN PUBLIC KEY-----\n" +
-                Base64.getMimeEncoder(64, "\n".toByteArray()).encodeToString(keys.public.encoded) +
-                "\n-----END PUBLIC KEY-----\n",
-        )
-        server = Server(System.getProperty("localfirst.server.bin"), pem)
-    }
-
-    @AfterAll
-    fun stopServer() {
-        server.close()
-    }
-
-    /** An ES256 JWT for [sub] that expires [expiresIn] seconds from now (negative: already expired). */
-    private fun jwt(sub: String, expiresIn: Long): String {
-        val b64 = Base64.getUrlEncoder().withoutPadding()
-        val now = System.currentTimeMillis() / 1000
-        val header = b64.encodeToString("""{"alg":"ES256","typ":"JWT"}""".toByteArray())
-        val claims = b64.encodeToString(
-            """{"sub":"$sub","iss":"https://id.example.test","iat":${now - 120},"exp":${now + expiresIn}}""".toByteArray(),
-        )
-        // P1363 form is the JOSE form: r || s, 32 bytes each.
-        val signer = Signature.getInstance("SHA256withECDSAinP1363Format")
-        signer.initSign(keys.private)
-        signer.update("$header.$claims".toByteArray())
-        return "$header.$claims.${b64.encodeToString(signer.sign())}"
-    }
-
-    private fun config(auth: AuthConfig, dir: Path?, refresher: JwtRefresher? = null) = DbConfig(
-        appId = APP,
-        storage = dir?.let { StorageMode.DataDir(it.toString()) } ?: StorageMode.InMemory,
-        auth = auth,
-        serverUrl = server.url,
-        syncWhen = SyncWhen.ALWAYS,
-        policiesJson = null,
-        jwtRefresher = refresher,
-    )
+    private fun config(auth: AuthConfig, dir: Path?, refresher: JwtRefresher? = null) =
+        server.config(auth, dir, refresher)
 
     @Test
     fun `rows written by one device reach another device of the same secret`(
@@ -148,26 +63,19 @@ class DbTest {
         assertNull(first.error)
         assertEquals(first, db.getAuthState())
 
-        val seen = ArrayBlockingQueue<List<Row>>(16)
-        val sub = db.subscribe(
-            """{"table":"notes"}""",
-            object : RowsListener {
-                override fun onRowsChanged(rows: List<Row>) {
-                    seen.add(rows)
-                }
-            },
-        )
-        assertEquals(emptyList<Row>(), seen.poll(5, TimeUnit.SECONDS))
+        val seen = RowsQueue()
+        val sub = db.subscribe("""{"table":"notes"}""", seen)
+        assertEquals(emptyList<Row>(), seen.poll())
         val note = db.insertAsync("notes", """{"text":"a"}""")
-        assertEquals(listOf(note), seen.poll(5, TimeUnit.SECONDS))
+        assertEquals(listOf(note), seen.poll())
         val edited = db.updateAsync("notes", note.id, """{"text":"b"}""")
         assertTrue(edited.valuesJson.contains("\"b\""), edited.valuesJson)
-        assertEquals(listOf(edited), seen.poll(5, TimeUnit.SECONDS))
+        assertEquals(listOf(edited), seen.poll())
         sub.cancel()
         assertFalse(sub.isActive())
         db.deleteAsync("notes", note.id)
         assertNull(db.getAsync("notes", note.id))
-        assertNull(seen.poll(200, TimeUnit.MILLISECONDS), "no delivery after cancel")
+        assertNull(seen.poll(200), "no delivery after cancel")
 
         val proof = db.getLocalFirstIdentityProof(60uL, "my-backend")
         assertNotNull(proof)
