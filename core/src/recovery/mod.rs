@@ -5,5 +5,7 @@
 //! restores the same user id; docs/RECOVERY.md compares them and describes how to
 //! combine them.
 
+#[cfg(any(test, feature = "testing"))]
+pub mod memory_vault;
 pub mod passkey;
 pub mod vault;
