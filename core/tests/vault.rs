@@ -21,6 +21,13 @@ use localfirst_core::secret_store::{
     AuthSecretStore, FileStore, MemoryStore, StorageKey, StoreError,
 };
 
+/// Default faults changed by `set`.
+fn faults(set: impl FnOnce(&mut VaultFaults)) -> VaultFaults {
+    let mut faults = VaultFaults::default();
+    set(&mut faults);
+    faults
+}
+
 fn store() -> Arc<MemoryStore> {
     Arc::new(MemoryStore::new(StorageKey::for_app("vault-test")))
 }
@@ -188,19 +195,10 @@ async fn a_corrupt_vault_value_replaces_nothing() {
 async fn a_vault_that_fails_or_hangs_never_leads_to_a_new_identity() {
     let cases = [
         (
-            VaultFaults {
-                load_error: Some("HTTP 503".into()),
-                ..VaultFaults::default()
-            },
+            faults(|f| f.load_error = Some("HTTP 503".into())),
             "vault-unavailable",
         ),
-        (
-            VaultFaults {
-                hang_load: true,
-                ..VaultFaults::default()
-            },
-            "vault-timeout",
-        ),
+        (faults(|f| f.hang_load = true), "vault-timeout"),
     ];
     for (faults, code) in cases {
         let vault = MemoryVault::new();
@@ -237,26 +235,11 @@ async fn a_vault_that_fails_or_hangs_never_leads_to_a_new_identity() {
 async fn a_failed_or_silent_backup_write_keeps_the_device_secret() {
     let cases = [
         (
-            VaultFaults {
-                store_error: Some("quota".into()),
-                ..VaultFaults::default()
-            },
+            faults(|f| f.store_error = Some("quota".into())),
             "vault-unavailable",
         ),
-        (
-            VaultFaults {
-                hang_store: true,
-                ..VaultFaults::default()
-            },
-            "vault-timeout",
-        ),
-        (
-            VaultFaults {
-                drop_writes: true,
-                ..VaultFaults::default()
-            },
-            "vault-write-unconfirmed",
-        ),
+        (faults(|f| f.hang_store = true), "vault-timeout"),
+        (faults(|f| f.drop_writes = true), "vault-write-unconfirmed"),
     ];
     for (faults, code) in cases {
         let vault = MemoryVault::new();
@@ -275,10 +258,7 @@ async fn a_failed_or_silent_backup_write_keeps_the_device_secret() {
 async fn a_write_that_reads_back_another_identity_is_a_conflict() {
     let winner = Secret::from_bytes([10u8; 32]);
     let vault = MemoryVault::new();
-    vault.set_faults(VaultFaults {
-        store_instead: Some(VaultValue::of(&winner)),
-        ..VaultFaults::default()
-    });
+    vault.set_faults(faults(|f| f.store_instead = Some(VaultValue::of(&winner))));
     let store = store();
     let error = flow(&vault, store.clone()).await.unwrap_err();
     let mine = store.load_secret().unwrap().unwrap();
