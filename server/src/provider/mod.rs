@@ -1,5 +1,5 @@
 //! An embedded identity provider for demos and tests: HTTP on loopback, one
-//! fresh ES256 key pair per start, and three endpoints.
+//! fresh ES256 key pair per start, and these endpoints:
 //!
 //! - `GET /.well-known/jwks.json`: the public key as a JWK set (with `kid`).
 //! - `POST /signup` `{"proof": "<identity proof>"}`: verifies a local-first

@@ -84,11 +84,6 @@ impl SecretVault for ProviderVault {
     }
 }
 
-fn access(error: ProviderError) -> VaultAccessError {
-    let code = localfirst_core::ErrorCode::code(&error);
-    VaultAccessError::new(format!("[{code}] {error}"))
-}
-
 impl ProviderClient {
     /// `GET /vault`: the signed-in user's entry, `None` when they stored nothing.
     pub async fn vault_get(&self, jwt: &str) -> Result<Option<Zeroizing<String>>, ProviderError> {
@@ -112,6 +107,12 @@ impl ProviderClient {
         let _: Stored = super::answer(request).await?;
         Ok(())
     }
+}
+
+/// A provider failure as a vault failure, its code in front.
+fn access(error: ProviderError) -> VaultAccessError {
+    let code = localfirst_core::ErrorCode::code(&error);
+    VaultAccessError::new(format!("[{code}] {error}"))
 }
 
 /// The body of `GET /vault` and of `PUT /vault` (wiped on drop).
