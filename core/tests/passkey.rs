@@ -245,3 +245,22 @@ fn bad_arguments_are_refused_with_codes() {
         .unwrap();
     assert_eq!(ok.user_id()[0], 0x40);
 }
+
+#[test]
+fn every_flags_byte_is_accepted_exactly_when_present_and_verified_are_set() {
+    let secret = Secret::from_bytes([0x42; 32]);
+    for flags in 0..=u8::MAX {
+        let mut data = vec![0u8; 37];
+        data[32] = flags;
+        let got = secret_from_assertion(&data, Some(secret.expose_bytes()));
+        if flags & 0x05 == 0x05 {
+            assert_eq!(got, Ok(secret.clone()), "{flags:#04x}");
+        } else {
+            assert_eq!(
+                got,
+                Err(PasskeyError::VerificationFailed { flags }),
+                "{flags:#04x}"
+            );
+        }
+    }
+}
