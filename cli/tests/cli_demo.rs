@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use localfirst_core::phrase::phrase_to_secret;
 use serde_json::Value;
 
-const STEPS: [&str; 13] = [
+const STEPS: [&str; 15] = [
     "1. Start the embedded identity provider",
     "2. Start the embedded sync server",
     "3. Device A: create a local-first identity",
@@ -19,14 +19,19 @@ const STEPS: [&str; 13] = [
     "6. Device B: restore from the recovery phrase and sync",
     "7. Device A: mint an identity proof for the provider",
     "8. The provider verifies the proof and issues a JWT",
-    "9. Device A: recreate the Db in external mode",
-    "10. The JWT expires",
-    "11. Sync: the server rejects the expired JWT, exactly one refresh, the queue flushes",
-    "12. Device A: log out with wipe",
-    "13. Shut down",
+    "9. Device A: back up the secret into the provider's vault",
+    "10. Device C: sign in through the provider and restore from the vault (no phrase)",
+    "11. Device A: recreate the Db in external mode",
+    "12. The JWT expires",
+    "13. Sync: the server rejects the expired JWT, exactly one refresh, the queue flushes",
+    "14. Device A: log out with wipe",
+    "15. Shut down",
 ];
 
-const CHECKS: [&str; 13] = [
+const CHECKS: [&str; 16] = [
+    "[ok] the vault was empty: device A's secret was written and read back",
+    "[ok] device C got the same user id from the vault, no phrase typed",
+    "[ok] device C sees the same rows",
     "[ok] auth mode is local-first and the session is this user",
     "[ok] the server acknowledged all 3 rows",
     "[ok] device B sees the same rows",

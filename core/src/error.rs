@@ -116,6 +116,32 @@ catalogue! {
     /// The data does not carry a 32-byte secret.
     InvalidSecret = "invalid-secret",
 
+    // Passkey backup (PasskeyError, SPEC §9; also returned by the platform layers).
+    /// The device, OS version or app set-up has no passkey support.
+    NotSupported = "not-supported",
+    /// The platform could not create the backup passkey.
+    CreateFailed = "create-failed",
+    /// The platform could not get an assertion from the backup passkey.
+    GetFailed = "get-failed",
+    /// No backup passkey was chosen or found.
+    NoCredential = "no-credential",
+    /// A passkey assertion is malformed or does not carry a 32-byte secret.
+    InvalidCredential = "invalid-credential",
+    /// A passkey assertion lacks user presence or user verification.
+    VerificationFailed = "verification-failed",
+
+    // Provider-held vault (VaultError).
+    /// The app's vault failed to load or store.
+    VaultUnavailable = "vault-unavailable",
+    /// The app's vault did not answer in time.
+    VaultTimeout = "vault-timeout",
+    /// The vault holds something that is not a secret.
+    VaultCorrupt = "vault-corrupt",
+    /// A secret written to the vault did not read back.
+    VaultWriteUnconfirmed = "vault-write-unconfirmed",
+    /// The vault holds another identity than this device.
+    VaultIdentityConflict = "vault-identity-conflict",
+
     // Self-signed tokens (TokenError, SPEC §2).
     /// The token is longer than the limit.
     TokenTooLarge = "token-too-large",
@@ -340,6 +366,8 @@ catalogue! {
     ProviderTokenInvalid = "provider-token-invalid",
     /// A token request for an account the provider does not know.
     ProviderUnknownAccount = "provider-unknown-account",
+    /// A sign-in code that is wrong, used or expired.
+    ProviderSigninInvalid = "provider-signin-invalid",
     /// The provider could not sign a token.
     ProviderSigning = "provider-signing",
     /// A request to the provider failed on the way (client side).

@@ -47,6 +47,7 @@ pub mod identity;
 pub mod local_db;
 pub mod phrase;
 pub mod policy;
+pub mod recovery;
 pub mod secret;
 pub mod secret_store;
 pub mod session;

@@ -12,6 +12,8 @@ use localfirst_core::identity::{IdentityError, PublicKey, UserId};
 use localfirst_core::local_db::{NameKind, StorageError};
 use localfirst_core::phrase::{PhraseError, RecoveryPhrase};
 use localfirst_core::policy::{Operation, PolicyError};
+use localfirst_core::recovery::passkey::PasskeyError;
+use localfirst_core::recovery::vault::VaultError;
 use localfirst_core::secret::{Secret, SecretError};
 use localfirst_core::secret_store::{StorageKey, StoreError};
 use localfirst_core::token::{RequiredClaim, TokenError, TokenPart};
@@ -63,6 +65,7 @@ const SERVER_ONLY: &[&str] = &[
     "provider-token-missing",
     "provider-token-invalid",
     "provider-unknown-account",
+    "provider-signin-invalid",
     "provider-signing",
     "provider-http",
     "provider-rejected",
@@ -153,6 +156,68 @@ fn samples() -> Vec<(Code, &'static str, String)> {
         ),
         (PhraseError::InvalidChecksum, "invalid-checksum"),
         (PhraseError::InvalidSecret, "invalid-secret"),
+    ] {
+        add(&e, code);
+    }
+
+    let reason = || "x".to_owned();
+    for (e, code) in [
+        (
+            PasskeyError::NotSupported { reason: reason() },
+            "not-supported",
+        ),
+        (PasskeyError::InvalidSecret, "invalid-secret"),
+        (
+            PasskeyError::CreateFailed { reason: reason() },
+            "create-failed",
+        ),
+        (PasskeyError::GetFailed { reason: reason() }, "get-failed"),
+        (PasskeyError::NoCredential, "no-credential"),
+        (
+            PasskeyError::InvalidCredential { reason: reason() },
+            "invalid-credential",
+        ),
+        (
+            PasskeyError::VerificationFailed { flags: 1 },
+            "verification-failed",
+        ),
+        (
+            PasskeyError::InvalidArgument { reason: reason() },
+            "invalid-argument",
+        ),
+        (PasskeyError::Rng, "rng-failure"),
+    ] {
+        add(&e, code);
+    }
+
+    for (e, code) in [
+        (
+            VaultError::Unavailable { reason: reason() },
+            "vault-unavailable",
+        ),
+        (
+            VaultError::Timeout {
+                timeout: std::time::Duration::from_secs(1),
+            },
+            "vault-timeout",
+        ),
+        (VaultError::Corrupt { reason: reason() }, "vault-corrupt"),
+        (VaultError::WriteUnconfirmed, "vault-write-unconfirmed"),
+        (
+            VaultError::IdentityConflict {
+                device_user_id: "a".into(),
+                vault_user_id: "b".into(),
+            },
+            "vault-identity-conflict",
+        ),
+        (
+            VaultError::Store(StoreError::Unavailable { reason: reason() }),
+            "secret-store-unavailable",
+        ),
+        (
+            VaultError::Runtime { reason: reason() },
+            "runtime-unavailable",
+        ),
     ] {
         add(&e, code);
     }
@@ -260,7 +325,6 @@ fn samples() -> Vec<(Code, &'static str, String)> {
         add(&e, code);
     }
 
-    let reason = || "x".to_owned();
     for (e, code) in [
         (
             StoreError::Unavailable { reason: reason() },

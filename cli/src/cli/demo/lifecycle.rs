@@ -13,6 +13,7 @@ use localfirst_core::db::{
 use localfirst_core::identity::Identity;
 use localfirst_core::local_db::Query;
 use localfirst_core::phrase::RecoveryPhrase;
+use localfirst_core::recovery::vault::{restore_or_backup_with_vault, VaultOptions, VaultOutcome};
 use localfirst_core::secret::Secret;
 use localfirst_core::secret_store::{
     app_secret, AuthSecretStore, FileStore, SecretPurpose, StorageKey,
@@ -20,7 +21,7 @@ use localfirst_core::secret_store::{
 use localfirst_core::session::AuthMode;
 use localfirst_core::token::{decode_claims_unverified, normalize_audience};
 use localfirst_server::auth::external::{ExternalKeySource, JwksOptions};
-use localfirst_server::provider::{start_provider, ProviderClient, ProviderConfig};
+use localfirst_server::provider::{start_provider, ProviderClient, ProviderConfig, ProviderVault};
 use localfirst_server::{serve, ServerConfig};
 use tokio::runtime::Handle;
 
@@ -224,6 +225,67 @@ pub(super) async fn run(
         "the provider recorded the account",
         provider.accounts() == vec![user_id.clone()],
     )?;
+
+    demo.step("Device A: back up the secret into the provider's vault (signed in with the JWT)");
+    let vault_a = Arc::new(ProviderVault::new(client.clone(), &issued.token));
+    let store_for_vault = demo.ok("open device A's secret store", file_store(&dir_a))?;
+    let backed_up = demo.ok(
+        "restore or back up with the vault",
+        restore_or_backup_with_vault(vault_a, Arc::new(store_for_vault), VaultOptions::default())
+            .await,
+    )?;
+    demo.detail("vault outcome", format!("{:?}", backed_up.outcome));
+    demo.detail("provider vault writes", provider.vault_writes());
+    demo.check(
+        "the vault was empty: device A's secret was written and read back",
+        backed_up.outcome == VaultOutcome::BackedUp { created: false }
+            && backed_up.user_id == user_id
+            && provider.vault_writes() == 1,
+    )?;
+
+    demo.step("Device C: sign in through the provider and restore from the vault (no phrase)");
+    demo.ok(
+        "ask for a sign-in code",
+        client.start_signin(&user_id).await,
+    )?;
+    let Some(code) = provider.mailbox(&user_id) else {
+        return Err(demo.failed("the provider sent no sign-in code"));
+    };
+    demo.note("The provider \"emails\" a one-time code; the demo reads its mailbox.");
+    let signed_in = demo.ok(
+        "sign in with the code",
+        client.signin(&user_id, &code).await,
+    )?;
+    let dir_c = temp.path().join("device-c");
+    let store_c = demo.ok("open device C's secret store", file_store(&dir_c))?;
+    let restored_c = demo.ok(
+        "restore or back up with the vault",
+        restore_or_backup_with_vault(
+            Arc::new(ProviderVault::new(client.clone(), &signed_in.token)),
+            Arc::new(store_c),
+            VaultOptions::default(),
+        )
+        .await,
+    )?;
+    demo.detail("vault outcome", format!("{:?}", restored_c.outcome));
+    demo.detail("user id", restored_c.user_id.clone());
+    demo.check(
+        "device C got the same user id from the vault, no phrase typed",
+        restored_c.outcome == VaultOutcome::Restored
+            && restored_c.user_id == user_id
+            && signed_in.user_id == user_id,
+    )?;
+    let db_c = demo.ok(
+        "open device C's Db",
+        Db::open(
+            local_first(&dir_c, restored_c.secret.clone(), &server_url),
+            deps.clone(),
+        ),
+    )?;
+    demo.ok("sync device C", db_c.sync_once().await)?;
+    let rows_c = demo.ok("read device C's rows", titles(&db_c))?;
+    demo.ok("close device C", db_c.logout())?;
+    demo.check("device C sees the same rows", rows_c == rows_a)?;
 
     demo.step("Device A: recreate the Db in external mode (JWT + refresher)");
     demo.ok("close the local-first Db", db_a.logout())?;

@@ -1,5 +1,5 @@
 //! An embedded identity provider for demos and tests: HTTP on loopback, one
-//! fresh ES256 key pair per start, and three endpoints.
+//! fresh ES256 key pair per start, and these endpoints:
 //!
 //! - `GET /.well-known/jwks.json`: the public key as a JWK set (with `kid`).
 //! - `POST /signup` `{"proof": "<identity proof>"}`: verifies a local-first
@@ -11,9 +11,20 @@
 //!   [`ProviderConfig::refresh_window_seconds`] ago (it is the refresh
 //!   credential). Every request is counted ([`RunningProvider::token_requests`]).
 //!
+//! - `POST /signin/start` `{"user_id": "..."}` and `POST /signin`
+//!   `{"user_id": "...", "code": "..."}`: a one-time sign-in code, standing in
+//!   for a real provider's sign-in (email link, password, OAuth). The code is
+//!   "sent" to the account's [`RunningProvider::mailbox`]; it is single-use and
+//!   expires after [`SIGNIN_CODE_TTL_SECONDS`] ([`signin`]).
+//! - `GET /vault` and `PUT /vault` with `Authorization: Bearer <a live JWT>`: the
+//!   signed-in user's vault entry, the account secret the provider keeps for
+//!   them ([`vault`]; [`ProviderVault`] is the client implementing the core's
+//!   `SecretVault`).
+//!
 //! Request bodies are bounded ([`MAX_REQUEST_BODY_BYTES`]); every refusal is a
-//! JSON body `{"code": "...", "error": "..."}` with a 4xx status. Tokens are
-//! never logged. [`ProviderClient`] calls the two POST endpoints.
+//! JSON body `{"code": "...", "error": "..."}` with a 4xx status. Tokens,
+//! sign-in codes and vault values are never logged. [`ProviderClient`] calls
+//! every endpoint but the JWKS.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), localfirst_server::provider::ProviderError> {
@@ -29,7 +40,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -48,11 +59,18 @@ use localfirst_core::clock::Clock;
 use localfirst_core::token::verify_local_first_identity_proof;
 use localfirst_core::{Code, ErrorCode};
 use p256::pkcs8::EncodePrivateKey;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
+
+pub mod signin;
+pub mod vault;
+
+pub use signin::SIGNIN_CODE_TTL_SECONDS;
+pub use vault::{ProviderVault, MAX_VAULT_VALUE_BYTES};
 
 /// The largest request body read, in bytes (16 KiB).
 pub const MAX_REQUEST_BODY_BYTES: usize = 16 * 1024;
@@ -183,6 +201,9 @@ pub enum ProviderError {
     /// The token's subject never signed up here.
     #[error("no account for this token's subject")]
     UnknownAccount,
+    /// `/signin` got a code that is wrong, used or expired.
+    #[error("the sign-in code is wrong, used or expired")]
+    SigninInvalid,
     /// Signing a token failed.
     #[error("cannot sign a token: {0}")]
     Signing(String),
@@ -214,6 +235,7 @@ impl ErrorCode for ProviderError {
             ProviderError::MissingToken => Code::ProviderTokenMissing,
             ProviderError::TokenInvalid(_) => Code::ProviderTokenInvalid,
             ProviderError::UnknownAccount => Code::ProviderUnknownAccount,
+            ProviderError::SigninInvalid => Code::ProviderSigninInvalid,
             ProviderError::Signing(_) => Code::ProviderSigning,
             ProviderError::Http(_) => Code::ProviderHttp,
             ProviderError::Rejected { .. } => Code::ProviderRejected,
@@ -232,7 +254,8 @@ impl ProviderError {
             ProviderError::ProofInvalid { .. }
             | ProviderError::MissingToken
             | ProviderError::TokenInvalid(_)
-            | ProviderError::UnknownAccount => StatusCode::UNAUTHORIZED,
+            | ProviderError::UnknownAccount
+            | ProviderError::SigninInvalid => StatusCode::UNAUTHORIZED,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -267,7 +290,10 @@ pub async fn start_provider(config: ProviderConfig) -> Result<RunningProvider, P
         issuer,
         config,
         accounts: Mutex::new(BTreeSet::new()),
+        vaults: Mutex::new(BTreeMap::new()),
+        signin_codes: Mutex::new(BTreeMap::new()),
         signups: AtomicU64::new(0),
+        vault_writes: AtomicU64::new(0),
         token_requests: AtomicU64::new(0),
         tokens_issued: AtomicU64::new(0),
     });
@@ -275,6 +301,9 @@ pub async fn start_provider(config: ProviderConfig) -> Result<RunningProvider, P
         .route("/.well-known/jwks.json", get(jwks))
         .route("/signup", post(signup))
         .route("/token", post(token))
+        .route("/signin/start", post(signin::start))
+        .route("/signin", post(signin::finish))
+        .route("/vault", get(vault::get_entry).put(vault::put_entry))
         .with_state(Arc::clone(&state));
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
@@ -357,6 +386,17 @@ impl RunningProvider {
         self.state.tokens_issued.load(Ordering::SeqCst)
     }
 
+    /// The last sign-in code "sent" to `user_id` and not yet used or expired:
+    /// the demo's stand-in for the email a real provider would send.
+    pub fn mailbox(&self, user_id: &str) -> Option<String> {
+        signin::mailbox(&self.state, user_id)
+    }
+
+    /// Successful `PUT /vault` requests so far.
+    pub fn vault_writes(&self) -> u64 {
+        self.state.vault_writes.load(Ordering::SeqCst)
+    }
+
     /// The user ids that signed up, sorted.
     pub fn accounts(&self) -> Vec<String> {
         lock_accounts(&self.state).iter().cloned().collect()
@@ -412,6 +452,11 @@ impl ProviderClient {
 }
 
 async fn issued(request: reqwest::RequestBuilder) -> Result<IssuedToken, ProviderError> {
+    answer(request).await
+}
+
+/// Sends `request` and reads a bounded JSON answer, or the provider's refusal.
+async fn answer<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> Result<T, ProviderError> {
     let http = |e: reqwest::Error| ProviderError::Http(e.to_string());
     let mut response = request.send().await.map_err(http)?;
     let status = response.status().as_u16();
@@ -448,14 +493,22 @@ struct ProviderState {
     issuer: String,
     config: ProviderConfig,
     accounts: Mutex<BTreeSet<String>>,
+    /// Vault entries by user id (opaque text, wiped on drop).
+    vaults: Mutex<BTreeMap<String, Zeroizing<String>>>,
+    /// Outstanding sign-in codes by user id.
+    signin_codes: Mutex<BTreeMap<String, signin::PendingCode>>,
     signups: AtomicU64,
+    vault_writes: AtomicU64,
     token_requests: AtomicU64,
     tokens_issued: AtomicU64,
 }
 
 fn lock_accounts(state: &ProviderState) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
-    state
-        .accounts
+    lock(&state.accounts)
+}
+
+fn lock<T>(value: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    value
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -535,18 +588,22 @@ async fn token(State(state): State<Arc<ProviderState>>, headers: HeaderMap) -> R
 }
 
 fn token_inner(state: &ProviderState, headers: &HeaderMap) -> Result<IssuedToken, ProviderError> {
-    let bearer = headers
+    let claims = state.check_own_token(bearer(headers)?)?;
+    if !lock_accounts(state).contains(&claims.sub) {
+        return Err(ProviderError::UnknownAccount);
+    }
+    state.issue(&claims.sub)
+}
+
+/// The bearer token of a request.
+fn bearer(headers: &HeaderMap) -> Result<&str, ProviderError> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|token| !token.is_empty())
-        .ok_or(ProviderError::MissingToken)?;
-    let claims = state.check_own_token(bearer)?;
-    if !lock_accounts(state).contains(&claims.sub) {
-        return Err(ProviderError::UnknownAccount);
-    }
-    state.issue(&claims.sub)
+        .ok_or(ProviderError::MissingToken)
 }
 
 async fn read_body(body: Body) -> Result<Vec<u8>, ProviderError> {
@@ -584,6 +641,21 @@ impl ProviderState {
             token,
             expires_at: exp,
         })
+    }
+
+    /// The user id of a live (unexpired) JWT this provider issued, for a known
+    /// account: what the vault endpoints accept.
+    fn signed_in_user(&self, headers: &HeaderMap) -> Result<String, ProviderError> {
+        let claims = self.check_own_token(bearer(headers)?)?;
+        if self.config.clock.now_unix() >= claims.exp {
+            return Err(ProviderError::TokenInvalid(
+                "the token has expired; refresh it first".to_owned(),
+            ));
+        }
+        if !lock_accounts(self).contains(&claims.sub) {
+            return Err(ProviderError::UnknownAccount);
+        }
+        Ok(claims.sub)
     }
 
     /// Signature, issuer and refresh window of a JWT this provider issued.
