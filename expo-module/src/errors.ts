@@ -3,11 +3,11 @@
  * code from the project's error catalogue (docs/ERRORS.md), the same code the Rust core,
  * the Swift and Kotlin bindings and the Node package use.
  */
-export class LocalFirstError extends Error {
+export class LocalFirstError<C extends string = string> extends Error {
   /** The stable code from the error catalogue, e.g. `secret-store-unavailable`. */
-  readonly code: string;
+  readonly code: C;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'LocalFirstError';
     this.code = code;
@@ -29,9 +29,7 @@ const PHRASE_CODES: readonly string[] = [
 ];
 
 /** A recovery phrase that does not decode to a secret (Jazz's `RecoveryPhraseError`). */
-export class RecoveryPhraseError extends LocalFirstError {
-  declare readonly code: RecoveryPhraseErrorCode;
-
+export class RecoveryPhraseError extends LocalFirstError<RecoveryPhraseErrorCode> {
   constructor(code: RecoveryPhraseErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = 'RecoveryPhraseError';

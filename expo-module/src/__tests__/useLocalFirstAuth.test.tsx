@@ -1,11 +1,18 @@
 import { act, renderHook, waitFor } from '@testing-library/react-native';
 
-import { AuthSecret, ExpoAuthSecretStore, RecoveryPhrase, useLocalFirstAuth } from '..';
+import { AuthSecret, ExpoAuthSecretStore, RecoveryPhrase, useLocalFirstAuth, type LocalFirstAuth } from '..';
+import { resetAuthState } from '../authState';
 import { freshDevice, identityVectors, native, nativeError, rejectionOf } from './helpers';
 
 beforeEach(freshDevice);
 
 const vector = identityVectors()[1]!;
+
+/** A secret stored by an earlier run of the app: written, then the process "restarts". */
+async function storedEarlier(secret: string, options?: { appId?: string }) {
+  await ExpoAuthSecretStore.saveSecret(secret, options);
+  resetAuthState();
+}
 
 async function ready(options?: Parameters<typeof useLocalFirstAuth>[0]) {
   const hook = await renderHook(() => useLocalFirstAuth(options));
@@ -14,9 +21,14 @@ async function ready(options?: Parameters<typeof useLocalFirstAuth>[0]) {
 }
 
 test('loading, then ready with a new identity that is stored', async () => {
-  const hook = await renderHook(() => useLocalFirstAuth({ appId: 'my-app' }));
+  const renders: LocalFirstAuth[] = [];
+  const hook = await renderHook(() => {
+    const auth = useLocalFirstAuth({ appId: 'my-app' });
+    renders.push(auth);
+    return auth;
+  });
   // The first render happens before any load finished.
-  expect(hook.result.current).toMatchObject({ isLoading: true, secret: null, userId: null, error: null });
+  expect(renders[0]).toMatchObject({ isLoading: true, secret: null, userId: null, error: null });
   await waitFor(() => expect(hook.result.current.isLoading).toBe(false));
   const { secret, userId, error } = hook.result.current;
   expect(error).toBeNull();
@@ -26,14 +38,14 @@ test('loading, then ready with a new identity that is stored', async () => {
 });
 
 test('an existing identity is loaded, not replaced', async () => {
-  await ExpoAuthSecretStore.saveSecret(vector.seed_b64url);
+  await storedEarlier(vector.seed_b64url);
   const hook = await ready();
   expect(hook.result.current.secret).toBe(vector.seed_b64url);
   expect(hook.result.current.userId).toBe(vector.user_id);
 });
 
 test('a failed read is an error, never a fresh identity; the failure is not cached', async () => {
-  await ExpoAuthSecretStore.saveSecret(vector.seed_b64url);
+  await storedEarlier(vector.seed_b64url);
   native.getOrCreateSecret.mockRejectedValueOnce(nativeError('secret-store-unavailable'));
   const hook = await ready();
   expect(hook.result.current.secret).toBeNull();
@@ -41,7 +53,7 @@ test('a failed read is an error, never a fresh identity; the failure is not cach
   expect(await ExpoAuthSecretStore.loadSecret()).toBe(vector.seed_b64url);
 
   // A later mount tries again (Jazz kept the rejected first load).
-  hook.unmount();
+  await hook.unmount();
   const again = await ready();
   expect(again.result.current.error).toBeNull();
   expect(again.result.current.secret).toBe(vector.seed_b64url);
@@ -96,7 +108,7 @@ test('signOut clears the stored secret; no identity is created until the app ask
   expect(await ExpoAuthSecretStore.loadSecret()).toBeNull();
 
   // Remounting does not create one either.
-  hook.unmount();
+  await hook.unmount();
   const later = await ready();
   expect(later.result.current.secret).toBeNull();
   expect(await ExpoAuthSecretStore.loadSecret()).toBeNull();
@@ -112,10 +124,12 @@ test('signOut clears the stored secret; no identity is created until the app ask
 });
 
 test('hooks mounting together share one native getOrCreateSecret and one identity', async () => {
-  const hooks = await Promise.all([0, 1, 2].map(() => renderHook(() => useLocalFirstAuth())));
-  await waitFor(() => hooks.forEach((h) => expect(h.result.current.isLoading).toBe(false)));
-  const secrets = new Set(hooks.map((h) => h.result.current.secret));
+  // Three hooks in one commit: their mount effects run back to back.
+  const hook = await renderHook(() => [useLocalFirstAuth(), useLocalFirstAuth(), useLocalFirstAuth()]);
+  await waitFor(() => hook.result.current.forEach((auth) => expect(auth.isLoading).toBe(false)));
+  const secrets = new Set(hook.result.current.map((auth) => auth.secret));
   expect(secrets.size).toBe(1);
+  expect([...secrets][0]).not.toBeNull();
   expect(native.getOrCreateSecret).toHaveBeenCalledTimes(1);
 });
 

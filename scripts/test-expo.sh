@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The Expo module (expo-module/, npm expo-localfirst) and its example app
+# (examples/expo-app/): one npm workspace install from the committed lock, the module and
+# its config plugin compiled (tsc), the module, plugin and example type-checked, the jest
+# suite (the module's TypeScript against the real core through @localfirst/node, the config
+# plugin's mods against sample projects), and the example's config through the Expo CLI.
+#
+# Needs @localfirst/node built (node/*.node): run after the Node step of test-all.sh.
+# The Swift and Kotlin modules are written, not built, here (no Xcode, no Android SDK).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n--> %s\n' "$*"; }
+
+command -v npm >/dev/null || { echo "npm not found: install Node.js 20 or newer" >&2; exit 1; }
+
+step "npm ci (workspace: expo-module + examples/expo-app)"
+npm ci --no-audit --no-fund --loglevel=error
+
+step "@localfirst/node loads (the jest stand-in runs the real core through it)"
+(cd expo-module && node -e "
+  const core = require('@localfirst/node');
+  const secret = core.AuthSecret.generate();
+  if (core.AuthSecret.fromBase64Url(secret.toBase64Url()).userId() !== secret.userId()) process.exit(1);
+") || { echo "@localfirst/node is not built: run the Node step (node/) first" >&2; exit 1; }
+
+step "type-check and build the module and its config plugin"
+(cd expo-module && npm run --silent typecheck && npm run --silent build)
+
+step "type-check the example app against the built module"
+(cd examples/expo-app && npx tsc --noEmit)
+
+step "jest: the module over the real core, the config plugin over sample projects"
+(cd expo-module && npx jest --ci)
+
+step "the example's config through the Expo CLI: plugin applied, module autolinked"
+(cd examples/expo-app && npx expo config --type introspect --json 2>/dev/null) | node -e "
+  let text = '';
+  process.stdin.on('data', (chunk) => (text += chunk));
+  process.stdin.on('end', () => {
+    const config = JSON.parse(text.slice(text.indexOf('{')));
+    const app = config._internal.modResults.android.manifest.manifest.application[0].\$;
+    const checks = {
+      'Face ID text': config.ios.infoPlist.NSFaceIDUsageDescription?.includes('Face ID'),
+      'backup rules': app['android:fullBackupContent'] === '@xml/localfirst_backup_rules',
+      'data extraction rules': app['android:dataExtractionRules'] === '@xml/localfirst_data_extraction_rules',
+      'module autolinked': config._internal.autolinkedModules.includes('expo-localfirst'),
+    };
+    let failed = 0;
+    for (const [name, ok] of Object.entries(checks)) {
+      console.log((ok ? 'ok   ' : 'FAIL ') + name);
+      if (!ok) failed++;
+    }
+    console.log(\`\${Object.keys(checks).length - failed} passed, \${failed} failed\`);
+    process.exit(failed === 0 ? 0 : 1);
+  });
+"
+
+step "Swift and Kotlin modules"
+echo "SKIPPED: expo-module/ios and expo-module/android are written, not built, here (no Xcode, no Android SDK)"
