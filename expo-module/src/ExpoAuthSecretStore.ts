@@ -93,12 +93,12 @@ export class ExpoAuthSecretStore {
     if (typeof secret !== 'string') {
       throw new LocalFirstError('invalid-argument', 'secret must be a base64url string');
     }
-    await afterWrite(this, secret, () => ExpoLocalFirst.saveSecret(this.nativeOptions, secret));
+    await afterWrite(this, () => ({ secret }), () => ExpoLocalFirst.saveSecret(this.nativeOptions, secret));
   }
 
   /** Removes the stored secret (succeeds when none is stored). The account is gone unless backed up. */
   async clearSecret(): Promise<void> {
-    await afterWrite(this, null, () => ExpoLocalFirst.clearSecret(this.nativeOptions));
+    await afterWrite(this, () => ({ secret: null }), () => ExpoLocalFirst.clearSecret(this.nativeOptions));
   }
 
   /**
@@ -106,10 +106,10 @@ export class ExpoAuthSecretStore {
    * (`secret`, or the secret that was already there). Never replaces.
    */
   async createSecret(secret: string): Promise<string> {
-    const stored = await rethrowingAsync(() =>
-      ExpoLocalFirst.createSecret(this.nativeOptions, secret),
-    );
-    secretChanged(this, { secret: stored });
+    let stored = secret;
+    await afterWrite(this, () => ({ secret: stored }), async () => {
+      stored = await ExpoLocalFirst.createSecret(this.nativeOptions, secret);
+    });
     return stored;
   }
 
@@ -156,12 +156,12 @@ export class ExpoAuthSecretStore {
 const inFlight = new Map<string, Promise<string>>();
 
 /**
- * Runs a write, then tells every cached state: this store now holds `secret` when the
+ * Runs a write, then tells every cached state: this store now holds `held()` when the
  * write succeeded; when it failed, what is stored is unknown and every state reloads.
  */
 async function afterWrite(
   store: ExpoAuthSecretStore,
-  secret: string | null,
+  held: () => { secret: string | null },
   write: () => Promise<void>,
 ): Promise<void> {
   try {
@@ -170,7 +170,7 @@ async function afterWrite(
     secretChanged(store, undefined);
     throw toLocalFirstError(error);
   }
-  secretChanged(store, { secret });
+  secretChanged(store, held());
 }
 
 function normalizeOptions(options: ExpoAuthSecretStoreOptions): NativeStoreOptions {
