@@ -5,7 +5,8 @@
 # suite (the module's TypeScript against the real core through @localfirst/node, the config
 # plugin's mods against sample projects), and the example's config through the Expo CLI.
 #
-# Needs @localfirst/node built (node/*.node): run after the Node step of test-all.sh.
+# Needs @localfirst/node built (node/*.node): runs after the Node step of test-all.sh, and
+# builds the addon itself when it is missing.
 # The Swift and Kotlin modules are written, not built, here (no Xcode, no Android SDK).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,11 @@ cd "$(dirname "$0")/.."
 step() { printf '\n--> %s\n' "$*"; }
 
 command -v npm >/dev/null || { echo "npm not found: install Node.js 20 or newer" >&2; exit 1; }
+
+if ! ls node/localfirst.*.node >/dev/null 2>&1; then
+  step "build @localfirst/node (normally done by the Node step before this one)"
+  (cd node && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+fi
 
 step "npm ci (workspace: expo-module + examples/expo-app)"
 npm ci --no-audit --no-fund --loglevel=error
@@ -22,7 +28,7 @@ step "@localfirst/node loads (the jest stand-in runs the real core through it)"
   const core = require('@localfirst/node');
   const secret = core.AuthSecret.generate();
   if (core.AuthSecret.fromBase64Url(secret.toBase64Url()).userId() !== secret.userId()) process.exit(1);
-") || { echo "@localfirst/node is not built: run the Node step (node/) first" >&2; exit 1; }
+") || { echo "@localfirst/node does not load" >&2; exit 1; }
 
 step "type-check and build the module and its config plugin"
 (cd expo-module && npm run --silent typecheck && npm run --silent build)
