@@ -2,8 +2,9 @@
 # The Expo module (expo-module/, npm expo-localfirst) and its example app
 # (examples/expo-app/): one npm workspace install from the committed lock, the module and
 # its config plugin compiled (tsc), the module, plugin and example type-checked, the jest
-# suite (the module's TypeScript against the real core through @localfirst/node, the config
-# plugin's mods against sample projects), and the example's config through the Expo CLI.
+# suites (the module's TypeScript against the real core through @localfirst/node, the config
+# plugin's mods against sample projects, the example's screen on the shipped mock), and the
+# example's config through the Expo CLI.
 #
 # Needs @localfirst/node built (node/*.node): runs after the Node step of test-all.sh, and
 # builds the addon itself when it is missing.
@@ -38,6 +39,9 @@ step "type-check the example app against the built module"
 
 step "jest: the module over the real core, the config plugin over sample projects"
 (cd expo-module && npx jest --ci)
+
+step "jest: the example's screen through the whole lifecycle, on the module's shipped mock"
+(cd examples/expo-app && npx jest --ci)
 
 step "the example's config through the Expo CLI: plugin applied, module autolinked"
 (cd examples/expo-app && npx expo config --type introspect --json 2>/dev/null) | node -e "
