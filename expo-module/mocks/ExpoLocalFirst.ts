@@ -95,30 +95,37 @@ async function bridge<T>(body: () => T): Promise<T> {
   return body();
 }
 
+/** A fresh random secret (base64url). */
 export function generateSecret(): string {
   return localFirst().AuthSecret.generate().toBase64Url();
 }
 
+/** The user id of `secret`. */
 export function userIdOf(secret: string): string {
   return parse(secret).userId();
 }
 
+/** The base64url public key of `secret`. */
 export function publicKeyOf(secret: string): string {
   return parse(secret).publicKey();
 }
 
+/** The 24-word phrase of `secret`. */
 export function recoveryPhraseFromSecret(secret: string): string {
   return localFirst().RecoveryPhrase.fromSecret(parse(secret));
 }
 
+/** The secret `phrase` encodes. */
 export function recoveryPhraseToSecret(phrase: string): string {
   return localFirst().RecoveryPhrase.toSecret(phrase).toBase64Url();
 }
 
+/** A local-first token for `audience`. */
 export function mintLocalFirstToken(secret: string, audience: string, ttlSeconds: number): string {
   return localFirst().mintLocalFirstToken(parse(secret), audience, ttlSeconds);
 }
 
+/** An identity proof for `audience`. */
 export function localFirstIdentityProof(
   secret: string,
   audience: string,
@@ -127,27 +134,33 @@ export function localFirstIdentityProof(
   return localFirst().localFirstIdentityProof(parse(secret), audience, ttlSeconds);
 }
 
+/** Verifies an identity proof now; never throws. */
 export function verifyLocalFirstIdentityProof(token: string, audience: string): ProofVerification {
   const { ok, id, error, code } = localFirst().verifyLocalFirstIdentityProof(token, audience);
   return { ok, id: id ?? null, error: error ?? null, code: code ?? null };
 }
 
+/** The storage key the options select. */
 export function storageKeyFor(options: NativeStoreOptions): string {
   return localFirst().storageKeyFor(keyOptions(options));
 }
 
+/** Reads the secret; `null` only when absent. */
 export function loadSecret(options: NativeStoreOptions): Promise<string | null> {
   return bridge(() => storeFor(options).loadSecret()?.toBase64Url() ?? null);
 }
 
+/** Stores `secret`, replacing any previous one. */
 export function saveSecret(options: NativeStoreOptions, secret: string): Promise<void> {
   return bridge(() => storeFor(options).saveSecret(parse(secret)));
 }
 
+/** Removes the secret. */
 export function clearSecret(options: NativeStoreOptions): Promise<void> {
   return bridge(() => storeFor(options).clearSecret());
 }
 
+/** Stores `secret` only into an empty store; resolves what is stored. */
 export function createSecret(options: NativeStoreOptions, secret: string): Promise<string> {
   return bridge(() => {
     // Synchronous from load to save: nothing else runs in between, as under the native lock.
@@ -161,6 +174,7 @@ export function createSecret(options: NativeStoreOptions, secret: string): Promi
   });
 }
 
+/** The stored secret, or a new one when absent. */
 export function getOrCreateSecret(options: NativeStoreOptions): Promise<string> {
   return bridge(() => storeFor(options).getOrCreateSecret().toBase64Url());
 }
