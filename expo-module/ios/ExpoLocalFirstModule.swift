@@ -45,9 +45,8 @@ public final class ExpoLocalFirstModule: Module {
       }
     }
 
-    Function("verifyLocalFirstIdentityProof") { (token: String, audience: String) -> [String: Any?] in
-      let outcome = verifyLocalFirstIdentityProof(token: token, audience: audience)
-      return ["ok": outcome.ok, "id": outcome.id, "error": outcome.error, "code": outcome.code]
+    Function("verifyLocalFirstIdentityProof") { (token: String, audience: String) -> ProofResult in
+      ProofResult(verifyLocalFirstIdentityProof(token: token, audience: audience))
     }
 
     Function("storageKeyFor") { (options: StoreOptions) throws -> String in
@@ -114,6 +113,23 @@ struct StoreOptions: Record {
     case "whenPasscodeSetThisDeviceOnly": return .whenPasscodeSetThisDeviceOnly
     default: throw LocalFirstException(code: "invalid-argument", reason: "unknown accessibility \(accessibility)")
     }
+  }
+}
+
+/// `ProofVerification` as JavaScript sees it: `{ ok, id, error, code }`, absent values `null`.
+struct ProofResult: Record {
+  @Field var ok: Bool = false
+  @Field var id: String?
+  @Field var error: String?
+  @Field var code: String?
+
+  init() {}
+
+  init(_ outcome: ProofVerification) {
+    ok = outcome.ok
+    id = outcome.id
+    error = outcome.error
+    code = outcome.code
   }
 }
 
