@@ -36,6 +36,9 @@ bash scripts/with-postgres.sh cargo test --workspace --all-features --locked
 step "Kotlin bindings on the desktop JVM (bindings generated from the host library, Maven, JUnit)"
 bash scripts/test-kotlin.sh
 
+step "Node addon (napi-rs build, node:test against real loopback servers)"
+bash scripts/test-node.sh
+
 step "Swift package (XCTest through the Linux system-library target)"
 if command -v swift >/dev/null 2>&1; then
   (cd swift-package && LD_LIBRARY_PATH="$(pwd)/../target/debug" swift test -Xlinker -L"$(pwd)/../target/debug")
