@@ -36,6 +36,9 @@ bash scripts/with-postgres.sh cargo test --workspace --all-features --locked
 step "Kotlin bindings on the desktop JVM (bindings generated from the host library, Maven, JUnit)"
 bash scripts/test-kotlin.sh
 
+step "Node addon (napi-rs build, node:test against real loopback servers)"
+bash scripts/test-node.sh
+
 step "Expo module and example app (one npm workspace install; tsc; jest over the real core through @localfirst/node; config plugin)"
 bash scripts/test-expo.sh
 

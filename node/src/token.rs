@@ -69,8 +69,7 @@ pub fn mint_local_first_token(
     ttl_seconds: f64,
     issued_at: Option<f64>,
 ) -> Result<String> {
-    let ttl = seconds(ttl_seconds, "ttlSeconds")?;
-    let clock = clock(issued_at, "issuedAt")?;
+    let (ttl, clock) = lifetime(ttl_seconds, issued_at)?;
     let identity = Identity::from_secret(secret.secret());
     core_token::mint_now(
         &identity,
@@ -93,8 +92,7 @@ pub fn local_first_identity_proof(
     ttl_seconds: f64,
     issued_at: Option<f64>,
 ) -> Result<String> {
-    let ttl = seconds(ttl_seconds, "ttlSeconds")?;
-    let clock = clock(issued_at, "issuedAt")?;
+    let (ttl, clock) = lifetime(ttl_seconds, issued_at)?;
     core_token::identity_proof(secret.secret(), ttl, &audience, clock.as_ref()).map_err(coded)
 }
 
@@ -161,6 +159,14 @@ pub fn verify_local_first_token(
         issued_at: to_js_seconds(verified.issued_at),
         expires_at: to_js_seconds(verified.expires_at),
     })
+}
+
+/// A new token's lifetime in seconds and the clock that stamps its `iat`.
+fn lifetime(ttl_seconds: f64, issued_at: Option<f64>) -> Result<(u64, Box<dyn Clock>)> {
+    Ok((
+        seconds(ttl_seconds, "ttlSeconds")?,
+        clock(issued_at, "issuedAt")?,
+    ))
 }
 
 /// The system clock, or a clock stopped at `at` (Unix seconds).
