@@ -142,3 +142,14 @@ describe('the installed-package lookup', () => {
     jest.dontMock('expo-secure-store');
   });
 });
+
+test('a failed read of our store rejects with its code; nothing moves', async () => {
+  const secureStore = new SecureStoreStandIn();
+  secureStore.items.set(JAZZ_SECURE_STORE_KEY, jazz.seed_b64url);
+  native.loadSecret.mockRejectedValueOnce(
+    Object.assign(new Error('locked'), { code: 'secret-store-unavailable' }),
+  );
+  expect((await rejectionOf(importJazzSecret({ secureStore }))).code).toBe('secret-store-unavailable');
+  expect(secureStore.items.get(JAZZ_SECURE_STORE_KEY)).toBe(jazz.seed_b64url);
+  expect(await ExpoAuthSecretStore.loadSecret()).toBeNull();
+});

@@ -149,3 +149,17 @@ test('hooks on different stores are independent', async () => {
   await waitFor(() => expect(b.result.current.isLoading).toBe(false));
   expect(b.result.current.secret).not.toBeNull();
 });
+
+test('a login whose write fails rejects with its code; the hook shows what is stored', async () => {
+  const hook = await ready();
+  const before = hook.result.current.secret;
+  native.saveSecret.mockRejectedValueOnce(nativeError('secret-store-unavailable'));
+  let failure: { code?: string } = {};
+  await act(async () => {
+    failure = await rejectionOf(hook.result.current.login(vector.seed_b64url));
+  });
+  expect(failure.code).toBe('secret-store-unavailable');
+  await waitFor(() => expect(hook.result.current.isLoading).toBe(false));
+  expect(hook.result.current.secret).toBe(before);
+  expect(await ExpoAuthSecretStore.loadSecret()).toBe(before);
+});
