@@ -13,7 +13,6 @@ import dev.localfirst.localFirstIdentityProof
 import dev.localfirst.mintLocalFirstToken
 import dev.localfirst.verifyLocalFirstIdentityProof
 import expo.modules.kotlin.exception.CodedException
-import expo.modules.kotlin.exception.Exceptions
 import expo.modules.kotlin.functions.Coroutine
 import expo.modules.kotlin.modules.Module
 import expo.modules.kotlin.modules.ModuleDefinition
@@ -27,9 +26,12 @@ class ExpoLocalFirstModule : Module() {
     Name("ExpoLocalFirst")
 
     OnCreate {
-      // Records the JavaVM and the no-backup directory for the Keystore store (once per process).
-      val context = appContext.reactContext ?: throw Exceptions.ReactContextLost()
-      coded { LocalFirstAndroid.init(context.applicationContext) }
+      // Records the JavaVM and the no-backup directory for the Keystore store (once per
+      // process). A failure is not thrown here: every store operation then fails with the
+      // store's own typed error (`secret-store-backend`), which JavaScript sees as `code`.
+      appContext.reactContext?.let { context ->
+        runCatching { LocalFirstAndroid.init(context.applicationContext) }
+      }
     }
 
     Function("generateSecret") { coded { AuthSecret.generate().toBase64Url() } }
