@@ -3,8 +3,8 @@
 # (examples/expo-app/): one npm workspace install from the committed lock, the module and
 # its config plugin compiled (tsc), the module, plugin and example type-checked, the jest
 # suites (the module's TypeScript against the real core through @localfirst/node, the config
-# plugin's mods against sample projects, the example's screen on the shipped mock), and the
-# example's config through the Expo CLI.
+# plugin's mods against sample projects, the example's screen on the shipped mock), the
+# example's config through the Expo CLI, and the example bundled by Metro for iOS and Android.
 #
 # Needs @localfirst/node built (node/*.node): runs after the Node step of test-all.sh, and
 # builds the addon itself when it is missing.
@@ -65,6 +65,13 @@ step "the example's config through the Expo CLI: plugin applied, module autolink
     process.exit(failed === 0 ? 0 : 1);
   });
 "
+
+step "Metro bundles the example for iOS and Android (expo export, Hermes bytecode)"
+export_dir="$(mktemp -d)"
+trap 'rm -rf "$export_dir"' EXIT
+(cd examples/expo-app && npx expo export --platform ios --platform android --output-dir "$export_dir" 2>&1 \
+  | grep -E 'Bundled|Exported|rror' || true)
+ls "$export_dir"/_expo/static/js/ios/*.hbc "$export_dir"/_expo/static/js/android/*.hbc >/dev/null
 
 step "Swift and Kotlin modules"
 echo "SKIPPED: expo-module/ios and expo-module/android are written, not built, here (no Xcode, no Android SDK)"
