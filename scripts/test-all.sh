@@ -36,6 +36,12 @@ bash scripts/with-postgres.sh cargo test --workspace --all-features --locked
 step "Kotlin bindings on the desktop JVM (bindings generated from the host library, Maven, JUnit)"
 bash scripts/test-kotlin.sh
 
+step "Node addon (napi-rs build, node:test against real loopback servers)"
+bash scripts/test-node.sh
+
+step "Expo module and example app (one npm workspace install; tsc; jest over the real core through @localfirst/node; config plugin)"
+bash scripts/test-expo.sh
+
 step "Swift package (XCTest through the Linux system-library target)"
 if command -v swift >/dev/null 2>&1; then
   # The Db suites start target/debug/localfirst as a server (built by test-kotlin.sh).

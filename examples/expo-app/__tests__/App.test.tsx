@@ -1,0 +1,63 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/react-native';
+import { resetSecretMemory } from 'expo-localfirst/mocks/ExpoLocalFirst';
+
+import App from '../App';
+
+/** expo-secure-store holding what Jazz's JavaScript store left behind (nothing by default). */
+const mockJazzItems = new Map<string, string>();
+jest.mock('expo-secure-store', () => ({
+  getItemAsync: async (key: string) => mockJazzItems.get(key) ?? null,
+  deleteItemAsync: async (key: string) => {
+    mockJazzItems.delete(key);
+  },
+}));
+
+beforeEach(() => {
+  resetSecretMemory();
+  mockJazzItems.clear();
+});
+
+const USER_ID = /User id: ([0-9a-f-]{36})/;
+
+async function userIdShown(): Promise<string> {
+  const text = await screen.findByText(USER_ID);
+  return USER_ID.exec(String(text.props.children.join('')))![1]!;
+}
+
+test('the whole lifecycle on one screen', async () => {
+  await render(<App />);
+  expect(await screen.findByText('Jazz import: not-found')).toBeTruthy();
+  const first = await userIdShown();
+
+  // Back up: the phrase is shown on request.
+  await fireEvent.press(screen.getByRole('button', { name: 'Show recovery phrase' }));
+  const phrase = String(screen.getByText(/^(\w+ ){23}\w+$/).props.children);
+
+  // Proof for a backend.
+  await fireEvent.press(screen.getByRole('button', { name: 'Make an identity proof' }));
+  expect(await screen.findByText(`Proof verified for ${first}`)).toBeTruthy();
+
+  // Sign out: no new identity until asked.
+  await fireEvent.press(screen.getByRole('button', { name: 'Sign out' }));
+  expect(await screen.findByText('Signed out.')).toBeTruthy();
+
+  // A mistyped phrase is refused with its code.
+  await fireEvent.changeText(screen.getByPlaceholderText('24-word recovery phrase'), 'abandon abandon');
+  await fireEvent.press(screen.getByRole('button', { name: 'Restore account' }));
+  expect(await screen.findByText(/^invalid-length: /)).toBeTruthy();
+
+  // Restore from the phrase: the same user comes back.
+  await fireEvent.changeText(screen.getByPlaceholderText('24-word recovery phrase'), ` ${phrase.toUpperCase()} `);
+  await fireEvent.press(screen.getByRole('button', { name: 'Restore account' }));
+  expect(await screen.findByText('Restored.')).toBeTruthy();
+  expect(await userIdShown()).toBe(first);
+});
+
+test('a Jazz identity left in expo-secure-store is imported before any identity is created', async () => {
+  // The "ones" vector of core/tests/data/identity.json.
+  mockJazzItems.set('jazz-auth-secret', 'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE');
+  await render(<App />);
+  expect(await screen.findByText('Jazz import: imported')).toBeTruthy();
+  await waitFor(() => expect(mockJazzItems.size).toBe(0));
+  expect(await userIdShown()).toBe('047599db-77b8-5c5f-a75b-eff9fb852217');
+});

@@ -1,0 +1,125 @@
+// The ExpoLocalFirst native module (Android): thin calls into the localfirst Kotlin bindings
+// (AuthSecret, RecoveryPhrase, tokens, StorageKey, KeystoreSecretStore) from the Android
+// library. Secrets cross the bridge as unpadded base64url strings; errors are rethrown with
+// the catalogue code as `code`. Written, not built, in this repository (no Android SDK on CI).
+package dev.localfirst.expo
+
+import dev.localfirst.AuthSecret
+import dev.localfirst.KeystoreSecretStore
+import dev.localfirst.LocalFirstAndroid
+import dev.localfirst.RecoveryPhrase
+import dev.localfirst.StorageKey
+import dev.localfirst.localFirstIdentityProof
+import dev.localfirst.mintLocalFirstToken
+import dev.localfirst.verifyLocalFirstIdentityProof
+import expo.modules.kotlin.exception.CodedException
+import expo.modules.kotlin.functions.Coroutine
+import expo.modules.kotlin.modules.Module
+import expo.modules.kotlin.modules.ModuleDefinition
+import expo.modules.kotlin.records.Field
+import expo.modules.kotlin.records.Record
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
+
+class ExpoLocalFirstModule : Module() {
+  override fun definition() = ModuleDefinition {
+    Name("ExpoLocalFirst")
+
+    OnCreate {
+      // Records the JavaVM and the no-backup directory for the Keystore store (once per
+      // process). A failure is not thrown here: every store operation then fails with the
+      // store's own typed error (`secret-store-backend`), which JavaScript sees as `code`.
+      appContext.reactContext?.let { context ->
+        runCatching { LocalFirstAndroid.init(context.applicationContext) }
+      }
+    }
+
+    Function("generateSecret") { coded { AuthSecret.generate().toBase64Url() } }
+    Function("userIdOf") { secret: String -> coded { parse(secret).userId() } }
+    Function("publicKeyOf") { secret: String -> coded { parse(secret).publicKey() } }
+    Function("recoveryPhraseFromSecret") { secret: String ->
+      coded { RecoveryPhrase.fromSecret(parse(secret)) }
+    }
+    Function("recoveryPhraseToSecret") { phrase: String ->
+      coded { RecoveryPhrase.toSecret(phrase).toBase64Url() }
+    }
+    Function("mintLocalFirstToken") { secret: String, audience: String, ttlSeconds: Double ->
+      coded { mintLocalFirstToken(parse(secret), audience, seconds(ttlSeconds)) }
+    }
+    Function("localFirstIdentityProof") { secret: String, audience: String, ttlSeconds: Double ->
+      coded { localFirstIdentityProof(parse(secret), audience, seconds(ttlSeconds)) }
+    }
+    Function("verifyLocalFirstIdentityProof") { token: String, audience: String ->
+      val outcome = verifyLocalFirstIdentityProof(token, audience)
+      mapOf("ok" to outcome.ok, "id" to outcome.id, "error" to outcome.error, "code" to outcome.code)
+    }
+    Function("storageKeyFor") { options: StoreOptions -> coded { options.storageKey().asString() } }
+
+    // Store operations run on the IO dispatcher: the Keystore and the disk may block.
+    AsyncFunction("loadSecret") Coroutine { options: StoreOptions ->
+      io { options.store().loadSecret()?.toBase64Url() }
+    }
+    AsyncFunction("saveSecret") Coroutine { options: StoreOptions, secret: String ->
+      io { options.store().saveSecret(parse(secret)) }
+    }
+    AsyncFunction("clearSecret") Coroutine { options: StoreOptions ->
+      io { options.store().clearSecret() }
+    }
+    AsyncFunction("createSecret") Coroutine { options: StoreOptions, secret: String ->
+      io { options.store().createSecret(parse(secret)).toBase64Url() }
+    }
+    AsyncFunction("getOrCreateSecret") Coroutine { options: StoreOptions ->
+      io { options.store().getOrCreateSecret().toBase64Url() }
+    }
+  }
+}
+
+/** The store options the TypeScript layer sends (already validated there). */
+class StoreOptions : Record {
+  @Field val key: String? = null
+  @Field val appId: String? = null
+  @Field val userId: String? = null
+  @Field val sessionId: String? = null
+  @Field val requireAuthentication: Boolean = false
+
+  fun storageKey(): StorageKey =
+    key?.let { StorageKey.explicit(it) } ?: StorageKey.namespaced(appId, userId, sessionId)
+
+  fun store(): KeystoreSecretStore {
+    if (requireAuthentication) {
+      throw LocalFirstException("invalid-argument", "requireAuthentication is not supported on Android yet")
+    }
+    return KeystoreSecretStore(storageKey())
+  }
+}
+
+/** An error the bridge turns into a JavaScript `Error` whose `code` is the catalogue code. */
+class LocalFirstException(code: String, reason: String?) : CodedException(code, reason, null)
+
+private fun parse(secret: String): AuthSecret = AuthSecret.fromBase64Url(secret)
+
+private fun seconds(value: Double): ULong {
+  if (!value.isFinite() || value < 0 || value != Math.rint(value) || value > UInt.MAX_VALUE.toDouble()) {
+    throw LocalFirstException("invalid-argument", "ttlSeconds must be a whole number of seconds")
+  }
+  return value.toULong()
+}
+
+private suspend fun <T> io(body: () -> T): T = withContext(Dispatchers.IO) { coded(body) }
+
+/**
+ * Runs [body], rethrowing a bindings exception as a [LocalFirstException] with its code.
+ * Every bindings exception variant has `code` and `reason` properties.
+ */
+private inline fun <T> coded(body: () -> T): T =
+  try {
+    body()
+  } catch (error: CodedException) {
+    throw error
+  } catch (error: Exception) {
+    val code = property(error, "getCode") ?: "internal"
+    throw LocalFirstException(code, property(error, "getReason") ?: error.message)
+  }
+
+private fun property(error: Exception, getter: String): String? =
+  runCatching { error.javaClass.getMethod(getter).invoke(error) as? String }.getOrNull()

@@ -1,0 +1,163 @@
+// The ExpoLocalFirst native module (iOS): thin calls into the localfirst Swift bindings
+// (AuthSecret, RecoveryPhrase, tokens, StorageKey, KeychainSecretStore), which are compiled
+// into this pod from vendor/ (see ExpoLocalFirst.podspec). Secrets cross the bridge as
+// unpadded base64url strings; errors are rethrown with the catalogue code as `code`.
+// Written, not built, in this repository (no Swift toolchain on its CI).
+import ExpoModulesCore
+
+public final class ExpoLocalFirstModule: Module {
+  public func definition() -> ModuleDefinition {
+    Name("ExpoLocalFirst")
+
+    Function("generateSecret") { () throws -> String in
+      try coded { try AuthSecret.generate().toBase64Url() }
+    }
+
+    Function("userIdOf") { (secret: String) throws -> String in
+      try coded { try AuthSecret.fromBase64Url(text: secret).userId() }
+    }
+
+    Function("publicKeyOf") { (secret: String) throws -> String in
+      try coded { try AuthSecret.fromBase64Url(text: secret).publicKey() }
+    }
+
+    Function("recoveryPhraseFromSecret") { (secret: String) throws -> String in
+      try coded { recoveryPhraseFromSecret(secret: try AuthSecret.fromBase64Url(text: secret)) }
+    }
+
+    Function("recoveryPhraseToSecret") { (phrase: String) throws -> String in
+      try coded { try recoveryPhraseToSecret(phrase: phrase).toBase64Url() }
+    }
+
+    Function("mintLocalFirstToken") { (secret: String, audience: String, ttlSeconds: Double) throws -> String in
+      try coded {
+        try mintLocalFirstToken(
+          secret: try AuthSecret.fromBase64Url(text: secret), audience: audience,
+          ttlSeconds: try seconds(ttlSeconds))
+      }
+    }
+
+    Function("localFirstIdentityProof") { (secret: String, audience: String, ttlSeconds: Double) throws -> String in
+      try coded {
+        try localFirstIdentityProof(
+          secret: try AuthSecret.fromBase64Url(text: secret), audience: audience,
+          ttlSeconds: try seconds(ttlSeconds))
+      }
+    }
+
+    Function("verifyLocalFirstIdentityProof") { (token: String, audience: String) -> ProofResult in
+      ProofResult(verifyLocalFirstIdentityProof(token: token, audience: audience))
+    }
+
+    Function("storageKeyFor") { (options: StoreOptions) throws -> String in
+      try coded { try options.storageKey().asString() }
+    }
+
+    AsyncFunction("loadSecret") { (options: StoreOptions) throws -> String? in
+      try coded { try options.store().loadSecret()?.toBase64Url() }
+    }
+
+    AsyncFunction("saveSecret") { (options: StoreOptions, secret: String) throws in
+      try coded { try options.store().saveSecret(secret: try AuthSecret.fromBase64Url(text: secret)) }
+    }
+
+    AsyncFunction("clearSecret") { (options: StoreOptions) throws in
+      try coded { try options.store().clearSecret() }
+    }
+
+    AsyncFunction("createSecret") { (options: StoreOptions, secret: String) throws -> String in
+      try coded {
+        try options.store().createSecret(secret: try AuthSecret.fromBase64Url(text: secret)).toBase64Url()
+      }
+    }
+
+    AsyncFunction("getOrCreateSecret") { (options: StoreOptions) throws -> String in
+      try coded { try options.store().getOrCreateSecret().toBase64Url() }
+    }
+  }
+}
+
+/// The store options the TypeScript layer sends (already validated there).
+struct StoreOptions: Record {
+  @Field var key: String?
+  @Field var appId: String?
+  @Field var userId: String?
+  @Field var sessionId: String?
+  @Field var accessibility: String = "afterFirstUnlockThisDeviceOnly"
+  @Field var accessGroup: String?
+  @Field var requireAuthentication: Bool = false
+
+  func storageKey() throws -> StorageKey {
+    if let key {
+      return try StorageKey.explicit(key: key)
+    }
+    return StorageKey.namespaced(appId: appId, userId: userId, sessionId: sessionId)
+  }
+
+  func store() throws -> KeychainSecretStore {
+    try KeychainSecretStore(
+      storageKey: try storageKey(),
+      options: KeychainOptions(
+        service: nil,
+        accessibility: try keychainAccessibility(),
+        accessGroup: accessGroup,
+        userPresence: requireAuthentication))
+  }
+
+  private func keychainAccessibility() throws -> KeychainAccessibility {
+    switch accessibility {
+    case "afterFirstUnlockThisDeviceOnly": return .afterFirstUnlockThisDeviceOnly
+    case "afterFirstUnlock": return .afterFirstUnlock
+    case "whenUnlockedThisDeviceOnly": return .whenUnlockedThisDeviceOnly
+    case "whenUnlocked": return .whenUnlocked
+    case "whenPasscodeSetThisDeviceOnly": return .whenPasscodeSetThisDeviceOnly
+    default: throw LocalFirstException(code: "invalid-argument", reason: "unknown accessibility \(accessibility)")
+    }
+  }
+}
+
+/// `ProofVerification` as JavaScript sees it: `{ ok, id, error, code }`, absent values `null`.
+struct ProofResult: Record {
+  @Field var ok: Bool = false
+  @Field var id: String?
+  @Field var error: String?
+  @Field var code: String?
+
+  init() {}
+
+  init(_ outcome: ProofVerification) {
+    ok = outcome.ok
+    id = outcome.id
+    error = outcome.error
+    code = outcome.code
+  }
+}
+
+/// An error the bridge turns into a JavaScript `Error` whose `code` is the catalogue code.
+final class LocalFirstException: Exception, @unchecked Sendable {
+  init(code: String, reason: String) {
+    super.init(name: "LocalFirstError", description: reason, code: code)
+  }
+}
+
+/// Runs `body`, rethrowing a bindings error as a `LocalFirstException` with its code.
+/// Every bindings error case carries `code` and `reason` as its first associated values.
+private func coded<T>(_ body: () throws -> T) throws -> T {
+  do {
+    return try body()
+  } catch let error as Exception {
+    throw error
+  } catch {
+    let fields = Mirror(reflecting: error).children.first.map { Mirror(reflecting: $0.value).children }
+    let code = fields?.first { $0.label == "code" }?.value as? String ?? "internal"
+    let reason = fields?.first { $0.label == "reason" }?.value as? String ?? "\(error)"
+    throw LocalFirstException(code: code, reason: reason)
+  }
+}
+
+private func seconds(_ value: Double) throws -> UInt64 {
+  guard value.isFinite, value >= 0, value.rounded() == value, value <= Double(UInt32.max) else {
+    throw LocalFirstException(code: "invalid-argument", reason: "ttlSeconds must be a whole number of seconds")
+  }
+  return UInt64(value)
+}

@@ -1,0 +1,122 @@
+import {
+  AuthSecret,
+  ExpoAuthSecretStore,
+  LocalFirstError,
+  RecoveryPhrase,
+  RecoveryPhraseError,
+  getLocalFirstIdentityProof,
+  mintLocalFirstToken,
+  verifyLocalFirstIdentityProof,
+} from '..';
+import { freshDevice, identityVectors, rejectionOf, thrownBy } from './helpers';
+
+beforeEach(freshDevice);
+
+describe('identity vectors (core/tests/data/identity.json)', () => {
+  const vectors = identityVectors();
+
+  test('there are vectors', () => {
+    expect(vectors.length).toBeGreaterThan(2);
+  });
+
+  test.each(vectors.map((v) => [v.name, v] as const))('%s', (_name, vector) => {
+    expect(AuthSecret.userId(vector.seed_b64url)).toBe(vector.user_id);
+    expect(AuthSecret.publicKey(vector.seed_b64url)).toBe(vector.public_key_b64url);
+    expect(RecoveryPhrase.fromSecret(vector.seed_b64url)).toBe(vector.recovery_phrase);
+    expect(RecoveryPhrase.toSecret(vector.recovery_phrase)).toBe(vector.seed_b64url);
+    expect(RecoveryPhrase.toSecret(`  ${vector.recovery_phrase.toUpperCase().split(' ').join('\n\t ')} `)).toBe(
+      vector.seed_b64url,
+    );
+  });
+});
+
+describe('RecoveryPhraseError', () => {
+  const phrase = identityVectors()[0]!.recovery_phrase;
+  const words = phrase.split(' ');
+
+  test.each([
+    ['invalid-length', words.slice(0, 23).join(' ')],
+    ['invalid-word', [...words.slice(0, 23), 'notaword'].join(' ')],
+    ['invalid-checksum', [...words.slice(0, 23), 'abandon'].join(' ')],
+  ])('%s', (code, input) => {
+    const error = thrownBy(() => RecoveryPhrase.toSecret(input));
+    expect(error).toBeInstanceOf(RecoveryPhraseError);
+    expect(error).toBeInstanceOf(LocalFirstError);
+    expect(error.code).toBe(code);
+    expect(error.name).toBe('RecoveryPhraseError');
+  });
+
+  test('the length error says how many words came', () => {
+    expect(thrownBy(() => RecoveryPhrase.toSecret('abandon')).message).toMatch(/24 words, got 1/);
+  });
+
+  test('a non-string is invalid-argument, not a phrase error', () => {
+    const error = thrownBy(() => RecoveryPhrase.toSecret(undefined as unknown as string));
+    expect(error.code).toBe('invalid-argument');
+    expect(error).not.toBeInstanceOf(RecoveryPhraseError);
+  });
+});
+
+describe('AuthSecret', () => {
+  test('generate makes distinct valid secrets', () => {
+    const a = AuthSecret.generate();
+    const b = AuthSecret.generate();
+    expect(a).not.toBe(b);
+    expect(AuthSecret.isValid(a)).toBe(true);
+    expect(AuthSecret.isValid('nope')).toBe(false);
+    expect(AuthSecret.isValid(7)).toBe(false);
+  });
+
+  test('a malformed secret has the core\'s code', () => {
+    expect(thrownBy(() => AuthSecret.userId('short')).code).toBe('secret-invalid-length');
+  });
+});
+
+describe('identity proofs', () => {
+  test('a proof of the stored identity verifies for its audience and names the user', async () => {
+    const store = new ExpoAuthSecretStore({ appId: 'my-app' });
+    const secret = await store.getOrCreateSecret();
+    const token = await getLocalFirstIdentityProof({ ttlSeconds: 60, audience: 'betterauth-signup', store });
+    expect(token).not.toBeNull();
+    const outcome = verifyLocalFirstIdentityProof(token!, 'betterauth-signup');
+    expect(outcome).toEqual({ ok: true, id: AuthSecret.userId(secret), error: null, code: null });
+    const wrong = verifyLocalFirstIdentityProof(token!, 'another-audience');
+    expect(wrong.ok).toBe(false);
+    expect(wrong.code).toBe('audience-mismatch');
+  });
+
+  test('the audience defaults to the store\'s app id', async () => {
+    const store = new ExpoAuthSecretStore({ appId: 'my-app' });
+    await store.getOrCreateSecret();
+    const token = await getLocalFirstIdentityProof({ store });
+    expect(verifyLocalFirstIdentityProof(token!, 'my-app').ok).toBe(true);
+  });
+
+  test('no stored identity gives null; a missing audience or bad ttl is invalid-argument', async () => {
+    expect(await getLocalFirstIdentityProof({ audience: 'x' })).toBeNull();
+    expect((await rejectionOf(getLocalFirstIdentityProof())).code).toBe('invalid-argument');
+    expect((await rejectionOf(getLocalFirstIdentityProof({ audience: 'x', ttlSeconds: 0 }))).code).toBe(
+      'invalid-argument',
+    );
+    expect((await rejectionOf(getLocalFirstIdentityProof({ audience: 'x', ttlSeconds: 1.5 }))).code).toBe(
+      'invalid-argument',
+    );
+  });
+
+  test('a proof living longer than the verifier allows is refused', async () => {
+    const secret = await ExpoAuthSecretStore.getOrCreateSecret();
+    const token = mintLocalFirstToken(secret, 'aud', 3600);
+    const outcome = verifyLocalFirstIdentityProof(token, 'aud');
+    expect(outcome.ok).toBe(false);
+    expect(outcome.code).toBe('ttl-too-long');
+  });
+
+  test('an empty token is refused with proof-token-required', () => {
+    expect(verifyLocalFirstIdentityProof('', 'aud')).toEqual({
+      ok: false,
+      id: null,
+      error: 'proofToken is required',
+      code: 'proof-token-required',
+    });
+  });
+});

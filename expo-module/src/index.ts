@@ -1,0 +1,23 @@
+/**
+ * expo-localfirst: local-first identity for Expo apps, with Jazz's names. The account
+ * secret lives in the iOS Keychain or behind the Android Keystore; every rule runs in the
+ * localfirst Rust core through its Swift and Kotlin bindings.
+ */
+export { ExpoAuthSecretStore, DEFAULT_STORAGE_KEY } from './ExpoAuthSecretStore';
+export type { ExpoAuthSecretStoreOptions } from './ExpoAuthSecretStore';
+export { KEYCHAIN_ACCESSIBILITY } from './ExpoLocalFirstModule';
+export type { KeychainAccessibility, ProofVerification } from './ExpoLocalFirstModule';
+export { AuthSecret, RecoveryPhrase } from './identity';
+export { LocalFirstError, RecoveryPhraseError } from './errors';
+export type { RecoveryPhraseErrorCode } from './errors';
+export { useLocalFirstAuth } from './useLocalFirstAuth';
+export type { LocalFirstAuth, UseLocalFirstAuthOptions } from './useLocalFirstAuth';
+export {
+  getLocalFirstIdentityProof,
+  verifyLocalFirstIdentityProof,
+  mintLocalFirstToken,
+  DEFAULT_PROOF_TTL_SECONDS,
+} from './proof';
+export type { IdentityProofOptions } from './proof';
+export { importJazzSecret, JAZZ_SECURE_STORE_KEY } from './jazzImport';
+export type { JazzImportOptions, JazzImportResult, SecureStoreLike } from './jazzImport';

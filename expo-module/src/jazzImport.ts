@@ -1,0 +1,138 @@
+import { ExpoAuthSecretStore, type ExpoAuthSecretStoreOptions } from './ExpoAuthSecretStore';
+import { LocalFirstError, codeOf } from './errors';
+import { AuthSecret } from './identity';
+
+/** The expo-secure-store key under which Jazz's JavaScript `ExpoAuthSecretStore` keeps its secret. */
+export const JAZZ_SECURE_STORE_KEY = 'jazz-auth-secret';
+
+/** The part of expo-secure-store the import uses. */
+export interface SecureStoreLike {
+  getItemAsync(key: string, options?: Record<string, unknown>): Promise<string | null>;
+  deleteItemAsync(key: string, options?: Record<string, unknown>): Promise<void>;
+}
+
+/** Options of `importJazzSecret()`. */
+export interface JazzImportOptions {
+  /** Where to move the secret. Default: the default store. */
+  store?: ExpoAuthSecretStore | ExpoAuthSecretStoreOptions;
+  /** The expo-secure-store key Jazz used. Default `jazz-auth-secret`. */
+  jazzKey?: string;
+  /** Options Jazz's items were written with (expo-secure-store's). Default none, as Jazz. */
+  secureStoreOptions?: Record<string, unknown>;
+  /** expo-secure-store itself, or a stand-in. Default: the installed package, if any. */
+  secureStore?: SecureStoreLike | null;
+}
+
+/** What `importJazzSecret()` did. Nothing is ever lost: see each status. */
+export type JazzImportResult =
+  /** The secret was copied into our store, read back, and Jazz's copy was deleted (when `jazzCopyRemoved`). */
+  | { status: 'imported'; userId: string; jazzCopyRemoved: boolean }
+  /** Our store already held the same secret; Jazz's copy was deleted (when `jazzCopyRemoved`). */
+  | { status: 'already-imported'; userId: string; jazzCopyRemoved: boolean }
+  /** Our store holds a different identity: nothing was changed, both stay. The app decides. */
+  | { status: 'conflict'; userId: string; existingUserId: string }
+  /** Jazz stored no secret under the key. */
+  | { status: 'not-found' }
+  /** expo-secure-store is not installed: there is nothing Jazz could have saved. */
+  | { status: 'unavailable' };
+
+/**
+ * Moves the secret that Jazz's JavaScript `ExpoAuthSecretStore` saved in expo-secure-store
+ * (key `jazz-auth-secret`, unpadded base64url) into an `ExpoAuthSecretStore`, so a Jazz app
+ * keeps its users' identities. Run it once at start-up, before `useLocalFirstAuth()` can
+ * create an identity.
+ *
+ * Never loses the secret: the value is validated (a malformed value is left in place and
+ * reported as `secret-store-corrupted`), copied only if our store holds nothing (a different
+ * identity there is a `conflict`), read back and compared, and only then deleted from
+ * expo-secure-store. A failed read of expo-secure-store rejects with `secret-store-unavailable`.
+ */
+export async function importJazzSecret(options: JazzImportOptions = {}): Promise<JazzImportResult> {
+  const secureStore = options.secureStore === undefined ? loadSecureStore() : options.secureStore;
+  if (secureStore === null) {
+    return { status: 'unavailable' };
+  }
+  const jazzKey = options.jazzKey ?? JAZZ_SECURE_STORE_KEY;
+  const store = ExpoAuthSecretStore.of(options.store);
+
+  let value: string | null;
+  try {
+    value = await secureStore.getItemAsync(jazzKey, options.secureStoreOptions);
+  } catch (error) {
+    throw new LocalFirstError(
+      'secret-store-unavailable',
+      `could not read "${jazzKey}" from expo-secure-store`,
+      { cause: error },
+    );
+  }
+  if (value === null || value === undefined) {
+    return { status: 'not-found' };
+  }
+
+  let userId: string;
+  try {
+    userId = AuthSecret.userId(value);
+  } catch (error) {
+    throw new LocalFirstError(
+      'secret-store-corrupted',
+      `the value under "${jazzKey}" in expo-secure-store is not a secret ` +
+        `(${codeOf(error) ?? 'invalid'}); it was left in place`,
+      { cause: error },
+    );
+  }
+
+  const existing = await store.loadSecret();
+  if (existing === value) {
+    const jazzCopyRemoved = await deleteQuietly(secureStore, jazzKey, options.secureStoreOptions);
+    return { status: 'already-imported', userId, jazzCopyRemoved };
+  }
+  if (existing !== null) {
+    return { status: 'conflict', userId, existingUserId: AuthSecret.userId(existing) };
+  }
+  // Atomic: stores only if still empty, so a concurrent getOrCreateSecret is never overwritten.
+  const stored = await store.createSecret(value);
+  if (stored !== value) {
+    return { status: 'conflict', userId, existingUserId: AuthSecret.userId(stored) };
+  }
+  const readBack = await store.loadSecret();
+  if (readBack !== value) {
+    throw new LocalFirstError(
+      'secret-store-backend',
+      `the imported secret did not read back from ${store.storageKey}; ` +
+        `"${jazzKey}" was left in expo-secure-store`,
+    );
+  }
+  const jazzCopyRemoved = await deleteQuietly(secureStore, jazzKey, options.secureStoreOptions);
+  return { status: 'imported', userId, jazzCopyRemoved };
+}
+
+async function deleteQuietly(
+  secureStore: SecureStoreLike,
+  key: string,
+  options: Record<string, unknown> | undefined,
+): Promise<boolean> {
+  try {
+    await secureStore.deleteItemAsync(key, options);
+    return true;
+  } catch {
+    // The secret is safe in both places; the next import finds it again and deletes it then.
+    return false;
+  }
+}
+
+declare const require: (name: string) => unknown;
+
+/** expo-secure-store when installed (an optional peer dependency), else `null`. */
+export function loadSecureStore(): SecureStoreLike | null {
+  try {
+    // In a try block: Metro treats the dependency as optional, and a missing package throws here.
+    return require('expo-secure-store') as SecureStoreLike;
+  } catch (error) {
+    if (codeOf(error) === 'MODULE_NOT_FOUND' || /Cannot find module/.test(String(error))) {
+      return null;
+    }
+    throw new LocalFirstError('secret-store-unavailable', 'expo-secure-store failed to load', {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,43 @@
+//! # localfirst-node
+//!
+//! The Node.js addon of localfirst (npm package `@localfirst/node`), built with
+//! napi-rs. Like the UniFFI bindings, it holds no logic: every export converts
+//! JavaScript values to core (or server) types, calls the one implementation, and
+//! converts the result back. The core's and the server's tests cover behaviour;
+//! the package's `node --test` suite covers the crossing.
+//!
+//! What JavaScript sees (names are the same in Swift, Kotlin and TypeScript):
+//!
+//! - [`AuthSecret`](identity::AuthSecret): `AuthSecret.generate()`,
+//!   `AuthSecret.fromBase64Url(s)`, `toBase64Url()`, `userId()`, `publicKey()`.
+//! - [`RecoveryPhrase`](identity::RecoveryPhrase): `RecoveryPhrase.fromSecret(secret)`,
+//!   `RecoveryPhrase.toSecret(phrase)`.
+//! - Tokens: [`mintLocalFirstToken`](token::mint_local_first_token),
+//!   [`localFirstIdentityProof`](token::local_first_identity_proof),
+//!   [`verifyLocalFirstIdentityProof`](token::verify_local_first_identity_proof)
+//!   (`{ ok, id, error, code }`, never throws) and
+//!   [`verifyLocalFirstToken`](token::verify_local_first_token). Time is the
+//!   system clock unless the caller passes one (`issuedAt`, `now`).
+//! - Secret stores: [`storageKeyFor`](store::storage_key_for),
+//!   [`MemorySecretStore`](store::MemorySecretStore) and
+//!   [`FileSecretStore`](store::FileSecretStore) with `loadSecret`, `saveSecret`,
+//!   `clearSecret` and `getOrCreateSecret` (the core's create-only-if-absent rule).
+//! - [`SessionResolver`](session::SessionResolver): the sync server's
+//!   resolution (backend impersonation, self-signed token, external JWT via a JWKS
+//!   URL or a static key) for a Node backend's requests; `resolve(headers)` returns
+//!   a promise.
+//!
+//! Errors are JavaScript `Error`s whose `code` is the catalogue code
+//! (`docs/ERRORS.md`) and whose `message` is the reason. Secrets cross the
+//! boundary only as `AuthSecret` objects, base64url text or a recovery phrase;
+//! inside Rust they are wiped when dropped.
+//!
+//! Build and test: `scripts/test-node.sh` (`npm ci`, `napi build --platform`,
+//! `node --test`). The JavaScript loader is `node/index.js`; the TypeScript
+//! declarations `node/index.d.ts` are checked against the ones napi generates.
+
+mod error;
+pub mod identity;
+pub mod session;
+pub mod store;
+pub mod token;

@@ -1,0 +1,173 @@
+//! The sync server's session resolution for a Node backend: the same
+//! `localfirst_server::auth::SessionResolver`, fed a header map built from the
+//! request's headers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use localfirst_core::clock::{Clock, SystemClock};
+use localfirst_core::{Code, ErrorCode as _};
+use localfirst_server::auth::external::{
+    ExternalAuthError, ExternalKeySource, ExternalVerifier, JwksOptions,
+};
+use localfirst_server::auth::{Resolved, SessionResolver as ServerResolver, SharedSecret};
+use napi::bindgen_prelude::{Either, PromiseRaw};
+use napi::Env;
+use napi_derive::napi;
+use serde_json::{Map, Value};
+
+use crate::error::{coded, invalid_argument, rejection, to_js_seconds, with_code, Result};
+
+/// How a backend resolves requests into sessions. The order is fixed (first match
+/// wins): backend impersonation (`X-Jazz-Backend-Secret` + `X-Jazz-Session`),
+/// self-signed bearer token, external bearer token (JWT), none.
+#[napi(object)]
+#[derive(Default)]
+pub struct SessionResolverConfig {
+    /// The app id: the audience self-signed tokens must carry.
+    pub app_id: String,
+    /// Accept local-first tokens (default `false`: they are refused with `disabled`).
+    pub allow_local_first: Option<bool>,
+    /// The secret that lets a trusted backend act as any user (none: impersonation
+    /// is refused with `disabled`).
+    pub backend_secret: Option<String>,
+    /// JWKS endpoint of the external identity provider (`https://`, or `http://` on
+    /// a loopback host). Not together with `jwtPublicKey`.
+    pub jwks_url: Option<String>,
+    /// One static public key of the provider: JWK JSON, a JWK set, or PEM.
+    pub jwt_public_key: Option<String>,
+    /// Required `iss` of external JWTs.
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` of external JWTs.
+    pub jwt_audience: Option<String>,
+}
+
+/// A resolved session.
+#[napi(object)]
+pub struct ResolvedSession {
+    /// Who acts: the token's `sub`, or the impersonated user id.
+    pub user_id: String,
+    /// How the session authenticated.
+    #[napi(ts_type = "'local-first' | 'anonymous' | 'external'")]
+    pub mode: String,
+    /// The token's claims (for impersonation, the claims the backend sent).
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub claims: Map<String, Value>,
+    /// When the credential stops being valid (`exp`, Unix seconds), if it is a token.
+    pub expires_at: Option<i64>,
+}
+
+/// Resolves requests' credentials into sessions, exactly as the sync server does.
+#[napi]
+pub struct SessionResolver {
+    inner: Arc<ServerResolver>,
+}
+
+#[napi]
+impl SessionResolver {
+    /// A resolver for `config`. Fails with `invalid-config` for a blank app id or
+    /// both `jwksUrl` and `jwtPublicKey`, `invalid-jwks-url`, `invalid-key` or
+    /// `empty-key-set` for an unusable provider key.
+    #[napi(constructor)]
+    pub fn new(config: SessionResolverConfig) -> Result<SessionResolver> {
+        if config.app_id.trim().is_empty() {
+            return Err(with_code(Code::InvalidConfig, "appId must not be blank"));
+        }
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let source = match (config.jwks_url, config.jwt_public_key) {
+            (Some(_), Some(_)) => {
+                return Err(with_code(
+                    Code::InvalidConfig,
+                    "set jwksUrl or jwtPublicKey, not both",
+                ))
+            }
+            (Some(url), None) => Some(ExternalKeySource::Jwks {
+                url,
+                options: JwksOptions::default(),
+            }),
+            (None, Some(key)) => Some(ExternalKeySource::Static { key }),
+            (None, None) => None,
+        };
+        let external = source
+            .map(|source| {
+                let mut verifier = ExternalVerifier::new(source, Arc::clone(&clock))?;
+                if let Some(issuer) = config.jwt_issuer {
+                    verifier = verifier.with_issuer(issuer);
+                }
+                if let Some(audience) = config.jwt_audience {
+                    verifier = verifier.with_audience(audience);
+                }
+                Ok::<_, ExternalAuthError>(verifier)
+            })
+            .transpose()
+            .map_err(coded)?;
+        Ok(SessionResolver {
+            inner: Arc::new(ServerResolver::new(
+                &config.app_id,
+                config.allow_local_first.unwrap_or(false),
+                config.backend_secret.map(SharedSecret::new),
+                external,
+                clock,
+            )),
+        })
+    }
+
+    /// Resolves a request's headers (Node's `req.headers`: names in any case,
+    /// values strings or arrays of strings). Rejects with an `Error` whose `code` is
+    /// `missing` (no credential), `expired`, `invalid`, `disabled` (that way in is
+    /// turned off) or `invalid-argument` (a header that is not valid HTTP).
+    #[napi(ts_return_type = "Promise<ResolvedSession>")]
+    pub fn resolve<'env>(
+        &self,
+        env: &'env Env,
+        headers: HashMap<String, Option<Either<String, Vec<String>>>>,
+    ) -> napi::Result<PromiseRaw<'env, ResolvedSession>> {
+        let resolver = Arc::clone(&self.inner);
+        let headers = header_map(headers);
+        env.spawn_future_with_callback(
+            async move {
+                let outcome = match headers {
+                    Ok(headers) => resolver
+                        .resolve(&headers)
+                        .await
+                        .map_err(|rejected| with_code(rejected.failure.code(), rejected.message)),
+                    Err(error) => Err(error),
+                };
+                Ok(outcome)
+            },
+            |env, outcome| outcome.map(session).map_err(|error| rejection(env, error)),
+        )
+    }
+}
+
+fn session(resolved: Resolved) -> ResolvedSession {
+    ResolvedSession {
+        user_id: resolved.session.user_id,
+        mode: resolved.session.auth_mode.as_str().to_owned(),
+        claims: resolved.session.claims,
+        expires_at: resolved.expires_at.map(to_js_seconds),
+    }
+}
+
+/// Node's header object as an HTTP header map. `undefined` values are skipped; an
+/// array gives one header line per element.
+fn header_map(headers: HashMap<String, Option<Either<String, Vec<String>>>>) -> Result<HeaderMap> {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        let values = match value {
+            None => continue,
+            Some(Either::A(one)) => vec![one],
+            Some(Either::B(many)) => many,
+        };
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| invalid_argument(format!("{name:?} is not a valid header name")))?;
+        for value in values {
+            let value = HeaderValue::from_str(&value).map_err(|_| {
+                invalid_argument(format!("the value of header {name:?} is not valid"))
+            })?;
+            map.append(header.clone(), value);
+        }
+    }
+    Ok(map)
+}

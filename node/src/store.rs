@@ -1,0 +1,154 @@
+//! Secret stores for Node: the storage key rule, a memory store and a file store,
+//! all forwarding to `localfirst_core::secret_store`.
+
+use std::path::PathBuf;
+
+use localfirst_core::secret_store::{
+    AuthSecretStore as _, AuthSecretStoreExt as _, FileStore, MemoryStore, StorageKey, StoreError,
+};
+use napi_derive::napi;
+
+use crate::error::{coded, Result};
+use crate::identity::AuthSecret;
+
+/// Which key a store keeps its secret under. Either `key` (used verbatim: 1 to
+/// 255 bytes, not blank) or any of `appId`, `userId`, `sessionId` (Jazz's
+/// `jazz-auth-secret[:app[:user[:session]]]`, parts trimmed and URI-encoded);
+/// nothing at all is the default key `jazz-auth-secret`.
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct StorageKeyOptions {
+    /// A key chosen by the app, used verbatim. Not combinable with the parts below.
+    pub key: Option<String>,
+    /// The app id.
+    pub app_id: Option<String>,
+    /// The user id (for apps that keep one secret per signed-in user).
+    pub user_id: Option<String>,
+    /// The session id.
+    pub session_id: Option<String>,
+}
+
+/// The storage key `options` name, as text. Fails with `invalid-storage-key` for a
+/// blank or over-long `key`, or a `key` combined with `appId`/`userId`/`sessionId`.
+#[napi]
+pub fn storage_key_for(options: Option<StorageKeyOptions>) -> Result<String> {
+    Ok(storage_key(options)?.as_str().to_owned())
+}
+
+fn storage_key(options: Option<StorageKeyOptions>) -> Result<StorageKey> {
+    let options = options.unwrap_or_default();
+    let parts = [&options.app_id, &options.user_id, &options.session_id];
+    match &options.key {
+        Some(_) if parts.iter().any(|part| part.is_some()) => {
+            Err(coded(StoreError::InvalidStorageKey))
+        }
+        Some(key) => StorageKey::explicit(key).map_err(coded),
+        None => Ok(StorageKey::namespaced(
+            options.app_id.as_deref(),
+            options.user_id.as_deref(),
+            options.session_id.as_deref(),
+        )),
+    }
+}
+
+/// Keeps secrets in process memory (tests, previews, scripts). A store made with
+/// `sibling` shares the memory under another key; a new store has its own.
+#[napi]
+pub struct MemorySecretStore {
+    store: MemoryStore,
+}
+
+#[napi]
+impl MemorySecretStore {
+    /// An empty store bound to the key `options` name.
+    #[napi(constructor)]
+    pub fn new(options: Option<StorageKeyOptions>) -> Result<MemorySecretStore> {
+        Ok(MemorySecretStore {
+            store: MemoryStore::new(storage_key(options)?),
+        })
+    }
+
+    /// A store over the same memory, bound to the key `options` name.
+    #[napi]
+    pub fn sibling(&self, options: Option<StorageKeyOptions>) -> Result<MemorySecretStore> {
+        Ok(MemorySecretStore {
+            store: self.store.sibling(storage_key(options)?),
+        })
+    }
+}
+
+/// Keeps one secret per storage key in a directory: atomic writes, files of mode
+/// 0600 in a directory of mode 0700, a lock shared with other processes.
+#[napi]
+pub struct FileSecretStore {
+    store: FileStore,
+}
+
+#[napi]
+impl FileSecretStore {
+    /// Opens the store for the key `options` name in `dir`, creating the directory.
+    #[napi(constructor)]
+    pub fn new(dir: String, options: Option<StorageKeyOptions>) -> Result<FileSecretStore> {
+        let store = FileStore::open(PathBuf::from(dir), storage_key(options)?).map_err(coded)?;
+        Ok(FileSecretStore { store })
+    }
+
+    /// The path of the file holding this key's secret.
+    #[napi(getter)]
+    pub fn path(&self) -> String {
+        self.store.path().to_string_lossy().into_owned()
+    }
+}
+
+/// The four store operations, forwarded to the core store inside `$ty`.
+macro_rules! store_operations {
+    ($ty:ident) => {
+        #[napi]
+        impl $ty {
+            /// The key this store reads and writes.
+            #[napi(getter)]
+            pub fn storage_key(&self) -> String {
+                self.store.storage_key().as_str().to_owned()
+            }
+
+            /// The stored secret, or `null` when the store definitively holds none.
+            /// A read that fails throws (`secret-store-*` codes); it never reads as absent.
+            #[napi]
+            pub fn load_secret(&self) -> Result<Option<AuthSecret>> {
+                Ok(self
+                    .store
+                    .load_secret()
+                    .map_err(coded)?
+                    .map(AuthSecret::from))
+            }
+
+            /// Stores `secret`, replacing any previous one.
+            #[napi]
+            pub fn save_secret(&self, secret: &AuthSecret) -> Result<()> {
+                self.store
+                    .save_secret(secret.secret().clone())
+                    .map_err(coded)
+            }
+
+            /// Removes the secret; clearing an absent secret succeeds.
+            #[napi]
+            pub fn clear_secret(&self) -> Result<()> {
+                self.store.clear_secret().map_err(coded)
+            }
+
+            /// The stored secret, or a new one created and stored when the store
+            /// definitively holds none. Atomic: concurrent callers get the same
+            /// secret, and an existing secret is never replaced.
+            #[napi]
+            pub fn get_or_create_secret(&self) -> Result<AuthSecret> {
+                self.store
+                    .get_or_create_secret()
+                    .map(AuthSecret::from)
+                    .map_err(coded)
+            }
+        }
+    };
+}
+
+store_operations!(MemorySecretStore);
+store_operations!(FileSecretStore);

@@ -1,0 +1,196 @@
+//! Self-signed tokens and identity proofs. Time is the system clock unless the
+//! caller passes one (`issuedAt`, `now`), which is how tests pin it.
+
+use localfirst_core::clock::{Clock, FixedClock, SystemClock};
+use localfirst_core::identity::Identity;
+use localfirst_core::token::{self as core_token, Issuer, VerifyOptions};
+use napi_derive::napi;
+
+use crate::error::{coded, invalid_argument, seconds, to_js_seconds, Result};
+use crate::identity::AuthSecret;
+
+/// The outcome of verifying an identity proof, shaped for app backends (a
+/// BetterAuth `before` hook, an Express route).
+#[napi(object)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofVerification {
+    /// Whether the proof is valid.
+    pub ok: bool,
+    /// The proven user id when `ok`.
+    pub id: Option<String>,
+    /// Why the proof was refused when not `ok` (`"proofToken is required"` for an
+    /// empty or missing token).
+    pub error: Option<String>,
+    /// The catalogue code of the refusal when not `ok` (`proof-token-required`
+    /// for an empty or missing token).
+    pub code: Option<String>,
+}
+
+/// What `verifyLocalFirstToken` accepts besides the audience.
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct VerifyTokenOptions {
+    /// The time to verify at, Unix seconds (default: now).
+    pub now: Option<f64>,
+    /// The longest accepted lifetime (`exp - iat`), seconds (default 3600).
+    pub max_ttl_seconds: Option<f64>,
+    /// The accepted issuers, `"local-first"` and/or `"anonymous"` (default both).
+    pub issuers: Option<Vec<String>>,
+}
+
+/// What a verified self-signed token establishes.
+#[napi(object)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    /// The user id (`sub`), proven to match the signing key.
+    pub user_id: String,
+    /// `"local-first"` or `"anonymous"`.
+    #[napi(ts_type = "'local-first' | 'anonymous'")]
+    pub issuer: String,
+    /// The signer's Ed25519 public key, unpadded base64url.
+    pub public_key: String,
+    /// The normalised audience (a UUID).
+    pub audience: String,
+    /// `iat`, Unix seconds.
+    pub issued_at: i64,
+    /// `exp`, Unix seconds.
+    pub expires_at: i64,
+}
+
+/// Mints a local-first token (issuer `urn:jazz:local-first`) for `audience`, living
+/// `ttlSeconds`, issued now or at `issuedAt` (Unix seconds). The audience is
+/// normalised (a UUID as is, anything else UUIDv5 in the DNS namespace). A zero
+/// lifetime fails with `invalid-ttl`; a negative or fractional number with
+/// `invalid-argument`.
+#[napi]
+pub fn mint_local_first_token(
+    secret: &AuthSecret,
+    audience: String,
+    ttl_seconds: f64,
+    issued_at: Option<f64>,
+) -> Result<String> {
+    let (ttl, clock) = lifetime(ttl_seconds, issued_at)?;
+    let identity = Identity::from_secret(secret.secret());
+    core_token::mint_now(
+        &identity,
+        Issuer::LocalFirst,
+        &audience,
+        ttl,
+        clock.as_ref(),
+    )
+    .map_err(coded)
+}
+
+/// Mints an identity proof: a short-lived local-first token for `audience` that an
+/// app backend checks with `verifyLocalFirstIdentityProof` before linking an
+/// account to this user id. Use 60 seconds unless you need longer; proofs living
+/// more than 600 seconds are refused by the verifier.
+#[napi]
+pub fn local_first_identity_proof(
+    secret: &AuthSecret,
+    audience: String,
+    ttl_seconds: f64,
+    issued_at: Option<f64>,
+) -> Result<String> {
+    let (ttl, clock) = lifetime(ttl_seconds, issued_at)?;
+    core_token::identity_proof(secret.secret(), ttl, &audience, clock.as_ref()).map_err(coded)
+}
+
+/// Verifies an identity proof against `audience`, now or at `now` (Unix seconds).
+/// Never throws: a refused proof gives `ok: false`, an `error` text and its `code`.
+/// A missing or empty token gives `error: "proofToken is required"`; a bad `now`
+/// gives code `invalid-argument`.
+#[napi]
+pub fn verify_local_first_identity_proof(
+    token: Option<String>,
+    audience: String,
+    now: Option<f64>,
+) -> ProofVerification {
+    let clock = match clock(now, "now") {
+        Ok(clock) => clock,
+        Err(error) => {
+            return ProofVerification {
+                ok: false,
+                id: None,
+                error: Some(error.reason),
+                code: Some(error.status),
+            }
+        }
+    };
+    let token = token.unwrap_or_default();
+    let outcome = core_token::verify_local_first_identity_proof(&token, &audience, clock.as_ref());
+    ProofVerification {
+        ok: outcome.ok,
+        id: outcome.id,
+        error: outcome.error,
+        code: outcome.code.map(|code| code.as_str().to_owned()),
+    }
+}
+
+/// Verifies a self-signed token (local-first or anonymous) completely: shape,
+/// header, claims, issuer, signature, subject/key binding, audience and times,
+/// exactly as the sync server does. Throws an `Error` whose `code` names the
+/// first failed check (`expired`, `invalid-signature`, `audience-mismatch`, ...).
+#[napi]
+pub fn verify_local_first_token(
+    token: String,
+    audience: String,
+    options: Option<VerifyTokenOptions>,
+) -> Result<VerifiedToken> {
+    let options = options.unwrap_or_default();
+    let clock = clock(options.now, "now")?;
+    let mut verify = VerifyOptions::new(&audience);
+    if let Some(max) = options.max_ttl_seconds {
+        verify = verify.with_max_ttl(seconds(max, "maxTtlSeconds")?);
+    }
+    if let Some(names) = &options.issuers {
+        let issuers = names
+            .iter()
+            .map(|name| issuer(name))
+            .collect::<Result<Vec<Issuer>>>()?;
+        verify = verify.with_issuers(&issuers);
+    }
+    let verified = core_token::verify(&token, &verify, clock.as_ref()).map_err(coded)?;
+    Ok(VerifiedToken {
+        user_id: verified.user_id.to_string(),
+        issuer: issuer_name(verified.issuer).to_owned(),
+        public_key: verified.public_key.to_base64url(),
+        audience: verified.audience,
+        issued_at: to_js_seconds(verified.issued_at),
+        expires_at: to_js_seconds(verified.expires_at),
+    })
+}
+
+/// A new token's lifetime in seconds and the clock that stamps its `iat`.
+fn lifetime(ttl_seconds: f64, issued_at: Option<f64>) -> Result<(u64, Box<dyn Clock>)> {
+    Ok((
+        seconds(ttl_seconds, "ttlSeconds")?,
+        clock(issued_at, "issuedAt")?,
+    ))
+}
+
+/// The system clock, or a clock stopped at `at` (Unix seconds).
+fn clock(at: Option<f64>, what: &str) -> Result<Box<dyn Clock>> {
+    Ok(match at {
+        Some(at) => Box::new(FixedClock::new(seconds(at, what)?)),
+        None => Box::new(SystemClock),
+    })
+}
+
+/// An issuer from its JavaScript name (the auth mode's wire name).
+fn issuer(name: &str) -> Result<Issuer> {
+    match name {
+        "local-first" => Ok(Issuer::LocalFirst),
+        "anonymous" => Ok(Issuer::Anonymous),
+        other => Err(invalid_argument(format!(
+            "unknown issuer {other:?}: expected \"local-first\" or \"anonymous\""
+        ))),
+    }
+}
+
+fn issuer_name(issuer: Issuer) -> &'static str {
+    match issuer {
+        Issuer::LocalFirst => "local-first",
+        Issuer::Anonymous => "anonymous",
+    }
+}
