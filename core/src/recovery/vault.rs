@@ -18,6 +18,10 @@
 //! answered "empty". A value that is not a secret is [`VaultError::Corrupt`] and
 //! replaces nothing.
 //!
+//! Callers that do the vault's I/O themselves (a JavaScript vault object) run the
+//! same decisions step by step: see [`restore_from_vault_value`] and the steps
+//! next to it.
+//!
 //! The vault's futures and the store's (blocking) calls run on a tokio runtime:
 //! the one given in [`VaultOptions::runtime`], else the current one; awaiting the
 //! flow itself works from any executor.
@@ -31,9 +35,15 @@ use tokio::runtime::Handle;
 use zeroize::Zeroizing;
 
 use crate::error::{Code, ErrorCode};
-use crate::identity::Identity;
 use crate::secret::Secret;
-use crate::secret_store::{AuthSecretStore, AuthSecretStoreExt as _, StoreError};
+use crate::secret_store::{AuthSecretStore, StoreError};
+
+mod steps;
+
+pub use steps::{
+    adopt_vault_value, confirm_vault_readback, restore_from_vault_value, secret_for_vault_backup,
+    VaultBackup,
+};
 
 /// Default bound on each vault call.
 pub const DEFAULT_VAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -299,10 +309,6 @@ async fn join<T>(task: tokio::task::JoinHandle<Result<T, VaultError>>) -> Result
     })
 }
 
-fn user_id_of(secret: &Secret) -> String {
-    Identity::from_secret(secret).user_id().to_string()
-}
-
 struct Flow {
     vault: Arc<dyn SecretVault>,
     store: Arc<dyn AuthSecretStore>,
@@ -313,96 +319,31 @@ impl Flow {
     async fn restore_or_backup(&self) -> Result<VaultIdentity, VaultError> {
         // The vault first: until it answers, nothing on the device changes.
         match self.load_vault().await? {
-            Some(vault_secret) => self.restore(vault_secret).await,
+            Some(value) => {
+                self.on_store(move |store| restore_from_vault_value(store, &value))
+                    .await
+            }
             None => self.backup().await,
         }
     }
 
-    async fn restore(&self, vault_secret: Secret) -> Result<VaultIdentity, VaultError> {
-        let candidate = vault_secret.clone();
-        let (outcome, device) = self
-            .on_store(move |store| {
-                // As in `get_or_create_secret`: inside the exclusive section, and
-                // create-if-absent, so a secret that appeared meanwhile is
-                // returned, never replaced.
-                let _section = store.lock_exclusive()?;
-                match store.load_secret()? {
-                    Some(device) => Ok((VaultOutcome::InSync, device)),
-                    None => Ok((VaultOutcome::Restored, store.create_secret(candidate)?)),
-                }
-            })
-            .await?;
-        if device != vault_secret {
-            return Err(conflict(&device, &vault_secret));
-        }
-        Ok(VaultIdentity {
-            outcome,
-            user_id: user_id_of(&vault_secret),
-            secret: vault_secret,
-        })
-    }
-
     async fn backup(&self) -> Result<VaultIdentity, VaultError> {
-        let (device, created) = self
-            .on_store(|store| match store.load_secret()? {
-                Some(existing) => Ok((existing, false)),
-                None => Ok((store.get_or_create_secret()?, true)),
-            })
+        let backup = self.on_store(secret_for_vault_backup).await?;
+        self.bounded(self.vault.store(VaultValue::of(&backup.secret)))
             .await?;
-        self.bounded(self.vault.store(VaultValue::of(&device)))
-            .await?;
-        match self.load_vault().await? {
-            None => Err(VaultError::WriteUnconfirmed),
-            Some(read_back) if read_back != device => Err(conflict(&device, &read_back)),
-            Some(_) => Ok(VaultIdentity {
-                outcome: VaultOutcome::BackedUp { created },
-                user_id: user_id_of(&device),
-                secret: device,
-            }),
-        }
+        let read_back = self.load_vault().await?;
+        confirm_vault_readback(&backup, read_back.as_ref())
     }
 
     async fn adopt(&self, expected: String) -> Result<AdoptedIdentity, VaultError> {
-        let Some(vault_secret) = self.load_vault().await? else {
-            return Err(VaultError::Unavailable {
-                reason: "the vault is empty: there is no identity to adopt".to_owned(),
-            });
-        };
-        let vault_user_id = user_id_of(&vault_secret);
-        let candidate = vault_secret.clone();
-        let replaced = self
-            .on_store(move |store| {
-                // `save_secret` takes the store's exclusive section itself.
-                let previous = store.load_secret()?;
-                if vault_user_id != expected {
-                    return Ok(Err(VaultError::IdentityConflict {
-                        // Empty when the device holds no identity.
-                        device_user_id: previous.as_ref().map(user_id_of).unwrap_or_default(),
-                        vault_user_id,
-                    }));
-                }
-                store.save_secret(candidate.clone())?;
-                if store.load_secret()?.as_ref() != Some(&candidate) {
-                    return Err(StoreError::Backend {
-                        reason: "the adopted secret did not read back from the store".to_owned(),
-                    });
-                }
-                Ok(Ok(previous.filter(|p| *p != candidate)))
-            })
-            .await??;
-        Ok(AdoptedIdentity {
-            user_id: user_id_of(&vault_secret),
-            secret: vault_secret,
-            replaced,
-        })
+        let value = self.load_vault().await?;
+        self.on_store(move |store| adopt_vault_value(store, value.as_ref(), &expected))
+            .await
     }
 
-    /// The vault's secret, validated.
-    async fn load_vault(&self) -> Result<Option<Secret>, VaultError> {
-        match self.bounded(self.vault.load()).await? {
-            Some(value) => value.to_secret().map(Some),
-            None => Ok(None),
-        }
+    /// The vault's value, as read (the steps validate it).
+    async fn load_vault(&self) -> Result<Option<VaultValue>, VaultError> {
+        self.bounded(self.vault.load()).await
     }
 
     async fn bounded<T>(&self, call: VaultFuture<T>) -> Result<T, VaultError> {
@@ -417,25 +358,19 @@ impl Flow {
         }
     }
 
-    /// Runs blocking store calls off the async workers.
-    async fn on_store<T, F>(&self, work: F) -> Result<T, VaultError>
+    /// Runs a blocking store step off the async workers.
+    async fn on_store<T, F>(&self, step: F) -> Result<T, VaultError>
     where
         T: Send + 'static,
-        F: FnOnce(&dyn AuthSecretStore) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&dyn AuthSecretStore) -> Result<T, VaultError> + Send + 'static,
     {
         let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || work(store.as_ref()))
+        tokio::task::spawn_blocking(move || step(store.as_ref()))
             .await
-            .map_err(|e| StoreError::Backend {
-                reason: format!("the secret store call failed: {e}"),
+            .map_err(|e| {
+                VaultError::Store(StoreError::Backend {
+                    reason: format!("the secret store call failed: {e}"),
+                })
             })?
-            .map_err(VaultError::Store)
-    }
-}
-
-fn conflict(device: &Secret, vault: &Secret) -> VaultError {
-    VaultError::IdentityConflict {
-        device_user_id: user_id_of(device),
-        vault_user_id: user_id_of(vault),
     }
 }
