@@ -27,6 +27,16 @@
 //!   URL or a static key) for a Node backend's requests; `resolve(headers)` returns
 //!   a promise.
 //!
+//! - Recovery ([`recovery`]): the vault flow's steps over a store
+//!   ([`vaultRestore`](recovery::vault_restore),
+//!   [`vaultBackupSecret`](recovery::vault_backup_secret),
+//!   [`vaultConfirmReadback`](recovery::vault_confirm_readback),
+//!   [`vaultAdopt`](recovery::vault_adopt)) for an app that does the vault I/O
+//!   itself, and the passkey backup's requests
+//!   ([`PasskeyCeremony`](recovery::PasskeyCeremony)) and assertion checks
+//!   ([`secretFromAssertionJson`](recovery::secret_from_assertion_json),
+//!   [`secretFromAssertion`](recovery::secret_from_assertion)).
+//!
 //! Errors are JavaScript `Error`s whose `code` is the catalogue code
 //! (`docs/ERRORS.md`) and whose `message` is the reason. Secrets cross the
 //! boundary only as `AuthSecret` objects, base64url text or a recovery phrase;
@@ -38,6 +48,7 @@
 
 mod error;
 pub mod identity;
+pub mod recovery;
 pub mod session;
 pub mod store;
 pub mod token;

@@ -103,6 +103,13 @@ impl FileSecretStore {
 /// The four store operations, forwarded to the core store inside `$ty`.
 macro_rules! store_operations {
     ($ty:ident) => {
+        impl $ty {
+            /// The core store inside (for the vault steps).
+            pub(crate) fn core(&self) -> &dyn localfirst_core::secret_store::AuthSecretStore {
+                &self.store
+            }
+        }
+
         #[napi]
         impl $ty {
             /// The key this store reads and writes.
