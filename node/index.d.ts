@@ -170,6 +170,11 @@ export declare class SessionResolver {
 
 /** The secret to write into an empty vault (`vaultBackupSecret`). */
 export declare class VaultBackup {
+  /**
+   * A backup as `vaultBackupSecret` returned it, rebuilt from its parts (a caller
+   * that carried the secret and `created` elsewhere, e.g. across a bridge).
+   */
+  constructor(secret: AuthSecret, created: boolean)
   /** The device's secret (stored on the device). */
   get secret(): AuthSecret
   /** Whether it was created by this call (the device held none). */

@@ -45,6 +45,7 @@ mod identity;
 mod platform_store;
 mod store;
 mod token;
+mod vault_steps;
 
 pub use db::{
     AccountDiscardMigrator, AuthConfig, AuthMode, AuthState, AuthStateListener, CookieSession, Db,
@@ -63,4 +64,7 @@ pub use store::{
 pub use token::{
     local_first_identity_proof, mint_local_first_token, verify_local_first_identity_proof,
     ProofVerification,
+};
+pub use vault_steps::{
+    vault_adopt, vault_backup_secret, vault_confirm_readback, vault_restore, VaultStep,
 };

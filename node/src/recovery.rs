@@ -66,6 +66,18 @@ pub struct VaultBackup {
 
 #[napi]
 impl VaultBackup {
+    /// A backup as `vaultBackupSecret` returned it, rebuilt from its parts (a caller
+    /// that carried the secret and `created` elsewhere, e.g. across a bridge).
+    #[napi(constructor)]
+    pub fn new(secret: &AuthSecret, created: bool) -> VaultBackup {
+        VaultBackup {
+            backup: core_vault::VaultBackup {
+                secret: secret.secret().clone(),
+                created,
+            },
+        }
+    }
+
     /// The device's secret (stored on the device).
     #[napi(getter)]
     pub fn secret(&self) -> AuthSecret {

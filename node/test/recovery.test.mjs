@@ -14,6 +14,7 @@ import {
   PasskeyCeremony,
   secretFromAssertion,
   secretFromAssertionJson,
+  VaultBackup,
   vaultAdopt,
   vaultBackupSecret,
   vaultConfirmReadback,
@@ -116,6 +117,10 @@ test('the read-back decides: nothing, another identity, or a bad value', () => {
     (error) => error.code === 'vault-identity-conflict' && error.vaultUserId === winner.userId(),
   )
   assert.throws(() => vaultConfirmReadback(backup, 'QUJD'), hasCode('vault-corrupt'))
+  // Rebuilt from its parts, as across a bridge.
+  const rebuilt = vaultConfirmReadback(new VaultBackup(backup.secret, true), backup.secret.toBase64Url())
+  assert.equal(rebuilt.outcome, 'backed-up')
+  assert.equal(rebuilt.created, true)
   assert.ok(store.loadSecret().equals(backup.secret))
 })
 
