@@ -74,6 +74,69 @@ public final class ExpoLocalFirstModule: Module {
     AsyncFunction("getOrCreateSecret") { (options: StoreOptions) throws -> String in
       try coded { try options.store().getOrCreateSecret().toBase64Url() }
     }
+
+    // The vault flow's steps (the core decides; TypeScript does the vault I/O). A step's own
+    // failure is its result's `code`, so a conflict keeps both user ids across the bridge.
+    AsyncFunction("vaultRestore") { (options: StoreOptions, value: String) throws -> VaultStepResult in
+      try coded { VaultStepResult(vaultRestore(store: try options.store(), value: value)) }
+    }
+
+    AsyncFunction("vaultBackupSecret") { (options: StoreOptions) throws -> VaultStepResult in
+      try coded { VaultStepResult(vaultBackupSecret(store: try options.store())) }
+    }
+
+    Function("vaultConfirmReadback") { (secret: String, created: Bool, readBack: String?) throws -> VaultStepResult in
+      try coded {
+        VaultStepResult(vaultConfirmReadback(
+          secret: try AuthSecret.fromBase64Url(text: secret), created: created, readBack: readBack))
+      }
+    }
+
+    AsyncFunction("vaultAdopt") { (options: StoreOptions, value: String?, vaultUserId: String) throws -> VaultStepResult in
+      try coded { VaultStepResult(vaultAdopt(store: try options.store(), value: value, vaultUserId: vaultUserId)) }
+    }
+
+    // Passkeys: the Swift package's PasskeyBackup runs AuthenticationServices; the core
+    // builds the request and checks the assertion. Needs `webcredentials:<rpId>`.
+    AsyncFunction("passkeyBackup") { (appName: String, rpId: String, secret: String, displayName: String) async throws in
+      try await codedAsync {
+        try await PasskeyBackup(appName: appName, relyingPartyId: rpId)
+          .backup(secret: try AuthSecret.fromBase64Url(text: secret), displayName: displayName)
+      }
+    }
+
+    AsyncFunction("passkeyRestore") { (appName: String, rpId: String) async throws -> String in
+      try await codedAsync {
+        try await PasskeyBackup(appName: appName, relyingPartyId: rpId).restore().toBase64Url()
+      }
+    }
+  }
+}
+
+/// A vault step as JavaScript sees it (`NativeVaultStep`): absent values `null`.
+struct VaultStepResult: Record {
+  @Field var code: String?
+  @Field var message: String?
+  @Field var deviceUserId: String?
+  @Field var vaultUserId: String?
+  @Field var outcome: String?
+  @Field var created: Bool = false
+  @Field var userId: String?
+  @Field var secret: String?
+  @Field var replaced: String?
+
+  init() {}
+
+  init(_ step: VaultStep) {
+    code = step.code
+    message = step.message
+    deviceUserId = step.deviceUserId
+    vaultUserId = step.vaultUserId
+    outcome = step.outcome
+    created = step.created
+    userId = step.userId
+    secret = step.secret?.toBase64Url()
+    replaced = step.replaced?.toBase64Url()
   }
 }
 
@@ -152,6 +215,15 @@ private func coded<T>(_ body: () throws -> T) throws -> T {
     let code = fields?.first { $0.label == "code" }?.value as? String ?? "internal"
     let reason = fields?.first { $0.label == "reason" }?.value as? String ?? "\(error)"
     throw LocalFirstException(code: code, reason: reason)
+  }
+}
+
+/// `coded` for async bodies (the passkey ceremonies).
+private func codedAsync<T>(_ body: () async throws -> T) async throws -> T {
+  do {
+    return try await body()
+  } catch {
+    return try coded { throw error }
   }
 }
 

@@ -8,7 +8,11 @@
  * Apps that run their jest suites against it add `@localfirst/node` as a devDependency.
  * Store operations resolve asynchronously, as over the bridge.
  */
-import type { NativeStoreOptions, ProofVerification } from '../src/ExpoLocalFirstModule';
+import type {
+  NativeStoreOptions,
+  NativeVaultStep,
+  ProofVerification,
+} from '../src/ExpoLocalFirstModule';
 
 /** The part of `@localfirst/node` this stand-in uses. */
 interface NodeAuthSecret {
@@ -23,6 +27,28 @@ interface NodeStore {
   clearSecret(): void;
   getOrCreateSecret(): NodeAuthSecret;
   sibling(options?: StorageKeyOptions): NodeStore;
+}
+interface NodeVaultIdentity {
+  readonly outcome: string;
+  readonly created: boolean;
+  readonly userId: string;
+  readonly secret: NodeAuthSecret;
+}
+interface NodeVaultBackup {
+  readonly secret: NodeAuthSecret;
+  readonly created: boolean;
+}
+interface NodePasskeyCeremony {
+  registrationRequestJson(secret: NodeAuthSecret, displayName: string): string;
+  assertionRequestJson(): string;
+}
+interface NodeBuffer {
+  readonly length: number;
+}
+interface NodeBufferStatic {
+  from(text: string, encoding: 'base64url' | 'hex'): NodeBuffer;
+  from(bytes: number[]): NodeBuffer;
+  concat(parts: NodeBuffer[]): NodeBuffer;
 }
 interface StorageKeyOptions {
   key?: string;
@@ -44,6 +70,17 @@ interface LocalFirstNode {
   verifyLocalFirstIdentityProof(token: string, audience: string): ProofVerification;
   storageKeyFor(options?: StorageKeyOptions): string;
   MemorySecretStore: new (options?: StorageKeyOptions) => NodeStore;
+  vaultRestore(store: NodeStore, value: string): NodeVaultIdentity;
+  vaultBackupSecret(store: NodeStore): NodeVaultBackup;
+  vaultConfirmReadback(backup: NodeVaultBackup, readBack: string | null): NodeVaultIdentity;
+  vaultAdopt(
+    store: NodeStore,
+    value: string | null,
+    vaultUserId: string,
+  ): { userId: string; secret: NodeAuthSecret; replaced: NodeAuthSecret | null };
+  VaultBackup: new (secret: NodeAuthSecret, created: boolean) => NodeVaultBackup;
+  PasskeyCeremony: new (appName: string, rpId: string) => NodePasskeyCeremony;
+  secretFromAssertion(authenticatorData: NodeBuffer, userHandle: NodeBuffer | null): NodeAuthSecret;
 }
 
 declare const require: (name: string) => unknown;
@@ -179,7 +216,208 @@ export function getOrCreateSecret(options: NativeStoreOptions): Promise<string> 
   return bridge(() => storeFor(options).getOrCreateSecret().toBase64Url());
 }
 
+const NO_STEP: NativeVaultStep = {
+  code: null,
+  message: null,
+  deviceUserId: null,
+  vaultUserId: null,
+  outcome: null,
+  created: false,
+  userId: null,
+  secret: null,
+  replaced: null,
+};
+
+/** A core step as the bindings' `VaultStep` record: its failure is the record's `code`. */
+function vaultStep(body: () => Partial<NativeVaultStep>): NativeVaultStep {
+  try {
+    return { ...NO_STEP, ...body() };
+  } catch (error) {
+    const { code, message, deviceUserId, vaultUserId } = error as {
+      code?: string;
+      message?: string;
+      deviceUserId?: string;
+      vaultUserId?: string;
+    };
+    if (typeof code !== 'string') {
+      throw error;
+    }
+    return {
+      ...NO_STEP,
+      code,
+      message: message ?? code,
+      deviceUserId: deviceUserId ?? null,
+      vaultUserId: vaultUserId ?? null,
+    };
+  }
+}
+
+function identityStep(identity: NodeVaultIdentity): Partial<NativeVaultStep> {
+  return {
+    outcome: identity.outcome,
+    created: identity.created,
+    userId: identity.userId,
+    secret: identity.secret.toBase64Url(),
+  };
+}
+
+/** Vault step: the vault held `value`. */
+export function vaultRestore(options: NativeStoreOptions, value: string): Promise<NativeVaultStep> {
+  return bridge(() => vaultStep(() => identityStep(localFirst().vaultRestore(storeFor(options), value))));
+}
+
+/** Vault step: the vault is empty; the secret to write. */
+export function vaultBackupSecret(options: NativeStoreOptions): Promise<NativeVaultStep> {
+  return bridge(() =>
+    vaultStep(() => {
+      const backup = localFirst().vaultBackupSecret(storeFor(options));
+      return {
+        outcome: 'backup',
+        created: backup.created,
+        userId: backup.secret.userId(),
+        secret: backup.secret.toBase64Url(),
+      };
+    }),
+  );
+}
+
+/** Vault step: the read-back after `secret` was written. */
+export function vaultConfirmReadback(
+  secret: string,
+  created: boolean,
+  readBack: string | null,
+): NativeVaultStep {
+  const core = localFirst();
+  const backup = new core.VaultBackup(parse(secret), created);
+  return vaultStep(() => identityStep(core.vaultConfirmReadback(backup, readBack)));
+}
+
+/** Vault step: adopt the vault's identity after consent. */
+export function vaultAdopt(
+  options: NativeStoreOptions,
+  value: string | null,
+  vaultUserId: string,
+): Promise<NativeVaultStep> {
+  return bridge(() =>
+    vaultStep(() => {
+      const adopted = localFirst().vaultAdopt(storeFor(options), value, vaultUserId);
+      return {
+        outcome: 'adopted',
+        userId: adopted.userId,
+        secret: adopted.secret.toBase64Url(),
+        replaced: adopted.replaced?.toBase64Url() ?? null,
+      };
+    }),
+  );
+}
+
+/** One passkey the simulated authenticator holds. */
+export interface SimulatedPasskey {
+  /** Its relying-party id. */
+  rpId: string;
+  /** Its user handle, base64url (the secret, as the core's request put it). */
+  userHandle: string;
+  /** The name shown in the platform's sheet. */
+  displayName: string;
+}
+
+/**
+ * The platform's passkey provider as the stand-in simulates it: registration keeps the user
+ * handle of the request the core built; an assertion is built as an authenticator would
+ * (authenticator data = SHA-256(rpId) | flags | counter, and the user handle) and checked by
+ * the core. Tests change `flags`, remove credentials, or make the platform fail.
+ */
+export const simulatedAuthenticator = {
+  /** Whether the device supports passkeys (`not-supported` otherwise). */
+  supported: true,
+  /** The flags byte of the next assertions (0x05: user present and verified). */
+  flags: 0x05,
+  /** The passkeys held, newest last. */
+  passkeys: [] as SimulatedPasskey[],
+  /** The platform's next failure (e.g. the user cancelled: `create-failed`, `get-failed`). */
+  failNext: null as { code: string; message: string } | null,
+  /** Overrides the user handle of the next assertion (a malformed credential). */
+  userHandleNext: undefined as string | null | undefined,
+  /** Back to a supporting device without passkeys. */
+  reset(): void {
+    this.supported = true;
+    this.flags = 0x05;
+    this.passkeys = [];
+    this.failNext = null;
+    this.userHandleNext = undefined;
+  },
+};
+
+function platformFailure(): void {
+  const failure = simulatedAuthenticator.failNext;
+  simulatedAuthenticator.failNext = null;
+  if (!simulatedAuthenticator.supported) {
+    throw coded('not-supported', 'passkeys are not supported on this simulated device');
+  }
+  if (failure !== null) {
+    throw coded(failure.code, failure.message);
+  }
+}
+
+function coded(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+function nodeBuffer(): NodeBufferStatic {
+  return (require('buffer') as { Buffer: NodeBufferStatic }).Buffer;
+}
+
+/** Creates a passkey: the core builds the request, the simulated provider keeps it. */
+export function passkeyBackup(
+  appName: string,
+  rpId: string,
+  secret: string,
+  displayName: string,
+): Promise<void> {
+  return bridge(() => {
+    const core = localFirst();
+    const request = JSON.parse(
+      new core.PasskeyCeremony(appName, rpId).registrationRequestJson(parse(secret), displayName),
+    ) as { rp: { id: string }; user: { id: string; displayName: string } };
+    platformFailure();
+    const passkeys = simulatedAuthenticator.passkeys.filter(
+      (p) => p.rpId !== request.rp.id || p.userHandle !== request.user.id,
+    );
+    passkeys.push({ rpId: request.rp.id, userHandle: request.user.id, displayName: request.user.displayName });
+    simulatedAuthenticator.passkeys = passkeys;
+  });
+}
+
+/** Gets an assertion from the simulated provider and has the core check it. */
+export function passkeyRestore(appName: string, rpId: string): Promise<string> {
+  return bridge(() => {
+    const core = localFirst();
+    const request = JSON.parse(new core.PasskeyCeremony(appName, rpId).assertionRequestJson()) as {
+      rpId: string;
+    };
+    platformFailure();
+    const passkey = [...simulatedAuthenticator.passkeys].reverse().find((p) => p.rpId === request.rpId);
+    if (passkey === undefined) {
+      throw coded('no-credential', 'no passkey credential was returned');
+    }
+    const Buffer = nodeBuffer();
+    const { createHash } = require('crypto') as {
+      createHash(name: string): { update(text: string): { digest(encoding: 'hex'): string } };
+    };
+    const authenticatorData = Buffer.concat([
+      Buffer.from(createHash('sha256').update(request.rpId).digest('hex'), 'hex'),
+      Buffer.from([simulatedAuthenticator.flags, 0, 0, 0, 1]),
+    ]);
+    const override = simulatedAuthenticator.userHandleNext;
+    simulatedAuthenticator.userHandleNext = undefined;
+    const handle = override === undefined ? passkey.userHandle : override;
+    const userHandle = handle === null ? null : Buffer.from(handle, 'base64url');
+    return core.secretFromAssertion(authenticatorData, userHandle).toBase64Url();
+  });
+}
+
 /** Empties the stand-in's memory (call in `beforeEach` for a fresh "device"). */
 export function resetSecretMemory(): void {
   memory = null;
+  simulatedAuthenticator.reset();
 }

@@ -51,6 +51,32 @@ export interface ProofVerification {
 }
 
 /**
+ * What a native vault step resolves to. A step never rejects for its own failure: `code` (and
+ * for `vault-identity-conflict` both user ids) says why, because the bridge carries only a code
+ * and a message in an error. Built by the core (`vault_steps` in the bindings).
+ */
+export interface NativeVaultStep {
+  /** The failure's catalogue code, or `null` on success. */
+  code: string | null;
+  /** Why it failed, or `null`. */
+  message: string | null;
+  /** `vault-identity-conflict`: the device's user id (empty when it holds none). */
+  deviceUserId: string | null;
+  /** `vault-identity-conflict`: the vault's user id. */
+  vaultUserId: string | null;
+  /** `restored`, `in-sync`, `backed-up`, `backup` (the secret to write) or `adopted`. */
+  outcome: string | null;
+  /** Whether the device's secret was created for the backup. */
+  created: boolean;
+  /** The user id the device now holds. */
+  userId: string | null;
+  /** The secret the device now holds (base64url). */
+  secret: string | null;
+  /** `adopted`: the secret the device held before, if another. */
+  replaced: string | null;
+}
+
+/**
  * The native module `ExpoLocalFirst` (Swift on iOS, Kotlin on Android): thin calls into the
  * localfirst bindings. Secrets cross the bridge as unpadded base64url strings. Errors carry the
  * catalogue code as `code`.
@@ -84,6 +110,18 @@ export interface ExpoLocalFirstModule {
   createSecret(options: NativeStoreOptions, secret: string): Promise<string>;
   /** The stored secret, or a new one when definitively absent (atomic). */
   getOrCreateSecret(options: NativeStoreOptions): Promise<string>;
+  /** Vault step: the vault held `value`; validate it and make it the store's identity. */
+  vaultRestore(options: NativeStoreOptions, value: string): Promise<NativeVaultStep>;
+  /** Vault step: the vault is empty; the store's secret to write (created if none). */
+  vaultBackupSecret(options: NativeStoreOptions): Promise<NativeVaultStep>;
+  /** Vault step: check the vault's read-back after `secret` was written. */
+  vaultConfirmReadback(secret: string, created: boolean, readBack: string | null): NativeVaultStep;
+  /** Vault step: after consent, store the vault's `value` in place of the device's identity. */
+  vaultAdopt(options: NativeStoreOptions, value: string | null, vaultUserId: string): Promise<NativeVaultStep>;
+  /** Creates a passkey on `rpId` holding `secret` (the platform sheet shows `displayName`). */
+  passkeyBackup(appName: string, rpId: string, secret: string, displayName: string): Promise<void>;
+  /** Asks the platform for this `rpId`'s passkey and returns the secret it holds. */
+  passkeyRestore(appName: string, rpId: string): Promise<string>;
 }
 
 /** The native module. In jest-expo suites this is `mocks/ExpoLocalFirst.ts`. */

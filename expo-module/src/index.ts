@@ -21,3 +21,19 @@ export {
 export type { IdentityProofOptions } from './proof';
 export { importJazzSecret, JAZZ_SECURE_STORE_KEY } from './jazzImport';
 export type { JazzImportOptions, JazzImportResult, SecureStoreLike } from './jazzImport';
+export {
+  restoreOrBackupWithVault,
+  adoptVaultIdentity,
+  VaultError,
+  DEFAULT_VAULT_TIMEOUT_MS,
+} from './vault';
+export type {
+  SecretVault,
+  VaultFlowOptions,
+  VaultIdentity,
+  VaultOutcome,
+  AdoptedIdentity,
+  VaultErrorCode,
+} from './vault';
+export { ExpoPasskeyBackup, PasskeyBackupError } from './passkey';
+export type { ExpoPasskeyBackupOptions, PasskeyBackupErrorCode } from './passkey';

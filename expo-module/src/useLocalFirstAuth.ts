@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useMemo, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 
 import { ExpoAuthSecretStore, type ExpoAuthSecretStoreOptions } from './ExpoAuthSecretStore';
 import { ensureSecret, getSnapshot, subscribe } from './authState';
-import { type LocalFirstError } from './errors';
+import { type LocalFirstError, toLocalFirstError } from './errors';
 import { AuthSecret } from './identity';
+import { restoreOrBackupWithVault, type SecretVault, type VaultIdentity } from './vault';
 
 /** Options of `useLocalFirstAuth()`: the store's options, plus what to do on mount. */
 export interface UseLocalFirstAuthOptions extends ExpoAuthSecretStoreOptions {
@@ -12,6 +13,15 @@ export interface UseLocalFirstAuthOptions extends ExpoAuthSecretStoreOptions {
    * in this process. Default `true` (Jazz's behaviour). With `false` the hook only reads.
    */
   createOnMount?: boolean;
+  /**
+   * A provider-held vault. After the load, the hook runs `restoreOrBackupWithVault` once per
+   * mount: the vault's identity is restored, or this device's is backed up (created when none,
+   * instead of `createOnMount`). A vault that fails creates nothing and a conflict replaces
+   * nothing: both are `error` (a `VaultError`; a conflict has `deviceUserId` and `vaultUserId`).
+   */
+  vault?: SecretVault;
+  /** Bound on each vault call, milliseconds (default 10 000). */
+  vaultTimeoutMs?: number;
 }
 
 /** What `useLocalFirstAuth()` returns. */
@@ -34,6 +44,11 @@ export interface LocalFirstAuth {
   signOut(): Promise<void>;
   /** The stored secret, or a new identity when none is stored: after sign-out, or to retry. */
   getOrCreateSecret(): Promise<string>;
+  /**
+   * With a `vault`: runs the vault flow again (e.g. to retry after a vault error), updating
+   * `error`; resolves what it did. Without one: rejects with `invalid-argument`.
+   */
+  syncWithVault(): Promise<VaultIdentity>;
 }
 
 /**
@@ -44,8 +59,11 @@ export interface LocalFirstAuth {
 export function useLocalFirstAuth(
   options?: UseLocalFirstAuthOptions | ExpoAuthSecretStore,
 ): LocalFirstAuth {
-  const createOnMount =
-    options instanceof ExpoAuthSecretStore ? true : (options?.createOnMount ?? true);
+  const hookOptions = options instanceof ExpoAuthSecretStore ? undefined : options;
+  const vault = hookOptions?.vault;
+  const vaultTimeoutMs = hookOptions?.vaultTimeoutMs;
+  // With a vault, nothing is created before the vault has answered.
+  const createOnMount = vault === undefined && (hookOptions?.createOnMount ?? true);
   const storeOptions = options instanceof ExpoAuthSecretStore ? undefined : withoutHookOptions(options);
   const optionsKey = options instanceof ExpoAuthSecretStore ? null : JSON.stringify(storeOptions ?? null);
   const givenStore = options instanceof ExpoAuthSecretStore ? options : null;
@@ -61,14 +79,42 @@ export function useLocalFirstAuth(
     () => getSnapshot(store),
   );
 
+  // The vault object may be new on every render: the latest one is used, the flow runs once
+  // per mount (and on `syncWithVault()`).
+  const vaultRef = useRef({ vault, vaultTimeoutMs });
+  vaultRef.current = { vault, vaultTimeoutMs };
+  const hasVault = vault !== undefined;
+  const [vaultError, setVaultError] = useState<LocalFirstError | null>(null);
+  const syncWithVault = useCallback(async () => {
+    const { vault, vaultTimeoutMs } = vaultRef.current;
+    if (vault === undefined) {
+      throw toLocalFirstError(
+        Object.assign(new Error('useLocalFirstAuth was given no vault'), { code: 'invalid-argument' }),
+      );
+    }
+    try {
+      const result = await sharedVaultFlow(store, vault, vaultTimeoutMs);
+      setVaultError(null);
+      return result;
+    } catch (error) {
+      const coded = toLocalFirstError(error);
+      setVaultError(coded);
+      throw coded;
+    }
+  }, [store]);
+
   useEffect(() => {
     const { status } = getSnapshot(store);
-    if (status === 'idle' || status === 'error') {
-      ensureSecret(store, createOnMount ? 'create' : 'load').catch(() => {
+    const loaded =
+      status === 'idle' || status === 'error'
+        ? ensureSecret(store, createOnMount ? 'create' : 'load')
+        : Promise.resolve(null);
+    loaded
+      .then(() => (hasVault ? syncWithVault() : undefined))
+      .catch(() => {
         // Shown as `error`.
       });
-    }
-  }, [store, createOnMount]);
+  }, [store, createOnMount, hasVault, syncWithVault]);
 
   const userId = useMemo(
     () => (snapshot.secret === null ? null : AuthSecret.userId(snapshot.secret)),
@@ -96,11 +142,34 @@ export function useLocalFirstAuth(
     secret: snapshot.status === 'ready' ? snapshot.secret : null,
     userId: snapshot.status === 'ready' ? userId : null,
     isLoading: snapshot.status === 'idle' || snapshot.status === 'loading',
-    error: snapshot.error,
+    error: vaultError ?? snapshot.error,
     login,
     signOut,
     getOrCreateSecret,
+    syncWithVault,
   };
+}
+
+const vaultFlows = new Map<string, Promise<VaultIdentity>>();
+
+/** Hooks mounting together on one store share one run of the vault flow. */
+function sharedVaultFlow(
+  store: ExpoAuthSecretStore,
+  vault: SecretVault,
+  timeoutMs: number | undefined,
+): Promise<VaultIdentity> {
+  const running = vaultFlows.get(store.cacheKey);
+  if (running !== undefined) {
+    return running;
+  }
+  const flow = restoreOrBackupWithVault(vault, timeoutMs === undefined ? { store } : { store, timeoutMs });
+  const tracked = flow.finally(() => {
+    if (vaultFlows.get(store.cacheKey) === tracked) {
+      vaultFlows.delete(store.cacheKey);
+    }
+  });
+  vaultFlows.set(store.cacheKey, tracked);
+  return tracked;
 }
 
 function withoutHookOptions(
@@ -109,6 +178,6 @@ function withoutHookOptions(
   if (options === undefined) {
     return undefined;
   }
-  const { createOnMount: _ignored, ...rest } = options;
+  const { createOnMount: _create, vault: _vault, vaultTimeoutMs: _timeout, ...rest } = options;
   return Object.keys(rest).length === 0 ? undefined : rest;
 }

@@ -2,7 +2,8 @@
  * The expo-localfirst config plugin (`plugins: ["expo-localfirst"]` in app.json):
  *
  * - iOS: the Face ID usage text (`NSFaceIDUsageDescription`), needed when a store uses
- *   `requireAuthentication`; the Keychain access group entitlement for `accessGroup`.
+ *   `requireAuthentication`; the Keychain access group entitlement for `accessGroup`; the
+ *   associated domain `webcredentials:<rpId>` for `ExpoPasskeyBackup`.
  * - Android: Auto Backup and device-transfer rules that exclude the Keystore envelope
  *   (`no_backup/<alias>.envelope.json`). A restored envelope could never be decrypted:
  *   Keystore keys are not backed up.
@@ -34,6 +35,12 @@ export interface LocalFirstPluginProps {
    * `accessGroup` at run time.
    */
   keychainAccessGroups?: string[];
+  /**
+   * Relying-party ids of `ExpoPasskeyBackup` (its `appHostname`, e.g. `myapp.com`): each
+   * becomes `webcredentials:<id>` in the associated domains entitlement. `?mode=developer` may
+   * follow the host. The domain must serve an `apple-app-site-association` file naming the app.
+   */
+  passkeyDomains?: string[];
   /** Set the Android backup rules. Default `true`. */
   configureAndroidBackup?: boolean;
 }
@@ -79,6 +86,30 @@ const TEAM_PREFIX = /^(\$\(AppIdentifierPrefix\)|\$\(TeamIdentifierPrefix\)|[A-Z
 export function accessGroupEntitlement(group: string): string {
   return TEAM_PREFIX.test(group) ? group : `$(AppIdentifierPrefix)${group}`;
 }
+
+/** The associated domains entitlement. */
+export const ASSOCIATED_DOMAINS = 'com.apple.developer.associated-domains';
+
+const PASSKEY_DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?:\?mode=(?:developer|managed|developer\+managed))?$/;
+
+/** The associated domain entry for a passkey relying-party id. */
+export function webCredentialsDomain(rpId: string): string {
+  return `webcredentials:${rpId}`;
+}
+
+const withPasskeyDomains: ConfigPlugin<string[]> = (config, domains) =>
+  withEntitlementsPlist(config, (mod) => {
+    const existing: unknown = mod.modResults[ASSOCIATED_DOMAINS];
+    const list = Array.isArray(existing) ? existing.filter((d) => typeof d === 'string') : [];
+    for (const domain of domains) {
+      const value = webCredentialsDomain(domain);
+      if (!list.includes(value)) {
+        list.push(value);
+      }
+    }
+    mod.modResults[ASSOCIATED_DOMAINS] = list;
+    return mod;
+  });
 
 const withFaceId: ConfigPlugin<string | false | undefined> = (config, faceIDPermission) =>
   withInfoPlist(config, (mod) => {
@@ -157,14 +188,26 @@ const withBackupRules: ConfigPlugin<boolean> = (config, configure) => {
 
 /** The plugin without the run-once guard (for composition and tests). */
 export const withLocalFirst: ConfigPlugin<LocalFirstPluginProps | void> = (config, props) => {
-  const { faceIDPermission, keychainAccessGroups = [], configureAndroidBackup = true } =
-    props ?? {};
+  const {
+    faceIDPermission,
+    keychainAccessGroups = [],
+    passkeyDomains = [],
+    configureAndroidBackup = true,
+  } = props ?? {};
+  if (!Array.isArray(passkeyDomains) || passkeyDomains.some((d) => typeof d !== 'string' || !PASSKEY_DOMAIN.test(d))) {
+    throw new Error(
+      'expo-localfirst: passkeyDomains must be a list of host names (the passkey relying-party ids, e.g. "myapp.com"), without scheme, port or path',
+    );
+  }
   if (!Array.isArray(keychainAccessGroups) || keychainAccessGroups.some((g) => typeof g !== 'string' || g.trim() === '')) {
     throw new Error('expo-localfirst: keychainAccessGroups must be a list of non-empty strings');
   }
   config = withFaceId(config, faceIDPermission);
   if (keychainAccessGroups.length > 0) {
     config = withAccessGroups(config, keychainAccessGroups);
+  }
+  if (passkeyDomains.length > 0) {
+    config = withPasskeyDomains(config, passkeyDomains);
   }
   return withBackupRules(config, configureAndroidBackup);
 };

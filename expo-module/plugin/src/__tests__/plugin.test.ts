@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import plugin, {
+  ASSOCIATED_DOMAINS,
   BACKUP_RULES_XML,
   DATA_EXTRACTION_RULES_XML,
   FACE_ID_USAGE,
@@ -102,6 +103,36 @@ describe('iOS', () => {
 
   test('refuses malformed access groups', () => {
     expect(() => withLocalFirst(baseConfig(), { keychainAccessGroups: [''] })).toThrow(/keychainAccessGroups/);
+  });
+});
+
+describe('iOS passkeys', () => {
+  test('no associated domain unless asked', async () => {
+    expect((await compileIos()).entitlements[ASSOCIATED_DOMAINS]).toBeUndefined();
+  });
+
+  test('adds webcredentials:<rpId>, once, keeping existing domains', async () => {
+    const config = baseConfig({
+      ios: { entitlements: { [ASSOCIATED_DOMAINS]: ['applinks:myapp.com'] } },
+    });
+    const { entitlements } = await compileIos(
+      { passkeyDomains: ['myapp.com', 'login.myapp.com?mode=developer', 'myapp.com'] },
+      config,
+    );
+    expect(entitlements[ASSOCIATED_DOMAINS]).toEqual([
+      'applinks:myapp.com',
+      'webcredentials:myapp.com',
+      'webcredentials:login.myapp.com?mode=developer',
+    ]);
+  });
+
+  test('refuses what is not a host name', () => {
+    for (const bad of ['', 'https://myapp.com', 'myapp.com/path', 'myapp.com:443', 'my app.com', '.myapp.com', 'myapp.com?mode=x']) {
+      expect(() => withLocalFirst(baseConfig(), { passkeyDomains: [bad] })).toThrow(/passkeyDomains/);
+    }
+    expect(() =>
+      withLocalFirst(baseConfig(), { passkeyDomains: 'myapp.com' as unknown as string[] }),
+    ).toThrow(/passkeyDomains/);
   });
 });
 

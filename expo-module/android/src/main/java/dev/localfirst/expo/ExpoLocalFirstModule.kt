@@ -7,10 +7,16 @@ package dev.localfirst.expo
 import dev.localfirst.AuthSecret
 import dev.localfirst.KeystoreSecretStore
 import dev.localfirst.LocalFirstAndroid
+import dev.localfirst.PasskeyBackup
 import dev.localfirst.RecoveryPhrase
 import dev.localfirst.StorageKey
+import dev.localfirst.VaultStep
 import dev.localfirst.localFirstIdentityProof
 import dev.localfirst.mintLocalFirstToken
+import dev.localfirst.vaultAdopt
+import dev.localfirst.vaultBackupSecret
+import dev.localfirst.vaultConfirmReadback
+import dev.localfirst.vaultRestore
 import dev.localfirst.verifyLocalFirstIdentityProof
 import expo.modules.kotlin.exception.CodedException
 import expo.modules.kotlin.functions.Coroutine
@@ -71,8 +77,50 @@ class ExpoLocalFirstModule : Module() {
     AsyncFunction("getOrCreateSecret") Coroutine { options: StoreOptions ->
       io { options.store().getOrCreateSecret().toBase64Url() }
     }
+
+    // The vault flow's steps (the core decides; TypeScript does the vault I/O). A step's own
+    // failure is its result's `code`, so a conflict keeps both user ids across the bridge.
+    AsyncFunction("vaultRestore") Coroutine { options: StoreOptions, value: String ->
+      io { stepMap(vaultRestore(options.store(), value)) }
+    }
+    AsyncFunction("vaultBackupSecret") Coroutine { options: StoreOptions ->
+      io { stepMap(vaultBackupSecret(options.store())) }
+    }
+    Function("vaultConfirmReadback") { secret: String, created: Boolean, readBack: String? ->
+      coded { stepMap(vaultConfirmReadback(parse(secret), created, readBack)) }
+    }
+    AsyncFunction("vaultAdopt") Coroutine { options: StoreOptions, value: String?, vaultUserId: String ->
+      io { stepMap(vaultAdopt(options.store(), value, vaultUserId)) }
+    }
+
+    // Passkeys: the Android library's PasskeyBackup runs Credential Manager (it needs the
+    // foreground activity); the core builds the request and checks the assertion.
+    AsyncFunction("passkeyBackup") Coroutine { appName: String, rpId: String, secret: String, displayName: String ->
+      coded { PasskeyBackup(activity(), appName, rpId).backup(parse(secret), displayName) }
+    }
+    AsyncFunction("passkeyRestore") Coroutine { appName: String, rpId: String ->
+      coded { PasskeyBackup(activity(), appName, rpId).restore().toBase64Url() }
+    }
   }
+
+  private fun activity(): android.app.Activity =
+    appContext.currentActivity
+      ?: throw LocalFirstException("not-supported", "passkeys need an activity in the foreground")
 }
+
+/** A vault step as JavaScript sees it (`NativeVaultStep`): absent values `null`. */
+private fun stepMap(step: VaultStep): Map<String, Any?> =
+  mapOf(
+    "code" to step.code,
+    "message" to step.message,
+    "deviceUserId" to step.deviceUserId,
+    "vaultUserId" to step.vaultUserId,
+    "outcome" to step.outcome,
+    "created" to step.created,
+    "userId" to step.userId,
+    "secret" to step.secret?.toBase64Url(),
+    "replaced" to step.replaced?.toBase64Url(),
+  )
 
 /** The store options the TypeScript layer sends (already validated there). */
 class StoreOptions : Record {
