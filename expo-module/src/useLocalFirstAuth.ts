@@ -4,7 +4,13 @@ import { ExpoAuthSecretStore, type ExpoAuthSecretStoreOptions } from './ExpoAuth
 import { ensureSecret, getSnapshot, subscribe } from './authState';
 import { type LocalFirstError, toLocalFirstError } from './errors';
 import { AuthSecret } from './identity';
-import { restoreOrBackupWithVault, type SecretVault, type VaultIdentity } from './vault';
+import {
+  adoptVaultIdentity as adoptFromVault,
+  restoreOrBackupWithVault,
+  type AdoptedIdentity,
+  type SecretVault,
+  type VaultIdentity,
+} from './vault';
 
 /** Options of `useLocalFirstAuth()`: the store's options, plus what to do on mount. */
 export interface UseLocalFirstAuthOptions extends ExpoAuthSecretStoreOptions {
@@ -30,7 +36,7 @@ export interface LocalFirstAuth {
   secret: string | null;
   /** The user id of `secret`, or `null`. */
   userId: string | null;
-  /** `true` until the first load has finished (and during a reload). */
+  /** `true` until the first load (and, with a vault, its flow) has finished, and during a reload. */
   isLoading: boolean;
   /**
    * Why the secret could not be read (`secret-store-unavailable` while the device is locked,
@@ -49,6 +55,12 @@ export interface LocalFirstAuth {
    * `error`; resolves what it did. Without one: rejects with `invalid-argument`.
    */
   syncWithVault(): Promise<VaultIdentity>;
+  /**
+   * With a `vault`, after a `vault-identity-conflict` and the user's consent: replaces this
+   * device's identity with the vault's (`vaultUserId` from the error) and clears `error`.
+   * Show `replaced`'s recovery phrase before dropping it.
+   */
+  adoptVaultIdentity(vaultUserId: string): Promise<AdoptedIdentity>;
 }
 
 /**
@@ -85,23 +97,42 @@ export function useLocalFirstAuth(
   vaultRef.current = { vault, vaultTimeoutMs };
   const hasVault = vault !== undefined;
   const [vaultError, setVaultError] = useState<LocalFirstError | null>(null);
-  const syncWithVault = useCallback(async () => {
-    const { vault, vaultTimeoutMs } = vaultRef.current;
-    if (vault === undefined) {
-      throw toLocalFirstError(
-        Object.assign(new Error('useLocalFirstAuth was given no vault'), { code: 'invalid-argument' }),
-      );
-    }
-    try {
-      const result = await sharedVaultFlow(store, vault, vaultTimeoutMs);
-      setVaultError(null);
-      return result;
-    } catch (error) {
-      const coded = toLocalFirstError(error);
-      setVaultError(coded);
-      throw coded;
-    }
-  }, [store]);
+  // With a vault the hook is loading until the vault flow has settled.
+  const [vaultBusy, setVaultBusy] = useState(hasVault);
+  const withVault = useCallback(
+    async <T>(run: (vault: SecretVault, timeoutMs: number | undefined) => Promise<T>): Promise<T> => {
+      const { vault, vaultTimeoutMs } = vaultRef.current;
+      if (vault === undefined) {
+        throw toLocalFirstError(
+          Object.assign(new Error('useLocalFirstAuth was given no vault'), { code: 'invalid-argument' }),
+        );
+      }
+      setVaultBusy(true);
+      try {
+        const result = await run(vault, vaultTimeoutMs);
+        setVaultError(null);
+        return result;
+      } catch (error) {
+        const coded = toLocalFirstError(error);
+        setVaultError(coded);
+        throw coded;
+      } finally {
+        setVaultBusy(false);
+      }
+    },
+    [],
+  );
+  const syncWithVault = useCallback(
+    () => withVault((vault, timeoutMs) => sharedVaultFlow(store, vault, timeoutMs)),
+    [store, withVault],
+  );
+  const adoptVaultIdentity = useCallback(
+    (vaultUserId: string) =>
+      withVault((vault, timeoutMs) =>
+        adoptFromVault(vault, vaultUserId, timeoutMs === undefined ? { store } : { store, timeoutMs }),
+      ),
+    [store, withVault],
+  );
 
   useEffect(() => {
     const { status } = getSnapshot(store);
@@ -141,12 +172,13 @@ export function useLocalFirstAuth(
   return {
     secret: snapshot.status === 'ready' ? snapshot.secret : null,
     userId: snapshot.status === 'ready' ? userId : null,
-    isLoading: snapshot.status === 'idle' || snapshot.status === 'loading',
+    isLoading: snapshot.status === 'idle' || snapshot.status === 'loading' || vaultBusy,
     error: vaultError ?? snapshot.error,
     login,
     signOut,
     getOrCreateSecret,
     syncWithVault,
+    adoptVaultIdentity,
   };
 }
 
