@@ -1,10 +1,15 @@
 /**
  * The whole local-first lifecycle on one screen: a Jazz secret is imported on first start,
- * an identity is created (or loaded), backed up as a recovery phrase, restored from one,
- * proven to a backend, and signed out.
+ * an identity is created (or loaded), backed up as a recovery phrase or to a passkey, restored
+ * from either, kept in a provider-held vault, proven to a backend, and signed out.
  */
 import {
+  ExpoPasskeyBackup,
   LocalFirstError,
+  VaultError,
+  adoptVaultIdentity,
+  restoreOrBackupWithVault,
+  type SecretVault,
   RecoveryPhrase,
   getLocalFirstIdentityProof,
   importJazzSecret,
@@ -17,6 +22,27 @@ import { Button, ScrollView, StyleSheet, Text, TextInput, View } from 'react-nat
 
 const APP_ID = 'localfirst-example';
 const PROOF_AUDIENCE = 'localfirst-example-signup';
+
+// The relying-party id must match the web app's and be listed in the config plugin's
+// `passkeyDomains` (app.json); the domain serves the association files.
+const passkeyBackup = new ExpoPasskeyBackup({ appName: 'localfirst example', appHostname: 'localfirst.example' });
+
+/**
+ * Stands in for the identity provider's per-user storage (e.g. Clerk user metadata written by
+ * your backend). `load` resolves `null` only when the provider definitively holds nothing.
+ */
+let demoVaultValue: string | null = null;
+export const demoVault: SecretVault = {
+  load: async () => demoVaultValue,
+  store: async (secret) => {
+    demoVaultValue = secret;
+  },
+};
+
+/** Empties the demo vault (for tests). */
+export function resetDemoVault(): void {
+  demoVaultValue = null;
+}
 
 export default function App() {
   // Move a secret saved by Jazz's JavaScript store first, so no second identity is made.
@@ -47,6 +73,7 @@ function Account() {
   const [showPhrase, setShowPhrase] = useState(false);
   const [phraseInput, setPhraseInput] = useState('');
   const [message, setMessage] = useState<string | null>(null);
+  const [conflict, setConflict] = useState<VaultError | null>(null);
 
   const run = (action: () => Promise<string | void>) => () => {
     setMessage(null);
@@ -114,6 +141,58 @@ function Account() {
             return 'Restored.';
           })}
         />
+        <Button
+          title="Restore from a passkey"
+          onPress={run(async () => {
+            await login(await passkeyBackup.restore());
+            return 'Restored from the passkey.';
+          })}
+        />
+      </Section>
+
+      {secret !== null && (
+        <Section title="Passkey">
+          <Button
+            title="Back up to a passkey"
+            onPress={run(async () => {
+              await passkeyBackup.backup(secret, `localfirst example (${userId!.slice(0, 8)})`);
+              return 'Backed up to a passkey.';
+            })}
+          />
+        </Section>
+      )}
+
+      <Section title="Provider vault">
+        <Text style={styles.note}>
+          After signing in with your provider: restore its identity, or back this one up to it.
+        </Text>
+        <Button
+          title="Sync with the vault"
+          onPress={run(async () => {
+            setConflict(null);
+            try {
+              const synced = await restoreOrBackupWithVault(demoVault, { appId: APP_ID });
+              return `Vault: ${synced.outcome} (${synced.userId})`;
+            } catch (failure) {
+              if (failure instanceof VaultError && failure.code === 'vault-identity-conflict') {
+                setConflict(failure);
+                return `The vault holds account ${failure.vaultUserId}; this device is ${failure.deviceUserId}.`;
+              }
+              throw failure;
+            }
+          })}
+        />
+        {conflict !== null && (
+          <Button
+            title="Use the vault's account"
+            onPress={run(async () => {
+              const adopted = await adoptVaultIdentity(demoVault, conflict.vaultUserId!, { appId: APP_ID });
+              setConflict(null);
+              // A real app shows RecoveryPhrase.fromSecret(adopted.replaced) before this point.
+              return `Now using ${adopted.userId}.`;
+            })}
+          />
+        )}
       </Section>
 
       {secret !== null && (

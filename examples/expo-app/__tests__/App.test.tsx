@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/react-native';
 import { resetSecretMemory } from 'expo-localfirst/mocks/ExpoLocalFirst';
 
-import App from '../App';
+import App, { resetDemoVault } from '../App';
 
 /** expo-secure-store holding what Jazz's JavaScript store left behind (nothing by default). */
 const mockJazzItems = new Map<string, string>();
@@ -14,6 +14,7 @@ jest.mock('expo-secure-store', () => ({
 
 beforeEach(() => {
   resetSecretMemory();
+  resetDemoVault();
   mockJazzItems.clear();
 });
 
@@ -60,4 +61,38 @@ test('a Jazz identity left in expo-secure-store is imported before any identity 
   expect(await screen.findByText('Jazz import: imported')).toBeTruthy();
   await waitFor(() => expect(mockJazzItems.size).toBe(0));
   expect(await userIdShown()).toBe('047599db-77b8-5c5f-a75b-eff9fb852217');
+});
+
+test('a passkey backup restores the same user after a sign-out', async () => {
+  await render(<App />);
+  const first = await userIdShown();
+  await fireEvent.press(screen.getByRole('button', { name: 'Back up to a passkey' }));
+  expect(await screen.findByText('Backed up to a passkey.')).toBeTruthy();
+  await fireEvent.press(screen.getByRole('button', { name: 'Sign out' }));
+  expect(await screen.findByText('Signed out.')).toBeTruthy();
+  await fireEvent.press(screen.getByRole('button', { name: 'Restore from a passkey' }));
+  expect(await screen.findByText('Restored from the passkey.')).toBeTruthy();
+  expect(await userIdShown()).toBe(first);
+});
+
+test('the vault: backed up, restored after a sign-out, and a conflict adopted only on request', async () => {
+  await render(<App />);
+  await userIdShown();
+  await fireEvent.press(screen.getByRole('button', { name: 'Sync with the vault' }));
+  const backedUp = await screen.findByText(/^Vault: backed-up \(/);
+  const first = /\(([0-9a-f-]{36})\)/.exec(String(backedUp.props.children))![1]!;
+  expect(await userIdShown()).toBe(first);
+
+  // Another identity on this device: reported with both ids, not replaced.
+  await fireEvent.press(screen.getByRole('button', { name: 'Sign out' }));
+  await fireEvent.press(await screen.findByRole('button', { name: 'Create a new identity' }));
+  const second = await userIdShown();
+  expect(second).not.toBe(first);
+  await fireEvent.press(screen.getByRole('button', { name: 'Sync with the vault' }));
+  expect(await screen.findByText(`The vault holds account ${first}; this device is ${second}.`)).toBeTruthy();
+  expect(await userIdShown()).toBe(second);
+
+  await fireEvent.press(screen.getByRole('button', { name: "Use the vault's account" }));
+  expect(await screen.findByText(`Now using ${first}.`)).toBeTruthy();
+  expect(await userIdShown()).toBe(first);
 });
