@@ -52,6 +52,8 @@ step "the example's config through the Expo CLI: plugin applied, module autolink
     const app = config._internal.modResults.android.manifest.manifest.application[0].\$;
     const checks = {
       'Face ID text': config.ios.infoPlist.NSFaceIDUsageDescription?.includes('Face ID'),
+      'passkey associated domain': (config.ios.entitlements?.['com.apple.developer.associated-domains'] ?? [])
+        .includes('webcredentials:localfirst.example'),
       'backup rules': app['android:fullBackupContent'] === '@xml/localfirst_backup_rules',
       'data extraction rules': app['android:dataExtractionRules'] === '@xml/localfirst_data_extraction_rules',
       'module autolinked': config._internal.autolinkedModules.includes('expo-localfirst'),

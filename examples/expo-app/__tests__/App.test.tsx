@@ -83,6 +83,13 @@ test('the vault: backed up, restored after a sign-out, and a conflict adopted on
   const first = /\(([0-9a-f-]{36})\)/.exec(String(backedUp.props.children))![1]!;
   expect(await userIdShown()).toBe(first);
 
+  // Signed out (a new device): the vault brings the same user back.
+  await fireEvent.press(screen.getByRole('button', { name: 'Sign out' }));
+  expect(await screen.findByText('Signed out.')).toBeTruthy();
+  await fireEvent.press(screen.getByRole('button', { name: 'Sync with the vault' }));
+  expect(await screen.findByText(`Vault: restored (${first})`)).toBeTruthy();
+  expect(await userIdShown()).toBe(first);
+
   // Another identity on this device: reported with both ids, not replaced.
   await fireEvent.press(screen.getByRole('button', { name: 'Sign out' }));
   await fireEvent.press(await screen.findByRole('button', { name: 'Create a new identity' }));
