@@ -249,13 +249,13 @@ builtin_store!(MemorySecretStore);
 
 /// An exported-trait store (possibly foreign) seen as a core store. The storage
 /// key is read once, when the adapter is made.
-struct ForeignStore {
+pub(crate) struct ForeignStore {
     inner: Arc<dyn AuthSecretStore>,
     key: CoreKey,
 }
 
 impl ForeignStore {
-    fn new(inner: Arc<dyn AuthSecretStore>) -> ForeignStore {
+    pub(crate) fn new(inner: Arc<dyn AuthSecretStore>) -> ForeignStore {
         let key = inner.storage_key().key.clone();
         ForeignStore { inner, key }
     }
