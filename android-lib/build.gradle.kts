@@ -48,6 +48,10 @@ dependencies {
     implementation("net.java.dev.jna:jna:5.19.1@aar")
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.11.0")
     implementation("androidx.annotation:annotation:1.9.1")
+    // PasskeyBackup: Credential Manager, and its Google Play services provider for
+    // Android 9 to 13 (Android 14+ has the framework's own).
+    implementation("androidx.credentials:credentials:1.5.0")
+    implementation("androidx.credentials:credentials-play-services-auth:1.5.0")
 }
 
 // Builds the release library for every shipped ABI into src/main/jniLibs with

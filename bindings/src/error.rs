@@ -2,10 +2,15 @@
 //! carrying the catalogue's stable `code` and a human-readable `reason`.
 //!
 //! Kotlin names these `SecretException`, `PhraseException`, `TokenException`,
-//! `SecretStoreException`; Swift keeps the `...Error` names.
+//! `SecretStoreException`, `PasskeyException`, `VaultException`,
+//! `VaultAccessException`; Swift keeps the `...Error` names.
 
 use localfirst_core::error::ErrorCode;
 use localfirst_core::phrase::PhraseError as CorePhraseError;
+use localfirst_core::recovery::passkey::PasskeyError as CorePasskeyError;
+use localfirst_core::recovery::vault::{
+    VaultAccessError as VaultAccessFailure, VaultError as CoreVaultError,
+};
 use localfirst_core::secret::SecretError as CoreSecretError;
 use localfirst_core::secret_store::StoreError;
 use localfirst_core::token::TokenError as CoreTokenError;
@@ -266,5 +271,249 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for SecretStoreError {
         SecretStoreError::from(StoreError::Backend {
             reason: format!("foreign secret store threw: {}", error.reason),
         })
+    }
+}
+
+/// A passkey backup or restore failed (Kotlin `PasskeyException`). The core reports
+/// the malformed-input cases; the platform layers (`PasskeyBackup` in Swift and
+/// Kotlin) report their own failures with [`passkey_platform_error`](crate::passkey_platform_error),
+/// so every platform carries the same codes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum PasskeyError {
+    /// No passkey support here (OS too old, no provider, domain not associated).
+    /// Code `not-supported`.
+    #[error("[{code}] {reason}")]
+    NotSupported {
+        /// The stable error code.
+        code: String,
+        /// Platform detail.
+        reason: String,
+    },
+    /// The secret to back up is not 32 bytes of strict base64url. Code `invalid-secret`.
+    #[error("[{code}] {reason}")]
+    InvalidSecret {
+        /// The stable error code.
+        code: String,
+        /// What is wrong, never containing the secret.
+        reason: String,
+    },
+    /// The platform could not create the credential. Code `create-failed`.
+    #[error("[{code}] {reason}")]
+    CreateFailed {
+        /// The stable error code.
+        code: String,
+        /// Platform detail.
+        reason: String,
+    },
+    /// The platform could not get an assertion. Code `get-failed`.
+    #[error("[{code}] {reason}")]
+    GetFailed {
+        /// The stable error code.
+        code: String,
+        /// Platform detail.
+        reason: String,
+    },
+    /// No passkey of the relying-party id was chosen or found. Code `no-credential`.
+    #[error("[{code}] {reason}")]
+    NoCredential {
+        /// The stable error code.
+        code: String,
+        /// What happened.
+        reason: String,
+    },
+    /// The assertion is malformed or its user handle is not a 32-byte secret.
+    /// Code `invalid-credential`.
+    #[error("[{code}] {reason}")]
+    InvalidCredential {
+        /// The stable error code.
+        code: String,
+        /// What is wrong (never secret material).
+        reason: String,
+    },
+    /// The authenticator data lacks user presence or user verification.
+    /// Code `verification-failed`.
+    #[error("[{code}] {reason}")]
+    VerificationFailed {
+        /// The stable error code.
+        code: String,
+        /// What is wrong.
+        reason: String,
+        /// The flags byte found.
+        flags: u8,
+    },
+    /// An app name, relying-party id, display name or challenge is not valid.
+    /// Code `invalid-argument`.
+    #[error("[{code}] {reason}")]
+    InvalidArgument {
+        /// The stable error code.
+        code: String,
+        /// Which argument and why.
+        reason: String,
+    },
+    /// The random number generator failed while drawing a challenge, or any other
+    /// failure the core adds later (its own code).
+    #[error("[{code}] {reason}")]
+    Rng {
+        /// The stable error code.
+        code: String,
+        /// What failed.
+        reason: String,
+    },
+}
+
+/// The vault flow failed (Kotlin `VaultException`). Except where a variant says so,
+/// nothing was created or replaced on the device.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum VaultError {
+    /// The vault's load or store failed. Code `vault-unavailable`.
+    #[error("[{code}] {reason}")]
+    Unavailable {
+        /// The stable error code.
+        code: String,
+        /// The vault's message.
+        reason: String,
+    },
+    /// A vault call did not finish within the timeout. Code `vault-timeout`.
+    #[error("[{code}] {reason}")]
+    Timeout {
+        /// The stable error code.
+        code: String,
+        /// What timed out.
+        reason: String,
+        /// The timeout, in milliseconds.
+        timeout_ms: u64,
+    },
+    /// The vault holds a value that is not a secret; nothing was replaced.
+    /// Code `vault-corrupt`.
+    #[error("[{code}] {reason}")]
+    Corrupt {
+        /// The stable error code.
+        code: String,
+        /// Why the value was refused (never the value).
+        reason: String,
+    },
+    /// The backup write succeeded but reading back found nothing.
+    /// Code `vault-write-unconfirmed`.
+    #[error("[{code}] {reason}")]
+    WriteUnconfirmed {
+        /// The stable error code.
+        code: String,
+        /// What happened.
+        reason: String,
+    },
+    /// The vault holds another identity than the device; nothing was replaced.
+    /// Ask the user, then `adoptVaultIdentity(vault, store, vaultUserId)` replaces
+    /// the device's. Code `vault-identity-conflict`.
+    #[error("[{code}] {reason}")]
+    IdentityConflict {
+        /// The stable error code.
+        code: String,
+        /// Names both user ids.
+        reason: String,
+        /// The identity the device holds (empty when it holds none).
+        device_user_id: String,
+        /// The identity the vault holds.
+        vault_user_id: String,
+    },
+    /// The device's secret store failed; `code` is the store's
+    /// (`secret-store-unavailable`, ...).
+    #[error("[{code}] {reason}")]
+    Store {
+        /// The stable error code.
+        code: String,
+        /// The store's message.
+        reason: String,
+    },
+    /// No runtime to run the vault flow on (code `runtime-unavailable`), or any other
+    /// failure the core adds later (its own code).
+    #[error("[{code}] {reason}")]
+    Runtime {
+        /// The stable error code.
+        code: String,
+        /// What failed.
+        reason: String,
+    },
+}
+
+/// What an app's `SecretVault` throws when its provider fails (Kotlin
+/// `VaultAccessException`): the flow reports it as `vault-unavailable`. Any other
+/// exception a vault throws is treated the same way.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum VaultAccessError {
+    /// The provider call failed (network, refused credential, unexpected answer).
+    #[error("{reason}")]
+    Failed {
+        /// What failed (never secret material).
+        reason: String,
+    },
+}
+
+impl From<CorePasskeyError> for PasskeyError {
+    fn from(error: CorePasskeyError) -> PasskeyError {
+        let (code, reason) = (code_of(&error), error.to_string());
+        match error {
+            CorePasskeyError::NotSupported { .. } => PasskeyError::NotSupported { code, reason },
+            CorePasskeyError::InvalidSecret => PasskeyError::InvalidSecret { code, reason },
+            CorePasskeyError::CreateFailed { .. } => PasskeyError::CreateFailed { code, reason },
+            CorePasskeyError::GetFailed { .. } => PasskeyError::GetFailed { code, reason },
+            CorePasskeyError::NoCredential => PasskeyError::NoCredential { code, reason },
+            CorePasskeyError::InvalidCredential { .. } => {
+                PasskeyError::InvalidCredential { code, reason }
+            }
+            CorePasskeyError::VerificationFailed { flags } => PasskeyError::VerificationFailed {
+                code,
+                reason,
+                flags,
+            },
+            CorePasskeyError::InvalidArgument { .. } => {
+                PasskeyError::InvalidArgument { code, reason }
+            }
+            _ => PasskeyError::Rng { code, reason },
+        }
+    }
+}
+
+impl From<CoreVaultError> for VaultError {
+    fn from(error: CoreVaultError) -> VaultError {
+        let (code, reason) = (code_of(&error), error.to_string());
+        match error {
+            CoreVaultError::Unavailable { .. } => VaultError::Unavailable { code, reason },
+            CoreVaultError::Timeout { timeout } => VaultError::Timeout {
+                code,
+                reason,
+                timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            },
+            CoreVaultError::Corrupt { .. } => VaultError::Corrupt { code, reason },
+            CoreVaultError::WriteUnconfirmed => VaultError::WriteUnconfirmed { code, reason },
+            CoreVaultError::IdentityConflict {
+                device_user_id,
+                vault_user_id,
+            } => VaultError::IdentityConflict {
+                code,
+                reason,
+                device_user_id,
+                vault_user_id,
+            },
+            CoreVaultError::Store(_) => VaultError::Store { code, reason },
+            _ => VaultError::Runtime { code, reason },
+        }
+    }
+}
+
+impl From<VaultAccessError> for VaultAccessFailure {
+    fn from(error: VaultAccessError) -> VaultAccessFailure {
+        match error {
+            VaultAccessError::Failed { reason } => VaultAccessFailure::new(reason),
+        }
+    }
+}
+
+/// An exception a foreign vault threw that is not a `VaultAccessError` fails the
+/// vault call (`vault-unavailable`) instead of panicking.
+impl From<uniffi::UnexpectedUniFFICallbackError> for VaultAccessError {
+    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> VaultAccessError {
+        VaultAccessError::Failed {
+            reason: format!("the vault threw: {}", error.reason),
+        }
     }
 }

@@ -29,6 +29,13 @@
 //!   [`Subscription`]), the app's async [`JwtRefresher`] and [`AccountDiscardMigrator`]
 //!   (handed a [`DiscardedAccount`]), sync with its [`SyncRejection`]s; errors as
 //!   [`DbError`] (Kotlin `DbException`).
+//! - Recovery beyond the phrase: [`PasskeyCeremony`] (the passkey requests, as
+//!   [`PasskeyRegistrationRequest`] / [`PasskeyAssertionRequest`]) with
+//!   [`secret_from_assertion_json`] (Android) and [`secret_from_assertion`] (iOS),
+//!   [`passkey_platform_error`] for the platform layers' `PasskeyBackup`; the app's
+//!   async [`SecretVault`] with [`restore_or_backup_with_vault`] and
+//!   [`adopt_vault_identity`]; errors [`PasskeyError`], [`VaultError`],
+//!   [`VaultAccessError`].
 //!
 //! Rules kept here: no `unwrap`/`expect`, every fallible export returns `Result`,
 //! no panic crosses the boundary, and no secret is ever a plain string inside.
@@ -43,6 +50,7 @@ mod db;
 mod error;
 mod identity;
 mod platform_store;
+mod recovery;
 mod store;
 mod token;
 mod vault_steps;
@@ -52,10 +60,21 @@ pub use db::{
     DbConfig, DbError, DiscardedAccount, JwtRefresher, Row, RowsListener, StorageMode,
     Subscription, SyncRejection, SyncReport, SyncState, SyncStatus, SyncStatusListener, SyncWhen,
 };
-pub use error::{PhraseError, SecretError, SecretStoreError, TokenError};
+pub use error::{
+    PasskeyError, PhraseError, SecretError, SecretStoreError, TokenError, VaultAccessError,
+    VaultError,
+};
 pub use identity::{recovery_phrase_from_secret, recovery_phrase_to_secret, AuthSecret};
 pub use platform_store::{
     KeychainAccessibility, KeychainOptions, KeychainSecretStore, KeystoreSecretStore,
+};
+pub use recovery::passkey::{
+    passkey_platform_error, secret_from_assertion, secret_from_assertion_json,
+    PasskeyAssertionRequest, PasskeyCeremony, PasskeyPlatformFailure, PasskeyRegistrationRequest,
+};
+pub use recovery::vault::{
+    adopt_vault_identity, restore_or_backup_with_vault, AdoptedIdentity, SecretVault,
+    VaultIdentity, VaultOutcome,
 };
 pub use store::{
     default_get_or_create_secret, run_secret_store_conformance, AuthSecretStore, ConformanceReport,

@@ -99,9 +99,16 @@ fn child_entry() {
     }
     match action.as_str() {
         "write-through-wipes" => {
-            // Every failure but `storage-reset` fails the child.
-            let db = open(&dir, &app, 9);
+            // Every failure but `storage-reset` fails the child. The parent starts
+            // wiping at once, so even the open can see a wipe land: open again.
             let mut resets = 0;
+            let db = loop {
+                match Db::open(config(&dir, &app, 9), DbDeps::default()) {
+                    Ok(db) => break db,
+                    Err(e) if e.code() == "storage-reset" => resets += 1,
+                    Err(e) => panic!("open failed with {}: {e}", e.code()),
+                }
+            };
             for i in 0..600 {
                 match db.insert("t", row(json!({"i": i}))) {
                     Ok(_) => {}

@@ -1,0 +1,110 @@
+// Recovery beyond the phrase, the platform-neutral part: the vault flow's closure and
+// `TimeInterval` forms, and the codes of the passkey and vault errors. The names match the
+// Kotlin layer (android-lib/src/main/kotlin/dev/localfirst/Recovery.kt). The passkey
+// ceremony itself is in PasskeyBackup.swift (AuthenticationServices).
+import Foundation
+
+/// A `SecretVault` from two async closures over the app's identity provider.
+///
+/// `load` returns the stored text (the secret's 43-character base64url) or `nil` **only**
+/// when the provider definitively holds nothing for the signed-in user; `store` keeps the
+/// text given, replacing what is there. Any error they throw (network, refused credential,
+/// unexpected answer) fails the vault call: the flow reports `vault-unavailable` and never
+/// makes a new identity over it.
+public func secretVault(
+    load: @escaping @Sendable () async throws -> String?,
+    store: @escaping @Sendable (String) async throws -> Void
+) -> SecretVault {
+    ClosureSecretVault(load: load, store: store)
+}
+
+/// A `SecretVault` from closures (see `secretVault(load:store:)`).
+public final class ClosureSecretVault: SecretVault {
+    private let loadBody: @Sendable () async throws -> String?
+    private let storeBody: @Sendable (String) async throws -> Void
+
+    /// Wraps `load` and `store`.
+    public init(
+        load: @escaping @Sendable () async throws -> String?,
+        store: @escaping @Sendable (String) async throws -> Void
+    ) {
+        loadBody = load
+        storeBody = store
+    }
+
+    public func load() async throws -> String? {
+        try await guarded { try await self.loadBody() }
+    }
+
+    public func store(secret: String) async throws {
+        try await guarded { try await self.storeBody(secret) }
+    }
+
+    /// Rethrows cancellation and `VaultAccessError` as they are, anything else as
+    /// `VaultAccessError.Failed`.
+    private func guarded<T>(_ call: () async throws -> T) async throws -> T {
+        do {
+            return try await call()
+        } catch let error as CancellationError {
+            throw error
+        } catch let error as VaultAccessError {
+            throw error
+        } catch {
+            throw VaultAccessError.Failed(reason: String(describing: error))
+        }
+    }
+}
+
+/// `restoreOrBackupWithVault(vault:store:timeoutMs:)` with the bound on each vault call in
+/// seconds (default 10 s): makes `store` and `vault` hold the same identity. On
+/// `VaultError.IdentityConflict` nothing was replaced: ask the user, then call
+/// `adoptVaultIdentity(vault:store:vaultUserId:timeout:)` with its `vaultUserId`.
+public func restoreOrBackupWithVault(
+    vault: SecretVault,
+    store: AuthSecretStore,
+    timeout: TimeInterval? = nil
+) async throws -> VaultIdentity {
+    try await restoreOrBackupWithVault(vault: vault, store: store, timeoutMs: timeout.map(milliseconds))
+}
+
+/// `adoptVaultIdentity(vault:store:vaultUserId:timeoutMs:)` with the bound in seconds:
+/// replaces the device's identity with the vault's `vaultUserId` after the user agreed.
+public func adoptVaultIdentity(
+    vault: SecretVault,
+    store: AuthSecretStore,
+    vaultUserId: String,
+    timeout: TimeInterval? = nil
+) async throws -> AdoptedIdentity {
+    try await adoptVaultIdentity(
+        vault: vault, store: store, vaultUserId: vaultUserId, timeoutMs: timeout.map(milliseconds)
+    )
+}
+
+private func milliseconds(_ seconds: TimeInterval) -> UInt64 {
+    let ms = (seconds * 1000).rounded()
+    return ms.isFinite && ms > 0 ? UInt64(min(ms, Double(UInt64.max / 2))) : 0
+}
+
+public extension PasskeyError {
+    /// The catalogue code (docs/ERRORS.md) of any case, e.g. `verification-failed`.
+    var code: String {
+        switch self {
+        case let .NotSupported(code, _), let .InvalidSecret(code, _), let .CreateFailed(code, _),
+             let .GetFailed(code, _), let .NoCredential(code, _), let .InvalidCredential(code, _),
+             let .VerificationFailed(code, _, _), let .InvalidArgument(code, _), let .Rng(code, _):
+            return code
+        }
+    }
+}
+
+public extension VaultError {
+    /// The catalogue code (docs/ERRORS.md) of any case, e.g. `vault-identity-conflict`.
+    var code: String {
+        switch self {
+        case let .Unavailable(code, _), let .Timeout(code, _, _), let .Corrupt(code, _),
+             let .WriteUnconfirmed(code, _), let .IdentityConflict(code, _, _, _),
+             let .Store(code, _), let .Runtime(code, _):
+            return code
+        }
+    }
+}
