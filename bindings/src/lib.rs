@@ -35,7 +35,10 @@
 //!   [`passkey_platform_error`] for the platform layers' `PasskeyBackup`; the app's
 //!   async [`SecretVault`] with [`restore_or_backup_with_vault`] and
 //!   [`adopt_vault_identity`]; errors [`PasskeyError`], [`VaultError`],
-//!   [`VaultAccessError`].
+//!   [`VaultAccessError`]. For a vault the platform layer drives itself (the Expo
+//!   module's JavaScript vault), the same flow step by step: [`vault_restore`],
+//!   [`vault_backup_secret`], [`vault_confirm_readback`], [`vault_adopt`], each
+//!   returning a [`VaultStep`] record (a failure is its `code`).
 //!
 //! Rules kept here: no `unwrap`/`expect`, every fallible export returns `Result`,
 //! no panic crosses the boundary, and no secret is ever a plain string inside.
