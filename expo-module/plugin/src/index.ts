@@ -97,17 +97,17 @@ export function webCredentialsDomain(rpId: string): string {
   return `webcredentials:${rpId}`;
 }
 
-const withPasskeyDomains: ConfigPlugin<string[]> = (config, domains) =>
+/** Adds `values` to the entitlement list `key`, once each, keeping what is there. */
+const withEntitlementList: ConfigPlugin<{ key: string; values: string[] }> = (config, { key, values }) =>
   withEntitlementsPlist(config, (mod) => {
-    const existing: unknown = mod.modResults[ASSOCIATED_DOMAINS];
-    const list = Array.isArray(existing) ? existing.filter((d) => typeof d === 'string') : [];
-    for (const domain of domains) {
-      const value = webCredentialsDomain(domain);
+    const existing: unknown = mod.modResults[key];
+    const list = Array.isArray(existing) ? existing.filter((v) => typeof v === 'string') : [];
+    for (const value of values) {
       if (!list.includes(value)) {
         list.push(value);
       }
     }
-    mod.modResults[ASSOCIATED_DOMAINS] = list;
+    mod.modResults[key] = list;
     return mod;
   });
 
@@ -121,21 +121,6 @@ const withFaceId: ConfigPlugin<string | false | undefined> = (config, faceIDPerm
     } else if (typeof mod.modResults.NSFaceIDUsageDescription !== 'string') {
       mod.modResults.NSFaceIDUsageDescription = FACE_ID_USAGE;
     }
-    return mod;
-  });
-
-const withAccessGroups: ConfigPlugin<string[]> = (config, groups) =>
-  withEntitlementsPlist(config, (mod) => {
-    const key = 'keychain-access-groups';
-    const existing: unknown = mod.modResults[key];
-    const list = Array.isArray(existing) ? existing.filter((g) => typeof g === 'string') : [];
-    for (const group of groups) {
-      const value = accessGroupEntitlement(group);
-      if (!list.includes(value)) {
-        list.push(value);
-      }
-    }
-    mod.modResults[key] = list;
     return mod;
   });
 
@@ -204,10 +189,16 @@ export const withLocalFirst: ConfigPlugin<LocalFirstPluginProps | void> = (confi
   }
   config = withFaceId(config, faceIDPermission);
   if (keychainAccessGroups.length > 0) {
-    config = withAccessGroups(config, keychainAccessGroups);
+    config = withEntitlementList(config, {
+      key: 'keychain-access-groups',
+      values: keychainAccessGroups.map(accessGroupEntitlement),
+    });
   }
   if (passkeyDomains.length > 0) {
-    config = withPasskeyDomains(config, passkeyDomains);
+    config = withEntitlementList(config, {
+      key: ASSOCIATED_DOMAINS,
+      values: passkeyDomains.map(webCredentialsDomain),
+    });
   }
   return withBackupRules(config, configureAndroidBackup);
 };
