@@ -129,6 +129,20 @@ fn phrase(c: &mut Criterion) {
     group.finish();
 }
 
+/// The call the Node addon's `verifyLocalFirstIdentityProof` makes (scripts/bench-node.sh
+/// compares the two).
+fn proof(c: &mut Criterion) {
+    let secret = Secret::from_bytes([42u8; 32]);
+    let proof =
+        token::identity_proof(&secret, 300, "my-app", &FixedClock::new(IAT)).unwrap_or_default();
+    let clock = FixedClock::new(IAT + 1);
+    let mut group = c.benchmark_group("proof");
+    group.bench_function("verify_local_first_identity_proof", |b| {
+        b.iter(|| token::verify_local_first_identity_proof(black_box(&proof), "my-app", &clock))
+    });
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -139,6 +153,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = derive, mint, verify, phrase
+    targets = derive, mint, verify, proof, phrase
 }
 criterion_main!(benches);
