@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
 for target in "${targets[@]}"; do
   rustup target add "$target" >/dev/null
-  cargo build -p localfirst-ffi --lib --release --locked --target "$target" --no-default-features
+  # The size profile (Cargo.toml; docs/PERFORMANCE.md), as for Android.
+  cargo build -p localfirst-ffi --lib --profile release-size --locked --target "$target" --no-default-features
 done
 
 target_dir="${CARGO_TARGET_DIR:-target}"
@@ -31,14 +32,14 @@ sed 's/^\[bindings\./[defaults.bindings./' uniffi.toml >"$out/uniffi-global.toml
 cp "$gen_dir/LocalFirstFFI.h" "$out/headers/LocalFirstFFI/"
 cp "$gen_dir/LocalFirstFFI.modulemap" "$out/headers/LocalFirstFFI/module.modulemap"
 
-lipo -create "$target_dir/aarch64-apple-ios-sim/release/$lib" "$target_dir/x86_64-apple-ios/release/$lib" \
+lipo -create "$target_dir/aarch64-apple-ios-sim/release-size/$lib" "$target_dir/x86_64-apple-ios/release-size/$lib" \
   -output "$out/ios-sim/$lib"
-lipo -create "$target_dir/aarch64-apple-darwin/release/$lib" "$target_dir/x86_64-apple-darwin/release/$lib" \
+lipo -create "$target_dir/aarch64-apple-darwin/release-size/$lib" "$target_dir/x86_64-apple-darwin/release-size/$lib" \
   -output "$out/macos/$lib"
 
 rm -rf swift-package/LocalFirstFFI.xcframework
 xcodebuild -create-xcframework \
-  -library "$target_dir/aarch64-apple-ios/release/$lib" -headers "$out/headers" \
+  -library "$target_dir/aarch64-apple-ios/release-size/$lib" -headers "$out/headers" \
   -library "$out/ios-sim/$lib" -headers "$out/headers" \
   -library "$out/macos/$lib" -headers "$out/headers" \
   -output swift-package/LocalFirstFFI.xcframework
