@@ -5,6 +5,7 @@
 plugins {
     id("com.android.library") version "8.7.3"
     id("org.jetbrains.kotlin.android") version "2.4.21"
+    `maven-publish`
 }
 
 val repoRoot = rootDir.parentFile
@@ -36,6 +37,33 @@ android {
     packaging {
         // Keep the .so files page-aligned in the APK (16 KB pages, Android 15+).
         jniLibs.useLegacyPackaging = false
+    }
+
+    publishing {
+        singleVariant("release") {
+            withSourcesJar()
+        }
+    }
+}
+
+// The AAR as dev.localfirst:localfirst-android (the Expo module's Android side depends on
+// it; expo-module/scripts/vendor-android.sh publishes it into the module's local repo
+// with -PlocalMavenRepo=DIR; without it, into build/repo).
+publishing {
+    publications {
+        register<MavenPublication>("release") {
+            groupId = "dev.localfirst"
+            artifactId = "localfirst-android"
+            version = (findProperty("localfirstVersion") as String?) ?: "0.1.0"
+            afterEvaluate {
+                from(components["release"])
+            }
+        }
+    }
+    repositories {
+        maven {
+            url = uri((findProperty("localMavenRepo") as String?) ?: layout.buildDirectory.dir("repo").get().asFile.path)
+        }
     }
 }
 

@@ -4,9 +4,9 @@
 # which android/build.gradle depends on. Needs the Android SDK and NDK, cargo-ndk, and Gradle
 # with Google's Maven; none of them is reachable in this repository's CI.
 #
-# android-lib does not define a Maven publication yet: this script expects one named
-# `release` (the `maven-publish` plugin, `publishing { singleVariant("release") }`) that
-# writes to the repository given as -PlocalMavenRepo.
+# android-lib defines the Maven publication this script runs: `release` (the
+# `maven-publish` plugin over `singleVariant("release")`), written to the repository
+# given as -PlocalMavenRepo.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo="$(pwd)/expo-module/android/local-maven-repo"
