@@ -12,8 +12,8 @@ use localfirst_core::error::ErrorCode as _;
 use localfirst_core::identity::Identity;
 use localfirst_core::recovery::memory_vault::{MemoryVault, VaultFaults};
 use localfirst_core::recovery::vault::{
-    adopt_vault_identity, restore_or_backup_with_vault, VaultError, VaultOptions, VaultOutcome,
-    VaultValue,
+    adopt_vault_identity, restore_or_backup_with_vault, VaultError, VaultIdentity, VaultOptions,
+    VaultOutcome, VaultValue,
 };
 use localfirst_core::secret::Secret;
 use localfirst_core::secret_store::conformance::FaultInjectingStore;
@@ -36,26 +36,27 @@ fn user(secret: &Secret) -> String {
     Identity::from_secret(secret).user_id().to_string()
 }
 
+/// The flow with default options over `vault`.
+async fn run(
+    vault: &MemoryVault,
+    store: Arc<dyn AuthSecretStore>,
+) -> Result<VaultIdentity, VaultError> {
+    restore_or_backup_with_vault(Arc::new(vault.clone()), store, VaultOptions::default()).await
+}
+
+/// Only the outcome of [`run`].
 async fn flow(
     vault: &MemoryVault,
     store: Arc<dyn AuthSecretStore>,
 ) -> Result<VaultOutcome, VaultError> {
-    restore_or_backup_with_vault(Arc::new(vault.clone()), store, VaultOptions::default())
-        .await
-        .map(|identity| identity.outcome)
+    run(vault, store).await.map(|identity| identity.outcome)
 }
 
 #[tokio::test(start_paused = true)]
 async fn empty_vault_new_device_creates_backs_up_and_reads_back() {
     let vault = MemoryVault::new();
     let store = store();
-    let identity = restore_or_backup_with_vault(
-        Arc::new(vault.clone()),
-        store.clone(),
-        VaultOptions::default(),
-    )
-    .await
-    .unwrap();
+    let identity = run(&vault, store.clone()).await.unwrap();
     assert_eq!(identity.outcome, VaultOutcome::BackedUp { created: true });
     let stored = store.load_secret().unwrap().unwrap();
     assert_eq!(stored, identity.secret);
@@ -89,13 +90,7 @@ async fn populated_vault_restores_onto_a_new_device() {
     let theirs = Secret::from_bytes([4u8; 32]);
     let vault = MemoryVault::holding(VaultValue::of(&theirs));
     let store = store();
-    let identity = restore_or_backup_with_vault(
-        Arc::new(vault.clone()),
-        store.clone(),
-        VaultOptions::default(),
-    )
-    .await
-    .unwrap();
+    let identity = run(&vault, store.clone()).await.unwrap();
     assert_eq!(identity.outcome, VaultOutcome::Restored);
     assert_eq!(identity.user_id, user(&theirs));
     assert_eq!(store.load_secret().unwrap(), Some(theirs));
