@@ -9,6 +9,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::policy::PolicySet;
 use crate::secret::Secret;
 use crate::session::AuthMode;
+use crate::sync::SyncLimits;
 use crate::token;
 
 use super::discard::AccountDiscardMigrator;
@@ -93,6 +94,8 @@ pub struct DbConfig {
     pub token_ttl_seconds: u64,
     /// Migration step when an external account replaces the local-first identity.
     pub account_discard_migrator: Option<Arc<dyn AccountDiscardMigrator>>,
+    /// Bounds of one `sync_once` run (total time, number of pulls).
+    pub sync_limits: SyncLimits,
 }
 
 impl std::fmt::Debug for DbConfig {
@@ -111,6 +114,7 @@ impl std::fmt::Debug for DbConfig {
                 "account_discard_migrator",
                 &self.account_discard_migrator.is_some(),
             )
+            .field("sync_limits", &self.sync_limits)
             .finish()
     }
 }
@@ -130,6 +134,7 @@ impl DbConfig {
             policies: None,
             token_ttl_seconds: DEFAULT_SESSION_TOKEN_TTL,
             account_discard_migrator: None,
+            sync_limits: SyncLimits::default(),
         }
     }
 
@@ -182,6 +187,12 @@ impl DbConfig {
         migrator: Arc<dyn AccountDiscardMigrator>,
     ) -> DbConfig {
         self.account_discard_migrator = Some(migrator);
+        self
+    }
+
+    /// Sets the bounds of one `sync_once` run.
+    pub fn with_sync_limits(mut self, limits: SyncLimits) -> DbConfig {
+        self.sync_limits = limits;
         self
     }
 

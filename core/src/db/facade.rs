@@ -45,6 +45,7 @@ impl Db {
             policies,
             token_ttl_seconds,
             account_discard_migrator,
+            sync_limits,
         } = config;
         let (machine, identity) = match auth {
             AuthConfig::LocalFirst(secret) => {
@@ -76,6 +77,7 @@ impl Db {
             app_id,
             server_url,
             sync_when,
+            sync_limits,
             clock: deps.clock,
             policies,
             token_ttl: token_ttl_seconds,

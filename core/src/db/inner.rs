@@ -34,6 +34,8 @@ pub(crate) struct Inner {
     pub(crate) app_id: String,
     pub(crate) server_url: Option<String>,
     pub(crate) sync_when: SyncWhen,
+    #[cfg_attr(not(feature = "sync"), allow(dead_code))]
+    pub(crate) sync_limits: crate::sync::SyncLimits,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) policies: Option<PolicySet>,
     pub(crate) token_ttl: u64,

@@ -26,6 +26,17 @@ impl Db {
         Ok(self.inner.store.client_id()?)
     }
 
+    /// Replaces the client id `old` with a new random one, after the server
+    /// showed that another device writes under `old` (a copied data
+    /// directory). Pending writes stay in the outbox and go out under the new
+    /// id. When the namespace already holds another id (another handle renewed
+    /// it first), that one is kept and returned.
+    #[cfg_attr(not(feature = "sync"), allow(dead_code))]
+    pub(crate) fn renew_client_id(&self, old: &str) -> Result<String, DbError> {
+        self.inner.ensure_open()?;
+        Ok(self.inner.store.renew_client_id(old)?)
+    }
+
     /// The credential to present to the sync server: the JWT as a bearer token
     /// (external), the cookie's value for a cookie session that carries one
     /// ([`CookieSession::with_cookie`](crate::auth::CookieSession::with_cookie);

@@ -80,16 +80,35 @@ impl LocalStore {
             if let Some(id) = w.meta(META_CLIENT_ID)? {
                 return Ok(id);
             }
-            let mut bytes = [0u8; 16];
-            getrandom::getrandom(&mut bytes).map_err(|e| StorageError::Io {
-                path: "<random>".into(),
-                reason: e.to_string(),
-            })?;
-            let id: String = std::iter::once("c-".to_owned())
-                .chain(bytes.iter().map(|b| format!("{b:02x}")))
-                .collect();
+            let id = new_client_id()?;
             w.set_meta(META_CLIENT_ID, Some(&id))?;
             Ok(id)
         })
     }
+
+    /// Replaces the client id with a new random one if it is still `old`
+    /// (compare and set, in one write transaction); returns the id now held.
+    pub fn renew_client_id(&self, old: &str) -> Result<String, StorageError> {
+        self.write(|w| {
+            match w.meta(META_CLIENT_ID)? {
+                Some(current) if current != old => return Ok(current),
+                _ => {}
+            }
+            let id = new_client_id()?;
+            w.set_meta(META_CLIENT_ID, Some(&id))?;
+            Ok(id)
+        })
+    }
+}
+
+/// `c-` and 32 random hex digits.
+fn new_client_id() -> Result<String, StorageError> {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).map_err(|e| StorageError::Io {
+        path: "<random>".into(),
+        reason: e.to_string(),
+    })?;
+    Ok(std::iter::once("c-".to_owned())
+        .chain(bytes.iter().map(|b| format!("{b:02x}")))
+        .collect())
 }

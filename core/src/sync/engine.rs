@@ -3,7 +3,6 @@
 //! ([`Db::start_sync`]). Tasks hold the `Db` weakly between steps, so no task
 //! keeps a dropped `Db` alive, and the `Db` aborts its task when it goes.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -15,25 +14,22 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::auth::AuthFailure;
 use crate::db::{Db, DbError, RefreshOutcome};
-use crate::local_db::OutboxOp;
 use crate::session::AuthMode;
 
-use super::protocol::{
-    codes, ClientMessage, PushEntry, ServerMessage, WriteOp, CLOSE_AUTH_REJECTED, PROTOCOL_VERSION,
-};
-use super::{sync_url, Backoff, Credential, SyncRejection, SyncReport, SyncState};
+use super::exchange::{exchange, PullBudget};
+use super::protocol::{codes, ClientMessage, ServerMessage, CLOSE_AUTH_REJECTED, PROTOCOL_VERSION};
+use super::{sync_url, violation, Backoff, Credential, SyncReport, SyncState, MAX_CURSOR};
 
 /// Longest time to open the socket and finish the handshake.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest silence of the server while `sync_once` waits for an answer.
-pub const ONCE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Keep-alive interval of a live session.
-const PING_INTERVAL: Duration = Duration::from_secs(30);
 
-type Ws =
+/// How many times one `sync_once` run takes a new client id before it gives up.
+const MAX_RENEWALS_PER_RUN: u32 = 2;
+
+pub(super) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-type Inner = crate::db::DbInner;
+pub(super) type Inner = crate::db::DbInner;
 
 impl Db {
     /// Starts the background sync task on the `Db`'s runtime (no-op when it
@@ -91,7 +87,7 @@ impl Db {
         }
     }
 
-    fn notify_status(&self) {
+    pub(super) fn notify_status(&self) {
         let pending = self.pending_count().unwrap_or(0);
         self.update_sync_status(|s| s.pending = pending);
     }
@@ -99,7 +95,7 @@ impl Db {
 
 /// Why a session ended.
 #[derive(Debug)]
-enum Failure {
+pub(super) enum Failure {
     /// The server refused the credential.
     Auth { code: String, message: String },
     /// Network trouble; retry later.
@@ -110,6 +106,9 @@ enum Failure {
     Db(DbError),
     /// The `Db` is gone.
     Gone,
+    /// The server showed that another device writes under this client id; a
+    /// new one was taken, and the session must reconnect with it.
+    ClientIdRenewed,
 }
 
 impl From<DbError> for Failure {
@@ -126,6 +125,10 @@ impl Failure {
             Failure::Protocol { code, message } => DbError::SyncProtocol { code, message },
             Failure::Db(e) => e,
             Failure::Gone => DbError::LoggedOut,
+            Failure::ClientIdRenewed => DbError::SyncProtocol {
+                code: codes::CLIENT_ID_REUSED.into(),
+                message: "the server keeps refusing this device's client id".into(),
+            },
         }
     }
 
@@ -136,6 +139,10 @@ impl Failure {
             Failure::Protocol { code, message } => (code.clone(), message.clone()),
             Failure::Db(e) => (crate::ErrorCode::code(e).as_str().to_owned(), e.to_string()),
             Failure::Gone => ("logged-out".into(), "the Db is gone".into()),
+            Failure::ClientIdRenewed => (
+                codes::CLIENT_ID_REUSED.into(),
+                "took a new client id: this namespace was copied to another device".into(),
+            ),
         }
     }
 }
@@ -145,18 +152,22 @@ fn net(e: impl std::fmt::Display) -> Failure {
 }
 
 /// The `Db` behind a weak reference, for one step.
-fn db(weak: &Weak<Inner>) -> Result<Db, Failure> {
+pub(super) fn db(weak: &Weak<Inner>) -> Result<Db, Failure> {
     weak.upgrade()
         .map(|inner| Db { inner })
         .ok_or(Failure::Gone)
 }
 
 /// One open, handshaken socket.
-struct Session {
-    ws: Ws,
-    url: String,
-    max_batch: usize,
-    can_push: bool,
+pub(super) struct Session {
+    pub(super) ws: Ws,
+    pub(super) url: String,
+    /// The client id sent in `hello`.
+    pub(super) client_id: String,
+    pub(super) max_batch: usize,
+    pub(super) can_push: bool,
+    /// The server's latest cursor as told in `welcome`.
+    pub(super) announced: u64,
 }
 
 /// Whether sync may run for this `Db`, ignoring a refused credential.
@@ -209,7 +220,7 @@ async fn connect(weak: &Weak<Inner>) -> Result<Session, Failure> {
         &mut ws,
         &ClientMessage::Hello {
             version: PROTOCOL_VERSION,
-            client_id,
+            client_id: client_id.clone(),
         },
     )
     .await?;
@@ -217,33 +228,53 @@ async fn connect(weak: &Weak<Inner>) -> Result<Session, Failure> {
         loop {
             match next_frame(&mut ws).await? {
                 ServerMessage::Welcome {
-                    session, limits, ..
-                } => return Ok::<_, Failure>((session, limits)),
+                    session,
+                    limits,
+                    cursor,
+                    ..
+                } => return Ok::<_, Failure>((session, limits, cursor)),
                 other => unexpected(other)?,
             }
         }
     })
     .await
     .map_err(|_| Failure::Net("no welcome within the handshake timeout".into()))??;
-    let (session, limits) = welcome;
+    let (session, limits, announced) = welcome;
+    if announced > MAX_CURSOR {
+        return Err(Failure::Protocol {
+            code: violation::CURSOR_OUT_OF_RANGE.into(),
+            message: format!("the server announced cursor {announced}, above 2^53-1"),
+        });
+    }
     Ok(Session {
         ws,
         url,
+        client_id,
         max_batch: limits.max_batch.clamp(1, 10_000),
         can_push: can_push && session.auth_mode != AuthMode::Anonymous,
+        announced,
     })
 }
 
-/// Turns frames that end a session into failures; others are ignored.
-fn unexpected(frame: ServerMessage) -> Result<(), Failure> {
+/// Turns frames that end a session into failures; others are ignored. A
+/// server that cut the client off as a slow consumer, or is shutting down, is
+/// a network condition: retry later.
+pub(super) fn unexpected(frame: ServerMessage) -> Result<(), Failure> {
     match frame {
         ServerMessage::AuthRejected { code, message } => Err(Failure::Auth { code, message }),
+        ServerMessage::Error { code, message }
+            if code == codes::SLOW_CONSUMER || code == codes::SHUTTING_DOWN =>
+        {
+            Err(Failure::Net(format!(
+                "the server closed the socket ({code}): {message}"
+            )))
+        }
         ServerMessage::Error { code, message } => Err(Failure::Protocol { code, message }),
         _ => Ok(()),
     }
 }
 
-async fn send(ws: &mut Ws, message: &ClientMessage) -> Result<(), Failure> {
+pub(super) async fn send(ws: &mut Ws, message: &ClientMessage) -> Result<(), Failure> {
     let text = serde_json::to_string(message).map_err(|e| Failure::Protocol {
         code: "unserialisable".into(),
         message: e.to_string(),
@@ -252,7 +283,7 @@ async fn send(ws: &mut Ws, message: &ClientMessage) -> Result<(), Failure> {
 }
 
 /// The next server frame (frames of unknown types are skipped).
-async fn next_frame(ws: &mut Ws) -> Result<ServerMessage, Failure> {
+pub(super) async fn next_frame(ws: &mut Ws) -> Result<ServerMessage, Failure> {
     loop {
         match ws.next().await {
             None => return Err(Failure::Net("the server closed the connection".into())),
@@ -279,183 +310,6 @@ async fn next_frame(ws: &mut Ws) -> Result<ServerMessage, Failure> {
     }
 }
 
-/// One batch waiting for its `ack`: seq → (table, id, op).
-type InFlight = HashMap<i64, (String, String, OutboxOp)>;
-
-/// Sends the next outbox batch when none is in flight; returns whether one went.
-async fn push_next(
-    weak: &Weak<Inner>,
-    session: &mut Session,
-    in_flight: &mut Option<InFlight>,
-    report: &mut SyncReport,
-) -> Result<bool, Failure> {
-    if !session.can_push || in_flight.is_some() {
-        return Ok(false);
-    }
-    let limit = u32::try_from(session.max_batch).unwrap_or(u32::MAX);
-    let pending = db(weak)?.pending_outbox(limit)?;
-    if pending.is_empty() {
-        return Ok(false);
-    }
-    let mut batch = InFlight::new();
-    let entries: Vec<PushEntry> = pending
-        .into_iter()
-        .map(|e| {
-            batch.insert(e.seq, (e.table.clone(), e.row_id.clone(), e.op));
-            PushEntry {
-                seq: e.seq,
-                table: e.table,
-                op: match e.op {
-                    OutboxOp::Insert => WriteOp::Insert,
-                    OutboxOp::Update => WriteOp::Update,
-                    OutboxOp::Delete => WriteOp::Delete,
-                },
-                id: e.row_id,
-                payload: e.payload.and_then(|p| match p {
-                    serde_json::Value::Object(map) => Some(map),
-                    _ => None,
-                }),
-            }
-        })
-        .collect();
-    report.pushed += u64::try_from(entries.len()).unwrap_or(0);
-    send(&mut session.ws, &ClientMessage::Push { entries }).await?;
-    *in_flight = Some(batch);
-    Ok(true)
-}
-
-/// Drives one session: pull from the cursor, push the outbox, apply answers.
-/// `live`: stay subscribed until failure; otherwise return once caught up
-/// with nothing pending and nothing in flight.
-async fn exchange(
-    weak: &Weak<Inner>,
-    session: &mut Session,
-    live: bool,
-    report: &mut SyncReport,
-) -> Result<(), Failure> {
-    let (cursor, wake) = {
-        let db = db(weak)?;
-        (
-            db.sync_cursor(&session.url)?,
-            Arc::clone(&db.inner.sync.wake),
-        )
-    };
-    report.cursor = cursor;
-    send(
-        &mut session.ws,
-        &ClientMessage::Pull {
-            cursor,
-            limit: None,
-            live: Some(live),
-        },
-    )
-    .await?;
-    // A one-shot sync gives up when the server goes silent; a live session
-    // only hears from the server when something changes (it pings instead).
-    let idle = if live {
-        Duration::MAX
-    } else {
-        ONCE_IDLE_TIMEOUT
-    };
-    let mut caught_up = false;
-    // The server cursor after our own acknowledged pushes: a one-shot sync
-    // pulls up to it, so it ends with the server's copy of its own writes.
-    let mut wanted: u64 = 0;
-    let mut in_flight: Option<InFlight> = None;
-    push_next(weak, session, &mut in_flight, report).await?;
-    loop {
-        if !live && caught_up && in_flight.is_none() {
-            return Ok(());
-        }
-        let frame = tokio::select! {
-            frame = tokio::time::timeout(idle, next_frame(&mut session.ws)) => {
-                frame.map_err(|_| Failure::Net("the server stopped answering".into()))??
-            }
-            _ = wake.notified(), if live => {
-                push_next(weak, session, &mut in_flight, report).await?;
-                db(weak)?.notify_status();
-                continue;
-            }
-            _ = tokio::time::sleep(PING_INTERVAL), if live => {
-                send(&mut session.ws, &ClientMessage::Ping).await?;
-                continue;
-            }
-        };
-        match frame {
-            ServerMessage::Changes {
-                changes,
-                cursor,
-                more,
-                live: pushed_live,
-            } => {
-                let db = db(weak)?;
-                let applied = db.apply_remote_changes(&session.url, &changes, cursor)?;
-                report.pulled += applied;
-                report.cursor = report.cursor.max(cursor);
-                let now = report.cursor;
-                db.update_sync_status(|s| s.cursor = now);
-                drop(db);
-                if !pushed_live {
-                    if more || (!live && cursor < wanted) {
-                        let pull = ClientMessage::Pull {
-                            cursor,
-                            limit: None,
-                            live: Some(live),
-                        };
-                        send(&mut session.ws, &pull).await?;
-                    } else {
-                        caught_up = true;
-                    }
-                }
-            }
-            ServerMessage::Ack { seqs, cursor } => {
-                wanted = wanted.max(cursor);
-                if !live && caught_up && cursor > report.cursor {
-                    caught_up = false;
-                    let pull = ClientMessage::Pull {
-                        cursor: report.cursor,
-                        limit: None,
-                        live: Some(false),
-                    };
-                    send(&mut session.ws, &pull).await?;
-                }
-                report.acknowledged += u64::try_from(seqs.len()).unwrap_or(0);
-                db(weak)?.ack_outbox(seqs)?;
-                in_flight = None;
-                push_next(weak, session, &mut in_flight, report).await?;
-                db(weak)?.notify_status();
-            }
-            ServerMessage::Rejected { seq, code, message } => {
-                let db = db(weak)?;
-                report.rejected += 1;
-                db.ack_outbox(vec![seq])?;
-                let known = in_flight.as_ref().and_then(|b| b.get(&seq)).cloned();
-                let (table, id) = match known {
-                    Some((table, id, op)) => {
-                        // The insert never reached the server: the local copy goes too
-                        // (unless the server has its own row under that id).
-                        if op == OutboxOp::Insert && code != codes::ROW_EXISTS {
-                            db.remove_local_copy(&table, &id)?;
-                        }
-                        (table, id)
-                    }
-                    None => (String::new(), String::new()),
-                };
-                db.update_sync_status(|s| {
-                    s.last_rejections.push(SyncRejection {
-                        seq,
-                        table,
-                        id,
-                        code,
-                        message,
-                    })
-                });
-            }
-            other => unexpected(other)?,
-        }
-    }
-}
-
 /// What to do after the server refused the credential.
 async fn handle_auth(weak: &Weak<Inner>, code: &str) -> Result<RefreshOutcome, Failure> {
     let db = db(weak)?;
@@ -470,20 +324,39 @@ async fn once(db: Db) -> Result<SyncReport, DbError> {
             reason: "the server refuses the credential; sync is paused until a new token".into(),
         });
     }
+    let limits = db.inner.sync_limits;
+    match tokio::time::timeout(limits.run_timeout, once_bounded(&db)).await {
+        Ok(result) => result,
+        Err(_) => {
+            let failure = Failure::Net(format!(
+                "the sync run took longer than its limit of {:?} (SyncLimits::run_timeout)",
+                limits.run_timeout
+            ));
+            let (code, message) = failure.code_and_message();
+            db.update_sync_status(|s| s.last_error = Some((code, message)));
+            Err(failure.into_db_error())
+        }
+    }
+}
+
+/// The sessions of one `sync_once` run: one, plus one retry after a refreshed
+/// token, plus one per client id renewal (at most [`MAX_RENEWALS_PER_RUN`]).
+async fn once_bounded(db: &Db) -> Result<SyncReport, DbError> {
     let weak = Arc::downgrade(&db.inner);
     let mut report = SyncReport::default();
-    let mut attempts = 0;
+    let mut budget = PullBudget(Some(db.inner.sync_limits.max_pulls));
+    let mut refreshed = false;
+    let mut renewals = 0;
     loop {
-        attempts += 1;
         let result = async {
             let mut session = connect(&weak).await?;
             db.report_server_accepted()?;
-            let outcome = exchange(&weak, &mut session, false, &mut report).await;
+            let outcome = exchange(&weak, &mut session, false, &mut report, &mut budget).await;
             let _ = session.ws.close(None).await;
             outcome
         }
         .await;
-        match result {
+        let failure = match result {
             Ok(()) => {
                 report.cursor = db.sync_cursor(&sync_url(
                     &db.server_url().unwrap_or_default(),
@@ -496,16 +369,21 @@ async fn once(db: Db) -> Result<SyncReport, DbError> {
                 let outcome = handle_auth(&weak, &code)
                     .await
                     .map_err(Failure::into_db_error)?;
-                if outcome != RefreshOutcome::Refreshed || attempts > 1 {
+                if outcome != RefreshOutcome::Refreshed || refreshed {
                     return Err(DbError::SyncAuthRejected { code, message });
                 }
+                refreshed = true;
+                continue;
             }
-            Err(other) => {
-                let (code, message) = other.code_and_message();
-                db.update_sync_status(|s| s.last_error = Some((code, message)));
-                return Err(other.into_db_error());
+            Err(Failure::ClientIdRenewed) if renewals < MAX_RENEWALS_PER_RUN => {
+                renewals += 1;
+                continue;
             }
-        }
+            Err(other) => other,
+        };
+        let (code, message) = failure.code_and_message();
+        db.update_sync_status(|s| s.last_error = Some((code, message)));
+        return Err(failure.into_db_error());
     }
 }
 
@@ -540,7 +418,15 @@ async fn run(weak: Weak<Inner>, backoff: Backoff) {
                 });
             }
             failures = 0;
-            exchange(&weak, &mut session, true, &mut report).await
+            // A live session has no pull budget; it only stops on failure.
+            exchange(
+                &weak,
+                &mut session,
+                true,
+                &mut report,
+                &mut PullBudget(None),
+            )
+            .await
         }
         .await;
         let failure = match result {

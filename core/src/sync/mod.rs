@@ -13,6 +13,8 @@
 
 #[cfg(feature = "sync")]
 mod engine;
+#[cfg(feature = "sync")]
+mod exchange;
 pub mod protocol;
 
 use std::time::Duration;
@@ -135,6 +137,56 @@ impl<F: Fn(SyncStatus) + Send + Sync> SyncStatusListener for F {
     fn on_sync_status(&self, status: SyncStatus) {
         self(status)
     }
+}
+
+/// Bounds of one [`Db::sync_once`](crate::db::Db::sync_once) run
+/// ([`DbConfig::sync_limits`](crate::db::DbConfig::sync_limits)), so that no
+/// server can keep a one-shot sync running forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncLimits {
+    /// Longest time the whole run may take, reconnects included; beyond it the
+    /// run fails with `sync-network` (nothing is lost, the next run goes on).
+    pub run_timeout: Duration,
+    /// Most `pull` requests the run may send; one more fails it with
+    /// `sync-protocol` ([`violation::TOO_MANY_PULLS`]).
+    pub max_pulls: u32,
+}
+
+impl Default for SyncLimits {
+    /// 10 minutes and 100,000 pulls (100 million changes at the server's
+    /// default page of 1,000).
+    fn default() -> SyncLimits {
+        SyncLimits {
+            run_timeout: Duration::from_secs(600),
+            max_pulls: 100_000,
+        }
+    }
+}
+
+/// The largest cursor a client accepts from a server: 2^53 - 1, the largest
+/// integer every platform's JSON reads exactly. A server sending more breaks
+/// the protocol ([`violation::CURSOR_OUT_OF_RANGE`]).
+pub const MAX_CURSOR: u64 = (1 << 53) - 1;
+
+/// Codes the client engine puts in [`DbError::SyncProtocol`](crate::db::DbError::SyncProtocol)
+/// when the server breaks the protocol (`docs/SYNC.md`). The server's own
+/// `error` frame codes arrive there unchanged.
+pub mod violation {
+    /// A `changes` page says `more` (or falls short of the client's own
+    /// acknowledged writes) without moving past the cursor the client asked from.
+    pub const CURSOR_NOT_ADVANCING: &str = "cursor-not-advancing";
+    /// A cursor above [`MAX_CURSOR`](super::MAX_CURSOR), or a page cursor
+    /// below the cursor the client asked from.
+    pub const CURSOR_OUT_OF_RANGE: &str = "cursor-out-of-range";
+    /// An `ack` with no batch in flight, or naming an entry not sent in the
+    /// batch in flight on this socket.
+    pub const UNEXPECTED_ACK: &str = "unexpected-ack";
+    /// A `rejected` frame for an entry not in the batch in flight on this socket.
+    pub const UNEXPECTED_REJECTION: &str = "unexpected-rejection";
+    /// A `changes` frame that is neither live nor the answer to a `pull`.
+    pub const UNEXPECTED_CHANGES: &str = "unexpected-changes";
+    /// The run would send more pulls than [`SyncLimits::max_pulls`](super::SyncLimits::max_pulls).
+    pub const TOO_MANY_PULLS: &str = "too-many-pulls";
 }
 
 /// Reconnect delays: `base × 2^min(n, max_exponent)` plus up to `jitter` of

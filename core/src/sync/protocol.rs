@@ -14,6 +14,9 @@ pub const PROTOCOL_VERSION: u32 = 1;
 pub const CLOSE_AUTH_REJECTED: u16 = 4001;
 /// Close code sent after a fatal protocol `error` frame (the reason is the code).
 pub const CLOSE_PROTOCOL_ERROR: u16 = 4002;
+/// Close code sent to a client that did not read its answers for too long
+/// (after an `error` frame `slow-consumer`; the reason is `slow-consumer`).
+pub const CLOSE_SLOW_CONSUMER: u16 = 4003;
 
 /// Stable codes of `error` frames.
 pub mod codes {
@@ -51,6 +54,11 @@ pub mod codes {
     pub const NOT_FOUND: &str = "not-found";
     /// Rejection: the entry itself is invalid.
     pub const INVALID_ENTRY: &str = "invalid-entry";
+    /// Rejection: another entry was recorded under the same `(clientId, seq)`
+    /// with other content: the client id is used by two devices (a copied data
+    /// directory). Nothing was applied or recorded; the client takes a new id
+    /// and sends the entry again.
+    pub const CLIENT_ID_REUSED: &str = "client-id-reused";
 }
 
 /// Frames a client sends.
