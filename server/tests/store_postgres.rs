@@ -314,11 +314,11 @@ async fn postgres_answers_like_sqlite_on_tricky_batches() {
     let lite: Store = Arc::new(localfirst_server::SqliteStore::open_in_memory().unwrap());
     let batches = vec![
         // The same row inserted, updated, deleted and inserted again in one batch;
-        // a seq repeated inside the batch; a rejection between applied entries.
+        // an entry repeated inside the batch; a rejection between applied entries.
         vec![
             entry(1, WriteOp::Insert, "x", Some(json!({"v": 1}))),
             entry(2, WriteOp::Update, "x", Some(json!({"v": 2}))),
-            entry(2, WriteOp::Update, "x", Some(json!({"v": 99}))),
+            entry(2, WriteOp::Update, "x", Some(json!({"v": 2}))),
             entry(3, WriteOp::Insert, "x", Some(json!({"v": 3}))),
             entry(4, WriteOp::Delete, "x", None),
             entry(5, WriteOp::Insert, "x", Some(json!({"v": 5}))),
@@ -329,11 +329,18 @@ async fn postgres_answers_like_sqlite_on_tricky_batches() {
         // A resend mixing old and new keys, touching the rows again.
         vec![
             entry(5, WriteOp::Insert, "x", Some(json!({"v": 5}))),
-            entry(7, WriteOp::Insert, "y", Some(json!({}))),
+            entry(7, WriteOp::Insert, "y", Some(json!({"deny": true}))),
             entry(9, WriteOp::Insert, "y", Some(json!({"v": 9}))),
             entry(10, WriteOp::Delete, "x", None),
             entry(11, WriteOp::Update, "y", Some(json!({"w": 11}))),
         ],
+        // A key used again with other content: refused from there on, nothing recorded.
+        vec![
+            entry(12, WriteOp::Insert, "q", Some(json!({"v": 12}))),
+            entry(12, WriteOp::Insert, "q", Some(json!({"v": 120}))),
+            entry(13, WriteOp::Insert, "r", Some(json!({"v": 13}))),
+        ],
+        vec![entry(13, WriteOp::Insert, "r", Some(json!({"v": 13})))],
         vec![],
     ];
     let who = writer("u1", "c1");
@@ -347,8 +354,8 @@ async fn postgres_answers_like_sqlite_on_tricky_batches() {
         lite.changes_since(0, 100).await.unwrap(),
     );
     assert_eq!(log_pg, log_lite);
-    assert_eq!(log_pg.changes.len(), 7);
-    for id in ["x", "y", "z"] {
+    assert_eq!(log_pg.changes.len(), 9);
+    for id in ["x", "y", "z", "q", "r"] {
         assert_eq!(
             pg.get_row("notes", id).await.unwrap(),
             lite.get_row("notes", id).await.unwrap()
@@ -356,5 +363,60 @@ async fn postgres_answers_like_sqlite_on_tricky_batches() {
     }
     assert_eq!(pg.get_row("notes", "y").await.unwrap().unwrap()["w"], 11);
     pg.close().await.unwrap();
+    pg_support::drop_schema(&base, &schema).await;
+}
+
+/// Tables written before records kept a content digest: opening adds the
+/// column, old records answer resends as before, new ones tell a reused client
+/// id apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_from_before_content_digests_is_migrated() {
+    let Some(base) = pg_support::base_url("a_schema_from_before_content_digests_is_migrated")
+    else {
+        return;
+    };
+    let (schema, url) = pg_support::fresh_schema(&base).await;
+    pg_support::admin(
+        &url,
+        "CREATE TABLE lf_rows (tbl TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
+             PRIMARY KEY (tbl, id));
+         CREATE TABLE lf_changes (cursor_id BIGINT PRIMARY KEY, tbl TEXT NOT NULL,
+             id TEXT NOT NULL, op TEXT NOT NULL, row_data TEXT, old_data TEXT);
+         CREATE TABLE lf_applied (user_id TEXT NOT NULL, client_id TEXT NOT NULL,
+             seq BIGINT NOT NULL, code TEXT, message TEXT,
+             PRIMARY KEY (user_id, client_id, seq));
+         INSERT INTO lf_rows VALUES ('notes', 'a', '{\"n\":1}');
+         INSERT INTO lf_changes VALUES (1, 'notes', 'a', 'put', '{\"n\":1}', NULL);
+         INSERT INTO lf_applied VALUES ('u1', 'c1', 1, NULL, NULL);",
+    )
+    .await;
+    let store = PostgresStore::open(&url).await.unwrap();
+    let w = writer("u1", "c1");
+    let old_key = store
+        .push(
+            &w,
+            vec![entry(1, WriteOp::Insert, "a", Some(json!({"n": 1})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(old_key.outcomes, vec![(1, Outcome::Duplicate)]);
+    let fresh = vec![entry(2, WriteOp::Insert, "b", Some(json!({"n": 2})))];
+    let applied = store.push(&w, fresh, simple_decide()).await.unwrap();
+    assert_eq!(applied.outcomes, vec![(2, Outcome::Applied)]);
+    let other = store
+        .push(
+            &w,
+            vec![entry(2, WriteOp::Insert, "c", Some(json!({"n": 3})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(&other.outcomes[0].1, Outcome::Rejected(r) if r.code == "client-id-reused"),
+        "{other:?}"
+    );
+    assert_eq!(store.get_row("notes", "c").await.unwrap(), None);
+    store.close().await.unwrap();
     pg_support::drop_schema(&base, &schema).await;
 }

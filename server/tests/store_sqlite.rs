@@ -43,3 +43,62 @@ async fn sqlite_file_passes_the_store_suite() {
     store_suite::run_all(factory, Some(&reopen)).await;
     assert!(dirs.lock().unwrap().len() >= 7);
 }
+
+/// A database written before records kept a content digest: it opens, its
+/// records answer resends as before (whatever the content: the old record
+/// cannot tell), and new records tell a reused client id apart.
+#[tokio::test]
+async fn a_database_from_before_content_digests_is_migrated() {
+    use common::store_suite::{entry, simple_decide};
+    use localfirst_server::store::{Outcome, ServerStore as _, WriteOp, Writer};
+    use serde_json::json;
+
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("server.sqlite3")).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE lf_rows (tbl TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
+                 PRIMARY KEY (tbl, id)) WITHOUT ROWID;
+             CREATE TABLE lf_changes (cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+                 tbl TEXT NOT NULL, id TEXT NOT NULL, op TEXT NOT NULL, row TEXT, old TEXT);
+             CREATE TABLE lf_applied (user_id TEXT NOT NULL, client_id TEXT NOT NULL,
+                 seq INTEGER NOT NULL, code TEXT, message TEXT,
+                 PRIMARY KEY (user_id, client_id, seq)) WITHOUT ROWID;
+             INSERT INTO lf_rows VALUES ('notes', 'a', '{\"n\":1}');
+             INSERT INTO lf_changes (tbl, id, op, row) VALUES ('notes', 'a', 'put', '{\"n\":1}');
+             INSERT INTO lf_applied VALUES ('u1', 'c1', 1, NULL, NULL);",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    let w = Writer {
+        user_id: "u1".into(),
+        client_id: "c1".into(),
+    };
+    let old_key = store
+        .push(
+            &w,
+            vec![entry(1, WriteOp::Insert, "a", Some(json!({"n": 1})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(old_key.outcomes, vec![(1, Outcome::Duplicate)]);
+    let fresh = vec![entry(2, WriteOp::Insert, "b", Some(json!({"n": 2})))];
+    let applied = store.push(&w, fresh, simple_decide()).await.unwrap();
+    assert_eq!(applied.outcomes, vec![(2, Outcome::Applied)]);
+    let other = store
+        .push(
+            &w,
+            vec![entry(2, WriteOp::Insert, "c", Some(json!({"n": 3})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(&other.outcomes[0].1, Outcome::Rejected(r) if r.code == "client-id-reused"),
+        "{other:?}"
+    );
+    assert_eq!(store.get_row("notes", "c").await.unwrap(), None);
+    store.close().await.unwrap();
+}

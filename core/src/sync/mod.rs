@@ -11,6 +11,7 @@
 //!
 //! [`Db::sync_status`]: crate::db::Db::sync_status
 
+mod digest;
 #[cfg(feature = "sync")]
 mod engine;
 #[cfg(feature = "sync")]

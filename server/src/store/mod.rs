@@ -7,7 +7,10 @@
 //! - a global change log whose cursor increases monotonically (a change is
 //!   visible to [`ServerStore::changes_since`] only once committed);
 //! - idempotency records keyed by `(user id, client id, seq)` holding each
-//!   entry's outcome, so a resent batch is applied once and answered the same;
+//!   entry's outcome and its content digest
+//!   ([`PushEntry::content_digest`]), so a resent batch is applied once and
+//!   answered the same, while another entry under a used key (two devices
+//!   sharing a client id) is refused with `client-id-reused`, never acknowledged;
 //! - a notification stream ([`ServerStore::subscribe`]) carrying new cursors
 //!   (in-process for SQLite; LISTEN/NOTIFY for PostgreSQL).
 //!
@@ -63,6 +66,24 @@ impl Rejection {
             message: message.into(),
         }
     }
+
+    /// The answer to an entry whose key `(user id, client id, seq)` holds a
+    /// record of other content, and to the entries after it in its batch.
+    /// Never recorded: the key stays the first writer's.
+    pub fn client_id_reused() -> Rejection {
+        Rejection::new(
+            localfirst_core::sync::protocol::codes::CLIENT_ID_REUSED,
+            "another entry was recorded under this client id and seq: the client id is \
+             used by two devices; take a new one and send again",
+        )
+    }
+}
+
+/// Whether a record with digest `recorded` belongs to a pushed entry with
+/// `digest`: false when the content differs (a reused client id). Records from
+/// before digests were kept (`recorded` is `None`) answer as they always did.
+pub(crate) fn matches_record(recorded: Option<&[u8]>, digest: &[u8; 32]) -> bool {
+    recorded.is_none_or(|stored| stored == digest.as_slice())
 }
 
 /// Decides one entry inside the store's transaction, from the current row
@@ -160,11 +181,14 @@ impl ErrorCode for StoreError {
 /// process except the local side of [`ServerStore::subscribe`].
 pub trait ServerStore: Send + Sync + 'static {
     /// Applies a batch atomically, in order. Each entry whose key
-    /// `(writer.user_id, writer.client_id, seq)` has an outcome recorded gets that
-    /// outcome again (applied → [`Outcome::Duplicate`]) and is not decided again;
-    /// the others go through `decide` with the current row, and are applied or
-    /// rejected, and their outcome is recorded. Notifies subscribers when
-    /// anything changed.
+    /// `(writer.user_id, writer.client_id, seq)` has an outcome recorded for the
+    /// same content digest gets that outcome again (applied →
+    /// [`Outcome::Duplicate`]) and is not decided again; the others go through
+    /// `decide` with the current row, and are applied or rejected, and their
+    /// outcome is recorded with their digest. An entry whose key is recorded
+    /// with another digest, and every entry after it in the batch, is refused
+    /// with [`Rejection::client_id_reused`] and neither decided nor recorded.
+    /// Notifies subscribers when anything changed.
     fn push<'a>(
         &'a self,
         writer: &'a Writer,

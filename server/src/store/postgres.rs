@@ -36,8 +36,8 @@ use tokio::task::JoinHandle;
 use tokio_postgres::{AsyncMessage, Client, Config, IsolationLevel, NoTls, Statement};
 
 use super::{
-    Change, ChangeOp, ChangePage, Decide, Decision, Outcome, PushEntry, PushResult, Rejection,
-    ServerStore, StoreError, StoreFuture, Writer,
+    matches_record, Change, ChangeOp, ChangePage, Decide, Decision, Outcome, PushEntry, PushResult,
+    Rejection, ServerStore, StoreError, StoreFuture, Writer,
 };
 
 /// Tuning of a [`PostgresStore`].
@@ -194,8 +194,12 @@ CREATE TABLE IF NOT EXISTS lf_applied (
     seq BIGINT NOT NULL,
     code TEXT,
     message TEXT,
+    digest BYTEA,
     PRIMARY KEY (user_id, client_id, seq)
 );
+-- Records of earlier versions have no content digest (NULL): they answer a
+-- resend of their key as before.
+ALTER TABLE lf_applied ADD COLUMN IF NOT EXISTS digest BYTEA;
 ";
 
 /// State the listener task shares with the store.
@@ -272,15 +276,15 @@ impl Statements {
         Ok(Statements {
             applied_get: prep(
                 client,
-                "SELECT seq, code, message FROM lf_applied
+                "SELECT seq, code, message, digest FROM lf_applied
                  WHERE user_id = $1 AND client_id = $2 AND seq = ANY($3::bigint[])",
             )
             .await?,
             applied_put: prep(
                 client,
-                "INSERT INTO lf_applied (user_id, client_id, seq, code, message)
-                 SELECT $1, $2, s, c, m
-                 FROM unnest($3::bigint[], $4::text[], $5::text[]) AS a(s, c, m)",
+                "INSERT INTO lf_applied (user_id, client_id, seq, code, message, digest)
+                 SELECT $1, $2, s, c, m, d
+                 FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bytea[]) AS a(s, c, m, d)",
             )
             .await?,
             rows_get: prep(
@@ -498,6 +502,7 @@ struct BatchWrites {
     applied_seq: Vec<i64>,
     applied_code: Vec<Option<String>>,
     applied_message: Vec<Option<String>>,
+    applied_digest: Vec<Vec<u8>>,
 }
 
 impl BatchWrites {
@@ -519,7 +524,7 @@ impl BatchWrites {
         self.change_old.push(old);
     }
 
-    fn record(&mut self, seq: i64, outcome: &Outcome) {
+    fn record(&mut self, seq: i64, outcome: &Outcome, digest: &[u8; 32]) {
         let (code, message) = match outcome {
             Outcome::Rejected(r) => (Some(r.code.clone()), Some(r.message.clone())),
             _ => (None, None),
@@ -527,6 +532,7 @@ impl BatchWrites {
         self.applied_seq.push(seq);
         self.applied_code.push(code);
         self.applied_message.push(message);
+        self.applied_digest.push(digest.to_vec());
     }
 }
 
@@ -587,9 +593,9 @@ async fn push_tx(
     let mut cursor = i64::try_from(latest(&tx).await?)
         .map_err(|_| StoreError::Corrupt("cursor out of range".into()))?;
 
-    // Earlier outcomes of this batch's keys, and the rows it touches.
+    // Earlier outcomes (and content digests) of this batch's keys, and the rows it touches.
     let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
-    let mut recorded: HashMap<i64, Outcome> = HashMap::new();
+    let mut recorded: HashMap<i64, (Outcome, Option<Vec<u8>>)> = HashMap::new();
     for row in tx
         .query(
             &stmts.applied_get,
@@ -609,7 +615,8 @@ async fn push_tx(
                     .unwrap_or_default(),
             }),
         };
-        recorded.insert(seq, outcome);
+        let digest: Option<Vec<u8>> = row.try_get(3).map_err(db)?;
+        recorded.insert(seq, (outcome, digest));
     }
     let tables: Vec<&str> = entries.iter().map(|e| e.table.as_str()).collect();
     let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
@@ -629,14 +636,22 @@ async fn push_tx(
 
     let mut writes = BatchWrites::default();
     let mut outcomes = Vec::with_capacity(entries.len());
+    // Set at the first key recorded with other content: that entry and every
+    // later one of the batch are refused, and nothing of them is recorded.
+    let mut reused = false;
     for entry in entries {
+        let digest = entry.content_digest();
+        if let Some((_, stored)) = recorded.get(&entry.seq) {
+            reused |= !matches_record(stored.as_deref(), &digest);
+        }
         let outcome = match recorded.get(&entry.seq) {
-            Some(Outcome::Applied) | Some(Outcome::Duplicate) => Outcome::Duplicate,
-            Some(rejected) => rejected.clone(),
+            _ if reused => Outcome::Rejected(Rejection::client_id_reused()),
+            Some((Outcome::Applied, _)) | Some((Outcome::Duplicate, _)) => Outcome::Duplicate,
+            Some((rejected, _)) => rejected.clone(),
             None => {
                 let outcome = decide_entry(entry, decide, &mut current, &mut writes, &mut cursor)?;
-                writes.record(entry.seq, &outcome);
-                recorded.insert(entry.seq, outcome.clone());
+                writes.record(entry.seq, &outcome, &digest);
+                recorded.insert(entry.seq, (outcome.clone(), Some(digest.to_vec())));
                 outcome
             }
         };
@@ -700,6 +715,7 @@ async fn push_tx(
                 &writes.applied_seq,
                 &writes.applied_code,
                 &writes.applied_message,
+                &writes.applied_digest,
             ],
         )
         .await

@@ -10,8 +10,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use tokio::sync::broadcast;
 
 use super::{
-    Change, ChangeOp, ChangePage, Decide, Decision, Outcome, PushEntry, PushResult, Rejection,
-    ServerStore, StoreError, StoreFuture, Writer,
+    matches_record, Change, ChangeOp, ChangePage, Decide, Decision, Outcome, PushEntry, PushResult,
+    Rejection, ServerStore, StoreError, StoreFuture, Writer,
 };
 
 /// File name of the database inside the data directory.
@@ -59,6 +59,7 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        migrate(&conn)?;
         let (notify, _) = broadcast::channel(NOTIFY_CAPACITY);
         Ok(SqliteStore {
             inner: Arc::new(Inner {
@@ -174,9 +175,28 @@ CREATE TABLE IF NOT EXISTS lf_applied (
     seq INTEGER NOT NULL,
     code TEXT,
     message TEXT,
+    digest BLOB,
     PRIMARY KEY (user_id, client_id, seq)
 ) WITHOUT ROWID;
 ";
+
+/// Brings a database of an earlier version up to [`SCHEMA`]: idempotency
+/// records gained the entry's content digest (older records keep `NULL`, and
+/// answer a resend of their key as before).
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let has_digest: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('lf_applied') WHERE name = 'digest')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    if !has_digest {
+        conn.execute_batch("ALTER TABLE lf_applied ADD COLUMN digest BLOB;")
+            .map_err(db)?;
+    }
+    Ok(())
+}
 
 fn db(error: rusqlite::Error) -> StoreError {
     StoreError::Database(error.to_string())
@@ -274,20 +294,31 @@ fn push_blocking(
         .map_err(db)?;
     let mut outcomes = Vec::with_capacity(entries.len());
     let mut changed = false;
+    // Set at the first key recorded with other content: that entry and every
+    // later one of the batch are refused, and nothing of them is recorded.
+    let mut reused = false;
     for entry in entries {
-        type Recorded = (Option<String>, Option<String>);
-        let recorded: Option<Recorded> = tx
-            .query_row(
-                "SELECT code, message FROM lf_applied
+        let digest = entry.content_digest();
+        type Recorded = (Option<String>, Option<String>, Option<Vec<u8>>);
+        let recorded: Option<Recorded> = if reused {
+            None
+        } else {
+            tx.query_row(
+                "SELECT code, message, digest FROM lf_applied
                  WHERE user_id = ?1 AND client_id = ?2 AND seq = ?3",
                 params![writer.user_id, writer.client_id, entry.seq],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
-            .map_err(db)?;
+            .map_err(db)?
+        };
+        if let Some((_, _, stored)) = &recorded {
+            reused |= !matches_record(stored.as_deref(), &digest);
+        }
         let outcome = match recorded {
-            Some((None, _)) => Outcome::Duplicate,
-            Some((Some(code), message)) => Outcome::Rejected(Rejection {
+            _ if reused => Outcome::Rejected(Rejection::client_id_reused()),
+            Some((None, _, _)) => Outcome::Duplicate,
+            Some((Some(code), message, _)) => Outcome::Rejected(Rejection {
                 code,
                 message: message.unwrap_or_default(),
             }),
@@ -299,9 +330,16 @@ fn push_blocking(
                     _ => (None, None),
                 };
                 tx.execute(
-                    "INSERT INTO lf_applied (user_id, client_id, seq, code, message)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![writer.user_id, writer.client_id, entry.seq, code, message],
+                    "INSERT INTO lf_applied (user_id, client_id, seq, code, message, digest)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        writer.user_id,
+                        writer.client_id,
+                        entry.seq,
+                        code,
+                        message,
+                        digest.as_slice()
+                    ],
                 )
                 .map_err(db)?;
                 outcome

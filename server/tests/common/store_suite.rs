@@ -67,6 +67,7 @@ where
 {
     applies_in_order_with_a_monotonic_log(factory()).await;
     resent_batches_apply_once(factory()).await;
+    a_reused_key_with_other_content_is_refused_not_acknowledged(factory()).await;
     idempotency_is_scoped_by_user_and_client(factory()).await;
     rejections_are_recorded_and_change_nothing(factory()).await;
     pages_of_the_log(factory()).await;
@@ -159,6 +160,98 @@ pub async fn resent_batches_apply_once(store: Store) {
     let row = store.get_row("notes", "a").await.unwrap().unwrap();
     assert_eq!(row["n"], 2);
     assert_eq!(row["m"], 3);
+}
+
+/// Two devices with one client id (a copied data directory) write different
+/// entries under the same seqs: the second is refused with `client-id-reused`,
+/// from the first reused key to the end of its batch, and nothing of it is
+/// applied or recorded; the same content under the same key is still a resend.
+pub async fn a_reused_key_with_other_content_is_refused_not_acknowledged(store: Store) {
+    let w = writer("u1", "c1");
+    let first = vec![
+        entry(1, WriteOp::Insert, "a", Some(json!({"n": 1}))),
+        entry(2, WriteOp::Insert, "b", Some(json!({"n": 2}))),
+    ];
+    store
+        .push(&w, first.clone(), simple_decide())
+        .await
+        .unwrap();
+    let cursor = store.latest_cursor().await.unwrap();
+
+    // The copy resends seq 1 unchanged (written before the copy), then its own
+    // seq 2 and 3, different from the original's seq 2.
+    let copy = vec![
+        first[0].clone(),
+        entry(2, WriteOp::Insert, "x", Some(json!({"n": 20}))),
+        entry(3, WriteOp::Update, "x", Some(json!({"n": 30}))),
+    ];
+    let result = store.push(&w, copy.clone(), simple_decide()).await.unwrap();
+    assert_eq!(result.outcomes[0], (1, Outcome::Duplicate));
+    for (seq, outcome) in &result.outcomes[1..] {
+        assert!(
+            matches!(outcome, Outcome::Rejected(r) if r.code == "client-id-reused"),
+            "seq {seq}: {outcome:?}"
+        );
+    }
+    assert_eq!(store.get_row("notes", "x").await.unwrap(), None);
+    assert_eq!(
+        store.latest_cursor().await.unwrap(),
+        cursor,
+        "nothing applied"
+    );
+
+    // Nothing was recorded for the refused keys: the original device's seq 3
+    // still applies, and its own seq 2 is still a plain resend.
+    let original = store
+        .push(
+            &w,
+            vec![
+                first[1].clone(),
+                entry(3, WriteOp::Update, "b", Some(json!({"m": 3}))),
+            ],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        original.outcomes,
+        vec![(2, Outcome::Duplicate), (3, Outcome::Applied)]
+    );
+    // The copy, under a new client id, gets its writes applied once.
+    let renewed = writer("u1", "c1-renewed");
+    let result = store
+        .push(&renewed, copy[1..].to_vec(), simple_decide())
+        .await
+        .unwrap();
+    assert_eq!(
+        result.outcomes,
+        vec![(2, Outcome::Applied), (3, Outcome::Applied)]
+    );
+    assert_eq!(store.get_row("notes", "x").await.unwrap().unwrap()["n"], 30);
+    // The same content under the same key is answered as before: a resend.
+    let again = store.push(&w, first, simple_decide()).await.unwrap();
+    assert_eq!(
+        again.outcomes,
+        vec![(1, Outcome::Duplicate), (2, Outcome::Duplicate)]
+    );
+    // A rejected entry resent with other content is a reuse too, not the old rejection.
+    store
+        .push(
+            &w,
+            vec![entry(4, WriteOp::Insert, "d", Some(json!({"deny": true})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    let other = store
+        .push(
+            &w,
+            vec![entry(4, WriteOp::Insert, "d", Some(json!({"deny": false})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(&other.outcomes[0].1, Outcome::Rejected(r) if r.code == "client-id-reused"));
 }
 
 pub async fn idempotency_is_scoped_by_user_and_client(store: Store) {
