@@ -25,6 +25,11 @@ const MAX_CURSOR: u64 = (1 << 53) - 1;
 /// A scripted answer: the frames to send for one client frame.
 type Script = dyn Fn(&Value) -> Vec<Value> + Send + Sync;
 
+/// Frame a script returns to make the server close the socket instead.
+fn hang_up() -> Value {
+    json!({"type": "test-hang-up"})
+}
+
 /// A WebSocket server on 127.0.0.1 that answers every client frame with `script`.
 async fn hostile(script: Arc<Script>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -42,6 +47,10 @@ async fn hostile(script: Arc<Script>) -> SocketAddr {
                     };
                     let frame: Value = serde_json::from_str(text.as_str()).unwrap();
                     for answer in script(&frame) {
+                        if answer == hang_up() {
+                            let _ = ws.close(None).await;
+                            return;
+                        }
                         if ws.send(Message::text(answer.to_string())).await.is_err() {
                             return;
                         }
@@ -364,4 +373,76 @@ async fn a_run_is_bounded_in_time() {
         }
         other => panic!("expected sync-network, got {other:?}"),
     }
+}
+
+fn reused_rejections(entries: &[Value]) -> Vec<Value> {
+    entries
+        .iter()
+        .map(|e| {
+            json!({"type": "rejected", "seq": e["seq"], "code": "client-id-reused", "message": "taken"})
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_refusing_every_client_id_costs_no_write() {
+    let hellos = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&hellos);
+    let addr = hostile(Arc::new(move |frame: &Value| match kind(frame) {
+        "hello" => {
+            seen.lock()
+                .unwrap()
+                .push(frame["clientId"].as_str().unwrap().to_owned());
+            vec![welcome(0, 10)]
+        }
+        "pull" => vec![changes(0, false)],
+        "push" => {
+            let mut answer = reused_rejections(frame["entries"].as_array().unwrap());
+            answer.push(json!({"type": "ack", "seqs": [], "cursor": 0}));
+            answer
+        }
+        _ => vec![],
+    }))
+    .await;
+    let db = db_for(addr, SyncLimits::default());
+    write_rows(&db, 3);
+    let first_id = db.client_id().unwrap();
+    assert_eq!(protocol_code(sync(&db).await), "client-id-reused");
+    assert_eq!(db.outbox_len().unwrap(), 3, "every write is still pending");
+    assert_eq!(
+        db.query(&localfirst_core::local_db::Query::table("todos"))
+            .unwrap()
+            .len(),
+        3
+    );
+    let hellos = hellos.lock().unwrap().clone();
+    assert_eq!(hellos.len(), 3, "one session and two renewals: {hellos:?}");
+    assert_eq!(hellos[0], first_id);
+    assert!(hellos[1] != hellos[0] && hellos[2] != hellos[1]);
+    assert!(
+        !hellos.contains(&db.client_id().unwrap()),
+        "no refused id is kept"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_new_client_id_before_the_batch_is_acknowledged() {
+    // The refusal arrives, the ack never does: the entries before the reused
+    // key may have been applied, so the id must stay until the server says so.
+    let addr = hostile(honest_but_pushes(10, |entries| {
+        let mut answer = reused_rejections(&entries[1..]);
+        answer.push(hang_up());
+        answer
+    }))
+    .await;
+    let db = db_for(addr, SyncLimits::default());
+    write_rows(&db, 3);
+    let id = db.client_id().unwrap();
+    let result = sync(&db).await;
+    assert!(
+        matches!(result, Err(DbError::SyncNetwork { .. })),
+        "{result:?}"
+    );
+    assert_eq!(db.client_id().unwrap(), id);
+    assert_eq!(db.outbox_len().unwrap(), 3);
 }
