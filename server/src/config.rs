@@ -102,8 +102,12 @@ pub struct Limits {
     pub handshake_timeout: Duration,
     /// Most sockets open at once.
     pub max_connections: usize,
-    /// Frames queued per socket before it is dropped as a slow consumer.
+    /// Frames queued per socket. While the queue is full the server reads no
+    /// further frames of that client (backpressure).
     pub send_queue: usize,
+    /// How long a full send queue may stay full: a client that reads nothing
+    /// for this long is cut off (`error` `slow-consumer`, close code 4003).
+    pub slow_consumer_timeout: Duration,
     /// Time allowed to drain sockets at shutdown.
     pub shutdown_grace: Duration,
     /// Initial read buffer and write batching threshold of each socket, in bytes
@@ -120,6 +124,7 @@ impl Default for Limits {
             handshake_timeout: Duration::from_secs(10),
             max_connections: 10_000,
             send_queue: 256,
+            slow_consumer_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
             socket_buffer_bytes: 8 * 1024,
         }

@@ -1,18 +1,21 @@
 //! One sync socket: handshake, push, pull, live changes, limits.
 //!
 //! The socket is split: this task reads frames and decides, a writer task owns
-//! the sink and drains a bounded queue. A full queue drops the socket as a slow
-//! consumer, so one stuck client never blocks the server.
+//! the sink and drains a bounded queue (`crate::outbound`). While the queue is
+//! full this task reads nothing more from the client (backpressure); a client
+//! that reads nothing for the slow-consumer timeout is cut off with a reason,
+//! so one stuck client never blocks the server.
 
 use std::sync::Arc;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::{SinkExt as _, StreamExt as _};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use futures_util::StreamExt as _;
 use localfirst_core::session::AuthMode;
-use tokio::sync::{broadcast, mpsc, watch, OwnedSemaphorePermit};
+use tokio::sync::{broadcast, watch, OwnedSemaphorePermit};
 
 use crate::apply;
 use crate::auth::{AuthRejection, Resolved};
+use crate::outbound::{self, close, Outbound};
 use crate::protocol::{
     codes, parse_client_frame, ClientMessage, ServerMessage, WireLimits, WireSession,
     CLOSE_AUTH_REJECTED, CLOSE_PROTOCOL_ERROR, PROTOCOL_VERSION,
@@ -27,7 +30,7 @@ const MAX_CLIENT_ID: usize = 128;
 struct Closed;
 
 struct Conn {
-    out: mpsc::Sender<Message>,
+    out: Outbound,
     state: Arc<AppState>,
     resolved: Resolved,
     client_id: Option<String>,
@@ -36,41 +39,26 @@ struct Conn {
 }
 
 impl Conn {
-    fn send(&self, message: &ServerMessage) -> Result<(), Closed> {
+    /// Queues a frame, waiting while the send queue is full (see `outbound`).
+    async fn send(&self, message: &ServerMessage) -> Result<(), Closed> {
         self.send_raw(Message::Text(Utf8Bytes::from(message.to_text())))
+            .await
     }
 
-    fn send_raw(&self, message: Message) -> Result<(), Closed> {
-        match self.out.try_send(message) {
-            Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!(
-                    user = %self.resolved.session.user_id,
-                    "send queue full: dropping slow consumer"
-                );
-                Err(Closed)
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(Closed),
-        }
+    async fn send_raw(&self, message: Message) -> Result<(), Closed> {
+        self.out.send(message).await.map_err(|_| Closed)
     }
 
-    fn error(&self, code: &str, message: impl Into<String>) -> Result<(), Closed> {
-        self.send(&ServerMessage::error(code, message))
+    async fn error(&self, code: &str, message: impl Into<String>) -> Result<(), Closed> {
+        self.send(&ServerMessage::error(code, message)).await
     }
 
     /// Sends an error frame, then closes.
-    fn fatal(&self, code: &str, message: impl Into<String>) -> Closed {
-        let _ = self.error(code, message);
-        let _ = self.send_raw(close(CLOSE_PROTOCOL_ERROR, code));
+    async fn fatal(&self, code: &str, message: impl Into<String>) -> Closed {
+        let _ = self.error(code, message).await;
+        let _ = self.send_raw(close(CLOSE_PROTOCOL_ERROR, code)).await;
         Closed
     }
-}
-
-fn close(code: u16, reason: &str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code,
-        reason: Utf8Bytes::from(reason),
-    }))
 }
 
 /// Runs one socket to its end. `permit` is the connection slot, released on return.
@@ -82,17 +70,13 @@ pub(crate) async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _permit = permit;
-    let (mut sink, mut stream) = socket.split();
-    let (out, mut queue) = mpsc::channel::<Message>(state.limits.send_queue.max(4));
-    let writer = tokio::spawn(async move {
-        while let Some(message) = queue.recv().await {
-            let is_close = matches!(message, Message::Close(_));
-            if sink.send(message).await.is_err() || is_close {
-                break;
-            }
-        }
-        let _ = sink.close().await;
-    });
+    let (sink, mut stream) = socket.split();
+    let (out, writer) = outbound::start(
+        sink,
+        state.limits.send_queue,
+        state.limits.slow_consumer_timeout,
+        shutdown.clone(),
+    );
 
     match auth {
         Err(rejection) => {
@@ -101,8 +85,9 @@ pub(crate) async fn run(
                 code: rejection.failure.as_str().to_owned(),
                 message: rejection.message,
             };
-            let _ = out.try_send(Message::Text(Utf8Bytes::from(frame.to_text())));
-            let _ = out.try_send(close(CLOSE_AUTH_REJECTED, rejection.failure.as_str()));
+            out.try_send(Message::Text(Utf8Bytes::from(frame.to_text())));
+            out.try_send(close(CLOSE_AUTH_REJECTED, rejection.failure.as_str()));
+            drop(out);
         }
         Ok(resolved) => {
             tracing::debug!(
@@ -124,7 +109,7 @@ pub(crate) async fn run(
         }
     }
     // The writer ends once the queue is drained and every sender is gone.
-    let _ = writer.await;
+    writer.finish(&mut stream).await;
 }
 
 async fn serve_socket(
@@ -149,7 +134,7 @@ async fn serve_socket(
                     } else {
                         codes::MALFORMED_FRAME
                     };
-                    return Err(conn.fatal(code, format!("unreadable frame: {text}")));
+                    return Err(conn.fatal(code, format!("unreadable frame: {text}")).await);
                 }
                 Some(Ok(message)) => handle_frame(conn, message).await?,
             },
@@ -158,11 +143,11 @@ async fn serve_socket(
                 Err(broadcast::error::RecvError::Closed) => notify_open = false,
             },
             _ = tokio::time::sleep_until(deadline), if handshaking => {
-                return Err(conn.fatal(codes::HANDSHAKE_TIMEOUT, "no hello within the handshake timeout"));
+                return Err(conn.fatal(codes::HANDSHAKE_TIMEOUT, "no hello within the handshake timeout").await);
             }
             _ = shutdown.changed() => {
-                let _ = conn.error(codes::SHUTTING_DOWN, "the server is shutting down");
-                let _ = conn.send_raw(close(1001, codes::SHUTTING_DOWN));
+                let _ = conn.error(codes::SHUTTING_DOWN, "the server is shutting down").await;
+                let _ = conn.send_raw(close(1001, codes::SHUTTING_DOWN)).await;
                 return Ok(());
             }
         }
@@ -173,33 +158,39 @@ async fn handle_frame(conn: &mut Conn, message: Message) -> Result<(), Closed> {
     let text = match message {
         Message::Text(text) => text,
         Message::Binary(_) => {
-            return conn.error(codes::UNSUPPORTED_FRAME, "binary frames are not used");
+            return conn
+                .error(codes::UNSUPPORTED_FRAME, "binary frames are not used")
+                .await;
         }
         // Pings are answered by the WebSocket layer.
         Message::Ping(_) | Message::Pong(_) | Message::Close(_) => return Ok(()),
     };
     let max = conn.state.limits.max_frame_bytes;
     if text.len() > max {
-        return conn.error(
-            codes::FRAME_TOO_LARGE,
-            format!("frame of {} bytes exceeds the {max}-byte limit", text.len()),
-        );
+        return conn
+            .error(
+                codes::FRAME_TOO_LARGE,
+                format!("frame of {} bytes exceeds the {max}-byte limit", text.len()),
+            )
+            .await;
     }
     let parsed = match parse_client_frame(text.as_str()) {
         Ok(parsed) => parsed,
-        Err(e) => return conn.error(e.code, e.message),
+        Err(e) => return conn.error(e.code, e.message).await,
     };
-    check_expiry(conn)?;
+    check_expiry(conn).await?;
     match parsed {
         ClientMessage::Hello { version, client_id } => hello(conn, version, client_id).await,
-        _ if conn.client_id.is_none() => conn.error(codes::HELLO_REQUIRED, "send hello first"),
+        _ if conn.client_id.is_none() => {
+            conn.error(codes::HELLO_REQUIRED, "send hello first").await
+        }
         ClientMessage::Push { entries } => push(conn, entries).await,
         ClientMessage::Pull {
             cursor,
             limit,
             live,
         } => pull(conn, cursor, limit, live.unwrap_or(true)).await,
-        ClientMessage::Ping => conn.send(&ServerMessage::Pong),
+        ClientMessage::Ping => conn.send(&ServerMessage::Pong).await,
     }
 }
 
@@ -207,13 +198,19 @@ async fn hello(conn: &mut Conn, version: u32, client_id: String) -> Result<(), C
     // A repeated hello is a client bug, answered with an error; only the first one
     // negotiates the version (and may end the socket).
     if conn.client_id.is_some() {
-        return conn.error(codes::MALFORMED_FRAME, "hello was already received");
+        return conn
+            .error(codes::MALFORMED_FRAME, "hello was already received")
+            .await;
     }
     if version != PROTOCOL_VERSION {
-        return Err(conn.fatal(
-            codes::UNSUPPORTED_VERSION,
-            format!("protocol version {version} is not supported; supported: [{PROTOCOL_VERSION}]"),
-        ));
+        return Err(conn
+            .fatal(
+                codes::UNSUPPORTED_VERSION,
+                format!(
+                    "protocol version {version} is not supported; supported: [{PROTOCOL_VERSION}]"
+                ),
+            )
+            .await);
     }
     let valid = !client_id.is_empty()
         && client_id.len() <= MAX_CLIENT_ID
@@ -221,14 +218,16 @@ async fn hello(conn: &mut Conn, version: u32, client_id: String) -> Result<(), C
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b));
     if !valid {
-        return conn.error(
-            codes::INVALID_CLIENT_ID,
-            "clientId must be 1-128 characters of [A-Za-z0-9_.:-]",
-        );
+        return conn
+            .error(
+                codes::INVALID_CLIENT_ID,
+                "clientId must be 1-128 characters of [A-Za-z0-9_.:-]",
+            )
+            .await;
     }
     let cursor = match conn.state.store.latest_cursor().await {
         Ok(cursor) => cursor,
-        Err(e) => return Err(conn.fatal(codes::STORAGE, e.to_string())),
+        Err(e) => return Err(conn.fatal(codes::STORAGE, e.to_string()).await),
     };
     conn.client_id = Some(client_id);
     let limits = conn.state.limits;
@@ -245,18 +244,21 @@ async fn hello(conn: &mut Conn, version: u32, client_id: String) -> Result<(), C
             max_pull: limits.max_pull,
         },
     })
+    .await
 }
 
 async fn push(conn: &mut Conn, entries: Vec<PushEntry>) -> Result<(), Closed> {
     let max = conn.state.limits.max_batch;
     if entries.len() > max {
-        return conn.error(
-            codes::BATCH_TOO_LARGE,
-            format!(
-                "{} entries exceed the {max}-entry batch limit",
-                entries.len()
-            ),
-        );
+        return conn
+            .error(
+                codes::BATCH_TOO_LARGE,
+                format!(
+                    "{} entries exceed the {max}-entry batch limit",
+                    entries.len()
+                ),
+            )
+            .await;
     }
     let writer = Writer {
         user_id: conn.resolved.session.user_id.clone(),
@@ -272,7 +274,9 @@ async fn push(conn: &mut Conn, entries: Vec<PushEntry>) -> Result<(), Closed> {
         Ok(result) => result,
         Err(e) => {
             tracing::error!(error = %e, "push failed in storage");
-            return conn.error(codes::STORAGE, "storage failed; retry later");
+            return conn
+                .error(codes::STORAGE, "storage failed; retry later")
+                .await;
         }
     };
     let mut seqs = Vec::with_capacity(result.outcomes.len());
@@ -286,7 +290,8 @@ async fn push(conn: &mut Conn, entries: Vec<PushEntry>) -> Result<(), Closed> {
                     seq,
                     code: rejection.code,
                     message: rejection.message,
-                })?;
+                })
+                .await?;
             }
             _ => seqs.push(seq),
         }
@@ -295,6 +300,7 @@ async fn push(conn: &mut Conn, entries: Vec<PushEntry>) -> Result<(), Closed> {
         seqs,
         cursor: result.cursor,
     })
+    .await
 }
 
 async fn pull(
@@ -309,7 +315,9 @@ async fn pull(
         Ok(page) => page,
         Err(e) => {
             tracing::error!(error = %e, "pull failed in storage");
-            return conn.error(codes::STORAGE, "storage failed; retry later");
+            return conn
+                .error(codes::STORAGE, "storage failed; retry later")
+                .await;
         }
     };
     conn.cursor = page.cursor;
@@ -325,18 +333,19 @@ async fn pull(
         more: page.more,
         live: false,
     })
+    .await
 }
 
 /// Closes the socket with `auth-rejected` `expired` once its token's `exp` has passed.
-fn check_expiry(conn: &Conn) -> Result<(), Closed> {
+async fn check_expiry(conn: &Conn) -> Result<(), Closed> {
     match conn.resolved.expires_at {
         Some(exp) if conn.state.resolver.now() >= exp => {
             let frame = ServerMessage::AuthRejected {
                 code: "expired".to_owned(),
                 message: "the token expired".to_owned(),
             };
-            let _ = conn.send(&frame);
-            let _ = conn.send_raw(close(CLOSE_AUTH_REJECTED, "expired"));
+            let _ = conn.send(&frame).await;
+            let _ = conn.send_raw(close(CLOSE_AUTH_REJECTED, "expired")).await;
             Err(Closed)
         }
         _ => Ok(()),
@@ -345,14 +354,16 @@ fn check_expiry(conn: &Conn) -> Result<(), Closed> {
 
 /// Sends every visible change after the socket's cursor (none once the token expired).
 async fn forward_live(conn: &mut Conn) -> Result<(), Closed> {
-    check_expiry(conn)?;
+    check_expiry(conn).await?;
     loop {
         let max = conn.state.limits.max_pull;
         let page = match conn.state.store.changes_since(conn.cursor, max).await {
             Ok(page) => page,
             Err(e) => {
                 tracing::error!(error = %e, "live read failed in storage");
-                return conn.error(codes::STORAGE, "storage failed; pull again later");
+                return conn
+                    .error(codes::STORAGE, "storage failed; pull again later")
+                    .await;
             }
         };
         if page.cursor == conn.cursor {
@@ -372,7 +383,8 @@ async fn forward_live(conn: &mut Conn) -> Result<(), Closed> {
                 cursor: page.cursor,
                 more: page.more,
                 live: true,
-            })?;
+            })
+            .await?;
         }
         if !page.more {
             return Ok(());

@@ -43,6 +43,7 @@ mod apply;
 pub mod auth;
 pub mod config;
 mod connection;
+mod outbound;
 pub mod protocol;
 pub mod provider;
 mod server;
