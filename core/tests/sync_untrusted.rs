@@ -446,3 +446,62 @@ async fn no_new_client_id_before_the_batch_is_acknowledged() {
     assert_eq!(db.client_id().unwrap(), id);
     assert_eq!(db.outbox_len().unwrap(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_cursor_beyond_the_servers_latest_is_pulled_again_from_zero() {
+    // A cursor stored before (by an earlier version, or from a server that has
+    // since lost data) lies beyond what the server now announces.
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&asked);
+    let addr = hostile(Arc::new(move |frame: &Value| match kind(frame) {
+        "hello" => vec![welcome(5, 10)],
+        "pull" => {
+            seen.lock().unwrap().push(frame["cursor"].as_u64().unwrap());
+            vec![json!({
+                "type": "changes",
+                "changes": [{"cursor": 5, "table": "todos", "id": "r1", "op": "put",
+                             "row": {"title": "kept", "$createdBy": "u", "$createdAt": 1,
+                                     "$updatedBy": "u", "$updatedAt": 1}}],
+                "cursor": 5,
+                "more": false
+            })]
+        }
+        _ => vec![],
+    }))
+    .await;
+    let db = db_for(addr, SyncLimits::default());
+    let url = sync_url(&format!("ws://{addr}"), APP);
+    db.apply_remote_changes(&url, &[], 1_000_000).unwrap();
+    let report = sync(&db).await.unwrap();
+    assert_eq!(
+        asked.lock().unwrap().clone(),
+        vec![0],
+        "pulled from the start"
+    );
+    assert_eq!(report.pulled, 1);
+    assert_eq!(db.sync_cursor(&url).unwrap(), 5);
+}
+
+#[test]
+fn the_cursor_seam_refuses_cursors_above_2_pow_53() {
+    let db = Db::open(
+        DbConfig::new(
+            APP,
+            StorageMode::InMemory,
+            AuthConfig::LocalFirst(Secret::from_bytes([7; 32])),
+        ),
+        DbDeps::with_clock(Arc::new(FixedClock::new(1_700_000_000))),
+    )
+    .unwrap();
+    let error = db
+        .apply_remote_changes("ws://h/sync/a", &[], MAX_CURSOR + 1)
+        .unwrap_err();
+    assert!(
+        matches!(error, DbError::InvalidArgument { .. }),
+        "{error:?}"
+    );
+    assert_eq!(db.sync_cursor("ws://h/sync/a").unwrap(), 0);
+    db.apply_remote_changes("ws://h/sync/a", &[], MAX_CURSOR)
+        .unwrap();
+    assert_eq!(db.sync_cursor("ws://h/sync/a").unwrap(), MAX_CURSOR);
+}

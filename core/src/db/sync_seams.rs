@@ -9,7 +9,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::sync::protocol::{ChangeOp, WireChange};
-use crate::sync::{Credential, SyncStatus, SyncStatusListener, MAX_KEPT_REJECTIONS};
+use crate::sync::{Credential, SyncStatus, SyncStatusListener, MAX_CURSOR, MAX_KEPT_REJECTIONS};
 
 use super::delivery::Delivery;
 use super::subscription::Subscription;
@@ -77,7 +77,8 @@ impl Db {
     /// entries, and moves the persisted cursor for `sync_url` to `cursor` (never
     /// backwards). A `put` replaces the local row (system columns included), a
     /// `delete` removes it. Subscriptions are notified once. Returns how many
-    /// changes were applied.
+    /// changes were applied. A cursor above [`MAX_CURSOR`] (2^53 - 1) is
+    /// refused with `invalid-argument` and nothing is applied.
     pub fn apply_remote_changes(
         &self,
         sync_url: &str,
@@ -85,6 +86,11 @@ impl Db {
         cursor: u64,
     ) -> Result<u64, DbError> {
         self.inner.ensure_open()?;
+        if cursor > MAX_CURSOR {
+            return Err(DbError::InvalidArgument {
+                reason: format!("cursor {cursor} is above 2^53-1"),
+            });
+        }
         let key = format!("{META_CURSOR_PREFIX}{sync_url}");
         self.inner.store.write(|w| -> Result<u64, DbError> {
             let mut applied = 0u64;
@@ -111,6 +117,16 @@ impl Db {
             }
             Ok(applied)
         })
+    }
+
+    /// Forgets the persisted cursor for `sync_url` (the next pull starts from
+    /// 0): for a stored cursor beyond what the server now announces as its
+    /// latest, which only an earlier version or a server that lost data leaves.
+    #[cfg_attr(not(feature = "sync"), allow(dead_code))]
+    pub(crate) fn reset_sync_cursor(&self, sync_url: &str) -> Result<(), DbError> {
+        self.inner.ensure_open()?;
+        let key = format!("{META_CURSOR_PREFIX}{sync_url}");
+        Ok(self.inner.store.set_meta(&key, None)?)
     }
 
     /// Removes a row locally without an outbox entry (rolling back an insert

@@ -162,10 +162,14 @@ pub(super) async fn exchange(
 ) -> Result<(), Failure> {
     let (cursor, wake) = {
         let db = db(weak)?;
-        (
-            db.sync_cursor(&session.url)?,
-            Arc::clone(&db.inner.sync.wake),
-        )
+        let mut cursor = db.sync_cursor(&session.url)?;
+        if cursor > session.announced {
+            // Not a cursor of this server's log (stored by an earlier version,
+            // or the server lost data since): pull everything again.
+            db.reset_sync_cursor(&session.url)?;
+            cursor = 0;
+        }
+        (cursor, Arc::clone(&db.inner.sync.wake))
     };
     report.cursor = cursor;
     let mut position = Position {
