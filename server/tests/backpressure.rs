@@ -105,3 +105,37 @@ async fn a_client_that_never_reads_is_told_why_it_is_cut_off() {
     assert!(other.ping().await.is_empty());
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_reaches_a_client_that_is_not_reading() {
+    let clock = clock();
+    let server = start(config(&clock)).await;
+    seed(server.local_addr()).await;
+    let mut client = connect_user(server.local_addr(), 1, "not-reading").await;
+    pipeline(&mut client, 1000).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let stopping = tokio::spawn(server.shutdown());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut last = None;
+    let close = loop {
+        let message = tokio::time::timeout(Duration::from_secs(20), client.ws.next())
+            .await
+            .expect("the server says why before closing");
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                last = Some(serde_json::from_str::<Value>(&text).unwrap())
+            }
+            Some(Ok(Message::Close(frame))) => break frame.unwrap(),
+            Some(Ok(_)) => {}
+            other => panic!("the socket ended without a close frame: {other:?}"),
+        }
+    };
+    assert_eq!(last.unwrap()["code"], "shutting-down");
+    assert_eq!(u16::from(close.code), 1001);
+    assert_eq!(close.reason.as_str(), "shutting-down");
+    tokio::time::timeout(Duration::from_secs(30), stopping)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
