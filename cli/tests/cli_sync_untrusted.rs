@@ -149,6 +149,14 @@ fn db_sync(ns: &Namespace, port: u16) -> (i32, Value) {
     )
 }
 
+/// `db sync` exits 1 with `sync-protocol`, and its message names `violation`.
+fn assert_protocol_failure(ns: &Namespace, port: u16, violation: &str) {
+    let (code, out) = db_sync(ns, port);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out["code"], "sync-protocol", "{out}");
+    assert!(out["error"].as_str().unwrap().contains(violation), "{out}");
+}
+
 fn outbox_count(ns: &Namespace) -> u64 {
     let args = [
         "db",
@@ -177,13 +185,7 @@ fn db_sync_fails_when_acks_name_writes_never_sent() {
         _ => vec![],
     });
     let ns = namespace_with_writes(3);
-    let (code, out) = db_sync(&ns, port);
-    assert_eq!(code, 1, "{out}");
-    assert_eq!(out["code"], "sync-protocol", "{out}");
-    assert!(
-        out["error"].as_str().unwrap().contains("unexpected-ack"),
-        "{out}"
-    );
+    assert_protocol_failure(&ns, port, "unexpected-ack");
     assert_eq!(outbox_count(&ns), 2, "only the entry sent left the outbox");
 }
 
@@ -197,14 +199,5 @@ fn db_sync_fails_instead_of_pulling_forever() {
         _ => vec![],
     });
     let ns = namespace_with_writes(1);
-    let (code, out) = db_sync(&ns, port);
-    assert_eq!(code, 1, "{out}");
-    assert_eq!(out["code"], "sync-protocol", "{out}");
-    assert!(
-        out["error"]
-            .as_str()
-            .unwrap()
-            .contains("cursor-not-advancing"),
-        "{out}"
-    );
+    assert_protocol_failure(&ns, port, "cursor-not-advancing");
 }

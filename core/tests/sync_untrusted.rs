@@ -95,6 +95,21 @@ fn db_for(addr: SocketAddr, limits: SyncLimits) -> Db {
     .unwrap()
 }
 
+/// The cursor `db` keeps for the server at `addr`.
+fn stored_cursor(db: &Db, addr: SocketAddr) -> u64 {
+    db.sync_cursor(&sync_url(&format!("ws://{addr}"), APP))
+        .unwrap()
+}
+
+/// Pages that each advance by one and always claim more: honest-looking, endless.
+fn endless_pages() -> Arc<Script> {
+    Arc::new(|frame: &Value| match kind(frame) {
+        "hello" => vec![welcome(MAX_CURSOR, 10)],
+        "pull" => vec![changes(frame["cursor"].as_u64().unwrap() + 1, true)],
+        _ => vec![],
+    })
+}
+
 fn write_rows(db: &Db, n: usize) {
     for i in 0..n {
         db.insert(
@@ -241,12 +256,7 @@ async fn a_cursor_above_2_pow_53_is_refused_and_not_stored() {
     let db = db_for(addr, SyncLimits::default());
     let code = protocol_code(sync(&db).await);
     assert_eq!(code, "cursor-out-of-range");
-    let url = sync_url(&format!("ws://{addr}"), APP);
-    assert_eq!(
-        db.sync_cursor(&url).unwrap(),
-        0,
-        "the cursor was not stored"
-    );
+    assert_eq!(stored_cursor(&db, addr), 0, "the cursor was not stored");
 
     // Just above the bound fails too; the bound itself is accepted.
     let addr = hostile(Arc::new(|frame: &Value| match kind(frame) {
@@ -291,9 +301,8 @@ async fn a_cursor_beyond_the_announced_latest_is_not_stored() {
     .await;
     let db = db_for(addr, SyncLimits::default());
     sync(&db).await.unwrap();
-    let url = sync_url(&format!("ws://{addr}"), APP);
     assert_eq!(
-        db.sync_cursor(&url).unwrap(),
+        stored_cursor(&db, addr),
         10,
         "kept at what the server announced"
     );
@@ -311,8 +320,7 @@ async fn a_cursor_going_backwards_is_refused() {
     .await;
     let db = db_for(addr, SyncLimits::default());
     assert_eq!(protocol_code(sync(&db).await), "cursor-out-of-range");
-    let url = sync_url(&format!("ws://{addr}"), APP);
-    assert_eq!(db.sync_cursor(&url).unwrap(), 40, "never moved backwards");
+    assert_eq!(stored_cursor(&db, addr), 40, "never moved backwards");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -332,22 +340,15 @@ async fn unasked_changes_frames_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_is_bounded_in_pulls() {
-    // Every page advances by one and claims more: honest-looking, endless.
-    let addr = hostile(Arc::new(|frame: &Value| match kind(frame) {
-        "hello" => vec![welcome(MAX_CURSOR, 10)],
-        "pull" => vec![changes(frame["cursor"].as_u64().unwrap() + 1, true)],
-        _ => vec![],
-    }))
-    .await;
+    let addr = hostile(endless_pages()).await;
     let limits = SyncLimits {
         max_pulls: 50,
         ..SyncLimits::default()
     };
     let db = db_for(addr, limits);
     assert_eq!(protocol_code(sync(&db).await), "too-many-pulls");
-    let url = sync_url(&format!("ws://{addr}"), APP);
     assert_eq!(
-        db.sync_cursor(&url).unwrap(),
+        stored_cursor(&db, addr),
         50,
         "the pages before the bound count"
     );
@@ -355,13 +356,8 @@ async fn a_run_is_bounded_in_pulls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_is_bounded_in_time() {
-    // Pages advance and come quickly, but never end; the run's deadline stops it.
-    let addr = hostile(Arc::new(|frame: &Value| match kind(frame) {
-        "hello" => vec![welcome(MAX_CURSOR, 10)],
-        "pull" => vec![changes(frame["cursor"].as_u64().unwrap() + 1, true)],
-        _ => vec![],
-    }))
-    .await;
+    // Pages come quickly but never end; the run's deadline stops it.
+    let addr = hostile(endless_pages()).await;
     let limits = SyncLimits {
         run_timeout: Duration::from_millis(500),
         max_pulls: u32::MAX,

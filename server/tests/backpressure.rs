@@ -14,6 +14,7 @@ use std::time::Duration;
 use common::*;
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 
 /// Rows whose pages make each pull answer about 40 KiB, so that a few hundred
@@ -37,6 +38,23 @@ async fn pipeline(client: &mut Client, pairs: usize) {
         client.ws.feed(Message::text(ping.clone())).await.unwrap();
     }
     client.ws.flush().await.unwrap();
+}
+
+/// Reads every text frame up to the close frame (which must come).
+async fn read_to_close(client: &mut Client) -> (Vec<Value>, CloseFrame) {
+    let mut frames = Vec::new();
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(20), client.ws.next())
+            .await
+            .expect("the server says why before closing");
+        match message {
+            Some(Ok(Message::Text(text))) => frames.push(serde_json::from_str(&text).unwrap()),
+            Some(Ok(Message::Close(Some(frame)))) => return (frames, frame),
+            Some(Ok(Message::Close(None))) => panic!("a close frame without a code"),
+            Some(Ok(_)) => {}
+            other => panic!("the socket ended without a close frame: {other:?}"),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,29 +89,12 @@ async fn a_client_that_never_reads_is_told_why_it_is_cut_off() {
     // Wait well past the timeout (the queue fills within seconds even on a
     // loaded machine; the last frames wait 10 s for the client), then read.
     tokio::time::sleep(Duration::from_secs(7)).await;
-    let mut last_text = None;
-    let mut answers = 0;
-    let close = loop {
-        let message = tokio::time::timeout(Duration::from_secs(20), client.ws.next())
-            .await
-            .expect("the server says why before closing");
-        match message {
-            Some(Ok(Message::Text(text))) => {
-                let frame: Value = serde_json::from_str(&text).unwrap();
-                if frame["type"] != "error" {
-                    answers += 1;
-                }
-                last_text = Some(frame);
-            }
-            Some(Ok(Message::Close(frame))) => break frame,
-            Some(Ok(_)) => {}
-            other => panic!("the socket ended without a close frame: {other:?}"),
-        }
-    };
+    let (frames, close) = read_to_close(&mut client).await;
+    let answers = frames.iter().filter(|f| f["type"] != "error").count();
+    let last_text = frames.last().cloned();
     let last = last_text.unwrap();
     assert_eq!(last["type"], "error", "{last}");
     assert_eq!(last["code"], "slow-consumer");
-    let close = close.unwrap();
     assert_eq!(u16::from(close.code), 4003);
     assert_eq!(close.reason.as_str(), "slow-consumer");
     assert!(
@@ -116,20 +117,8 @@ async fn a_shutdown_reaches_a_client_that_is_not_reading() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let stopping = tokio::spawn(server.shutdown());
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let mut last = None;
-    let close = loop {
-        let message = tokio::time::timeout(Duration::from_secs(20), client.ws.next())
-            .await
-            .expect("the server says why before closing");
-        match message {
-            Some(Ok(Message::Text(text))) => {
-                last = Some(serde_json::from_str::<Value>(&text).unwrap())
-            }
-            Some(Ok(Message::Close(frame))) => break frame.unwrap(),
-            Some(Ok(_)) => {}
-            other => panic!("the socket ended without a close frame: {other:?}"),
-        }
-    };
+    let (frames, close) = read_to_close(&mut client).await;
+    let last = frames.last().cloned();
     assert_eq!(last.unwrap()["code"], "shutting-down");
     assert_eq!(u16::from(close.code), 1001);
     assert_eq!(close.reason.as_str(), "shutting-down");

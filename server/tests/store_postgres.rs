@@ -390,33 +390,7 @@ async fn a_schema_from_before_content_digests_is_migrated() {
          INSERT INTO lf_applied VALUES ('u1', 'c1', 1, NULL, NULL);",
     )
     .await;
-    let store = PostgresStore::open(&url).await.unwrap();
-    let w = writer("u1", "c1");
-    let old_key = store
-        .push(
-            &w,
-            vec![entry(1, WriteOp::Insert, "a", Some(json!({"n": 1})))],
-            simple_decide(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(old_key.outcomes, vec![(1, Outcome::Duplicate)]);
-    let fresh = vec![entry(2, WriteOp::Insert, "b", Some(json!({"n": 2})))];
-    let applied = store.push(&w, fresh, simple_decide()).await.unwrap();
-    assert_eq!(applied.outcomes, vec![(2, Outcome::Applied)]);
-    let other = store
-        .push(
-            &w,
-            vec![entry(2, WriteOp::Insert, "c", Some(json!({"n": 3})))],
-            simple_decide(),
-        )
-        .await
-        .unwrap();
-    assert!(
-        matches!(&other.outcomes[0].1, Outcome::Rejected(r) if r.code == "client-id-reused"),
-        "{other:?}"
-    );
-    assert_eq!(store.get_row("notes", "c").await.unwrap(), None);
-    store.close().await.unwrap();
+    let store: Store = Arc::new(PostgresStore::open(&url).await.unwrap());
+    store_suite::records_without_digest_answer_as_before(store).await;
     pg_support::drop_schema(&base, &schema).await;
 }

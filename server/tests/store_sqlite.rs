@@ -49,10 +49,6 @@ async fn sqlite_file_passes_the_store_suite() {
 /// cannot tell), and new records tell a reused client id apart.
 #[tokio::test]
 async fn a_database_from_before_content_digests_is_migrated() {
-    use common::store_suite::{entry, simple_decide};
-    use localfirst_server::store::{Outcome, ServerStore as _, WriteOp, Writer};
-    use serde_json::json;
-
     let dir = tempfile::tempdir().unwrap();
     {
         let conn = rusqlite::Connection::open(dir.path().join("server.sqlite3")).unwrap();
@@ -70,35 +66,6 @@ async fn a_database_from_before_content_digests_is_migrated() {
         )
         .unwrap();
     }
-    let store = SqliteStore::open_dir(dir.path()).unwrap();
-    let w = Writer {
-        user_id: "u1".into(),
-        client_id: "c1".into(),
-    };
-    let old_key = store
-        .push(
-            &w,
-            vec![entry(1, WriteOp::Insert, "a", Some(json!({"n": 1})))],
-            simple_decide(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(old_key.outcomes, vec![(1, Outcome::Duplicate)]);
-    let fresh = vec![entry(2, WriteOp::Insert, "b", Some(json!({"n": 2})))];
-    let applied = store.push(&w, fresh, simple_decide()).await.unwrap();
-    assert_eq!(applied.outcomes, vec![(2, Outcome::Applied)]);
-    let other = store
-        .push(
-            &w,
-            vec![entry(2, WriteOp::Insert, "c", Some(json!({"n": 3})))],
-            simple_decide(),
-        )
-        .await
-        .unwrap();
-    assert!(
-        matches!(&other.outcomes[0].1, Outcome::Rejected(r) if r.code == "client-id-reused"),
-        "{other:?}"
-    );
-    assert_eq!(store.get_row("notes", "c").await.unwrap(), None);
-    store.close().await.unwrap();
+    let store: Store = Arc::new(SqliteStore::open_dir(dir.path()).unwrap());
+    store_suite::records_without_digest_answer_as_before(store).await;
 }

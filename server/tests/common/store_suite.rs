@@ -254,6 +254,40 @@ pub async fn a_reused_key_with_other_content_is_refused_not_acknowledged(store: 
     assert!(matches!(&other.outcomes[0].1, Outcome::Rejected(r) if r.code == "client-id-reused"));
 }
 
+/// On a store opened over tables of an earlier version holding the record
+/// `("u1", "c1", 1)` (no digest) for an insert of `notes/a`: that record
+/// answers a resend as before, whatever the content (it cannot tell), and new
+/// records tell a reused client id apart.
+pub async fn records_without_digest_answer_as_before(store: Store) {
+    let w = writer("u1", "c1");
+    let old_key = store
+        .push(
+            &w,
+            vec![entry(1, WriteOp::Insert, "a", Some(json!({"n": 1})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(old_key.outcomes, vec![(1, Outcome::Duplicate)]);
+    let fresh = vec![entry(2, WriteOp::Insert, "b", Some(json!({"n": 2})))];
+    let applied = store.push(&w, fresh, simple_decide()).await.unwrap();
+    assert_eq!(applied.outcomes, vec![(2, Outcome::Applied)]);
+    let other = store
+        .push(
+            &w,
+            vec![entry(2, WriteOp::Insert, "c", Some(json!({"n": 3})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(&other.outcomes[0].1, Outcome::Rejected(r) if r.code == "client-id-reused"),
+        "{other:?}"
+    );
+    assert_eq!(store.get_row("notes", "c").await.unwrap(), None);
+    store.close().await.unwrap();
+}
+
 pub async fn idempotency_is_scoped_by_user_and_client(store: Store) {
     store
         .push(
