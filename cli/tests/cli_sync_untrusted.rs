@@ -77,20 +77,12 @@ fn namespace_with_writes(n: usize) -> Namespace {
     let store = format!("file:{}", secrets.path().display());
     for i in 0..n {
         let values = format!(r#"{{"n":{i}}}"#);
-        let args = [
-            "db",
+        let args = ns_args(
             "insert",
-            "--data-dir",
             &data_dir,
-            "--app-id",
-            APP,
-            "--secret-store",
             &store,
-            "--table",
-            "todos",
-            "--values",
-            &values,
-        ];
+            &["--table", "todos", "--values", &values],
+        );
         let (code, out) = run_json(&args, None);
         assert_eq!(code, 0, "{out}");
     }
@@ -102,23 +94,38 @@ fn namespace_with_writes(n: usize) -> Namespace {
     }
 }
 
+/// `db <command>` on a namespace, then `extra`.
+fn ns_args<'a>(
+    command: &'a str,
+    data_dir: &'a str,
+    store: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "db",
+        command,
+        "--data-dir",
+        data_dir,
+        "--app-id",
+        APP,
+        "--secret-store",
+        store,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// `localfirst --json db sync`, killed (and the test failed) after 60 s.
 fn db_sync(ns: &Namespace, port: u16) -> (i32, Value) {
     let url = format!("ws://127.0.0.1:{port}");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_localfirst"))
-        .args([
-            "--json",
-            "db",
+        .arg("--json")
+        .args(ns_args(
             "sync",
-            "--data-dir",
             &ns.data_dir,
-            "--app-id",
-            APP,
-            "--secret-store",
             &ns.store,
-            "--server-url",
-            &url,
-        ])
+            &["--server-url", &url],
+        ))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -158,16 +165,7 @@ fn assert_protocol_failure(ns: &Namespace, port: u16, violation: &str) {
 }
 
 fn outbox_count(ns: &Namespace) -> u64 {
-    let args = [
-        "db",
-        "outbox",
-        "--data-dir",
-        &ns.data_dir,
-        "--app-id",
-        APP,
-        "--secret-store",
-        &ns.store,
-    ];
+    let args = ns_args("outbox", &ns.data_dir, &ns.store, &[]);
     let (code, out) = run_json(&args, None);
     assert_eq!(code, 0, "{out}");
     out["count"].as_u64().unwrap()
