@@ -14,10 +14,13 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::auth::AuthFailure;
 use crate::db::{Db, DbError, RefreshOutcome};
+use crate::local_db::OutboxOp;
 use crate::session::AuthMode;
 
-use super::exchange::{exchange, PullBudget};
-use super::protocol::{codes, ClientMessage, ServerMessage, CLOSE_AUTH_REJECTED, PROTOCOL_VERSION};
+use super::exchange::{exchange, InFlight, PullBudget};
+use super::protocol::{
+    codes, ClientMessage, PushEntry, ServerMessage, WriteOp, CLOSE_AUTH_REJECTED, PROTOCOL_VERSION,
+};
 use super::{sync_url, violation, Backoff, Credential, SyncReport, SyncState, MAX_CURSOR};
 
 /// Longest time to open the socket and finish the handshake.
@@ -308,6 +311,48 @@ pub(super) async fn next_frame(ws: &mut Ws) -> Result<ServerMessage, Failure> {
             Some(Ok(_)) => {}
         }
     }
+}
+
+/// Sends the next outbox batch when none is in flight; returns whether one went.
+pub(super) async fn push_next(
+    weak: &Weak<Inner>,
+    session: &mut Session,
+    in_flight: &mut Option<InFlight>,
+    report: &mut SyncReport,
+) -> Result<bool, Failure> {
+    if !session.can_push || in_flight.is_some() {
+        return Ok(false);
+    }
+    let limit = u32::try_from(session.max_batch).unwrap_or(u32::MAX);
+    let pending = db(weak)?.pending_outbox(limit)?;
+    if pending.is_empty() {
+        return Ok(false);
+    }
+    let mut batch = InFlight::new();
+    let entries: Vec<PushEntry> = pending
+        .into_iter()
+        .map(|e| {
+            batch.insert(e.seq, (e.table.clone(), e.row_id.clone(), e.op));
+            PushEntry {
+                seq: e.seq,
+                table: e.table,
+                op: match e.op {
+                    OutboxOp::Insert => WriteOp::Insert,
+                    OutboxOp::Update => WriteOp::Update,
+                    OutboxOp::Delete => WriteOp::Delete,
+                },
+                id: e.row_id,
+                payload: e.payload.and_then(|p| match p {
+                    serde_json::Value::Object(map) => Some(map),
+                    _ => None,
+                }),
+            }
+        })
+        .collect();
+    report.pushed += u64::try_from(entries.len()).unwrap_or(0);
+    send(&mut session.ws, &ClientMessage::Push { entries }).await?;
+    *in_flight = Some(batch);
+    Ok(true)
 }
 
 /// What to do after the server refused the credential.

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use crate::local_db::OutboxOp;
 
-use super::engine::{db, next_frame, send, unexpected, Failure, Inner, Session};
-use super::protocol::{codes, ClientMessage, PushEntry, ServerMessage, WireChange, WriteOp};
+use super::engine::{db, next_frame, push_next, send, unexpected, Failure, Inner, Session};
+use super::protocol::{codes, ClientMessage, ServerMessage, WireChange};
 use super::{violation, SyncRejection, SyncReport, MAX_CURSOR};
 
 /// Longest silence of the server while `sync_once` waits for an answer.
@@ -41,12 +41,27 @@ impl PullBudget {
 }
 
 /// The batch waiting for its `ack`: what was sent on this socket.
-struct InFlight {
+pub(super) struct InFlight {
     /// seq → (table, id, op) of every sent entry not answered yet.
     entries: HashMap<i64, (String, String, OutboxOp)>,
     /// The server refused an entry with `client-id-reused`: this namespace was
     /// copied to another device that wrote under the same client id.
     client_id_reused: bool,
+}
+
+impl InFlight {
+    /// An empty batch.
+    pub(super) fn new() -> InFlight {
+        InFlight {
+            entries: HashMap::new(),
+            client_id_reused: false,
+        }
+    }
+
+    /// Records a sent entry.
+    pub(super) fn insert(&mut self, seq: i64, entry: (String, String, OutboxOp)) {
+        self.entries.insert(seq, entry);
+    }
 }
 
 /// Where the session stands in the server's log.
@@ -99,53 +114,6 @@ async fn pull(
     send(&mut session.ws, &message).await?;
     position.pulling = Some(cursor);
     Ok(())
-}
-
-/// Sends the next outbox batch when none is in flight; returns whether one went.
-async fn push_next(
-    weak: &Weak<Inner>,
-    session: &mut Session,
-    in_flight: &mut Option<InFlight>,
-    report: &mut SyncReport,
-) -> Result<bool, Failure> {
-    if !session.can_push || in_flight.is_some() {
-        return Ok(false);
-    }
-    let limit = u32::try_from(session.max_batch).unwrap_or(u32::MAX);
-    let pending = db(weak)?.pending_outbox(limit)?;
-    if pending.is_empty() {
-        return Ok(false);
-    }
-    let mut batch = InFlight {
-        entries: HashMap::new(),
-        client_id_reused: false,
-    };
-    let entries: Vec<PushEntry> = pending
-        .into_iter()
-        .map(|e| {
-            batch
-                .entries
-                .insert(e.seq, (e.table.clone(), e.row_id.clone(), e.op));
-            PushEntry {
-                seq: e.seq,
-                table: e.table,
-                op: match e.op {
-                    OutboxOp::Insert => WriteOp::Insert,
-                    OutboxOp::Update => WriteOp::Update,
-                    OutboxOp::Delete => WriteOp::Delete,
-                },
-                id: e.row_id,
-                payload: e.payload.and_then(|p| match p {
-                    serde_json::Value::Object(map) => Some(map),
-                    _ => None,
-                }),
-            }
-        })
-        .collect();
-    report.pushed += u64::try_from(entries.len()).unwrap_or(0);
-    send(&mut session.ws, &ClientMessage::Push { entries }).await?;
-    *in_flight = Some(batch);
-    Ok(true)
 }
 
 /// Drives one session: pull from the cursor, push the outbox, apply answers.
