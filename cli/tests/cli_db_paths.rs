@@ -176,3 +176,39 @@ fn database_directories_and_files_are_private_under_umask_000() {
         assert_eq!(mode(&path), expected, "{}", path.display());
     }
 }
+
+#[test]
+fn a_directory_in_place_of_the_database_is_wiped_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store = format!("file:{}", dir.path().join("secrets").display());
+    let data_str = data.to_str().unwrap();
+    let (code, out) = insert(data_str, &store, false);
+    assert_eq!(code, 0, "{out}");
+    let ns = data.join("app");
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let _ = std::fs::remove_file(ns.join(format!("local.sqlite3{suffix}")));
+    }
+    // A directory (with something in it) where the database file belongs.
+    std::fs::create_dir_all(ns.join("local.sqlite3").join("inner")).unwrap();
+    std::fs::write(ns.join("local.sqlite3").join("inner").join("f"), "x").unwrap();
+    std::fs::create_dir(ns.join("local.sqlite3-wal")).unwrap();
+    let (code, out) = insert(data_str, &store, false);
+    assert_eq!(code, 1, "the blocked namespace is refused: {out}");
+    let (code, out, err) = run_json_lenient(
+        &[
+            "logout",
+            "--data-dir",
+            data_str,
+            "--app-id",
+            "app",
+            "--wipe-data",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out} {err}");
+    assert_eq!(out["wiped"], true, "{out}");
+    assert!(listing(&ns).is_empty(), "{:?}", listing(&ns));
+    let (code, out) = insert(data_str, &store, false);
+    assert_eq!(code, 0, "{out}");
+}

@@ -30,6 +30,7 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::error::{Code, ErrorCode};
 use crate::identity::{Identity, PublicKey, UserId};
+use crate::json::visit_unique_keys;
 use crate::secret::Secret;
 
 /// The only header a self-signed token may carry.
@@ -46,6 +47,10 @@ pub const DEFAULT_PROOF_TTL_SECONDS: u64 = 60;
 /// seconds. Proofs are meant to live for one sign-up round trip; a longer limit would let a
 /// leaked proof be replayed for longer.
 pub const DEFAULT_PROOF_MAX_TTL_SECONDS: u64 = 600;
+/// Largest limit a backend may choose for identity proofs
+/// ([`verify_local_first_identity_proof_with_max_ttl`]), in seconds: what Jazz's own
+/// verifier accepts, so a backend can take every proof a Jazz client mints.
+pub const MAX_PROOF_MAX_TTL_SECONDS: u64 = 3600;
 /// Largest `iat`/`exp` a token may carry: 2^53 − 1, the largest integer a JavaScript
 /// verifier reads exactly.
 pub const MAX_TIMESTAMP: u64 = (1 << 53) - 1;
@@ -215,9 +220,12 @@ pub enum TokenError {
         issuer: String,
     },
     /// `aud` differs from the expected (normalised) audience.
-    #[error("token audience {actual:?} does not match the expected {expected:?}")]
+    #[error("{}", audience_mismatch_message(audience, expected, actual))]
     AudienceMismatch {
-        /// The normalised expected audience.
+        /// The expected audience as the verifier was given it (an app id or a UUID).
+        audience: String,
+        /// The expected audience as it goes on the wire: `audience` normalised
+        /// ([`normalize_audience`]).
         expected: String,
         /// The audience in the token.
         actual: String,
@@ -308,6 +316,19 @@ impl ErrorCode for TokenError {
     }
 }
 
+/// The message of [`TokenError::AudienceMismatch`]: names the audience the verifier
+/// was given, and its UUID when that is a different text.
+fn audience_mismatch_message(audience: &str, expected: &str, actual: &str) -> String {
+    if audience == expected {
+        format!("token audience {actual:?} does not match the expected audience {expected:?}")
+    } else {
+        format!(
+            "token audience {actual:?} does not match the expected audience {audience:?} \
+             (sent as its UUIDv5 {expected:?}); was the token minted for another app id?"
+        )
+    }
+}
+
 /// Normalises an audience: a UUID (any accepted spelling) becomes its canonical
 /// lowercase hyphenated form; any other string becomes UUIDv5(DNS namespace, its bytes).
 ///
@@ -344,26 +365,6 @@ struct IncomingClaims {
     unknown: Option<String>,
 }
 
-/// The one claim-object reader: calls `on_claim` with each claim name (the value is
-/// still to be read from `map`) and refuses a name seen before, so "last wins" never
-/// happens. Used by the self-signed verifier and by [`decode_claims_unverified`].
-fn visit_claims<'de, A, F>(map: &mut A, mut on_claim: F) -> Result<(), A::Error>
-where
-    A: serde::de::MapAccess<'de>,
-    F: FnMut(&str, &mut A) -> Result<(), A::Error>,
-{
-    let mut seen = std::collections::HashSet::new();
-    while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-        if !seen.insert(key.clone().into_owned()) {
-            return Err(serde::de::Error::custom(format_args!(
-                "duplicate field `{key}`"
-            )));
-        }
-        on_claim(key.as_ref(), map)?;
-    }
-    Ok(())
-}
-
 fn fill_claim<'de, A, T>(slot: &mut Option<T>, map: &mut A) -> Result<(), A::Error>
 where
     A: serde::de::MapAccess<'de>,
@@ -387,7 +388,7 @@ impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
         mut map: A,
     ) -> Result<IncomingClaims, A::Error> {
         let mut claims = IncomingClaims::default();
-        visit_claims(&mut map, |key, map| match key {
+        visit_unique_keys(&mut map, |key, map| match key {
             "iss" => fill_claim(&mut claims.iss, map),
             "sub" => fill_claim(&mut claims.sub, map),
             "aud" => fill_claim(&mut claims.aud, map),
@@ -405,7 +406,7 @@ impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
     }
 }
 
-/// Any JSON object of claims, read through [`visit_claims`] (duplicates refused).
+/// Any JSON object of claims, read through [`visit_unique_keys`] (duplicates refused).
 struct UniqueClaims(Map<String, Value>);
 
 struct UniqueClaimsVisitor;
@@ -419,7 +420,7 @@ impl<'de> serde::de::Visitor<'de> for UniqueClaimsVisitor {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<UniqueClaims, A::Error> {
         let mut claims = Map::new();
-        visit_claims(&mut map, |key, map| {
+        visit_unique_keys(&mut map, |key, map| {
             let value: Value = map.next_value()?;
             claims.insert(key.to_owned(), value);
             Ok(())
@@ -501,8 +502,9 @@ pub fn mint_now(
 /// What a verifier accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyOptions {
-    /// Expected audience. [`VerifyOptions::new`] stores it normalised; a value set
-    /// directly is normalised at verification (idempotent for UUIDs).
+    /// Expected audience as the caller gave it (an app id, or a UUID); normalised
+    /// ([`normalize_audience`]) at verification. Errors and [`VerifiedToken`] name it
+    /// as given, beside its UUID.
     pub audience: String,
     /// Maximum `exp - iat` in seconds (default 3600).
     pub max_ttl_seconds: u64,
@@ -516,7 +518,7 @@ impl VerifyOptions {
     /// Default options for an audience: max TTL 3600 s, skew 60 s, both issuers.
     pub fn new(audience: &str) -> VerifyOptions {
         VerifyOptions {
-            audience: normalize_audience(audience),
+            audience: audience.to_owned(),
             max_ttl_seconds: DEFAULT_MAX_TTL_SECONDS,
             iat_skew_seconds: DEFAULT_IAT_SKEW_SECONDS,
             issuers: vec![Issuer::LocalFirst, Issuer::Anonymous],
@@ -545,8 +547,12 @@ pub struct VerifiedToken {
     pub user_id: UserId,
     /// The signer's public key.
     pub public_key: PublicKey,
-    /// The normalised audience.
+    /// The expected audience as the verifier was given it (an app id or a UUID), which
+    /// the token was minted for.
     pub audience: String,
+    /// The audience as it is in the token: [`audience`](Self::audience) normalised
+    /// (a UUID as is, anything else its UUIDv5).
+    pub audience_uuid: String,
     /// `iat`, Unix seconds.
     pub issued_at: u64,
     /// `exp`, Unix seconds.
@@ -689,6 +695,7 @@ pub fn verify(
     let expected = normalize_audience(&options.audience);
     if aud != expected {
         return Err(TokenError::AudienceMismatch {
+            audience: options.audience.clone(),
             expected,
             actual: aud,
         });
@@ -726,7 +733,8 @@ pub fn verify(
         issuer,
         user_id,
         public_key,
-        audience: expected,
+        audience: options.audience.clone(),
+        audience_uuid: expected,
         issued_at: iat,
         expires_at: exp,
     })
@@ -769,24 +777,55 @@ pub fn verify_local_first_identity_proof(
     audience: &str,
     clock: &dyn Clock,
 ) -> ProofVerification {
-    let options = VerifyOptions::new(audience).with_max_ttl(DEFAULT_PROOF_MAX_TTL_SECONDS);
+    verify_local_first_identity_proof_with_max_ttl(
+        token,
+        audience,
+        DEFAULT_PROOF_MAX_TTL_SECONDS,
+        clock,
+    )
+}
+
+/// [`verify_local_first_identity_proof`] with the backend's own limit on the proof's
+/// lifetime: 1 to [`MAX_PROOF_MAX_TTL_SECONDS`] seconds (Jazz's verifier accepts proofs of
+/// up to 3600 s; ours defaults to 600 s). Another limit gives `code` `invalid-argument`
+/// whatever the token.
+pub fn verify_local_first_identity_proof_with_max_ttl(
+    token: &str,
+    audience: &str,
+    max_ttl_seconds: u64,
+    clock: &dyn Clock,
+) -> ProofVerification {
+    let options = VerifyOptions::new(audience).with_max_ttl(max_ttl_seconds);
     verify_identity_proof(token, &options, clock)
 }
 
 /// Verifies an identity proof with explicit options (audience, lifetime limit, skew).
-/// Whatever `options.issuers` says, only the local-first issuer is accepted.
+/// Whatever `options.issuers` says, only the local-first issuer is accepted. A
+/// `max_ttl_seconds` outside 1 to [`MAX_PROOF_MAX_TTL_SECONDS`] is refused first, with
+/// `code` `invalid-argument`: it is the backend's mistake, whatever the token.
 pub fn verify_identity_proof(
     token: &str,
     options: &VerifyOptions,
     clock: &dyn Clock,
 ) -> ProofVerification {
+    let refused = |error: String, code: Code| ProofVerification {
+        ok: false,
+        id: None,
+        error: Some(error),
+        code: Some(code),
+    };
+    if !(1..=MAX_PROOF_MAX_TTL_SECONDS).contains(&options.max_ttl_seconds) {
+        return refused(
+            format!(
+                "the longest proof lifetime accepted must be 1 to {MAX_PROOF_MAX_TTL_SECONDS} \
+                 seconds, got {}",
+                options.max_ttl_seconds
+            ),
+            Code::InvalidArgument,
+        );
+    }
     if token.trim().is_empty() {
-        return ProofVerification {
-            ok: false,
-            id: None,
-            error: Some(PROOF_TOKEN_REQUIRED.to_owned()),
-            code: Some(Code::ProofTokenRequired),
-        };
+        return refused(PROOF_TOKEN_REQUIRED.to_owned(), Code::ProofTokenRequired);
     }
     let options = options.clone().with_issuers(&[Issuer::LocalFirst]);
     match verify(token, &options, clock) {
@@ -796,12 +835,7 @@ pub fn verify_identity_proof(
             error: None,
             code: None,
         },
-        Err(error) => ProofVerification {
-            ok: false,
-            id: None,
-            error: Some(error.to_string()),
-            code: Some(error.code()),
-        },
+        Err(error) => refused(error.to_string(), error.code()),
     }
 }
 
@@ -858,6 +892,7 @@ mod tests {
         assert_eq!(refused.code.map(Code::as_str), Some("ttl-too-long"));
         let lenient = VerifyOptions::new("app").with_max_ttl(3600);
         assert!(verify_identity_proof(&too_long, &lenient, &clock).ok);
+        assert!(verify_local_first_identity_proof_with_max_ttl(&too_long, "app", 601, &clock).ok);
         let anon = mint(
             &Identity::from_secret(&secret),
             Issuer::Anonymous,
@@ -872,6 +907,77 @@ mod tests {
                 .map(Code::as_str),
             Some("issuer-not-allowed")
         );
+    }
+
+    #[test]
+    fn a_backend_chooses_the_proof_limit_within_jazz_s() {
+        let secret = Secret::from_bytes([5; 32]);
+        let clock = FixedClock::new(50_000);
+        // A Jazz client asking for a 900 s proof.
+        let jazz_like = identity_proof(&secret, 900, "app", &clock).unwrap();
+        let default = verify_local_first_identity_proof(&jazz_like, "app", &clock);
+        assert_eq!(default.code.map(Code::as_str), Some("ttl-too-long"));
+        let chosen = verify_local_first_identity_proof_with_max_ttl(&jazz_like, "app", 900, &clock);
+        assert!(chosen.ok, "{chosen:?}");
+        let longest = identity_proof(&secret, MAX_PROOF_MAX_TTL_SECONDS, "app", &clock).unwrap();
+        assert!(
+            verify_local_first_identity_proof_with_max_ttl(
+                &longest,
+                "app",
+                MAX_PROOF_MAX_TTL_SECONDS,
+                &clock
+            )
+            .ok
+        );
+        for bad in [0, MAX_PROOF_MAX_TTL_SECONDS + 1, u64::MAX] {
+            for token in [jazz_like.as_str(), ""] {
+                let refused =
+                    verify_local_first_identity_proof_with_max_ttl(token, "app", bad, &clock);
+                assert!(!refused.ok);
+                assert_eq!(refused.code, Some(Code::InvalidArgument), "{bad}");
+                assert!(refused.error.unwrap().contains("1 to 3600"));
+            }
+            let options = VerifyOptions::new("app").with_max_ttl(bad);
+            assert_eq!(
+                verify_identity_proof(&jazz_like, &options, &clock).code,
+                Some(Code::InvalidArgument)
+            );
+        }
+    }
+
+    #[test]
+    fn audience_mismatch_names_the_audience_as_given() {
+        let secret = Secret::from_bytes([6; 32]);
+        let clock = FixedClock::new(50_000);
+        let token = identity_proof(&secret, 60, "other-app", &clock).unwrap();
+        let error = verify(&token, &VerifyOptions::new("my-app"), &clock).unwrap_err();
+        assert!(matches!(
+            &error,
+            TokenError::AudienceMismatch { audience, expected, actual }
+                if audience == "my-app"
+                    && *expected == normalize_audience("my-app")
+                    && *actual == normalize_audience("other-app")
+        ));
+        let text = error.to_string();
+        assert!(text.contains("\"my-app\""), "{text}");
+        assert!(text.contains(&normalize_audience("my-app")), "{text}");
+        // A UUID given as the audience is named once.
+        let uuid = normalize_audience("my-app");
+        let text = verify(&token, &VerifyOptions::new(&uuid), &clock)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(text.matches(&uuid).count(), 1, "{text}");
+        let proof = verify_local_first_identity_proof(&token, "my-app", &clock);
+        assert!(proof.error.unwrap().contains("\"my-app\""));
+
+        let verified = verify(
+            &identity_proof(&secret, 60, "my-app", &clock).unwrap(),
+            &VerifyOptions::new("my-app"),
+            &clock,
+        )
+        .unwrap();
+        assert_eq!(verified.audience, "my-app");
+        assert_eq!(verified.audience_uuid, normalize_audience("my-app"));
     }
 
     #[test]

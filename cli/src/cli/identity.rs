@@ -69,6 +69,23 @@ pub enum TokenCommand {
         #[arg(long, default_value_t = token::DEFAULT_MAX_TTL_SECONDS, allow_hyphen_values = true)]
         max_ttl: u64,
     },
+    /// Verify an identity proof as an app backend does: local-first issuer only, a
+    /// lifetime of at most `--max-ttl` seconds.
+    VerifyProof {
+        /// The proof, or `-` to read it from stdin.
+        #[arg(long, allow_hyphen_values = true)]
+        token: String,
+        /// The expected audience.
+        #[arg(long, allow_hyphen_values = true)]
+        audience: String,
+        /// The verifier's time (Unix seconds); defaults to now.
+        #[arg(long, allow_hyphen_values = true)]
+        now: Option<u64>,
+        /// Longest accepted proof lifetime in seconds, 1 to 3600 (Jazz's verifier
+        /// accepts up to 3600).
+        #[arg(long, default_value_t = token::DEFAULT_PROOF_MAX_TTL_SECONDS, allow_hyphen_values = true)]
+        max_ttl: u64,
+    },
 }
 
 /// `localfirst phrase ...`
@@ -159,10 +176,7 @@ pub fn run_token(command: &TokenCommand) -> Result<Report, CliError> {
             let rejected =
                 |error: CliError| error.with_field("ok", false).with_field("id", Value::Null);
             let jwt = read_sensitive(jwt, "token").map_err(rejected)?;
-            let clock: Box<dyn Clock> = match now {
-                Some(now) => Box::new(FixedClock::new(*now)),
-                None => Box::new(SystemClock),
-            };
+            let clock = clock_at(*now);
             let options = VerifyOptions::new(audience).with_max_ttl(*max_ttl);
             match token::verify(&jwt, &options, clock.as_ref()) {
                 Ok(verified) => Ok(Report::new()
@@ -175,6 +189,41 @@ pub fn run_token(command: &TokenCommand) -> Result<Report, CliError> {
                 Err(error) => Err(rejected(CliError::from_error(&error))),
             }
         }
+        TokenCommand::VerifyProof {
+            token: proof,
+            audience,
+            now,
+            max_ttl,
+        } => {
+            let rejected =
+                |error: CliError| error.with_field("ok", false).with_field("id", Value::Null);
+            let proof = read_sensitive(proof, "proof").map_err(rejected)?;
+            let outcome = token::verify_local_first_identity_proof_with_max_ttl(
+                &proof,
+                audience,
+                *max_ttl,
+                clock_at(*now).as_ref(),
+            );
+            match (outcome.id, outcome.code) {
+                (Some(id), None) if outcome.ok => Ok(Report::new()
+                    .field("ok", true)
+                    .field("id", id)
+                    .field("error", Value::Null)
+                    .field("code", Value::Null)),
+                (_, code) => Err(rejected(CliError::new(
+                    code.unwrap_or(localfirst_core::Code::Internal),
+                    outcome.error.unwrap_or_default(),
+                ))),
+            }
+        }
+    }
+}
+
+/// A clock stopped at `now`, or the system clock.
+fn clock_at(now: Option<u64>) -> Box<dyn Clock> {
+    match now {
+        Some(now) => Box::new(FixedClock::new(now)),
+        None => Box::new(SystemClock),
     }
 }
 
