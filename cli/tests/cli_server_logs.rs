@@ -61,5 +61,8 @@ fn the_server_logs_info_on_stderr_and_rust_log_sets_the_level() {
     assert!(!stdout.contains("INFO"), "logs went to stdout: {stdout}");
 
     let (_, quiet) = run_server(Some("warn"));
-    assert!(!quiet.contains("INFO"), "RUST_LOG=warn still logged INFO: {quiet}");
+    assert!(
+        !quiet.contains("INFO"),
+        "RUST_LOG=warn still logged INFO: {quiet}"
+    );
 }

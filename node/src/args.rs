@@ -65,8 +65,12 @@ pub(crate) fn object<T: FromNapiValue>(value: Unknown<'_>, name: &str) -> Result
     if kind(&value) != ValueType::Object {
         return Err(refused(name, "an object", &value));
     }
-    T::from_unknown(value)
-        .map_err(|error| invalid_argument(format!("{name} is not the expected object: {}", error.reason)))
+    T::from_unknown(value).map_err(|error| {
+        invalid_argument(format!(
+            "{name} is not the expected object: {}",
+            error.reason
+        ))
+    })
 }
 
 /// An object argument that may be `null` or `undefined`.
@@ -84,7 +88,8 @@ pub(crate) fn bytes(value: Unknown<'_>, name: &str) -> Result<Zeroizing<Vec<u8>>
     let expected = "an ArrayBuffer, a typed array or a Buffer";
     let is = |check: napi::Result<bool>| check.unwrap_or(false);
     if is(value.is_arraybuffer()) {
-        let buffer = ArrayBuffer::from_unknown(value).map_err(|_| refused(name, expected, &value))?;
+        let buffer =
+            ArrayBuffer::from_unknown(value).map_err(|_| refused(name, expected, &value))?;
         return Ok(Zeroizing::new(buffer.to_vec()));
     }
     if is(value.is_typedarray()) {

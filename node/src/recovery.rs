@@ -383,7 +383,10 @@ pub fn secret_from_assertion(
 ) -> Result<AuthSecret> {
     let authenticator_data = bytes(authenticator_data, "authenticatorData")?;
     let user_handle = optional_bytes(user_handle, "userHandle")?;
-    core_passkey::secret_from_assertion(&authenticator_data, user_handle.as_deref().map(Vec::as_slice))
-        .map(AuthSecret::from)
-        .map_err(coded)
+    core_passkey::secret_from_assertion(
+        &authenticator_data,
+        user_handle.as_deref().map(Vec::as_slice),
+    )
+    .map(AuthSecret::from)
+    .map_err(coded)
 }

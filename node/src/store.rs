@@ -64,7 +64,10 @@ pub struct MemorySecretStore {
 #[napi]
 impl MemorySecretStore {
     /// An empty store bound to the key `options` name.
-    #[napi(constructor, ts_args_type = "options?: StorageKeyOptions | undefined | null")]
+    #[napi(
+        constructor,
+        ts_args_type = "options?: StorageKeyOptions | undefined | null"
+    )]
     pub fn new(options: Option<Unknown>) -> Result<MemorySecretStore> {
         Ok(MemorySecretStore {
             store: MemoryStore::new(storage_key(options)?),

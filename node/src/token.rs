@@ -7,7 +7,9 @@ use localfirst_core::token::{self as core_token, Issuer, VerifyOptions};
 use napi::bindgen_prelude::Unknown;
 use napi_derive::napi;
 
-use crate::args::{instance, number, optional_number, optional_object, optional_string, string, Instance};
+use crate::args::{
+    instance, number, optional_number, optional_object, optional_string, string, Instance,
+};
 use crate::error::{coded, invalid_argument, seconds, to_js_seconds, Result};
 use crate::identity::AuthSecret;
 
