@@ -14,6 +14,9 @@ use zeroize::Zeroizing;
 
 use crate::error::{invalid_argument, Result};
 
+/// Bytes copied out of JavaScript, wiped when dropped.
+pub(crate) type Bytes = Zeroizing<Vec<u8>>;
+
 /// A class instance argument, or whatever else JavaScript passed instead.
 pub(crate) type Instance<'a, T> = Either<&'a T, Unknown<'a>>;
 
@@ -84,7 +87,7 @@ pub(crate) fn optional_object<T: FromNapiValue>(
 /// Bytes: an `ArrayBuffer` (what WebAuthn returns), any typed array view (a
 /// `Buffer`, a `Uint8Array`, ...: the bytes it views) or nothing else. The copy
 /// is wiped when dropped.
-pub(crate) fn bytes(value: Unknown<'_>, name: &str) -> Result<Zeroizing<Vec<u8>>> {
+pub(crate) fn bytes(value: Unknown<'_>, name: &str) -> Result<Bytes> {
     let expected = "an ArrayBuffer, a typed array or a Buffer";
     let is = |check: napi::Result<bool>| check.unwrap_or(false);
     if is(value.is_arraybuffer()) {
@@ -100,10 +103,7 @@ pub(crate) fn bytes(value: Unknown<'_>, name: &str) -> Result<Zeroizing<Vec<u8>>
 }
 
 /// Bytes that may be `null` or `undefined`.
-pub(crate) fn optional_bytes(
-    value: Option<Unknown<'_>>,
-    name: &str,
-) -> Result<Option<Zeroizing<Vec<u8>>>> {
+pub(crate) fn optional_bytes(value: Option<Unknown<'_>>, name: &str) -> Result<Option<Bytes>> {
     value.map(|value| bytes(value, name)).transpose()
 }
 

@@ -14,7 +14,7 @@ use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::args::{
     boolean, bytes, instance, not_constructible, object, optional_bytes, optional_string, refused,
-    string, Instance,
+    string, Bytes, Instance,
 };
 use crate::error::{coded, thrown, Result};
 use crate::identity::AuthSecret;
@@ -330,7 +330,7 @@ fn registration_arguments<'a>(
     secret: Instance<'a, AuthSecret>,
     display_name: Unknown,
     challenge: Option<Unknown>,
-) -> Result<(&'a AuthSecret, String, Option<Zeroizing<Vec<u8>>>)> {
+) -> Result<(&'a AuthSecret, String, Option<Bytes>)> {
     Ok((
         instance(secret, "secret", "AuthSecret")?,
         string(display_name, "displayName")?,
