@@ -113,6 +113,21 @@ fn insert(data: &str, store: &str, umask_000: bool) -> (i32, Value) {
     (output.status.code().unwrap(), value)
 }
 
+/// `localfirst --json logout --data-dir <data> --app-id app --wipe-data`.
+fn wipe(data: &str) -> (i32, Value, String) {
+    run_json_lenient(
+        &[
+            "logout",
+            "--data-dir",
+            data,
+            "--app-id",
+            "app",
+            "--wipe-data",
+        ],
+        None,
+    )
+}
+
 #[test]
 fn a_database_that_will_not_open_is_wiped() {
     let dir = tempfile::tempdir().unwrap();
@@ -129,17 +144,7 @@ fn a_database_that_will_not_open_is_wiped() {
     .unwrap();
     let (code, out) = insert(data_str, &store, false);
     assert_eq!(code, 1, "the damaged database is refused: {out}");
-    let (code, out, err) = run_json_lenient(
-        &[
-            "logout",
-            "--data-dir",
-            data_str,
-            "--app-id",
-            "app",
-            "--wipe-data",
-        ],
-        None,
-    );
+    let (code, out, err) = wipe(data_str);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out["wiped"], true);
     assert!(listing(&ns).is_empty(), "{:?}", listing(&ns));
@@ -195,17 +200,7 @@ fn a_directory_in_place_of_the_database_is_wiped_too() {
     std::fs::create_dir(ns.join("local.sqlite3-wal")).unwrap();
     let (code, out) = insert(data_str, &store, false);
     assert_eq!(code, 1, "the blocked namespace is refused: {out}");
-    let (code, out, err) = run_json_lenient(
-        &[
-            "logout",
-            "--data-dir",
-            data_str,
-            "--app-id",
-            "app",
-            "--wipe-data",
-        ],
-        None,
-    );
+    let (code, out, err) = wipe(data_str);
     assert_eq!(code, 0, "{out} {err}");
     assert_eq!(out["wiped"], true, "{out}");
     assert!(listing(&ns).is_empty(), "{:?}", listing(&ns));

@@ -1,6 +1,6 @@
 //! `localfirst identity|token|phrase`: the identity core from the command line.
 
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use localfirst_core::clock::{Clock, FixedClock, SystemClock};
 use localfirst_core::identity::Identity;
 use localfirst_core::phrase::{phrase_to_secret, secret_to_phrase};
@@ -56,15 +56,9 @@ pub enum TokenCommand {
     },
     /// Verify a self-signed token.
     Verify {
-        /// The token, or `-` to read it from stdin.
-        #[arg(long, allow_hyphen_values = true)]
-        token: String,
-        /// The expected audience.
-        #[arg(long, allow_hyphen_values = true)]
-        audience: String,
-        /// The verifier's time (Unix seconds); defaults to now.
-        #[arg(long, allow_hyphen_values = true)]
-        now: Option<u64>,
+        /// The token, its audience and the time.
+        #[command(flatten)]
+        check: TokenCheck,
         /// Maximum accepted lifetime in seconds.
         #[arg(long, default_value_t = token::DEFAULT_MAX_TTL_SECONDS, allow_hyphen_values = true)]
         max_ttl: u64,
@@ -72,20 +66,28 @@ pub enum TokenCommand {
     /// Verify an identity proof as an app backend does: local-first issuer only, a
     /// lifetime of at most `--max-ttl` seconds.
     VerifyProof {
-        /// The proof, or `-` to read it from stdin.
-        #[arg(long, allow_hyphen_values = true)]
-        token: String,
-        /// The expected audience.
-        #[arg(long, allow_hyphen_values = true)]
-        audience: String,
-        /// The verifier's time (Unix seconds); defaults to now.
-        #[arg(long, allow_hyphen_values = true)]
-        now: Option<u64>,
+        /// The proof, its audience and the time.
+        #[command(flatten)]
+        check: TokenCheck,
         /// Longest accepted proof lifetime in seconds, 1 to 3600 (Jazz's verifier
         /// accepts up to 3600).
         #[arg(long, default_value_t = token::DEFAULT_PROOF_MAX_TTL_SECONDS, allow_hyphen_values = true)]
         max_ttl: u64,
     },
+}
+
+/// What `token verify` and `token verify-proof` check, and when.
+#[derive(Debug, Clone, Args)]
+pub struct TokenCheck {
+    /// The token, or `-` to read it from stdin.
+    #[arg(long, allow_hyphen_values = true)]
+    pub token: String,
+    /// The expected audience.
+    #[arg(long, allow_hyphen_values = true)]
+    pub audience: String,
+    /// The verifier's time (Unix seconds); defaults to now.
+    #[arg(long, allow_hyphen_values = true)]
+    pub now: Option<u64>,
 }
 
 /// `localfirst phrase ...`
@@ -167,9 +169,12 @@ pub fn run_token(command: &TokenCommand) -> Result<Report, CliError> {
                 .field("exp", iat.saturating_add(ttl)))
         }
         TokenCommand::Verify {
-            token: jwt,
-            audience,
-            now,
+            check:
+                TokenCheck {
+                    token: jwt,
+                    audience,
+                    now,
+                },
             max_ttl,
         } => {
             // Every failure, stdin included, has the shape of a rejected token.
@@ -190,9 +195,12 @@ pub fn run_token(command: &TokenCommand) -> Result<Report, CliError> {
             }
         }
         TokenCommand::VerifyProof {
-            token: proof,
-            audience,
-            now,
+            check:
+                TokenCheck {
+                    token: proof,
+                    audience,
+                    now,
+                },
             max_ttl,
         } => {
             let rejected =
