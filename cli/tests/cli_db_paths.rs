@@ -113,6 +113,17 @@ fn insert(data: &str, store: &str, umask_000: bool) -> (i32, Value) {
     (output.status.code().unwrap(), value)
 }
 
+/// A data directory (`<dir>/data`) whose namespace `app` holds one row, and the
+/// secret store (`file:<dir>/secrets`) of its identity.
+fn namespace_with_a_row() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store = format!("file:{}", dir.path().join("secrets").display());
+    let (code, out) = insert(data.to_str().unwrap(), &store, false);
+    assert_eq!(code, 0, "{out}");
+    (dir, store)
+}
+
 /// `localfirst --json logout --data-dir <data> --app-id app --wipe-data`.
 fn wipe(data: &str) -> (i32, Value, String) {
     run_json_lenient(
@@ -130,12 +141,9 @@ fn wipe(data: &str) -> (i32, Value, String) {
 
 #[test]
 fn a_database_that_will_not_open_is_wiped() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, store) = namespace_with_a_row();
     let data = dir.path().join("data");
-    let store = format!("file:{}", dir.path().join("secrets").display());
     let data_str = data.to_str().unwrap();
-    let (code, out) = insert(data_str, &store, false);
-    assert_eq!(code, 0, "{out}");
     let ns = data.join("app");
     std::fs::write(
         ns.join("local.sqlite3"),
@@ -184,12 +192,9 @@ fn database_directories_and_files_are_private_under_umask_000() {
 
 #[test]
 fn a_directory_in_place_of_the_database_is_wiped_too() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, store) = namespace_with_a_row();
     let data = dir.path().join("data");
-    let store = format!("file:{}", dir.path().join("secrets").display());
     let data_str = data.to_str().unwrap();
-    let (code, out) = insert(data_str, &store, false);
-    assert_eq!(code, 0, "{out}");
     let ns = data.join("app");
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let _ = std::fs::remove_file(ns.join(format!("local.sqlite3{suffix}")));

@@ -168,22 +168,10 @@ pub fn run_token(command: &TokenCommand) -> Result<Report, CliError> {
                 .field("iat", iat)
                 .field("exp", iat.saturating_add(ttl)))
         }
-        TokenCommand::Verify {
-            check:
-                TokenCheck {
-                    token: jwt,
-                    audience,
-                    now,
-                },
-            max_ttl,
-        } => {
-            // Every failure, stdin included, has the shape of a rejected token.
-            let rejected =
-                |error: CliError| error.with_field("ok", false).with_field("id", Value::Null);
-            let jwt = read_sensitive(jwt, "token").map_err(rejected)?;
-            let clock = clock_at(*now);
-            let options = VerifyOptions::new(audience).with_max_ttl(*max_ttl);
-            match token::verify(&jwt, &options, clock.as_ref()) {
+        TokenCommand::Verify { check, max_ttl } => {
+            let jwt = check.read("token")?;
+            let options = VerifyOptions::new(&check.audience).with_max_ttl(*max_ttl);
+            match token::verify(&jwt, &options, check.clock().as_ref()) {
                 Ok(verified) => Ok(Report::new()
                     .field("ok", true)
                     .field("id", verified.user_id.to_string())
@@ -194,23 +182,13 @@ pub fn run_token(command: &TokenCommand) -> Result<Report, CliError> {
                 Err(error) => Err(rejected(CliError::from_error(&error))),
             }
         }
-        TokenCommand::VerifyProof {
-            check:
-                TokenCheck {
-                    token: proof,
-                    audience,
-                    now,
-                },
-            max_ttl,
-        } => {
-            let rejected =
-                |error: CliError| error.with_field("ok", false).with_field("id", Value::Null);
-            let proof = read_sensitive(proof, "proof").map_err(rejected)?;
+        TokenCommand::VerifyProof { check, max_ttl } => {
+            let proof = check.read("proof")?;
             let outcome = token::verify_local_first_identity_proof_with_max_ttl(
                 &proof,
-                audience,
+                &check.audience,
                 *max_ttl,
-                clock_at(*now).as_ref(),
+                check.clock().as_ref(),
             );
             match (outcome.id, outcome.code) {
                 (Some(id), None) if outcome.ok => Ok(Report::new()
@@ -227,11 +205,24 @@ pub fn run_token(command: &TokenCommand) -> Result<Report, CliError> {
     }
 }
 
-/// A clock stopped at `now`, or the system clock.
-fn clock_at(now: Option<u64>) -> Box<dyn Clock> {
-    match now {
-        Some(now) => Box::new(FixedClock::new(now)),
-        None => Box::new(SystemClock),
+/// A refusal in the shape of a rejected token (`ok: false`, `id: null`): every
+/// failure of `token verify` and `token verify-proof`, stdin included.
+fn rejected(error: CliError) -> CliError {
+    error.with_field("ok", false).with_field("id", Value::Null)
+}
+
+impl TokenCheck {
+    /// The token (`what` names it in errors), read from stdin for `-`.
+    fn read(&self, what: &str) -> Result<Zeroizing<String>, CliError> {
+        read_sensitive(&self.token, what).map_err(rejected)
+    }
+
+    /// A clock stopped at `--now`, or the system clock.
+    fn clock(&self) -> Box<dyn Clock> {
+        match self.now {
+            Some(now) => Box::new(FixedClock::new(now)),
+            None => Box::new(SystemClock),
+        }
     }
 }
 
