@@ -8,6 +8,9 @@ module.exports = {
   roots: ['<rootDir>/src', '<rootDir>/plugin/src'],
   testMatch: ['**/__tests__/**/*.test.ts?(x)'],
   clearMocks: true,
+  // Generous on a loaded machine (see jest.setup.js): slow is allowed, wrong is not.
+  testTimeout: 60_000,
+  setupFilesAfterEnv: ['<rootDir>/jest.setup.js'],
   moduleNameMapper: {
     // react-native 0.88.1 exposes this entry point through `exports`, which the React Native
     // jest preset served here (0.88.0-rc.1) strips without aliasing it (expo-asset needs it).

@@ -31,7 +31,7 @@ export declare class AuthSecret {
    * Parses strict unpadded base64url (43 characters, no `=`, no `+` or `/`,
    * canonical trailing bits), the form Jazz stores secrets in. Fails with
    * `secret-padding`, `secret-invalid-character`, `secret-invalid-length` or
-   * `secret-non-canonical`.
+   * `secret-non-canonical` (`invalid-argument` for a value that is not a string).
    */
   static fromBase64Url(text: string): AuthSecret
   /**
@@ -43,7 +43,10 @@ export declare class AuthSecret {
   userId(): string
   /** The Ed25519 public key derived from the secret, as unpadded base64url. */
   publicKey(): string
-  /** Whether `other` holds the same secret (compared in constant time). */
+  /**
+   * Whether `other` holds the same secret (compared in constant time);
+   * `invalid-argument` when it is not an `AuthSecret`.
+   */
   equals(other: AuthSecret): boolean
   /** `AuthSecret(<redacted>)`: the secret never appears in logs or string templates. */
   toString(): string
@@ -123,14 +126,15 @@ export declare class PasskeyCeremony {
   /**
    * `PublicKeyCredentialCreationOptionsJSON` storing `secret` as the credential's
    * user id, shown as `displayName`; a random challenge unless one (16 to 64
-   * bytes) is given. The JSON holds the secret: hand it to the platform only.
+   * bytes: an `ArrayBuffer`, a `Buffer` or a typed array) is given. The JSON
+   * holds the secret: hand it to the platform only.
    */
-  registrationRequestJson(secret: AuthSecret, displayName: string, challenge?: Buffer | undefined | null): string
+  registrationRequestJson(secret: AuthSecret, displayName: string, challenge?: ArrayBuffer | Uint8Array | undefined | null): string
   /**
    * `PublicKeyCredentialRequestOptionsJSON` restoring the secret; a random
    * challenge unless one (16 to 64 bytes) is given.
    */
-  assertionRequestJson(challenge?: Buffer | undefined | null): string
+  assertionRequestJson(challenge?: ArrayBuffer | Uint8Array | undefined | null): string
 }
 
 /**
@@ -163,7 +167,8 @@ export declare class SessionResolver {
    * Resolves a request's headers (Node's `req.headers`: names in any case,
    * values strings or arrays of strings). Rejects with an `Error` whose `code` is
    * `missing` (no credential), `expired`, `invalid`, `disabled` (that way in is
-   * turned off) or `invalid-argument` (a header that is not valid HTTP).
+   * turned off) or `invalid-argument` (a header that is not valid HTTP, or
+   * `headers` not an object of strings).
    */
   resolve(headers: Record<string, string | Array<string> | undefined | null>): Promise<ResolvedSession>
 }
@@ -202,8 +207,8 @@ export declare class VaultIdentity {
 /**
  * Mints an identity proof: a short-lived local-first token for `audience` that an
  * app backend checks with `verifyLocalFirstIdentityProof` before linking an
- * account to this user id. Use 60 seconds unless you need longer; proofs living
- * more than 600 seconds are refused by the verifier.
+ * account to this user id. Use 60 seconds unless you need longer; the verifier
+ * refuses proofs living more than 600 seconds unless the backend raises its limit.
  */
 export declare function localFirstIdentityProof(secret: AuthSecret, audience: string, ttlSeconds: number, issuedAt?: number | undefined | null): string
 
@@ -211,8 +216,8 @@ export declare function localFirstIdentityProof(secret: AuthSecret, audience: st
  * Mints a local-first token (issuer `urn:jazz:local-first`) for `audience`, living
  * `ttlSeconds`, issued now or at `issuedAt` (Unix seconds). The audience is
  * normalised (a UUID as is, anything else UUIDv5 in the DNS namespace). A zero
- * lifetime fails with `invalid-ttl`; a negative or fractional number with
- * `invalid-argument`.
+ * lifetime fails with `invalid-ttl`; a negative or fractional number, or an
+ * argument of the wrong type, with `invalid-argument`.
  */
 export declare function mintLocalFirstToken(secret: AuthSecret, audience: string, ttlSeconds: number, issuedAt?: number | undefined | null): string
 
@@ -251,17 +256,20 @@ export interface ResolvedSession {
 
 /**
  * The secret in an assertion given as raw bytes (iOS: `rawAuthenticatorData` and
- * `userID`; `null` when the authenticator returned no user handle).
+ * `userID`; a browser's `response.authenticatorData` and `response.userHandle`):
+ * each an `ArrayBuffer` (as WebAuthn returns them), a `Buffer` or a typed array.
+ * `userHandle` is `null` when the authenticator returned none.
  */
-export declare function secretFromAssertion(authenticatorData: Buffer, userHandle?: Buffer | undefined | null): AuthSecret
+export declare function secretFromAssertion(authenticatorData: ArrayBuffer | Uint8Array, userHandle?: ArrayBuffer | Uint8Array | undefined | null): AuthSecret
 
 /**
  * The secret in an assertion response given as `PublicKeyCredential` JSON
- * (Android's Credential Manager, a browser's `toJSON()`). Throws `no-credential`
- * (`null`), `invalid-credential` or `verification-failed` (user not present and
- * verified).
+ * (Android's Credential Manager, a browser's `toJSON()`): the text, or the object
+ * it parses to. Throws `no-credential` (`null`), `invalid-credential`,
+ * `verification-failed` (user not present and verified) or `invalid-argument`
+ * (neither a string nor an object).
  */
-export declare function secretFromAssertionJson(json: string): AuthSecret
+export declare function secretFromAssertionJson(json: string | Record<string, unknown> | null): AuthSecret
 
 /**
  * How a backend resolves requests into sessions. The order is fixed (first match
@@ -351,8 +359,16 @@ export interface VerifiedToken {
   issuer: 'local-first' | 'anonymous'
   /** The signer's Ed25519 public key, unpadded base64url. */
   publicKey: string
-  /** The normalised audience (a UUID). */
+  /**
+   * The audience as the caller passed it (an app id or a UUID), which the token
+   * was minted for.
+   */
   audience: string
+  /**
+   * The audience as the token carries it: `audience` itself if it is a UUID,
+   * otherwise its UUIDv5 (DNS namespace).
+   */
+  audienceUuid: string
   /** `iat`, Unix seconds. */
   issuedAt: number
   /** `exp`, Unix seconds. */
@@ -360,12 +376,14 @@ export interface VerifiedToken {
 }
 
 /**
- * Verifies an identity proof against `audience`, now or at `now` (Unix seconds).
- * Never throws: a refused proof gives `ok: false`, an `error` text and its `code`.
- * A missing or empty token gives `error: "proofToken is required"`; a bad `now`
- * gives code `invalid-argument`.
+ * Verifies an identity proof against `audience`, now or at `options.now` (Unix
+ * seconds), accepting proofs that live at most `options.maxTtlSeconds` (1 to
+ * 3600, default 600). Never throws: a refused proof gives `ok: false`, an `error`
+ * text and its `code`. A missing or empty token gives `error: "proofToken is
+ * required"`; an argument of the wrong type, a bad `now` or a limit outside 1 to
+ * 3600 gives code `invalid-argument`.
  */
-export declare function verifyLocalFirstIdentityProof(token: string | undefined | null, audience: string, now?: number | undefined | null): ProofVerification
+export declare function verifyLocalFirstIdentityProof(token: string | undefined | null, audience: string, options?: VerifyProofOptions | undefined | null): ProofVerification
 
 /**
  * Verifies a self-signed token (local-first or anonymous) completely: shape,
@@ -374,6 +392,18 @@ export declare function verifyLocalFirstIdentityProof(token: string | undefined 
  * first failed check (`expired`, `invalid-signature`, `audience-mismatch`, ...).
  */
 export declare function verifyLocalFirstToken(token: string, audience: string, options?: VerifyTokenOptions | undefined | null): VerifiedToken
+
+/** What `verifyLocalFirstIdentityProof` accepts besides the audience. */
+export interface VerifyProofOptions {
+  /** The time to verify at, Unix seconds (default: now). */
+  now?: number
+  /**
+   * The longest accepted proof lifetime (`exp - iat`), 1 to 3600 seconds
+   * (default 600). Jazz's own verifier accepts up to 3600: a backend serving
+   * Jazz clients that ask for longer proofs raises it.
+   */
+  maxTtlSeconds?: number
+}
 
 /** What `verifyLocalFirstToken` accepts besides the audience. */
 export interface VerifyTokenOptions {

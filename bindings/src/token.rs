@@ -61,10 +61,21 @@ pub fn local_first_identity_proof(
 }
 
 /// Verifies an identity proof against `audience` now. Never throws: a refused
-/// proof has `ok = false`, an `error` text and its `code`.
-#[uniffi::export]
-pub fn verify_local_first_identity_proof(token: String, audience: String) -> ProofVerification {
-    let outcome = core_token::verify_local_first_identity_proof(&token, &audience, &SystemClock);
+/// proof has `ok = false`, an `error` text and its `code`. `maxTtlSeconds` is the
+/// longest proof lifetime accepted, 1 to 3600 (default 600; Jazz's verifier takes up
+/// to 3600); another value gives `code = "invalid-argument"`.
+#[uniffi::export(default(max_ttl_seconds = None))]
+pub fn verify_local_first_identity_proof(
+    token: String,
+    audience: String,
+    max_ttl_seconds: Option<u64>,
+) -> ProofVerification {
+    let outcome = core_token::verify_local_first_identity_proof_with_max_ttl(
+        &token,
+        &audience,
+        max_ttl_seconds.unwrap_or(core_token::DEFAULT_PROOF_MAX_TTL_SECONDS),
+        &SystemClock,
+    );
     ProofVerification {
         ok: outcome.ok,
         id: outcome.id,

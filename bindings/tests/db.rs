@@ -126,7 +126,7 @@ fn auth_state_and_listener_keep_the_core_values() {
         .get_local_first_identity_proof(60, Some("backend".into()))
         .unwrap()
         .unwrap();
-    let verified = verify_local_first_identity_proof(proof, "backend".into());
+    let verified = verify_local_first_identity_proof(proof, "backend".into(), None);
     assert!(verified.ok);
     assert_eq!(verified.id, Some(secret.user_id()));
     assert_eq!(db.sync_status().state, SyncState::Disabled);

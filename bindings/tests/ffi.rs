@@ -92,7 +92,7 @@ fn phrase_and_secret_errors_carry_codes() {
 fn proofs_round_trip_and_empty_is_required() {
     let secret = AuthSecret::generate().unwrap();
     let proof = local_first_identity_proof(Arc::clone(&secret), "signup".into(), 60).unwrap();
-    let ok = verify_local_first_identity_proof(proof, "signup".into());
+    let ok = verify_local_first_identity_proof(proof, "signup".into(), None);
     assert_eq!(
         ok,
         ProofVerification {
@@ -102,9 +102,20 @@ fn proofs_round_trip_and_empty_is_required() {
             code: None
         }
     );
-    let empty = verify_local_first_identity_proof(String::new(), "signup".into());
+    let empty = verify_local_first_identity_proof(String::new(), "signup".into(), None);
     assert_eq!(empty.error.as_deref(), Some("proofToken is required"));
     assert_eq!(empty.code.as_deref(), Some("proof-token-required"));
+    // A backend taking Jazz clients' longer proofs chooses its limit (1 to 3600 s).
+    let long = local_first_identity_proof(Arc::clone(&secret), "signup".into(), 900).unwrap();
+    let refused = verify_local_first_identity_proof(long.clone(), "signup".into(), None);
+    assert_eq!(refused.code.as_deref(), Some("ttl-too-long"));
+    assert!(verify_local_first_identity_proof(long.clone(), "signup".into(), Some(900)).ok);
+    for bad in [0, 3601] {
+        let outcome = verify_local_first_identity_proof(long.clone(), "signup".into(), Some(bad));
+        assert_eq!(outcome.code.as_deref(), Some("invalid-argument"), "{bad}");
+    }
+    let other = verify_local_first_identity_proof(long, "other-app".into(), Some(900));
+    assert!(other.error.unwrap().contains("\"other-app\""));
     match mint_local_first_token(secret, "my-app".into(), 0) {
         Err(TokenError::InvalidTtl { code, .. }) => assert_eq!(code, "invalid-ttl"),
         other => panic!("{other:?}"),

@@ -365,3 +365,136 @@ fn bad_input_is_rejected_with_codes_and_usage_errors_exit_2() {
     let (code, out, _) = env.db("query", &["--jwt", "garbage"], &["--table", "t"]);
     assert_eq!((code, out["code"].clone()), (1, json!("invalid-token")));
 }
+
+#[test]
+fn integers_beyond_the_exact_range_are_compared_exactly_or_refused() {
+    let env = Env::new();
+    let local = env.local();
+    // 2^53 and 2^53 + 1: the same as doubles, different as integers.
+    for n in ["9007199254740992", "9007199254740993"] {
+        let values = format!(r#"{{"n": {n}}}"#);
+        let (code, out, _) = env.db("insert", &local, &["--table", "t", "--values", &values]);
+        assert_eq!(code, 0, "{out}");
+    }
+    for (filter, count) in [
+        (r#"{"n": 9007199254740993}"#, 1),
+        (r#"{"n": {"gt": 9007199254740992}}"#, 1),
+        (
+            r#"{"n": {"gte": 9007199254740992, "lt": 9007199254740993}}"#,
+            1,
+        ),
+        (r#"{"n": {"in": [9007199254740993]}}"#, 1),
+    ] {
+        let (code, out, _) = env.db("query", &local, &["--table", "t", "--where", filter]);
+        assert_eq!(code, 0, "{filter}: {out}");
+        assert_eq!(out["count"], count, "{filter}: {out}");
+    }
+    // 2^63 and 2^63 + 1: beyond SQLite's integers, so they cannot be compared
+    // exactly; the filter is refused instead of matching both as doubles.
+    for n in ["9223372036854775808", "9223372036854775809"] {
+        let values = format!(r#"{{"m": {n}}}"#);
+        let (code, out, _) = env.db("insert", &local, &["--table", "t", "--values", &values]);
+        assert_eq!(code, 0, "{out}");
+    }
+    for filter in [
+        r#"{"m": 9223372036854775809}"#,
+        r#"{"m": {"lt": 18446744073709551615}}"#,
+        r#"{"m": {"in": [1, 9223372036854775808]}}"#,
+    ] {
+        let (code, out, _) = env.db("query", &local, &["--table", "t", "--where", filter]);
+        assert_eq!(code, 1, "{filter}: {out}");
+        assert_eq!(out["code"], "invalid-filter", "{filter}: {out}");
+    }
+}
+
+#[test]
+fn a_negative_limit_is_a_usage_error_that_names_the_flag() {
+    let env = Env::new();
+    let local = env.local();
+    for (cmd, extra) in [
+        ("query", vec!["--table", "t", "--limit", "-1"]),
+        ("outbox", vec!["--limit", "-1"]),
+        ("query", vec!["--table", "t", "--limit", "1.5"]),
+    ] {
+        let (code, out, err) = env.db(cmd, &local, &extra);
+        assert_eq!(code, 2, "{extra:?}: {out} {err}");
+        assert_eq!(out["code"], "usage", "{extra:?}: {out}");
+        let message = out["error"].as_str().unwrap();
+        assert!(message.contains("--limit"), "{extra:?}: {message}");
+        assert!(!message.contains("unexpected argument"), "{message}");
+    }
+    let (code, out, _) = env.db("query", &[], &["--table", "t", "--limit", "0"]);
+    assert_eq!((code, out["count"].clone()), (0, json!(0)), "{out}");
+}
+
+#[test]
+fn duplicate_keys_in_values_and_filters_are_refused() {
+    let env = Env::new();
+    let local = env.local();
+    let (code, out, _) = env.db(
+        "insert",
+        &local,
+        &["--table", "t", "--values", r#"{"n": 1, "n": 2}"#],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out["code"], "invalid-json", "{out}");
+    assert!(
+        out["error"].as_str().unwrap().contains("duplicate"),
+        "{out}"
+    );
+    let (code, out, _) = env.db(
+        "insert",
+        &local,
+        &["--table", "t", "--values", r#"{"o": {"a": 1, "a": 2}}"#],
+    );
+    assert_eq!(
+        (code, out["code"].clone()),
+        (1, json!("invalid-json")),
+        "{out}"
+    );
+    // Nothing was written by the refused inserts, so no identity was created either.
+    let (code, out, _) = env.db("query", &local, &["--table", "t"]);
+    assert_eq!((code, out["code"].clone()), (1, json!("absent")), "{out}");
+    let store_dir = Path::new(env.store.strip_prefix("file:").unwrap());
+    assert!(
+        !store_dir.exists(),
+        "a refused write or a read created the store"
+    );
+
+    let (code, row, _) = env.db(
+        "insert",
+        &local,
+        &["--table", "t", "--values", r#"{"n": 1}"#],
+    );
+    assert_eq!(code, 0, "{row}");
+    let id = row["row"]["id"].as_str().unwrap();
+    let (code, out, _) = env.db(
+        "update",
+        &local,
+        &[
+            "--table",
+            "t",
+            "--id",
+            id,
+            "--values",
+            r#"{"n": 2, "n": 3}"#,
+        ],
+    );
+    assert_eq!(
+        (code, out["code"].clone()),
+        (1, json!("invalid-json")),
+        "{out}"
+    );
+    let (code, out, _) = env.db(
+        "query",
+        &local,
+        &["--table", "t", "--where", r#"{"n": 1, "n": 5}"#],
+    );
+    assert_eq!(
+        (code, out["code"].clone()),
+        (1, json!("invalid-json")),
+        "{out}"
+    );
+    let (_, out, _) = env.db("get", &local, &["--table", "t", "--id", id]);
+    assert_eq!(out["row"]["n"], 1, "a refused update changed the row");
+}

@@ -113,14 +113,37 @@ fn insert(data: &str, store: &str, umask_000: bool) -> (i32, Value) {
     (output.status.code().unwrap(), value)
 }
 
-#[test]
-fn a_database_that_will_not_open_is_wiped() {
+/// A data directory (`<dir>/data`) whose namespace `app` holds one row, and the
+/// secret store (`file:<dir>/secrets`) of its identity.
+fn namespace_with_a_row() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let store = format!("file:{}", dir.path().join("secrets").display());
-    let data_str = data.to_str().unwrap();
-    let (code, out) = insert(data_str, &store, false);
+    let (code, out) = insert(data.to_str().unwrap(), &store, false);
     assert_eq!(code, 0, "{out}");
+    (dir, store)
+}
+
+/// `localfirst --json logout --data-dir <data> --app-id app --wipe-data`.
+fn wipe(data: &str) -> (i32, Value, String) {
+    run_json_lenient(
+        &[
+            "logout",
+            "--data-dir",
+            data,
+            "--app-id",
+            "app",
+            "--wipe-data",
+        ],
+        None,
+    )
+}
+
+#[test]
+fn a_database_that_will_not_open_is_wiped() {
+    let (dir, store) = namespace_with_a_row();
+    let data = dir.path().join("data");
+    let data_str = data.to_str().unwrap();
     let ns = data.join("app");
     std::fs::write(
         ns.join("local.sqlite3"),
@@ -129,17 +152,7 @@ fn a_database_that_will_not_open_is_wiped() {
     .unwrap();
     let (code, out) = insert(data_str, &store, false);
     assert_eq!(code, 1, "the damaged database is refused: {out}");
-    let (code, out, err) = run_json_lenient(
-        &[
-            "logout",
-            "--data-dir",
-            data_str,
-            "--app-id",
-            "app",
-            "--wipe-data",
-        ],
-        None,
-    );
+    let (code, out, err) = wipe(data_str);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out["wiped"], true);
     assert!(listing(&ns).is_empty(), "{:?}", listing(&ns));
@@ -175,4 +188,27 @@ fn database_directories_and_files_are_private_under_umask_000() {
     ] {
         assert_eq!(mode(&path), expected, "{}", path.display());
     }
+}
+
+#[test]
+fn a_directory_in_place_of_the_database_is_wiped_too() {
+    let (dir, store) = namespace_with_a_row();
+    let data = dir.path().join("data");
+    let data_str = data.to_str().unwrap();
+    let ns = data.join("app");
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let _ = std::fs::remove_file(ns.join(format!("local.sqlite3{suffix}")));
+    }
+    // A directory (with something in it) where the database file belongs.
+    std::fs::create_dir_all(ns.join("local.sqlite3").join("inner")).unwrap();
+    std::fs::write(ns.join("local.sqlite3").join("inner").join("f"), "x").unwrap();
+    std::fs::create_dir(ns.join("local.sqlite3-wal")).unwrap();
+    let (code, out) = insert(data_str, &store, false);
+    assert_eq!(code, 1, "the blocked namespace is refused: {out}");
+    let (code, out, err) = wipe(data_str);
+    assert_eq!(code, 0, "{out} {err}");
+    assert_eq!(out["wiped"], true, "{out}");
+    assert!(listing(&ns).is_empty(), "{:?}", listing(&ns));
+    let (code, out) = insert(data_str, &store, false);
+    assert_eq!(code, 0, "{out}");
 }

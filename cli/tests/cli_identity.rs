@@ -236,3 +236,61 @@ fn usage_errors_exit_2_and_human_output_has_no_json() {
         .unwrap()
         .contains("secret-invalid-length"));
 }
+
+#[test]
+fn verify_proof_takes_the_backend_s_limit_and_names_the_audience() {
+    // A 900 s proof, as a Jazz client may ask for: over our default of 600 s.
+    let (code, minted) = json(
+        &[
+            "token",
+            "mint",
+            "--secret",
+            ZERO_SECRET,
+            "--audience",
+            "signup",
+            "--iat",
+            "1700000000",
+            "--ttl",
+            "900",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{minted}");
+    let proof = minted["token"].as_str().unwrap();
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "token",
+            "verify-proof",
+            "--token",
+            proof,
+            "--now",
+            "1700000001",
+        ];
+        args.extend_from_slice(extra);
+        json(&args, None)
+    };
+    let (code, out) = verify(&["--audience", "signup"]);
+    assert_eq!(
+        (code, out["code"].as_str()),
+        (1, Some("ttl-too-long")),
+        "{out}"
+    );
+    let (code, out) = verify(&["--audience", "signup", "--max-ttl", "900"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["ok"], true);
+    assert_eq!(out["id"], ZERO_ID);
+    for bad in ["0", "3601"] {
+        let (code, out) = verify(&["--audience", "signup", "--max-ttl", bad]);
+        assert_eq!(code, 1, "{out}");
+        assert_eq!(out["code"], "invalid-argument", "{out}");
+        assert_eq!(out["id"], Value::Null);
+    }
+    // The refusal names the audience as given, not only its UUID.
+    let (code, out) = verify(&["--audience", "other-app", "--max-ttl", "900"]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out["code"], "audience-mismatch");
+    assert!(
+        out["error"].as_str().unwrap().contains("\"other-app\""),
+        "{out}"
+    );
+}

@@ -247,3 +247,137 @@ fn bad_store_arguments_are_usage_errors() {
     assert_eq!(code, 1);
     assert_eq!(out["code"], "invalid-storage-key");
 }
+
+#[test]
+fn header_only_and_crlf_files_get_messages_that_say_so() {
+    let dir = TempDir::new().unwrap();
+    let store = store_arg(&dir);
+    let (code, saved) = secret(&["save", "--store", &store, "--secret", ZERO_SECRET], None);
+    assert_eq!(code, 0, "{saved}");
+    let file = dir.path().join("secrets").join("jazz-auth-secret.secret");
+    let crlf = format!("localfirst-secret-v1\r\n{ZERO_SECRET}\r\n");
+    for (contents, expected) in [
+        ("localfirst-secret-v1\n", "holds only the header line"),
+        ("localfirst-secret-v1", "holds only the header line"),
+        (crlf.as_str(), "CRLF"),
+    ] {
+        std::fs::write(&file, contents).unwrap();
+        let (code, out) = secret(&["load", "--store", &store], None);
+        assert_eq!(code, 1, "{contents:?}: {out}");
+        assert_eq!(out["code"], "secret-store-corrupted", "{contents:?}");
+        let message = out["error"].as_str().unwrap();
+        assert!(message.contains(expected), "{contents:?}: {message}");
+        assert!(
+            !message.contains("does not start with"),
+            "{contents:?}: {message}"
+        );
+        assert!(
+            !message.contains(ZERO_SECRET),
+            "the message quotes the file"
+        );
+    }
+}
+
+#[test]
+fn load_and_clear_never_create_the_store_directory() {
+    let dir = TempDir::new().unwrap();
+    let missing = dir.path().join("not-yet").join("secrets");
+    let store = format!("file:{}", missing.display());
+    let (code, out) = secret(&["load", "--store", &store], None);
+    assert_eq!((code, out["code"].as_str()), (1, Some("absent")), "{out}");
+    let (code, out) = secret(&["clear", "--store", &store, "--app-id", "a"], None);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["cleared"], true);
+    assert!(
+        !dir.path().join("not-yet").exists(),
+        "a read or a clear created the store directory"
+    );
+    // A write creates it.
+    let (code, _) = secret(&["get-or-create", "--store", &store], None);
+    assert_eq!(code, 0);
+    assert!(missing.is_dir());
+}
+
+#[test]
+fn a_tilde_store_is_under_home() {
+    let home = TempDir::new().unwrap();
+    let cwd = TempDir::new().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_localfirst"))
+        .args([
+            "--json",
+            "secret",
+            "get-or-create",
+            "--store",
+            "file:~/lf-secrets",
+        ])
+        .current_dir(cwd.path())
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(home.path().join("lf-secrets").is_dir());
+    assert!(
+        !cwd.path().join("~").exists(),
+        "a literal `~` directory was created"
+    );
+    // `~user` forms are refused, not taken literally.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_localfirst"))
+        .args(["--json", "secret", "load", "--store", "file:~other/x"])
+        .current_dir(cwd.path())
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(parse(&out)["code"], "usage");
+    assert!(!cwd.path().join("~other").exists());
+}
+
+// flock(1) is a util-linux tool; the core's own test holds the lock from a child
+// process on every platform.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_held_store_lock_fails_after_the_wait_with_a_code() {
+    let dir = TempDir::new().unwrap();
+    let store = store_arg(&dir);
+    let (code, _) = secret(&["get-or-create", "--store", &store], None);
+    assert_eq!(code, 0);
+    let lock = dir.path().join("secrets").join("jazz-auth-secret.lock");
+    // Another process holds the store's lock: flock(1) keeps it until its command,
+    // which waits for its stdin to close, ends.
+    let mut holder = std::process::Command::new("flock")
+        .args(["--exclusive", "--close"])
+        .arg(&lock)
+        .args(["-c", "echo held; cat >/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "held");
+    let started = std::time::Instant::now();
+    let (code, out) = secret(
+        &["get-or-create", "--store", &store, "--lock-timeout", "1"],
+        None,
+    );
+    let waited = started.elapsed();
+    drop(holder.stdin.take());
+    assert!(holder.wait().unwrap().success());
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out["code"], "secret-store-locked", "{out}");
+    assert!(out["error"].as_str().unwrap().contains("1 s"), "{out}");
+    assert!(
+        waited >= std::time::Duration::from_secs(1),
+        "gave up before the wait: {waited:?}"
+    );
+    // Released: the same command succeeds.
+    let (code, out) = secret(
+        &["get-or-create", "--store", &store, "--lock-timeout", "60"],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+}

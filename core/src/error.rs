@@ -217,6 +217,8 @@ catalogue! {
     SecretStoreIo = "secret-store-io",
     /// Any other secret store failure.
     SecretStoreBackend = "secret-store-backend",
+    /// The secret store stayed locked by another process or thread for the whole wait.
+    SecretStoreLocked = "secret-store-locked",
     /// A storage key is blank or too long.
     InvalidStorageKey = "invalid-storage-key",
 

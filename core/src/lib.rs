@@ -44,6 +44,7 @@ pub mod clock;
 pub mod db;
 pub mod error;
 pub mod identity;
+pub mod json;
 pub mod local_db;
 pub mod phrase;
 pub mod policy;

@@ -266,6 +266,7 @@ fn samples() -> Vec<(Code, &'static str, String)> {
         ),
         (
             TokenError::AudienceMismatch {
+                audience: "my-app".into(),
                 expected: "a".into(),
                 actual: "b".into(),
             },
@@ -346,6 +347,10 @@ fn samples() -> Vec<(Code, &'static str, String)> {
         (
             StoreError::Backend { reason: reason() },
             "secret-store-backend",
+        ),
+        (
+            StoreError::Locked { reason: reason() },
+            "secret-store-locked",
         ),
         (StoreError::InvalidStorageKey, "invalid-storage-key"),
         (StoreError::Rng, "rng-failure"),

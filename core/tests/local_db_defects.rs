@@ -313,7 +313,17 @@ type Damage = fn(&Path);
 #[test]
 fn databases_that_will_not_open_can_be_wiped() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, Damage); 3] = [
+    let cases: [(&str, Damage); 4] = [
+        ("a-directory", |path| {
+            // A directory, with contents, in place of the database and its WAL.
+            for suffix in ["", "-wal", "-shm"] {
+                let file = format!("{}{suffix}", path.display());
+                let _ = std::fs::remove_file(&file);
+            }
+            std::fs::create_dir_all(path.join("inner")).unwrap();
+            std::fs::write(path.join("inner").join("f"), "x").unwrap();
+            std::fs::create_dir(format!("{}-wal", path.display())).unwrap();
+        }),
         ("not-a-database", |path| {
             std::fs::write(path, "this is not a database\n".repeat(300)).unwrap();
         }),

@@ -9,6 +9,9 @@ const reactNative = path.dirname(require.resolve('react-native/package.json'));
 module.exports = {
   preset: 'jest-expo',
   roots: ['<rootDir>/__tests__'],
+  // Generous on a loaded machine (see jest.setup.js): slow is allowed, wrong is not.
+  testTimeout: 60_000,
+  setupFilesAfterEnv: ['<rootDir>/jest.setup.js'],
   moduleNameMapper: {
     // See expo-module/jest.config.js: react-native 0.88.1 with the 0.88.0-rc.1 jest preset.
     '^react-native/unstable-internals-do-not-use$': path.join(

@@ -128,7 +128,7 @@ const proof = localFirstIdentityProof(secret, AUDIENCE, 60, IAT)
 const [h, c, s] = proof.split('.')
 
 const verifiers = {
-  'addon (Rust core)': (token, audience) => verifyLocalFirstIdentityProof(token, audience, NOW),
+  'addon (Rust core)': (token, audience) => verifyLocalFirstIdentityProof(token, audience, { now: NOW }),
   'JS + @noble/ed25519': (token, audience) => verifyProofJs(token, audience, NOW, nobleSignature),
   'JS + node:crypto': (token, audience) => verifyProofJs(token, audience, NOW, opensslSignature),
 }

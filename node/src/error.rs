@@ -24,10 +24,11 @@ pub(crate) fn invalid_argument(reason: impl Into<String>) -> napi::Error<String>
     with_code(Code::InvalidArgument, reason)
 }
 
-/// A coded error as the rejection of a promise. napi rejects promises with a
+/// A coded error for an export whose error type is napi's own (a promise's
+/// rejection, a result made on the JavaScript heap): napi would throw a
 /// status-typed error, so the JavaScript `Error` (with its `code`) is made here,
 /// on the JavaScript thread, and handed over by reference.
-pub(crate) fn rejection(env: &Env, error: napi::Error<String>) -> napi::Error {
+pub(crate) fn thrown(env: &Env, error: napi::Error<String>) -> napi::Error {
     napi::Error::from(JsError::from(error).into_unknown(*env))
 }
 

@@ -3,11 +3,13 @@
 use localfirst_core::identity::Identity;
 use localfirst_core::phrase::RecoveryPhrase as CorePhrase;
 use localfirst_core::secret::Secret;
+use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsString};
 use napi_derive::napi;
 use zeroize::Zeroizing;
 
-use crate::error::{coded, Result};
+use crate::args::{instance, not_constructible, string, Instance};
+use crate::error::{coded, thrown, Result};
 
 /// A user's 32-byte account secret: the identity itself.
 ///
@@ -21,6 +23,15 @@ pub struct AuthSecret {
 
 #[napi]
 impl AuthSecret {
+    /// Not callable: `new AuthSecret()` fails with `invalid-argument`.
+    #[napi(constructor, skip_typescript)]
+    pub fn new() -> Result<AuthSecret> {
+        Err(not_constructible(
+            "AuthSecret",
+            "AuthSecret.generate() and AuthSecret.fromBase64Url()",
+        ))
+    }
+
     /// Draws a fresh secret from the operating system's random number generator
     /// (`rng-failure` if it fails).
     #[napi(factory)]
@@ -31,10 +42,10 @@ impl AuthSecret {
     /// Parses strict unpadded base64url (43 characters, no `=`, no `+` or `/`,
     /// canonical trailing bits), the form Jazz stores secrets in. Fails with
     /// `secret-padding`, `secret-invalid-character`, `secret-invalid-length` or
-    /// `secret-non-canonical`.
-    #[napi(factory)]
-    pub fn from_base64_url(text: String) -> Result<AuthSecret> {
-        let text = Zeroizing::new(text);
+    /// `secret-non-canonical` (`invalid-argument` for a value that is not a string).
+    #[napi(factory, ts_args_type = "text: string")]
+    pub fn from_base64_url(text: Unknown) -> Result<AuthSecret> {
+        let text = Zeroizing::new(string(text, "text")?);
         Secret::parse_base64url(&text)
             .map(AuthSecret::from)
             .map_err(coded)
@@ -61,10 +72,11 @@ impl AuthSecret {
             .to_base64url()
     }
 
-    /// Whether `other` holds the same secret (compared in constant time).
-    #[napi]
-    pub fn equals(&self, other: &AuthSecret) -> bool {
-        self.secret == other.secret
+    /// Whether `other` holds the same secret (compared in constant time);
+    /// `invalid-argument` when it is not an `AuthSecret`.
+    #[napi(ts_args_type = "other: AuthSecret")]
+    pub fn equals(&self, other: Instance<AuthSecret>) -> Result<bool> {
+        Ok(self.secret == instance(other, "other", "AuthSecret")?.secret)
     }
 
     /// `AuthSecret(<redacted>)`: the secret never appears in logs or string templates.
@@ -95,19 +107,32 @@ pub struct RecoveryPhrase {}
 
 #[napi]
 impl RecoveryPhrase {
+    /// Not callable: `new RecoveryPhrase()` fails with `invalid-argument`.
+    #[napi(constructor, skip_typescript)]
+    pub fn new() -> Result<RecoveryPhrase> {
+        Err(not_constructible(
+            "RecoveryPhrase",
+            "its static functions (a phrase is a string)",
+        ))
+    }
+
     /// The phrase of `secret`: 24 lowercase words joined by single spaces. Show it
     /// only to its owner.
-    #[napi]
-    pub fn from_secret<'env>(env: &'env Env, secret: &AuthSecret) -> napi::Result<JsString<'env>> {
+    #[napi(ts_args_type = "secret: AuthSecret")]
+    pub fn from_secret<'env>(
+        env: &'env Env,
+        secret: Instance<AuthSecret>,
+    ) -> napi::Result<JsString<'env>> {
+        let secret = instance(secret, "secret", "AuthSecret").map_err(|e| thrown(env, e))?;
         env.create_string(CorePhrase::from_secret(secret.secret()).expose())
     }
 
     /// The secret a phrase encodes. Input is trimmed, lower-cased and split on any
     /// whitespace. Fails with `invalid-length`, `invalid-word`, `invalid-checksum`
     /// or `invalid-secret`.
-    #[napi]
-    pub fn to_secret(phrase: String) -> Result<AuthSecret> {
-        let phrase = Zeroizing::new(phrase);
+    #[napi(ts_args_type = "phrase: string")]
+    pub fn to_secret(phrase: Unknown) -> Result<AuthSecret> {
+        let phrase = Zeroizing::new(string(phrase, "phrase")?);
         CorePhrase::parse(&phrase)
             .and_then(|parsed| parsed.to_secret())
             .map(AuthSecret::from)

@@ -7,12 +7,16 @@ use localfirst_core::recovery::passkey::{self as core_passkey, PasskeyBackup};
 use localfirst_core::recovery::vault::{self as core_vault, VaultError, VaultOutcome, VaultValue};
 use localfirst_core::secret::Secret;
 use localfirst_core::secret_store::AuthSecretStore;
-use napi::bindgen_prelude::{Buffer, Either, JsError, JsObjectValue as _};
-use napi::{Env, JsString, JsValue as _};
+use napi::bindgen_prelude::{Either3, JsError, JsObjectValue as _, Unknown};
+use napi::{Env, JsString, JsValue as _, ValueType};
 use napi_derive::napi;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize as _, Zeroizing};
 
-use crate::error::{coded, Result};
+use crate::args::{
+    boolean, bytes, instance, not_constructible, object, optional_bytes, optional_string, refused,
+    string, Bytes, Instance,
+};
+use crate::error::{coded, thrown, Result};
 use crate::identity::AuthSecret;
 use crate::store::{FileSecretStore, MemorySecretStore};
 
@@ -27,6 +31,15 @@ pub struct VaultIdentity {
 
 #[napi]
 impl VaultIdentity {
+    /// Not callable: `new VaultIdentity()` fails with `invalid-argument`.
+    #[napi(constructor, skip_typescript)]
+    pub fn new() -> Result<VaultIdentity> {
+        Err(not_constructible(
+            "VaultIdentity",
+            "vaultRestore() and vaultConfirmReadback()",
+        ))
+    }
+
     /// `"restored"` (the vault's secret is now stored here), `"in-sync"` (it already
     /// was) or `"backed-up"` (this device's secret was written and read back).
     #[napi(getter, ts_return_type = "'restored' | 'in-sync' | 'backed-up'")]
@@ -68,14 +81,15 @@ pub struct VaultBackup {
 impl VaultBackup {
     /// A backup as `vaultBackupSecret` returned it, rebuilt from its parts (a caller
     /// that carried the secret and `created` elsewhere, e.g. across a bridge).
-    #[napi(constructor)]
-    pub fn new(secret: &AuthSecret, created: bool) -> VaultBackup {
-        VaultBackup {
+    #[napi(constructor, ts_args_type = "secret: AuthSecret, created: boolean")]
+    pub fn new(secret: Instance<AuthSecret>, created: Unknown) -> Result<VaultBackup> {
+        let secret = instance(secret, "secret", "AuthSecret")?;
+        Ok(VaultBackup {
             backup: core_vault::VaultBackup {
                 secret: secret.secret().clone(),
-                created,
+                created: boolean(created, "created")?,
             },
-        }
+        })
     }
 
     /// The device's secret (stored on the device).
@@ -99,6 +113,12 @@ pub struct AdoptedIdentity {
 
 #[napi]
 impl AdoptedIdentity {
+    /// Not callable: `new AdoptedIdentity()` fails with `invalid-argument`.
+    #[napi(constructor, skip_typescript)]
+    pub fn new() -> Result<AdoptedIdentity> {
+        Err(not_constructible("AdoptedIdentity", "vaultAdopt()"))
+    }
+
     /// The vault's user id, now this device's.
     #[napi(getter)]
     pub fn user_id(&self) -> String {
@@ -119,13 +139,19 @@ impl AdoptedIdentity {
     }
 }
 
-/// The core store inside a memory or file store.
-fn core_store<'a>(
-    store: &'a Either<&'a MemorySecretStore, &'a FileSecretStore>,
-) -> &'a dyn AuthSecretStore {
+/// A store argument: a memory or a file store, or anything else JavaScript passed.
+type StoreArg<'a> = Either3<&'a MemorySecretStore, &'a FileSecretStore, Unknown<'a>>;
+
+/// The core store inside a memory or file store (`invalid-argument` for anything
+/// else, thrown from `env`).
+fn core_store<'a>(env: &Env, store: &'a StoreArg<'a>) -> napi::Result<&'a dyn AuthSecretStore> {
     match store {
-        Either::A(memory) => memory.core(),
-        Either::B(file) => file.core(),
+        Either3::A(memory) => Ok(memory.core()),
+        Either3::B(file) => Ok(file.core()),
+        Either3::C(other) => Err(thrown(
+            env,
+            refused("store", "a MemorySecretStore or a FileSecretStore", other),
+        )),
     }
 }
 
@@ -133,26 +159,20 @@ fn core_store<'a>(
 /// identity. Throws `vault-corrupt` (nothing touched), `vault-identity-conflict`
 /// (the store holds another identity; nothing replaced; the error has
 /// `deviceUserId` and `vaultUserId`) or the store's own code.
-#[napi]
-pub fn vault_restore(
-    env: Env,
-    store: Either<&MemorySecretStore, &FileSecretStore>,
-    value: String,
-) -> napi::Result<VaultIdentity> {
-    let value = VaultValue::new(value);
-    core_vault::restore_from_vault_value(core_store(&store), &value)
+#[napi(ts_args_type = "store: MemorySecretStore | FileSecretStore, value: string")]
+pub fn vault_restore(env: Env, store: StoreArg, value: Unknown) -> napi::Result<VaultIdentity> {
+    let store = core_store(&env, &store)?;
+    let value = VaultValue::new(string(value, "value").map_err(|e| thrown(&env, e))?);
+    core_vault::restore_from_vault_value(store, &value)
         .map(identity)
         .map_err(|e| vault_error(&env, e))
 }
 
 /// The vault is definitively empty: the store's secret to write into it (created
 /// when the store holds none). Never call it after a failed or timed-out load.
-#[napi]
-pub fn vault_backup_secret(
-    env: Env,
-    store: Either<&MemorySecretStore, &FileSecretStore>,
-) -> napi::Result<VaultBackup> {
-    core_vault::secret_for_vault_backup(core_store(&store))
+#[napi(ts_args_type = "store: MemorySecretStore | FileSecretStore")]
+pub fn vault_backup_secret(env: Env, store: StoreArg) -> napi::Result<VaultBackup> {
+    core_vault::secret_for_vault_backup(core_store(&env, &store)?)
         .map(|backup| VaultBackup { backup })
         .map_err(|e| vault_error(&env, e))
 }
@@ -160,13 +180,16 @@ pub fn vault_backup_secret(
 /// Checks what the vault returned (`readBack`, `null` for nothing) after `backup`
 /// was written. Throws `vault-write-unconfirmed`, `vault-identity-conflict` (another
 /// device won the race) or `vault-corrupt`.
-#[napi]
+#[napi(ts_args_type = "backup: VaultBackup, readBack?: string | undefined | null")]
 pub fn vault_confirm_readback(
     env: Env,
-    backup: &VaultBackup,
-    read_back: Option<String>,
+    backup: Instance<VaultBackup>,
+    read_back: Option<Unknown>,
 ) -> napi::Result<VaultIdentity> {
-    let read_back = read_back.map(VaultValue::new);
+    let backup = instance(backup, "backup", "VaultBackup").map_err(|e| thrown(&env, e))?;
+    let read_back = optional_string(read_back, "readBack")
+        .map_err(|e| thrown(&env, e))?
+        .map(VaultValue::new);
     core_vault::confirm_vault_readback(&backup.backup, read_back.as_ref())
         .map(identity)
         .map_err(|e| vault_error(&env, e))
@@ -176,15 +199,21 @@ pub fn vault_confirm_readback(
 /// stores the vault's secret (`value`, as just re-read; `null` when empty) in place
 /// of the store's. Refuses (`vault-identity-conflict`) if the vault now holds
 /// another id; `vault-unavailable` for an empty vault, `vault-corrupt` for a bad value.
-#[napi]
+#[napi(
+    ts_args_type = "store: MemorySecretStore | FileSecretStore, value: string | undefined | null, vaultUserId: string"
+)]
 pub fn vault_adopt(
     env: Env,
-    store: Either<&MemorySecretStore, &FileSecretStore>,
-    value: Option<String>,
-    vault_user_id: String,
+    store: StoreArg,
+    value: Option<Unknown>,
+    vault_user_id: Unknown,
 ) -> napi::Result<AdoptedIdentity> {
-    let value = value.map(VaultValue::new);
-    core_vault::adopt_vault_value(core_store(&store), value.as_ref(), &vault_user_id)
+    let store = core_store(&env, &store)?;
+    let value = optional_string(value, "value")
+        .map_err(|e| thrown(&env, e))?
+        .map(VaultValue::new);
+    let vault_user_id = string(vault_user_id, "vaultUserId").map_err(|e| thrown(&env, e))?;
+    core_vault::adopt_vault_value(store, value.as_ref(), &vault_user_id)
         .map(|adopted| AdoptedIdentity { adopted })
         .map_err(|e| vault_error(&env, e))
 }
@@ -230,8 +259,10 @@ pub struct PasskeyCeremony {
 impl PasskeyCeremony {
     /// A ceremony for `appName` (`rp.name`) on `rpId` (a bare host name, never
     /// changed afterwards). Throws `invalid-argument`.
-    #[napi(constructor)]
-    pub fn new(app_name: String, rp_id: String) -> Result<PasskeyCeremony> {
+    #[napi(constructor, ts_args_type = "appName: string, rpId: string")]
+    pub fn new(app_name: Unknown, rp_id: Unknown) -> Result<PasskeyCeremony> {
+        let app_name = string(app_name, "appName")?;
+        let rp_id = string(rp_id, "rpId")?;
         PasskeyBackup::new(&app_name, &rp_id)
             .map(|backup| PasskeyCeremony { backup })
             .map_err(coded)
@@ -251,15 +282,20 @@ impl PasskeyCeremony {
 
     /// `PublicKeyCredentialCreationOptionsJSON` storing `secret` as the credential's
     /// user id, shown as `displayName`; a random challenge unless one (16 to 64
-    /// bytes) is given. The JSON holds the secret: hand it to the platform only.
-    #[napi]
+    /// bytes: an `ArrayBuffer`, a `Buffer` or a typed array) is given. The JSON
+    /// holds the secret: hand it to the platform only.
+    #[napi(
+        ts_args_type = "secret: AuthSecret, displayName: string, challenge?: ArrayBuffer | Uint8Array | undefined | null"
+    )]
     pub fn registration_request_json<'env>(
         &self,
         env: &'env Env,
-        secret: &AuthSecret,
-        display_name: String,
-        challenge: Option<Buffer>,
+        secret: Instance<AuthSecret>,
+        display_name: Unknown,
+        challenge: Option<Unknown>,
     ) -> napi::Result<JsString<'env>> {
+        let (secret, display_name, challenge) =
+            registration_arguments(secret, display_name, challenge).map_err(|e| thrown(env, e))?;
         let request = match challenge {
             Some(challenge) => self.backup.registration_request_with_challenge(
                 secret.secret(),
@@ -276,9 +312,9 @@ impl PasskeyCeremony {
 
     /// `PublicKeyCredentialRequestOptionsJSON` restoring the secret; a random
     /// challenge unless one (16 to 64 bytes) is given.
-    #[napi]
-    pub fn assertion_request_json(&self, challenge: Option<Buffer>) -> Result<String> {
-        match challenge {
+    #[napi(ts_args_type = "challenge?: ArrayBuffer | Uint8Array | undefined | null")]
+    pub fn assertion_request_json(&self, challenge: Option<Unknown>) -> Result<String> {
+        match optional_bytes(challenge, "challenge")? {
             Some(challenge) => self
                 .backup
                 .assertion_request_with_challenge(challenge.to_vec()),
@@ -289,26 +325,68 @@ impl PasskeyCeremony {
     }
 }
 
+/// The arguments of `registrationRequestJson`, checked.
+fn registration_arguments<'a>(
+    secret: Instance<'a, AuthSecret>,
+    display_name: Unknown,
+    challenge: Option<Unknown>,
+) -> Result<(&'a AuthSecret, String, Option<Bytes>)> {
+    Ok((
+        instance(secret, "secret", "AuthSecret")?,
+        string(display_name, "displayName")?,
+        optional_bytes(challenge, "challenge")?,
+    ))
+}
+
 /// The secret in an assertion response given as `PublicKeyCredential` JSON
-/// (Android's Credential Manager, a browser's `toJSON()`). Throws `no-credential`
-/// (`null`), `invalid-credential` or `verification-failed` (user not present and
-/// verified).
-#[napi]
-pub fn secret_from_assertion_json(json: String) -> Result<AuthSecret> {
-    let json = Zeroizing::new(json);
-    core_passkey::secret_from_assertion_json(&json)
+/// (Android's Credential Manager, a browser's `toJSON()`): the text, or the object
+/// it parses to. Throws `no-credential` (`null`), `invalid-credential`,
+/// `verification-failed` (user not present and verified) or `invalid-argument`
+/// (neither a string nor an object).
+#[napi(ts_args_type = "json: string | Record<string, unknown> | null")]
+pub fn secret_from_assertion_json(json: Option<Unknown>) -> Result<AuthSecret> {
+    let text = match json {
+        None => Zeroizing::new("null".to_owned()),
+        Some(value) if value.get_type().ok() == Some(ValueType::Object) => {
+            let mut parsed: serde_json::Value = object(value, "json")?;
+            let text = Zeroizing::new(parsed.to_string());
+            wipe(&mut parsed);
+            text
+        }
+        Some(value) => Zeroizing::new(string(value, "json")?),
+    };
+    core_passkey::secret_from_assertion_json(&text)
         .map(AuthSecret::from)
         .map_err(coded)
 }
 
+/// Wipes the strings of a parsed assertion (its user handle is the secret).
+fn wipe(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) => text.zeroize(),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(wipe),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(wipe),
+        _ => {}
+    }
+}
+
 /// The secret in an assertion given as raw bytes (iOS: `rawAuthenticatorData` and
-/// `userID`; `null` when the authenticator returned no user handle).
-#[napi]
+/// `userID`; a browser's `response.authenticatorData` and `response.userHandle`):
+/// each an `ArrayBuffer` (as WebAuthn returns them), a `Buffer` or a typed array.
+/// `userHandle` is `null` when the authenticator returned none.
+#[napi(
+    ts_args_type = "authenticatorData: ArrayBuffer | Uint8Array, userHandle?: ArrayBuffer | Uint8Array | undefined | null"
+)]
 pub fn secret_from_assertion(
-    authenticator_data: Buffer,
-    user_handle: Option<Buffer>,
+    authenticator_data: Unknown,
+    user_handle: Option<Unknown>,
 ) -> Result<AuthSecret> {
-    core_passkey::secret_from_assertion(&authenticator_data, user_handle.as_deref())
-        .map(AuthSecret::from)
-        .map_err(coded)
+    let authenticator_data = bytes(authenticator_data, "authenticatorData")?;
+    let user_handle = optional_bytes(user_handle, "userHandle")?;
+    core_passkey::secret_from_assertion(
+        &authenticator_data,
+        user_handle.as_deref().map(Vec::as_slice),
+    )
+    .map(AuthSecret::from)
+    .map_err(coded)
 }

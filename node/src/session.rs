@@ -12,12 +12,13 @@ use localfirst_server::auth::external::{
     ExternalAuthError, ExternalKeySource, ExternalVerifier, JwksOptions,
 };
 use localfirst_server::auth::{Resolved, SessionResolver as ServerResolver, SharedSecret};
-use napi::bindgen_prelude::{Either, PromiseRaw};
+use napi::bindgen_prelude::{Either, PromiseRaw, Unknown};
 use napi::Env;
 use napi_derive::napi;
 use serde_json::{Map, Value};
 
-use crate::error::{coded, invalid_argument, rejection, to_js_seconds, with_code, Result};
+use crate::args::object;
+use crate::error::{coded, invalid_argument, thrown, to_js_seconds, with_code, Result};
 
 /// How a backend resolves requests into sessions. The order is fixed (first match
 /// wins): backend impersonation (`X-Jazz-Backend-Secret` + `X-Jazz-Session`),
@@ -69,8 +70,9 @@ impl SessionResolver {
     /// A resolver for `config`. Fails with `invalid-config` for a blank app id or
     /// both `jwksUrl` and `jwtPublicKey`, `invalid-jwks-url`, `invalid-key` or
     /// `empty-key-set` for an unusable provider key.
-    #[napi(constructor)]
-    pub fn new(config: SessionResolverConfig) -> Result<SessionResolver> {
+    #[napi(constructor, ts_args_type = "config: SessionResolverConfig")]
+    pub fn new(config: Unknown) -> Result<SessionResolver> {
+        let config: SessionResolverConfig = object(config, "config")?;
         if config.app_id.trim().is_empty() {
             return Err(with_code(Code::InvalidConfig, "appId must not be blank"));
         }
@@ -116,15 +118,19 @@ impl SessionResolver {
     /// Resolves a request's headers (Node's `req.headers`: names in any case,
     /// values strings or arrays of strings). Rejects with an `Error` whose `code` is
     /// `missing` (no credential), `expired`, `invalid`, `disabled` (that way in is
-    /// turned off) or `invalid-argument` (a header that is not valid HTTP).
-    #[napi(ts_return_type = "Promise<ResolvedSession>")]
+    /// turned off) or `invalid-argument` (a header that is not valid HTTP, or
+    /// `headers` not an object of strings).
+    #[napi(
+        ts_args_type = "headers: Record<string, string | Array<string> | undefined | null>",
+        ts_return_type = "Promise<ResolvedSession>"
+    )]
     pub fn resolve<'env>(
         &self,
         env: &'env Env,
-        headers: HashMap<String, Option<Either<String, Vec<String>>>>,
+        headers: Unknown,
     ) -> napi::Result<PromiseRaw<'env, ResolvedSession>> {
         let resolver = Arc::clone(&self.inner);
-        let headers = header_map(headers);
+        let headers = object::<Headers>(headers, "headers").and_then(header_map);
         env.spawn_future_with_callback(
             async move {
                 let outcome = match headers {
@@ -136,7 +142,7 @@ impl SessionResolver {
                 };
                 Ok(outcome)
             },
-            |env, outcome| outcome.map(session).map_err(|error| rejection(env, error)),
+            |env, outcome| outcome.map(session).map_err(|error| thrown(env, error)),
         )
     }
 }
@@ -150,9 +156,12 @@ fn session(resolved: Resolved) -> ResolvedSession {
     }
 }
 
+/// Node's header object (`req.headers`).
+type Headers = HashMap<String, Option<Either<String, Vec<String>>>>;
+
 /// Node's header object as an HTTP header map. `undefined` values are skipped; an
 /// array gives one header line per element.
-fn header_map(headers: HashMap<String, Option<Either<String, Vec<String>>>>) -> Result<HeaderMap> {
+fn header_map(headers: Headers) -> Result<HeaderMap> {
     let mut map = HeaderMap::new();
     for (name, value) in headers {
         let values = match value {

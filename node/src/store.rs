@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use localfirst_core::secret_store::{
     AuthSecretStore as _, AuthSecretStoreExt as _, FileStore, MemoryStore, StorageKey, StoreError,
 };
+use napi::bindgen_prelude::Unknown;
 use napi_derive::napi;
 
+use crate::args::{instance, optional_object, string, Instance};
 use crate::error::{coded, Result};
 use crate::identity::AuthSecret;
 
@@ -30,13 +32,14 @@ pub struct StorageKeyOptions {
 
 /// The storage key `options` name, as text. Fails with `invalid-storage-key` for a
 /// blank or over-long `key`, or a `key` combined with `appId`/`userId`/`sessionId`.
-#[napi]
-pub fn storage_key_for(options: Option<StorageKeyOptions>) -> Result<String> {
+#[napi(ts_args_type = "options?: StorageKeyOptions | undefined | null")]
+pub fn storage_key_for(options: Option<Unknown>) -> Result<String> {
     Ok(storage_key(options)?.as_str().to_owned())
 }
 
-fn storage_key(options: Option<StorageKeyOptions>) -> Result<StorageKey> {
-    let options = options.unwrap_or_default();
+/// The key `options` (a `StorageKeyOptions` object, or nothing) name.
+fn storage_key(options: Option<Unknown>) -> Result<StorageKey> {
+    let options: StorageKeyOptions = optional_object(options, "options")?.unwrap_or_default();
     let parts = [&options.app_id, &options.user_id, &options.session_id];
     match &options.key {
         Some(_) if parts.iter().any(|part| part.is_some()) => {
@@ -61,16 +64,19 @@ pub struct MemorySecretStore {
 #[napi]
 impl MemorySecretStore {
     /// An empty store bound to the key `options` name.
-    #[napi(constructor)]
-    pub fn new(options: Option<StorageKeyOptions>) -> Result<MemorySecretStore> {
+    #[napi(
+        constructor,
+        ts_args_type = "options?: StorageKeyOptions | undefined | null"
+    )]
+    pub fn new(options: Option<Unknown>) -> Result<MemorySecretStore> {
         Ok(MemorySecretStore {
             store: MemoryStore::new(storage_key(options)?),
         })
     }
 
     /// A store over the same memory, bound to the key `options` name.
-    #[napi]
-    pub fn sibling(&self, options: Option<StorageKeyOptions>) -> Result<MemorySecretStore> {
+    #[napi(ts_args_type = "options?: StorageKeyOptions | undefined | null")]
+    pub fn sibling(&self, options: Option<Unknown>) -> Result<MemorySecretStore> {
         Ok(MemorySecretStore {
             store: self.store.sibling(storage_key(options)?),
         })
@@ -87,9 +93,13 @@ pub struct FileSecretStore {
 #[napi]
 impl FileSecretStore {
     /// Opens the store for the key `options` name in `dir`, creating the directory.
-    #[napi(constructor)]
-    pub fn new(dir: String, options: Option<StorageKeyOptions>) -> Result<FileSecretStore> {
-        let store = FileStore::open(PathBuf::from(dir), storage_key(options)?).map_err(coded)?;
+    #[napi(
+        constructor,
+        ts_args_type = "dir: string, options?: StorageKeyOptions | undefined | null"
+    )]
+    pub fn new(dir: Unknown, options: Option<Unknown>) -> Result<FileSecretStore> {
+        let dir = PathBuf::from(string(dir, "dir")?);
+        let store = FileStore::open(dir, storage_key(options)?).map_err(coded)?;
         Ok(FileSecretStore { store })
     }
 
@@ -130,8 +140,9 @@ macro_rules! store_operations {
             }
 
             /// Stores `secret`, replacing any previous one.
-            #[napi]
-            pub fn save_secret(&self, secret: &AuthSecret) -> Result<()> {
+            #[napi(ts_args_type = "secret: AuthSecret")]
+            pub fn save_secret(&self, secret: Instance<AuthSecret>) -> Result<()> {
+                let secret = instance(secret, "secret", "AuthSecret")?;
                 self.store
                     .save_secret(secret.secret().clone())
                     .map_err(coded)

@@ -4,8 +4,12 @@
 use localfirst_core::clock::{Clock, FixedClock, SystemClock};
 use localfirst_core::identity::Identity;
 use localfirst_core::token::{self as core_token, Issuer, VerifyOptions};
+use napi::bindgen_prelude::Unknown;
 use napi_derive::napi;
 
+use crate::args::{
+    instance, number, optional_number, optional_object, optional_string, string, Instance,
+};
 use crate::error::{coded, invalid_argument, seconds, to_js_seconds, Result};
 use crate::identity::AuthSecret;
 
@@ -38,6 +42,18 @@ pub struct VerifyTokenOptions {
     pub issuers: Option<Vec<String>>,
 }
 
+/// What `verifyLocalFirstIdentityProof` accepts besides the audience.
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct VerifyProofOptions {
+    /// The time to verify at, Unix seconds (default: now).
+    pub now: Option<f64>,
+    /// The longest accepted proof lifetime (`exp - iat`), 1 to 3600 seconds
+    /// (default 600). Jazz's own verifier accepts up to 3600: a backend serving
+    /// Jazz clients that ask for longer proofs raises it.
+    pub max_ttl_seconds: Option<f64>,
+}
+
 /// What a verified self-signed token establishes.
 #[napi(object)]
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +65,12 @@ pub struct VerifiedToken {
     pub issuer: String,
     /// The signer's Ed25519 public key, unpadded base64url.
     pub public_key: String,
-    /// The normalised audience (a UUID).
+    /// The audience as the caller passed it (an app id or a UUID), which the token
+    /// was minted for.
     pub audience: String,
+    /// The audience as the token carries it: `audience` itself if it is a UUID,
+    /// otherwise its UUIDv5 (DNS namespace).
+    pub audience_uuid: String,
     /// `iat`, Unix seconds.
     pub issued_at: i64,
     /// `exp`, Unix seconds.
@@ -60,15 +80,19 @@ pub struct VerifiedToken {
 /// Mints a local-first token (issuer `urn:jazz:local-first`) for `audience`, living
 /// `ttlSeconds`, issued now or at `issuedAt` (Unix seconds). The audience is
 /// normalised (a UUID as is, anything else UUIDv5 in the DNS namespace). A zero
-/// lifetime fails with `invalid-ttl`; a negative or fractional number with
-/// `invalid-argument`.
-#[napi]
+/// lifetime fails with `invalid-ttl`; a negative or fractional number, or an
+/// argument of the wrong type, with `invalid-argument`.
+#[napi(
+    ts_args_type = "secret: AuthSecret, audience: string, ttlSeconds: number, issuedAt?: number | undefined | null"
+)]
 pub fn mint_local_first_token(
-    secret: &AuthSecret,
-    audience: String,
-    ttl_seconds: f64,
-    issued_at: Option<f64>,
+    secret: Instance<AuthSecret>,
+    audience: Unknown,
+    ttl_seconds: Unknown,
+    issued_at: Option<Unknown>,
 ) -> Result<String> {
+    let secret = instance(secret, "secret", "AuthSecret")?;
+    let audience = string(audience, "audience")?;
     let (ttl, clock) = lifetime(ttl_seconds, issued_at)?;
     let identity = Identity::from_secret(secret.secret());
     core_token::mint_now(
@@ -83,31 +107,39 @@ pub fn mint_local_first_token(
 
 /// Mints an identity proof: a short-lived local-first token for `audience` that an
 /// app backend checks with `verifyLocalFirstIdentityProof` before linking an
-/// account to this user id. Use 60 seconds unless you need longer; proofs living
-/// more than 600 seconds are refused by the verifier.
-#[napi]
+/// account to this user id. Use 60 seconds unless you need longer; the verifier
+/// refuses proofs living more than 600 seconds unless the backend raises its limit.
+#[napi(
+    ts_args_type = "secret: AuthSecret, audience: string, ttlSeconds: number, issuedAt?: number | undefined | null"
+)]
 pub fn local_first_identity_proof(
-    secret: &AuthSecret,
-    audience: String,
-    ttl_seconds: f64,
-    issued_at: Option<f64>,
+    secret: Instance<AuthSecret>,
+    audience: Unknown,
+    ttl_seconds: Unknown,
+    issued_at: Option<Unknown>,
 ) -> Result<String> {
+    let secret = instance(secret, "secret", "AuthSecret")?;
+    let audience = string(audience, "audience")?;
     let (ttl, clock) = lifetime(ttl_seconds, issued_at)?;
     core_token::identity_proof(secret.secret(), ttl, &audience, clock.as_ref()).map_err(coded)
 }
 
-/// Verifies an identity proof against `audience`, now or at `now` (Unix seconds).
-/// Never throws: a refused proof gives `ok: false`, an `error` text and its `code`.
-/// A missing or empty token gives `error: "proofToken is required"`; a bad `now`
-/// gives code `invalid-argument`.
-#[napi]
+/// Verifies an identity proof against `audience`, now or at `options.now` (Unix
+/// seconds), accepting proofs that live at most `options.maxTtlSeconds` (1 to
+/// 3600, default 600). Never throws: a refused proof gives `ok: false`, an `error`
+/// text and its `code`. A missing or empty token gives `error: "proofToken is
+/// required"`; an argument of the wrong type, a bad `now` or a limit outside 1 to
+/// 3600 gives code `invalid-argument`.
+#[napi(
+    ts_args_type = "token: string | undefined | null, audience: string, options?: VerifyProofOptions | undefined | null"
+)]
 pub fn verify_local_first_identity_proof(
-    token: Option<String>,
-    audience: String,
-    now: Option<f64>,
+    token: Option<Unknown>,
+    audience: Unknown,
+    options: Option<Unknown>,
 ) -> ProofVerification {
-    let clock = match clock(now, "now") {
-        Ok(clock) => clock,
+    let (token, audience, max_ttl, clock) = match proof_arguments(token, audience, options) {
+        Ok(checked) => checked,
         Err(error) => {
             return ProofVerification {
                 ok: false,
@@ -117,8 +149,12 @@ pub fn verify_local_first_identity_proof(
             }
         }
     };
-    let token = token.unwrap_or_default();
-    let outcome = core_token::verify_local_first_identity_proof(&token, &audience, clock.as_ref());
+    let outcome = core_token::verify_local_first_identity_proof_with_max_ttl(
+        &token,
+        &audience,
+        max_ttl,
+        clock.as_ref(),
+    );
     ProofVerification {
         ok: outcome.ok,
         id: outcome.id,
@@ -127,17 +163,38 @@ pub fn verify_local_first_identity_proof(
     }
 }
 
+/// The arguments of `verifyLocalFirstIdentityProof`, checked: the token (empty when
+/// missing), the audience, the lifetime limit and the clock.
+fn proof_arguments(
+    token: Option<Unknown>,
+    audience: Unknown,
+    options: Option<Unknown>,
+) -> Result<(String, String, u64, Box<dyn Clock>)> {
+    let token = optional_string(token, "token")?.unwrap_or_default();
+    let audience = string(audience, "audience")?;
+    let options: VerifyProofOptions = optional_object(options, "options")?.unwrap_or_default();
+    let max_ttl = match options.max_ttl_seconds {
+        Some(max) => seconds(max, "maxTtlSeconds")?,
+        None => core_token::DEFAULT_PROOF_MAX_TTL_SECONDS,
+    };
+    Ok((token, audience, max_ttl, clock(options.now, "now")?))
+}
+
 /// Verifies a self-signed token (local-first or anonymous) completely: shape,
 /// header, claims, issuer, signature, subject/key binding, audience and times,
 /// exactly as the sync server does. Throws an `Error` whose `code` names the
 /// first failed check (`expired`, `invalid-signature`, `audience-mismatch`, ...).
-#[napi]
+#[napi(
+    ts_args_type = "token: string, audience: string, options?: VerifyTokenOptions | undefined | null"
+)]
 pub fn verify_local_first_token(
-    token: String,
-    audience: String,
-    options: Option<VerifyTokenOptions>,
+    token: Unknown,
+    audience: Unknown,
+    options: Option<Unknown>,
 ) -> Result<VerifiedToken> {
-    let options = options.unwrap_or_default();
+    let token = string(token, "token")?;
+    let audience = string(audience, "audience")?;
+    let options: VerifyTokenOptions = optional_object(options, "options")?.unwrap_or_default();
     let clock = clock(options.now, "now")?;
     let mut verify = VerifyOptions::new(&audience);
     if let Some(max) = options.max_ttl_seconds {
@@ -156,16 +213,17 @@ pub fn verify_local_first_token(
         issuer: issuer_name(verified.issuer).to_owned(),
         public_key: verified.public_key.to_base64url(),
         audience: verified.audience,
+        audience_uuid: verified.audience_uuid,
         issued_at: to_js_seconds(verified.issued_at),
         expires_at: to_js_seconds(verified.expires_at),
     })
 }
 
 /// A new token's lifetime in seconds and the clock that stamps its `iat`.
-fn lifetime(ttl_seconds: f64, issued_at: Option<f64>) -> Result<(u64, Box<dyn Clock>)> {
+fn lifetime(ttl_seconds: Unknown, issued_at: Option<Unknown>) -> Result<(u64, Box<dyn Clock>)> {
     Ok((
-        seconds(ttl_seconds, "ttlSeconds")?,
-        clock(issued_at, "issuedAt")?,
+        seconds(number(ttl_seconds, "ttlSeconds")?, "ttlSeconds")?,
+        clock(optional_number(issued_at, "issuedAt")?, "issuedAt")?,
     ))
 }
 

@@ -24,7 +24,7 @@ for (const c of corpus.cases) {
       hasCode(c.code),
     )
     // As a proof, the token is refused too, never thrown on.
-    const proof = verifyLocalFirstIdentityProof(c.token, c.audience, c.now)
+    const proof = verifyLocalFirstIdentityProof(c.token, c.audience, { now: c.now })
     assert.equal(proof.ok, false)
     assert.equal(proof.id, undefined)
     assert.equal(typeof proof.code, 'string')

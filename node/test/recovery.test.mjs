@@ -185,3 +185,55 @@ test('raw assertions: flags, lengths and the user handle', () => {
   assert.throws(() => secretFromAssertion(data(0x05), handle.subarray(1)), hasCode('invalid-credential'))
   assert.throws(() => secretFromAssertion(data(0x05), null), hasCode('invalid-credential'))
 })
+
+test('an assertion may be given as the object its JSON parses to', () => {
+  let objects = 0
+  for (const c of assertions.cases) {
+    if ('raw' in c) continue
+    const parsed = structuredClone(c.response)
+    if (c.expect.secret) {
+      assert.equal(secretFromAssertionJson(parsed).toBase64Url(), c.expect.secret, c.name)
+    } else {
+      assert.throws(() => secretFromAssertionJson(parsed), hasCode(c.expect.code), c.name)
+    }
+    objects += 1
+  }
+  assert.ok(objects >= 20, `${objects} cases given as objects`)
+  assert.throws(() => secretFromAssertionJson(null), hasCode('no-credential'))
+  for (const bad of [42, true]) {
+    assert.throws(() => secretFromAssertionJson(bad), hasCode('invalid-argument'))
+  }
+})
+
+test('raw assertions take what WebAuthn returns: ArrayBuffers, and any typed array view', () => {
+  const secret = secretOf(11)
+  const handle = Buffer.from(secret.toBase64Url(), 'base64url')
+  const data = Buffer.alloc(37)
+  data[32] = 0x05
+  const arrayBuffer = (bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)
+  // A view into the middle of a larger buffer: only its own bytes count.
+  const padded = new Uint8Array(100).fill(0xee)
+  padded.set(data, 10)
+  const view = padded.subarray(10, 47)
+  // 38 bytes (still valid authenticator data) seen through 16-bit elements.
+  const wide = new Uint16Array(arrayBuffer(Buffer.concat([data, Buffer.alloc(1)])))
+  for (const [name, authenticatorData, userHandle] of [
+    ['ArrayBuffer', arrayBuffer(data), arrayBuffer(handle)],
+    ['Uint8Array', new Uint8Array(data), new Uint8Array(handle)],
+    ['offset view', view, handle],
+    ['Uint16Array', wide, handle],
+  ]) {
+    assert.ok(secretFromAssertion(authenticatorData, userHandle).equals(secret), name)
+  }
+  const ceremony = new PasskeyCeremony('App', 'myapp.example')
+  const challenge = new Uint8Array(32).fill(7)
+  const fromArrayBuffer = JSON.parse(ceremony.assertionRequestJson(challenge.buffer))
+  const fromBuffer = JSON.parse(ceremony.assertionRequestJson(Buffer.from(challenge)))
+  assert.equal(fromArrayBuffer.challenge, Buffer.from(challenge).toString('base64url'))
+  assert.equal(fromBuffer.challenge, fromArrayBuffer.challenge)
+  for (const bad of ['bytes', 37, {}, [1, 2, 3], new DataView(new ArrayBuffer(37))]) {
+    assert.throws(() => secretFromAssertion(bad, handle), hasCode('invalid-argument'))
+    assert.throws(() => secretFromAssertion(data, bad), hasCode('invalid-argument'))
+    assert.throws(() => ceremony.assertionRequestJson(bad), hasCode('invalid-argument'))
+  }
+})

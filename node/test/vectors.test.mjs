@@ -44,7 +44,7 @@ for (const v of vectors.vectors) {
     const proof = localFirstIdentityProof(secret, 'betterauth-signup', 60, IAT)
     assert.equal(proof, v.proof_token_betterauth_signup_iat1700000000_ttl60)
 
-    assert.deepEqual(verifyLocalFirstIdentityProof(proof, 'betterauth-signup', IAT + 1), {
+    assert.deepEqual(verifyLocalFirstIdentityProof(proof, 'betterauth-signup', { now: IAT + 1 }), {
       ok: true,
       id: v.user_id,
     })
@@ -52,7 +52,8 @@ for (const v of vectors.vectors) {
       userId: v.user_id,
       issuer: 'local-first',
       publicKey: v.public_key_b64url,
-      audience: vectors.audience_normalisation['my-app'],
+      audience: 'my-app',
+      audienceUuid: vectors.audience_normalisation['my-app'],
       issuedAt: IAT,
       expiresAt: IAT + 3600,
     })
@@ -72,10 +73,28 @@ test('audiences normalise as in the vectors', () => {
   const secret = AuthSecret.generate()
   for (const [audience, uuid] of Object.entries(vectors.audience_normalisation)) {
     const token = mintLocalFirstToken(secret, audience, 60)
-    assert.equal(verifyLocalFirstToken(token, audience).audience, uuid)
+    // The caller's audience comes back as given, beside the UUID on the wire.
+    const verified = verifyLocalFirstToken(token, audience)
+    assert.equal(verified.audience, audience)
+    assert.equal(verified.audienceUuid, uuid)
     // A UUID audience is used as is, so the normalised form verifies too.
     assert.equal(verifyLocalFirstToken(token, uuid).userId, secret.userId())
+    assert.equal(verifyLocalFirstToken(token, uuid).audience, uuid)
   }
+})
+
+test('audience-mismatch names the audiences the caller passed', () => {
+  const secret = AuthSecret.generate()
+  const token = mintLocalFirstToken(secret, 'billing-app', 60)
+  const uuid = vectors.audience_normalisation['my-app']
+  assert.throws(
+    () => verifyLocalFirstToken(token, 'my-app'),
+    (error) =>
+      error.code === 'audience-mismatch' && error.message.includes('"my-app"') && error.message.includes(uuid),
+  )
+  const proof = verifyLocalFirstIdentityProof(localFirstIdentityProof(secret, 'billing-app', 60), 'my-app')
+  assert.equal(proof.code, 'audience-mismatch')
+  assert.match(proof.error, /"my-app"/)
 })
 
 test('generated secrets are fresh, round-trip, and never print', () => {
@@ -137,12 +156,31 @@ test('identity proofs: audience, lifetime, empty token', () => {
 
   // Time is injectable: a proof is valid until exp, not at exp.
   const pinned = localFirstIdentityProof(secret, 'betterauth-signup', 60, IAT)
-  assert.equal(verifyLocalFirstIdentityProof(pinned, 'betterauth-signup', IAT + 59).ok, true)
-  assert.equal(verifyLocalFirstIdentityProof(pinned, 'betterauth-signup', IAT + 60).code, 'expired')
+  assert.equal(verifyLocalFirstIdentityProof(pinned, 'betterauth-signup', { now: IAT + 59 }).ok, true)
+  assert.equal(verifyLocalFirstIdentityProof(pinned, 'betterauth-signup', { now: IAT + 60 }).code, 'expired')
 
-  const badNow = verifyLocalFirstIdentityProof(pinned, 'betterauth-signup', -1)
+  const badNow = verifyLocalFirstIdentityProof(pinned, 'betterauth-signup', { now: -1 })
   assert.equal(badNow.ok, false)
   assert.equal(badNow.code, 'invalid-argument')
+})
+
+test('a backend chooses the proof lifetime limit, up to the 3600 s Jazz accepts', () => {
+  const secret = AuthSecret.generate()
+  // A Jazz client asking for a 900 s proof: over our default of 600 s.
+  const jazzLike = localFirstIdentityProof(secret, 'betterauth-signup', 900, IAT)
+  const now = { now: IAT + 1 }
+  assert.equal(verifyLocalFirstIdentityProof(jazzLike, 'betterauth-signup', now).code, 'ttl-too-long')
+  assert.deepEqual(verifyLocalFirstIdentityProof(jazzLike, 'betterauth-signup', { ...now, maxTtlSeconds: 900 }), {
+    ok: true,
+    id: secret.userId(),
+  })
+  const hour = localFirstIdentityProof(secret, 'betterauth-signup', 3600, IAT)
+  assert.equal(verifyLocalFirstIdentityProof(hour, 'betterauth-signup', { ...now, maxTtlSeconds: 3600 }).ok, true)
+  for (const bad of [0, 3601, -1, 1.5, Number.NaN]) {
+    const refused = verifyLocalFirstIdentityProof(jazzLike, 'betterauth-signup', { ...now, maxTtlSeconds: bad })
+    assert.equal(refused.ok, false, String(bad))
+    assert.equal(refused.code, 'invalid-argument', String(bad))
+  }
 })
 
 test('lifetimes and times are checked', () => {

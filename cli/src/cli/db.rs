@@ -20,10 +20,10 @@ use clap::{Args, Subcommand};
 use localfirst_core::db::{AuthConfig, Db, DbConfig, DbDeps, Row, RowValues, StorageMode};
 use localfirst_core::local_db::{namespace_exists, wipe_namespace, Filter, Query, WipeOutcome};
 use localfirst_core::policy::{self, PolicySet};
-use localfirst_core::secret_store::{app_secret, SecretPurpose, StorageKey};
+use localfirst_core::secret_store::{app_secret, FileStoreOptions, SecretPurpose, StorageKey};
 use serde_json::Value;
 
-use super::secret::{open_store, StoreSpec};
+use super::secret::{open_existing_store, open_store, StoreSpec};
 use super::{input, read_sensitive, CliError, Report};
 use localfirst_core::Code;
 
@@ -121,8 +121,8 @@ pub enum DbCommand {
         /// Sort largest first.
         #[arg(long, requires = "order_by")]
         desc: bool,
-        /// At most this many rows.
-        #[arg(long)]
+        /// At most this many rows (0 or more).
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_limit)]
         limit: Option<usize>,
     },
     /// Print the acting principal's pending outbox entries, oldest first.
@@ -130,8 +130,8 @@ pub enum DbCommand {
         /// Where and as whom.
         #[command(flatten)]
         db: DbArgs,
-        /// At most this many entries.
-        #[arg(long, default_value_t = 100)]
+        /// At most this many entries (0 or more).
+        #[arg(long, default_value_t = 100, allow_hyphen_values = true, value_parser = parse_limit)]
         limit: usize,
     },
     /// Sync the namespace once with a server: push the outbox, pull changes.
@@ -159,6 +159,14 @@ pub struct LogoutArgs {
     /// Delete the app's local database (never the identity secret).
     #[arg(long)]
     pub wipe_data: bool,
+}
+
+/// A `--limit`: a whole number, 0 or more. A negative or fractional value is a
+/// usage error naming the flag (without `allow_hyphen_values`, `-1` would be
+/// taken for an unknown flag).
+fn parse_limit(text: &str) -> Result<usize, String> {
+    text.parse::<usize>()
+        .map_err(|_| format!("must be a whole number, 0 or more (got {text:?})"))
 }
 
 /// Whether a command writes (and may create the identity) or only reads.
@@ -210,22 +218,33 @@ fn config(args: &DbArgs, access: Access) -> Result<DbConfig, CliError> {
         config = config.with_policies(policies);
     }
     if let Some(spec) = &args.secret_store {
-        let store = open_store(spec, StorageKey::for_app(&args.app_id))?;
-        let purpose = match access {
-            Access::Write => SecretPurpose::Write,
-            Access::Read => SecretPurpose::Read,
+        let key = StorageKey::for_app(&args.app_id);
+        let options = FileStoreOptions::new();
+        // A read opens the store only if it exists: it creates no directory.
+        let (store, purpose) = match access {
+            Access::Write => (
+                Some(open_store(spec, key.clone(), options)?),
+                SecretPurpose::Write,
+            ),
+            Access::Read => (
+                open_existing_store(spec, key.clone(), options)?,
+                SecretPurpose::Read,
+            ),
         };
-        let secret = app_secret(store.as_ref(), purpose)
-            .map_err(|e| CliError::from_error(&e))?
-            .ok_or_else(|| {
-                CliError::new(
-                    Code::Absent,
-                    format!(
-                        "no secret is stored under `{}`; a read never creates an identity (write first, or use `localfirst secret get-or-create`)",
-                        store.storage_key()
-                    ),
-                )
-            })?;
+        let secret = match &store {
+            Some(store) => {
+                app_secret(store.as_ref(), purpose).map_err(|e| CliError::from_error(&e))?
+            }
+            None => None,
+        };
+        let secret = secret.ok_or_else(|| {
+            CliError::new(
+                Code::Absent,
+                format!(
+                    "no secret is stored under `{key}`; a read never creates an identity (write first, or use `localfirst secret get-or-create`)"
+                ),
+            )
+        })?;
         config = config.with_auth(AuthConfig::LocalFirst(secret));
     }
     Ok(config)
@@ -266,18 +285,21 @@ fn check_table(table: &str) -> Result<(), CliError> {
         .map_err(|e| CliError::from_error(&e))
 }
 
+/// Parses a JSON argument; a key given twice (at any depth) is refused, never
+/// "last wins".
+fn parse_json(text: &str, what: &str) -> Result<Value, CliError> {
+    localfirst_core::json::parse_unique(text)
+        .map_err(|e| CliError::new(Code::InvalidJson, format!("{what} is not valid JSON: {e}")))
+}
+
 fn parse_object(text: &str, what: &str) -> Result<RowValues, CliError> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(object @ Value::Object(_)) => {
+    match parse_json(text, what)? {
+        object @ Value::Object(_) => {
             RowValues::from_json_value(object).map_err(|e| CliError::from_error(&e))
         }
-        Ok(_) => Err(CliError::new(
+        _ => Err(CliError::new(
             Code::InvalidJson,
             format!("{what} must be a JSON object"),
-        )),
-        Err(e) => Err(CliError::new(
-            Code::InvalidJson,
-            format!("{what} is not valid JSON: {e}"),
         )),
     }
 }
@@ -362,12 +384,8 @@ pub fn run_db(command: &DbCommand) -> Result<Report, CliError> {
             limit,
         } => {
             let filter = match filter {
-                Some(text) => {
-                    let value: Value = serde_json::from_str(text).map_err(|e| {
-                        CliError::new(Code::InvalidJson, format!("--where is not valid JSON: {e}"))
-                    })?;
-                    Filter::from_json(&value).map_err(|e| CliError::from_error(&e))?
-                }
+                Some(text) => Filter::from_json(&parse_json(text, "--where")?)
+                    .map_err(|e| CliError::from_error(&e))?,
                 None => Filter::all(),
             };
             let mut query = Query::table(table).filter(filter);

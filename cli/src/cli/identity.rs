@@ -1,6 +1,6 @@
 //! `localfirst identity|token|phrase`: the identity core from the command line.
 
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use localfirst_core::clock::{Clock, FixedClock, SystemClock};
 use localfirst_core::identity::Identity;
 use localfirst_core::phrase::{phrase_to_secret, secret_to_phrase};
@@ -56,19 +56,38 @@ pub enum TokenCommand {
     },
     /// Verify a self-signed token.
     Verify {
-        /// The token, or `-` to read it from stdin.
-        #[arg(long, allow_hyphen_values = true)]
-        token: String,
-        /// The expected audience.
-        #[arg(long, allow_hyphen_values = true)]
-        audience: String,
-        /// The verifier's time (Unix seconds); defaults to now.
-        #[arg(long, allow_hyphen_values = true)]
-        now: Option<u64>,
+        /// The token, its audience and the time.
+        #[command(flatten)]
+        check: TokenCheck,
         /// Maximum accepted lifetime in seconds.
         #[arg(long, default_value_t = token::DEFAULT_MAX_TTL_SECONDS, allow_hyphen_values = true)]
         max_ttl: u64,
     },
+    /// Verify an identity proof as an app backend does: local-first issuer only, a
+    /// lifetime of at most `--max-ttl` seconds.
+    VerifyProof {
+        /// The proof, its audience and the time.
+        #[command(flatten)]
+        check: TokenCheck,
+        /// Longest accepted proof lifetime in seconds, 1 to 3600 (Jazz's verifier
+        /// accepts up to 3600).
+        #[arg(long, default_value_t = token::DEFAULT_PROOF_MAX_TTL_SECONDS, allow_hyphen_values = true)]
+        max_ttl: u64,
+    },
+}
+
+/// What `token verify` and `token verify-proof` check, and when.
+#[derive(Debug, Clone, Args)]
+pub struct TokenCheck {
+    /// The token, or `-` to read it from stdin.
+    #[arg(long, allow_hyphen_values = true)]
+    pub token: String,
+    /// The expected audience.
+    #[arg(long, allow_hyphen_values = true)]
+    pub audience: String,
+    /// The verifier's time (Unix seconds); defaults to now.
+    #[arg(long, allow_hyphen_values = true)]
+    pub now: Option<u64>,
 }
 
 /// `localfirst phrase ...`
@@ -149,22 +168,10 @@ pub fn run_token(command: &TokenCommand) -> Result<Report, CliError> {
                 .field("iat", iat)
                 .field("exp", iat.saturating_add(ttl)))
         }
-        TokenCommand::Verify {
-            token: jwt,
-            audience,
-            now,
-            max_ttl,
-        } => {
-            // Every failure, stdin included, has the shape of a rejected token.
-            let rejected =
-                |error: CliError| error.with_field("ok", false).with_field("id", Value::Null);
-            let jwt = read_sensitive(jwt, "token").map_err(rejected)?;
-            let clock: Box<dyn Clock> = match now {
-                Some(now) => Box::new(FixedClock::new(*now)),
-                None => Box::new(SystemClock),
-            };
-            let options = VerifyOptions::new(audience).with_max_ttl(*max_ttl);
-            match token::verify(&jwt, &options, clock.as_ref()) {
+        TokenCommand::Verify { check, max_ttl } => {
+            let jwt = check.read("token")?;
+            let options = VerifyOptions::new(&check.audience).with_max_ttl(*max_ttl);
+            match token::verify(&jwt, &options, check.clock().as_ref()) {
                 Ok(verified) => Ok(Report::new()
                     .field("ok", true)
                     .field("id", verified.user_id.to_string())
@@ -174,6 +181,47 @@ pub fn run_token(command: &TokenCommand) -> Result<Report, CliError> {
                     .field("exp", verified.expires_at)),
                 Err(error) => Err(rejected(CliError::from_error(&error))),
             }
+        }
+        TokenCommand::VerifyProof { check, max_ttl } => {
+            let proof = check.read("proof")?;
+            let outcome = token::verify_local_first_identity_proof_with_max_ttl(
+                &proof,
+                &check.audience,
+                *max_ttl,
+                check.clock().as_ref(),
+            );
+            match (outcome.id, outcome.code) {
+                (Some(id), None) if outcome.ok => Ok(Report::new()
+                    .field("ok", true)
+                    .field("id", id)
+                    .field("error", Value::Null)
+                    .field("code", Value::Null)),
+                (_, code) => Err(rejected(CliError::new(
+                    code.unwrap_or(localfirst_core::Code::Internal),
+                    outcome.error.unwrap_or_default(),
+                ))),
+            }
+        }
+    }
+}
+
+/// A refusal in the shape of a rejected token (`ok: false`, `id: null`): every
+/// failure of `token verify` and `token verify-proof`, stdin included.
+fn rejected(error: CliError) -> CliError {
+    error.with_field("ok", false).with_field("id", Value::Null)
+}
+
+impl TokenCheck {
+    /// The token (`what` names it in errors), read from stdin for `-`.
+    fn read(&self, what: &str) -> Result<Zeroizing<String>, CliError> {
+        read_sensitive(&self.token, what).map_err(rejected)
+    }
+
+    /// A clock stopped at `--now`, or the system clock.
+    fn clock(&self) -> Box<dyn Clock> {
+        match self.now {
+            Some(now) => Box::new(FixedClock::new(now)),
+            None => Box::new(SystemClock),
         }
     }
 }

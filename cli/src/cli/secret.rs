@@ -9,12 +9,14 @@
 //! invocations on one directory print the same user id.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use localfirst_core::identity::Identity;
 use localfirst_core::secret::Secret;
+use localfirst_core::secret_store::file::DEFAULT_LOCK_TIMEOUT;
 use localfirst_core::secret_store::{
-    app_secret, AuthSecretStore, FileStore, SecretPurpose, StorageKey,
+    app_secret, AuthSecretStore, FileStoreOptions, SecretPurpose, StorageKey,
 };
 use localfirst_core::Code;
 
@@ -31,14 +33,36 @@ pub enum StoreSpec {
 impl std::str::FromStr for StoreSpec {
     type Err = String;
 
+    /// `file:<dir>`; a directory starting with `~/` (or just `~`) is under `$HOME`,
+    /// as a shell would expand it (shells leave a `~` after `file:` alone).
     fn from_str(text: &str) -> Result<StoreSpec, String> {
         match text.split_once(':') {
-            Some(("file", dir)) if !dir.trim().is_empty() => Ok(StoreSpec::File(dir.into())),
+            Some(("file", dir)) if !dir.trim().is_empty() => {
+                Ok(StoreSpec::File(expand_home(dir, std::env::var_os("HOME"))?))
+            }
             Some(("file", _)) => Err("`file:` needs a directory, e.g. file:./secrets".into()),
             _ => Err(format!(
                 "unknown store `{text}`; expected file:<dir> (other stores live on devices)"
             )),
         }
+    }
+}
+
+/// `~` and `~/...` under `home`; `~user` forms are refused (they would otherwise
+/// become a directory literally named `~user`). Other paths are kept as given.
+fn expand_home(dir: &str, home: Option<std::ffi::OsString>) -> Result<PathBuf, String> {
+    let rest = match dir.strip_prefix('~') {
+        None => return Ok(dir.into()),
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest.trim_start_matches('/'),
+        Some(_) => {
+            return Err(format!(
+                "`{dir}`: only `~` and `~/...` are expanded (to $HOME); write the full path"
+            ))
+        }
+    };
+    match home.filter(|home| !home.is_empty()) {
+        Some(home) => Ok(PathBuf::from(home).join(rest)),
+        None => Err(format!("`{dir}` needs $HOME, which is not set")),
     }
 }
 
@@ -60,7 +84,19 @@ pub struct StoreArgs {
     /// Use this storage key verbatim instead of `jazz-auth-secret[:...]`.
     #[arg(long, allow_hyphen_values = true)]
     pub key: Option<String>,
+    /// Seconds to wait for the store's lock when another process holds it, then
+    /// fail with `secret-store-locked` (0 tries once).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = DEFAULT_LOCK_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(0..=MAX_LOCK_TIMEOUT_SECONDS)
+    )]
+    pub lock_timeout: u64,
 }
+
+/// Longest `--lock-timeout`: one hour.
+const MAX_LOCK_TIMEOUT_SECONDS: u64 = 3600;
 
 /// `localfirst secret ...`
 #[derive(Debug, Subcommand)]
@@ -132,19 +168,49 @@ impl StoreArgs {
         }
     }
 
-    /// Opens the selected store (creating its directory). Call it only after every
-    /// other input of the command has been validated.
+    /// Opens the selected store for a write (creating its directory). Call it only
+    /// after every other input of the command has been validated.
     pub fn open(&self) -> Result<Box<dyn AuthSecretStore>, CliError> {
         let key = self.storage_key()?;
-        open_store(&self.store, key)
+        open_store(&self.store, key, self.options())
+    }
+
+    /// Opens the selected store for a read or a clear: `None`, with nothing
+    /// created, when its directory does not exist.
+    pub fn open_existing(&self) -> Result<Option<Box<dyn AuthSecretStore>>, CliError> {
+        let key = self.storage_key()?;
+        open_existing_store(&self.store, key, self.options())
+    }
+
+    fn options(&self) -> FileStoreOptions {
+        FileStoreOptions::new().lock_timeout(Duration::from_secs(self.lock_timeout))
     }
 }
 
-/// Opens `spec` bound to `key`.
-pub fn open_store(spec: &StoreSpec, key: StorageKey) -> Result<Box<dyn AuthSecretStore>, CliError> {
+/// Opens `spec` bound to `key` for writing, creating its directory.
+pub fn open_store(
+    spec: &StoreSpec,
+    key: StorageKey,
+    options: FileStoreOptions,
+) -> Result<Box<dyn AuthSecretStore>, CliError> {
     match spec {
-        StoreSpec::File(dir) => FileStore::open(dir, key)
+        StoreSpec::File(dir) => options
+            .open(dir, key)
             .map(|store| Box::new(store) as Box<dyn AuthSecretStore>)
+            .map_err(|e| CliError::from_error(&e)),
+    }
+}
+
+/// Opens `spec` bound to `key` if it exists; creates nothing.
+pub fn open_existing_store(
+    spec: &StoreSpec,
+    key: StorageKey,
+    options: FileStoreOptions,
+) -> Result<Option<Box<dyn AuthSecretStore>>, CliError> {
+    match spec {
+        StoreSpec::File(dir) => options
+            .open_existing(dir, key)
+            .map(|store| store.map(|store| Box::new(store) as Box<dyn AuthSecretStore>))
             .map_err(|e| CliError::from_error(&e)),
     }
 }
@@ -173,13 +239,22 @@ pub fn run_secret(command: &SecretCommand) -> Result<Report, CliError> {
                 .ok_or_else(|| CliError::new(Code::Internal, "get-or-create returned no secret"))?;
             Ok(identity_report(store.as_ref(), &secret, *reveal))
         }
-        SecretCommand::Load { store, reveal } => {
-            let store = store.open()?;
-            match app_secret(store.as_ref(), SecretPurpose::Read).map_err(fail)? {
-                Some(secret) => Ok(identity_report(store.as_ref(), &secret, *reveal)),
-                None => Err(CliError::new(
+        SecretCommand::Load {
+            store: args,
+            reveal,
+        } => {
+            let store = args.open_existing()?;
+            let secret = match &store {
+                Some(store) => app_secret(store.as_ref(), SecretPurpose::Read).map_err(fail)?,
+                None => None,
+            };
+            match (store, secret) {
+                (Some(store), Some(secret)) => {
+                    Ok(identity_report(store.as_ref(), &secret, *reveal))
+                }
+                _ => Err(CliError::new(
                     Code::Absent,
-                    format!("no secret is stored under `{}`", store.storage_key()),
+                    format!("no secret is stored under `{}`", args.storage_key()?),
                 )),
             }
         }
@@ -192,12 +267,41 @@ pub fn run_secret(command: &SecretCommand) -> Result<Report, CliError> {
             store.save_secret(secret.clone()).map_err(fail)?;
             Ok(identity_report(store.as_ref(), &secret, false))
         }
-        SecretCommand::Clear { store } => {
-            let store = store.open()?;
-            store.clear_secret().map_err(fail)?;
+        SecretCommand::Clear { store: args } => {
+            // A store whose directory does not exist holds nothing to clear.
+            if let Some(store) = args.open_existing()? {
+                store.clear_secret().map_err(fail)?;
+            }
             Ok(Report::new()
                 .field("cleared", true)
-                .field("storage_key", store.storage_key().to_string()))
+                .field("storage_key", args.storage_key()?.to_string()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_is_expanded_only_for_tilde_and_tilde_slash() {
+        let home = Some(std::ffi::OsString::from("/home/u"));
+        assert_eq!(
+            expand_home("~/x/y", home.clone()),
+            Ok(PathBuf::from("/home/u/x/y"))
+        );
+        assert_eq!(expand_home("~", home.clone()), Ok(PathBuf::from("/home/u")));
+        assert_eq!(
+            expand_home("~//x", home.clone()),
+            Ok(PathBuf::from("/home/u/x"))
+        );
+        assert_eq!(
+            expand_home("./~/x", home.clone()),
+            Ok(PathBuf::from("./~/x"))
+        );
+        assert_eq!(expand_home("/a/~", home.clone()), Ok(PathBuf::from("/a/~")));
+        assert!(expand_home("~other/x", home).is_err());
+        assert!(expand_home("~/x", None).is_err());
+        assert!(expand_home("~/x", Some(std::ffi::OsString::new())).is_err());
     }
 }

@@ -162,7 +162,7 @@ impl RowValues {
     /// Parses a JSON array of row objects (the form of [`Db::insert_many`](super::Db::insert_many)
     /// across a language boundary).
     pub fn list_from_json_str(json: &str) -> Result<Vec<RowValues>, DbError> {
-        match serde_json::from_str::<Value>(json) {
+        match crate::json::parse_unique(json) {
             Ok(Value::Array(rows)) => rows.into_iter().map(RowValues::from_json_value).collect(),
             Ok(_) => Err(DbError::InvalidArgument {
                 reason: "rows must be a JSON array of objects".into(),
@@ -281,8 +281,9 @@ fn not_an_object(what: &str) -> DbError {
     }
 }
 
+/// Parses a JSON object; a key that appears twice (at any depth) is refused.
 fn parse_object(json: &str, what: &str) -> Result<Map<String, Value>, DbError> {
-    match serde_json::from_str::<Value>(json) {
+    match crate::json::parse_unique(json) {
         Ok(Value::Object(columns)) => Ok(columns),
         Ok(_) => Err(not_an_object(what)),
         Err(e) => Err(DbError::InvalidArgument {

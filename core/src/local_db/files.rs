@@ -5,10 +5,10 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
 
 use super::hub::existing_hub;
 use super::{io_error, namespace_dir, StorageError, BUSY_TIMEOUT, DB_FILE_NAME};
+use crate::secret_store::fsutil::{lock_within, show_duration};
 
 /// What [`wipe_namespace`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,11 +96,21 @@ pub(super) fn prepare_database_file(path: &Path) -> Result<(), StorageError> {
 }
 
 /// Deletes the database files in `dir`; returns whether any existed.
+///
+/// Whatever sits at one of those names goes: a file, a symbolic link (the link,
+/// never its target) or a directory with its contents. The namespace directory
+/// belongs to the library, and a directory named `local.sqlite3` can only keep the
+/// namespace from opening, so a wipe clears it instead of failing on it.
 pub(super) fn remove_database_files(dir: &Path) -> Result<bool, StorageError> {
     let mut existed = false;
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let path = dir.join(format!("{DB_FILE_NAME}{suffix}"));
-        match std::fs::remove_file(&path) {
+        let removed = match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&path),
+            Ok(_) => std::fs::remove_file(&path),
+            Err(e) => Err(e),
+        };
+        match removed {
             Ok(()) => existed = true,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_error(&path, &e)),
@@ -157,37 +167,22 @@ impl NamespaceLock {
         self.acquire(true)
     }
 
-    /// Tries the lock until it is granted or the busy timeout has passed, with
-    /// short, growing pauses (a blocking wait could hang forever on a stuck
-    /// holder; this gives `busy` like SQLite's own timeout does).
+    /// Tries the lock until it is granted or the busy timeout has passed
+    /// (`busy`, as SQLite's own timeout gives).
     fn acquire(&self, exclusive: bool) -> Result<LockGuard<'_>, StorageError> {
         let Some(dir) = &self.dir else {
             return Ok(LockGuard { lock: self });
         };
-        let start = Instant::now();
-        let mut pause = Duration::from_micros(200);
-        loop {
-            let attempt = if exclusive {
-                fs4::FileExt::try_lock(dir)
-            } else {
-                fs4::FileExt::try_lock_shared(dir)
-            };
-            match attempt {
-                Ok(()) => return Ok(LockGuard { lock: self }),
-                Err(fs4::TryLockError::WouldBlock) => {}
-                Err(fs4::TryLockError::Error(e)) => return Err(io_error(&self.path, &e)),
-            }
-            if start.elapsed() >= BUSY_TIMEOUT {
-                return Err(StorageError::Busy {
-                    reason: format!(
-                        "the namespace {} stayed locked for {} s",
-                        self.path.display(),
-                        BUSY_TIMEOUT.as_secs()
-                    ),
-                });
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(10));
+        match lock_within(dir, exclusive, BUSY_TIMEOUT) {
+            Ok(true) => Ok(LockGuard { lock: self }),
+            Ok(false) => Err(StorageError::Busy {
+                reason: format!(
+                    "the namespace {} stayed locked for {}",
+                    self.path.display(),
+                    show_duration(BUSY_TIMEOUT)
+                ),
+            }),
+            Err(e) => Err(io_error(&self.path, &e)),
         }
     }
 }

@@ -49,6 +49,9 @@ pub struct Condition {
 ///
 /// Values are scalars (string, number, boolean, null). Comparisons follow
 /// SQLite's typing: a string never equals a number; booleans compare as 0/1.
+/// Integers compare exactly (2^53 + 1 is not 2^53) within SQLite's 64-bit range;
+/// an integer above 2^63 - 1 is refused (`invalid-filter`), since SQLite would
+/// compare it as a double.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Filter {
     /// All of these must hold.
@@ -254,6 +257,15 @@ pub(super) fn sql_value(
         Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
         Value::Number(n) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => SqlValue::Integer(i),
+            // Above 2^63 - 1 SQLite has no integers: the value, and the stored ones
+            // it would meet, become doubles, and 2^63 would equal 2^63 + 1.
+            (None, _) if n.is_u64() => {
+                return Err(StorageError::InvalidFilter {
+                    reason: format!(
+                        "the integer {n} is above 2^63 - 1 and cannot be compared exactly (column {column:?})"
+                    ),
+                })
+            }
             (None, Some(f)) => SqlValue::Real(f),
             _ => return Err(bad("a number this large")),
         },

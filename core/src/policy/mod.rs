@@ -356,9 +356,10 @@ pub struct PolicySet {
 }
 
 impl PolicySet {
-    /// Parses and validates a policy set from JSON text.
+    /// Parses and validates a policy set from JSON text. A key that appears twice
+    /// in one object is refused (`policy-invalid`), never "last wins".
     pub fn from_json(text: &str) -> Result<PolicySet, PolicyError> {
-        let value: Value = serde_json::from_str(text).map_err(parse::syntax_error)?;
+        let value = crate::json::parse_unique(text).map_err(parse::syntax_error)?;
         PolicySet::from_value(&value)
     }
 

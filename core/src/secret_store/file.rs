@@ -13,7 +13,14 @@
 //! - **Cross-process `get_or_create`.** [`AuthSecretStore::lock_exclusive`]
 //!   takes an exclusive advisory lock on a `.lock` file beside the secret
 //!   file (after the in-process lock), so concurrent processes sharing the
-//!   directory all get the same secret.
+//!   directory all get the same secret. It waits at most the lock timeout
+//!   ([`DEFAULT_LOCK_TIMEOUT`], or [`FileStoreOptions::lock_timeout`]) for
+//!   both locks together, then fails with `secret-store-locked`: a process
+//!   that holds the lock and hangs never blocks the others forever.
+//! - **Reads create nothing.** [`FileStore::open_existing`] opens a store only
+//!   if its directory exists (`None` otherwise, which reads as "no secret"), so
+//!   loading or clearing never creates a directory; [`FileStore::open`], for
+//!   writers, creates it.
 //! - **Creating never replaces.** The write of `get_or_create_secret`
 //!   ([`AuthSecretStore::create_secret`]) moves its flushed temporary file
 //!   into place with a rename that refuses to overwrite (`tempfile`'s
@@ -48,11 +55,14 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
-use super::fsutil::{create_atomically, io_error, sync_dir, write_atomically};
+use super::fsutil::{
+    create_atomically, io_error, lock_within, show_duration, sync_dir, write_atomically,
+};
 use super::{AuthSecretStore, StorageKey, StoreError, StoreLock};
 use crate::secret::{Secret, SECRET_B64_LEN};
 
@@ -62,12 +72,95 @@ pub const FILE_HEADER: &str = "localfirst-secret-v1";
 /// Longest encoded storage key used verbatim as a file name stem.
 const MAX_READABLE_STEM: usize = 200;
 
+/// How long a [`FileStore`] waits for its lock (held by another process or thread)
+/// before failing with `secret-store-locked`, unless
+/// [`FileStoreOptions::lock_timeout`] says otherwise.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A secret store keeping one file per storage key in a directory.
 #[derive(Clone)]
 pub struct FileStore {
     dir: PathBuf,
     key: StorageKey,
     stem: String,
+    lock_timeout: Duration,
+}
+
+/// How a [`FileStore`] is opened: [`FileStoreOptions::new`], then
+/// [`open`](Self::open) or [`open_existing`](Self::open_existing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStoreOptions {
+    lock_timeout: Duration,
+}
+
+impl Default for FileStoreOptions {
+    fn default() -> FileStoreOptions {
+        FileStoreOptions {
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+        }
+    }
+}
+
+impl FileStoreOptions {
+    /// The defaults: a lock timeout of [`DEFAULT_LOCK_TIMEOUT`].
+    pub fn new() -> FileStoreOptions {
+        FileStoreOptions::default()
+    }
+
+    /// Waits at most `timeout` for the store's lock (zero: one attempt).
+    pub fn lock_timeout(mut self, timeout: Duration) -> FileStoreOptions {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Opens the store for `key` in `dir`, creating the directory (mode `0700`)
+    /// if needed. See [`FileStore::open`].
+    pub fn open(&self, dir: impl AsRef<Path>, key: StorageKey) -> Result<FileStore, StoreError> {
+        match self.open_dir(dir.as_ref(), key, true)? {
+            Some(store) => Ok(store),
+            None => Err(StoreError::Io {
+                reason: format!(
+                    "the store directory {} vanished while it was opened",
+                    dir.as_ref().display()
+                ),
+            }),
+        }
+    }
+
+    /// Opens the store for `key` in `dir` if the directory exists; `None` (and
+    /// nothing created) when it does not. See [`FileStore::open_existing`].
+    pub fn open_existing(
+        &self,
+        dir: impl AsRef<Path>,
+        key: StorageKey,
+    ) -> Result<Option<FileStore>, StoreError> {
+        self.open_dir(dir.as_ref(), key, false)
+    }
+
+    fn open_dir(
+        &self,
+        dir: &Path,
+        key: StorageKey,
+        create: bool,
+    ) -> Result<Option<FileStore>, StoreError> {
+        if !prepare_dir(dir, create)? {
+            return Ok(None);
+        }
+        let dir = fs::canonicalize(dir)
+            .map_err(|e| io_error("cannot resolve the store directory", dir, &e))?;
+        let stem = encode_stem(&key);
+        let store = FileStore {
+            dir,
+            key,
+            stem,
+            lock_timeout: self.lock_timeout,
+        };
+        {
+            let _lock = store.lock_exclusive()?;
+            store.remove_temp_files()?;
+        }
+        Ok(Some(store))
+    }
 }
 
 fn encode_stem(key: &StorageKey) -> String {
@@ -92,8 +185,10 @@ fn encode_stem(key: &StorageKey) -> String {
     hex
 }
 
+/// Checks the store directory (and creates it when `create`); `false` when it does
+/// not exist and was not created.
 #[cfg(unix)]
-fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
+fn prepare_dir(dir: &Path, create: bool) -> Result<bool, StoreError> {
     use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
 
     match fs::metadata(dir) {
@@ -113,8 +208,9 @@ fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
                     ),
                 });
             }
-            Ok(())
+            Ok(true)
         }
+        Err(error) if error.kind() == ErrorKind::NotFound && !create => Ok(false),
         Err(error) if error.kind() == ErrorKind::NotFound => {
             fs::DirBuilder::new()
                 .recursive(true)
@@ -122,20 +218,23 @@ fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
                 .create(dir)
                 .map_err(|e| io_error("cannot create the store directory", dir, &e))?;
             fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-                .map_err(|e| io_error("cannot restrict the store directory", dir, &e))
+                .map_err(|e| io_error("cannot restrict the store directory", dir, &e))?;
+            Ok(true)
         }
         Err(error) => Err(io_error("cannot inspect the store directory", dir, &error)),
     }
 }
 
 #[cfg(not(unix))]
-fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
+fn prepare_dir(dir: &Path, create: bool) -> Result<bool, StoreError> {
     match fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(meta) if meta.is_dir() => Ok(true),
         Ok(_) => Err(StoreError::Io {
             reason: format!("{} exists and is not a directory", dir.display()),
         }),
+        Err(error) if error.kind() == ErrorKind::NotFound && !create => Ok(false),
         Err(error) if error.kind() == ErrorKind::NotFound => fs::create_dir_all(dir)
+            .map(|()| true)
             .map_err(|e| io_error("cannot create the store directory", dir, &e)),
         Err(error) => Err(io_error("cannot inspect the store directory", dir, &error)),
     }
@@ -162,10 +261,26 @@ pub fn decode_file(bytes: &[u8]) -> Result<Secret, StoreError> {
         return Err(corrupted("is empty"));
     }
     let text = std::str::from_utf8(bytes).map_err(|_| corrupted("is not UTF-8 text"))?;
-    let body = text
+    let after_header = text
         .strip_prefix(FILE_HEADER)
-        .and_then(|rest| rest.strip_prefix('\n'))
         .ok_or_else(|| corrupted(&format!("does not start with `{FILE_HEADER}`")))?;
+    if after_header.contains('\r') {
+        return Err(corrupted(
+            "has CRLF (Windows) line endings; the format takes LF only",
+        ));
+    }
+    let body = match after_header.strip_prefix('\n') {
+        Some(body) if !body.is_empty() => body,
+        Some(_) => return Err(corrupted("holds only the header line, no secret")),
+        None if after_header.is_empty() => {
+            return Err(corrupted("holds only the header line, no secret"))
+        }
+        None => {
+            return Err(corrupted(&format!(
+                "does not start with the line `{FILE_HEADER}`"
+            )))
+        }
+    };
     let encoded = body
         .strip_suffix('\n')
         .ok_or_else(|| corrupted("is truncated (no final newline)"))?;
@@ -225,19 +340,20 @@ impl Drop for LockFileGuard {
 impl FileStore {
     /// Opens the store for `key` in `dir`, creating the directory (mode `0700`)
     /// if needed. Reads no secret; removes temporary copies left by an
-    /// interrupted save of this key (under the exclusive lock).
+    /// interrupted save of this key (under the exclusive lock, waited for at most
+    /// [`DEFAULT_LOCK_TIMEOUT`]; [`FileStoreOptions`] sets another wait).
     pub fn open(dir: impl AsRef<Path>, key: StorageKey) -> Result<FileStore, StoreError> {
-        let dir = dir.as_ref();
-        prepare_dir(dir)?;
-        let dir = fs::canonicalize(dir)
-            .map_err(|e| io_error("cannot resolve the store directory", dir, &e))?;
-        let stem = encode_stem(&key);
-        let store = FileStore { dir, key, stem };
-        {
-            let _lock = store.lock_exclusive()?;
-            store.remove_temp_files()?;
-        }
-        Ok(store)
+        FileStoreOptions::new().open(dir, key)
+    }
+
+    /// Opens the store for `key` in `dir` as [`open`](Self::open) does, but only if
+    /// the directory exists: `Ok(None)` otherwise, with nothing created. For
+    /// callers that only read or clear, where a missing directory means "no secret".
+    pub fn open_existing(
+        dir: impl AsRef<Path>,
+        key: StorageKey,
+    ) -> Result<Option<FileStore>, StoreError> {
+        FileStoreOptions::new().open_existing(dir, key)
     }
 
     /// The (canonical) directory holding the files.
@@ -308,6 +424,7 @@ impl std::fmt::Debug for FileStore {
         f.debug_struct("FileStore")
             .field("dir", &self.dir)
             .field("key", &self.key)
+            .field("lock_timeout", &self.lock_timeout)
             .finish()
     }
 }
@@ -375,9 +492,20 @@ impl AuthSecretStore for FileStore {
 
     fn lock_exclusive(&self) -> Result<StoreLock, StoreError> {
         // Threads of this process queue on the in-process lock first, so at most
-        // one descriptor per process waits on the file lock.
-        let in_process = StoreLock::in_process(self.lock_scope());
+        // one descriptor per process waits on the file lock. One deadline bounds
+        // both waits.
+        let started = Instant::now();
+        let deadline = started.checked_add(self.lock_timeout);
         let path = self.lock_path();
+        let locked = || StoreError::Locked {
+            reason: format!(
+                "{} stayed locked by another process or thread for {}",
+                path.display(),
+                show_duration(self.lock_timeout)
+            ),
+        };
+        let in_process =
+            StoreLock::in_process_until(self.lock_scope(), deadline).ok_or_else(locked)?;
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
@@ -388,7 +516,10 @@ impl AuthSecretStore for FileStore {
         let file = options
             .open(&path)
             .map_err(|e| io_error("cannot open the lock file", &path, &e))?;
-        fs4::FileExt::lock(&file).map_err(|e| io_error("cannot lock", &path, &e))?;
+        let left = self.lock_timeout.saturating_sub(started.elapsed());
+        if !lock_within(&file, true, left).map_err(|e| io_error("cannot lock", &path, &e))? {
+            return Err(locked());
+        }
         Ok(in_process.with_guard(Box::new(LockFileGuard(file))))
     }
 }
@@ -486,5 +617,27 @@ mod tests {
             decode_file(&[0xff, 0xfe, 0x00]),
             Err(StoreError::Corrupted { .. })
         ));
+    }
+
+    #[test]
+    fn damage_is_named_as_it_is() {
+        let reason = |bytes: &[u8]| match decode_file(bytes) {
+            Err(StoreError::Corrupted { reason }) => reason,
+            other => panic!("{other:?}"),
+        };
+        let secret = Secret::from_bytes([9u8; 32]).to_base64url();
+        for header_only in ["localfirst-secret-v1", "localfirst-secret-v1\n"] {
+            assert!(
+                reason(header_only.as_bytes()).contains("only the header line"),
+                "{header_only:?}"
+            );
+        }
+        let crlf = format!("localfirst-secret-v1\r\n{}\r\n", secret.as_str());
+        assert!(reason(crlf.as_bytes()).contains("CRLF"));
+        assert!(!reason(crlf.as_bytes()).contains(secret.as_str()));
+        assert!(reason(b"localfirst-secret-v2\nx\n").contains("does not start with"));
+        assert!(reason(b"other\n").contains("does not start with"));
+        let no_newline = format!("localfirst-secret-v1\n{}", secret.as_str());
+        assert!(reason(no_newline.as_bytes()).contains("no final newline"));
     }
 }

@@ -5,6 +5,7 @@
 use std::fs::{self, File};
 use std::io::{ErrorKind, Write as _};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::StoreError;
 
@@ -40,6 +41,48 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     builder
         .create(dir)
         .map_err(|e| io_error("cannot create the directory", dir, &e))
+}
+
+/// Takes an advisory lock (`flock` on Unix) on `file`, exclusive or shared,
+/// trying again with short, growing pauses until `timeout` has passed: a blocking
+/// wait could hang forever on a stuck holder. `Ok(false)` when the lock was still
+/// held by another open file after `timeout`; a zero timeout tries once.
+pub(crate) fn lock_within(
+    file: &File,
+    exclusive: bool,
+    timeout: Duration,
+) -> std::io::Result<bool> {
+    let start = Instant::now();
+    let mut pause = Duration::from_micros(200);
+    loop {
+        let attempt = if exclusive {
+            fs4::FileExt::try_lock(file)
+        } else {
+            fs4::FileExt::try_lock_shared(file)
+        };
+        match attempt {
+            Ok(()) => return Ok(true),
+            Err(fs4::TryLockError::WouldBlock) => {}
+            Err(fs4::TryLockError::Error(e)) => return Err(e),
+        }
+        let waited = start.elapsed();
+        if waited >= timeout {
+            return Ok(false);
+        }
+        std::thread::sleep(pause.min(timeout - waited));
+        pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
+
+/// A wait as people read it: `10 s`, `1.5 s`, `250 ms`.
+pub(crate) fn show_duration(duration: Duration) -> String {
+    if duration.as_millis() < 1000 {
+        format!("{} ms", duration.as_millis())
+    } else if duration.subsec_millis() == 0 {
+        format!("{} s", duration.as_secs())
+    } else {
+        format!("{:.1} s", duration.as_secs_f64())
+    }
 }
 
 /// Flushes directory entry changes (rename, unlink) to disk.

@@ -24,6 +24,7 @@
 
 use std::collections::HashSet;
 use std::sync::{Condvar, Mutex, OnceLock};
+use std::time::Instant;
 
 use crate::error::{Code, ErrorCode};
 use crate::secret::Secret;
@@ -42,7 +43,7 @@ pub mod keychain;
 pub mod keystore;
 pub mod memory;
 
-pub use file::FileStore;
+pub use file::{FileStore, FileStoreOptions};
 pub use memory::MemoryStore;
 
 /// The default storage key, shared with Jazz's secret stores.
@@ -90,6 +91,13 @@ pub enum StoreError {
         /// Backend detail.
         reason: String,
     },
+    /// The store's lock stayed held by another process (or thread) for the whole
+    /// wait (the file store's lock timeout). Nothing was read or written.
+    #[error("secret store locked: {reason}")]
+    Locked {
+        /// What stayed locked, and for how long.
+        reason: String,
+    },
     /// An explicit storage key that is blank or longer than 255 bytes. Nothing was
     /// read or written.
     #[error("an explicit storage key must be 1 to 255 bytes and not blank")]
@@ -109,6 +117,7 @@ impl ErrorCode for StoreError {
             StoreError::PermissionDenied { .. } => Code::SecretStorePermissionDenied,
             StoreError::Io { .. } => Code::SecretStoreIo,
             StoreError::Backend { .. } => Code::SecretStoreBackend,
+            StoreError::Locked { .. } => Code::SecretStoreLocked,
             StoreError::InvalidStorageKey => Code::InvalidStorageKey,
             StoreError::Rng => Code::RngFailure,
         }
@@ -352,6 +361,28 @@ impl StoreLock {
         }
         set.insert(scope.clone());
         StoreLock { scope, extra: None }
+    }
+
+    /// Like [`in_process`](Self::in_process), but waits at most until `deadline`
+    /// (none: without limit); `None` when another thread still holds `scope` then.
+    pub fn in_process_until(scope: String, deadline: Option<Instant>) -> Option<StoreLock> {
+        let Some(deadline) = deadline else {
+            return Some(StoreLock::in_process(scope));
+        };
+        let (held, changed) = held_scopes();
+        let mut set = held.lock().unwrap_or_else(|p| p.into_inner());
+        while set.contains(&scope) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            set = match changed.wait_timeout(set, left) {
+                Ok((set, _)) => set,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        set.insert(scope.clone());
+        Some(StoreLock { scope, extra: None })
     }
 
     /// Keeps `guard` (e.g. a cross-process file lock) alive for as long as this lock.

@@ -50,7 +50,16 @@ fn malformed_rows_and_values_are_typed_errors() {
             "{bad}"
         );
     }
-    for bad in ["", "null", "[]", "\"text\"", "{"] {
+    // A column given twice, at any depth, is refused rather than "last wins".
+    for bad in [
+        "",
+        "null",
+        "[]",
+        "\"text\"",
+        "{",
+        r#"{"a": 1, "a": 2}"#,
+        r#"{"a": {"b": 1, "b": 2}}"#,
+    ] {
         assert_eq!(
             RowValues::from_json_str(bad).unwrap_err().code(),
             "invalid-argument",
@@ -76,7 +85,15 @@ fn row_lists_parse_from_a_json_array_of_objects() {
         ]
     );
     assert_eq!(RowValues::list_from_json_str("[]").unwrap(), vec![]);
-    for bad in ["", "{}", "[1]", r#"[{"a": 1}, null]"#, "[", "\"rows\""] {
+    for bad in [
+        "",
+        "{}",
+        "[1]",
+        r#"[{"a": 1}, null]"#,
+        "[",
+        "\"rows\"",
+        r#"[{"a": 1, "a": 1}]"#,
+    ] {
         assert_eq!(
             RowValues::list_from_json_str(bad).unwrap_err().code(),
             "invalid-argument",

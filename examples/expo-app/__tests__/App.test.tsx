@@ -5,8 +5,13 @@ import App, { resetDemoVault } from '../App';
 
 /** expo-secure-store holding what Jazz's JavaScript store left behind (nothing by default). */
 const mockJazzItems = new Map<string, string>();
+/** How long each read of expo-secure-store takes (a loaded or slow device when set). */
+const mockSecureStore = { delayMs: 0 };
 jest.mock('expo-secure-store', () => ({
-  getItemAsync: async (key: string) => mockJazzItems.get(key) ?? null,
+  getItemAsync: async (key: string) => {
+    if (mockSecureStore.delayMs > 0) await new Promise((done) => setTimeout(done, mockSecureStore.delayMs));
+    return mockJazzItems.get(key) ?? null;
+  },
   deleteItemAsync: async (key: string) => {
     mockJazzItems.delete(key);
   },
@@ -16,6 +21,7 @@ beforeEach(() => {
   resetSecretMemory();
   resetDemoVault();
   mockJazzItems.clear();
+  mockSecureStore.delayMs = 0;
 });
 
 const USER_ID = /User id: ([0-9a-f-]{36})/;
@@ -52,6 +58,15 @@ test('the whole lifecycle on one screen', async () => {
   await fireEvent.press(screen.getByRole('button', { name: 'Restore account' }));
   expect(await screen.findByText('Restored.')).toBeTruthy();
   expect(await userIdShown()).toBe(first);
+});
+
+test('a screen that takes longer than jest\'s and testing-library\'s defaults to appear is waited for', async () => {
+  // As on a loaded machine: the first screen appears only after 6 s, beyond jest's
+  // default 5 s per test and testing-library's default 1 s per find.
+  mockSecureStore.delayMs = 6_000;
+  await render(<App />);
+  expect(await screen.findByText('Jazz import: not-found')).toBeTruthy();
+  expect(await userIdShown()).toMatch(/^[0-9a-f-]{36}$/);
 });
 
 test('a Jazz identity left in expo-secure-store is imported before any identity is created', async () => {

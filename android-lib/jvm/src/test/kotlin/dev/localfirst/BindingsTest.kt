@@ -126,6 +126,12 @@ class TokenTest {
         assertFalse(long.ok)
         assertEquals("ttl-too-long", long.code)
 
+        // A backend that takes Jazz clients' longer proofs chooses its limit, 1 to 3600 s.
+        val jazzLike = localFirstIdentityProof(secret, "betterauth-signup", 900uL)
+        assertEquals("ttl-too-long", verifyLocalFirstIdentityProof(jazzLike, "betterauth-signup").code)
+        assertTrue(verifyLocalFirstIdentityProof(jazzLike, "betterauth-signup", maxTtlSeconds = 900uL).ok)
+        assertEquals("invalid-argument", verifyLocalFirstIdentityProof(jazzLike, "betterauth-signup", 3601uL).code)
+
         // The vector proofs were minted in 2023: expired now.
         val expired = verifyLocalFirstIdentityProof(
             Regex("\"proof_token_betterauth_signup_iat1700000000_ttl60\":\\s*\"([^\"]*)\"")

@@ -16,9 +16,9 @@
 //! each rejection as its own [`TokenError`] variant with a stable code. Time comes
 //! from an injected [`Clock`].
 //!
-//! Identity proofs ([`identity_proof`], [`verify_local_first_identity_proof`]) are
-//! short-lived local-first tokens with an application-defined audience, used by an
-//! app backend to link an external account to the same user id.
+//! Identity proofs ([`identity_proof`], [`verify_local_first_identity_proof`], in
+//! `proof.rs`) are short-lived local-first tokens with an application-defined
+//! audience, used by an app backend to link an external account to the same user id.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -30,7 +30,16 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::error::{Code, ErrorCode};
 use crate::identity::{Identity, PublicKey, UserId};
-use crate::secret::Secret;
+use crate::json::visit_unique_keys;
+
+mod proof;
+
+pub use proof::{
+    identity_proof, verify_identity_proof, verify_local_first_identity_proof,
+    verify_local_first_identity_proof_with_max_ttl, ProofVerification,
+    DEFAULT_PROOF_MAX_TTL_SECONDS, DEFAULT_PROOF_TTL_SECONDS, MAX_PROOF_MAX_TTL_SECONDS,
+    PROOF_TOKEN_REQUIRED,
+};
 
 /// The only header a self-signed token may carry.
 pub const HEADER_JSON: &str = r#"{"alg":"EdDSA","typ":"JWT"}"#;
@@ -40,12 +49,6 @@ pub const DEFAULT_MAX_TTL_SECONDS: u64 = 3600;
 pub const DEFAULT_TTL_SECONDS: u64 = 3600;
 /// How far in the future `iat` may lie (clock skew allowance), in seconds.
 pub const DEFAULT_IAT_SKEW_SECONDS: u64 = 60;
-/// Default lifetime of an identity proof, in seconds.
-pub const DEFAULT_PROOF_TTL_SECONDS: u64 = 60;
-/// Longest identity proof [`verify_local_first_identity_proof`] accepts (`exp - iat`), in
-/// seconds. Proofs are meant to live for one sign-up round trip; a longer limit would let a
-/// leaked proof be replayed for longer.
-pub const DEFAULT_PROOF_MAX_TTL_SECONDS: u64 = 600;
 /// Largest `iat`/`exp` a token may carry: 2^53 − 1, the largest integer a JavaScript
 /// verifier reads exactly.
 pub const MAX_TIMESTAMP: u64 = (1 << 53) - 1;
@@ -55,8 +58,6 @@ pub const MAX_TOKEN_LEN: usize = 4096;
 /// Larger than [`MAX_TOKEN_LEN`] because providers put roles, groups and profile
 /// claims in their tokens; still bounded so a hostile token cannot exhaust memory.
 pub const MAX_EXTERNAL_TOKEN_LEN: usize = 16 * 1024;
-/// Error text of [`verify_local_first_identity_proof`] when the token is empty.
-pub const PROOF_TOKEN_REQUIRED: &str = "proofToken is required";
 
 /// Who issued a self-signed token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -215,9 +216,12 @@ pub enum TokenError {
         issuer: String,
     },
     /// `aud` differs from the expected (normalised) audience.
-    #[error("token audience {actual:?} does not match the expected {expected:?}")]
+    #[error("{}", audience_mismatch_message(audience, expected, actual))]
     AudienceMismatch {
-        /// The normalised expected audience.
+        /// The expected audience as the verifier was given it (an app id or a UUID).
+        audience: String,
+        /// The expected audience as it goes on the wire: `audience` normalised
+        /// ([`normalize_audience`]).
         expected: String,
         /// The audience in the token.
         actual: String,
@@ -308,6 +312,19 @@ impl ErrorCode for TokenError {
     }
 }
 
+/// The message of [`TokenError::AudienceMismatch`]: names the audience the verifier
+/// was given, and its UUID when that is a different text.
+fn audience_mismatch_message(audience: &str, expected: &str, actual: &str) -> String {
+    if audience == expected {
+        format!("token audience {actual:?} does not match the expected audience {expected:?}")
+    } else {
+        format!(
+            "token audience {actual:?} does not match the expected audience {audience:?} \
+             (sent as its UUIDv5 {expected:?}); was the token minted for another app id?"
+        )
+    }
+}
+
 /// Normalises an audience: a UUID (any accepted spelling) becomes its canonical
 /// lowercase hyphenated form; any other string becomes UUIDv5(DNS namespace, its bytes).
 ///
@@ -344,26 +361,6 @@ struct IncomingClaims {
     unknown: Option<String>,
 }
 
-/// The one claim-object reader: calls `on_claim` with each claim name (the value is
-/// still to be read from `map`) and refuses a name seen before, so "last wins" never
-/// happens. Used by the self-signed verifier and by [`decode_claims_unverified`].
-fn visit_claims<'de, A, F>(map: &mut A, mut on_claim: F) -> Result<(), A::Error>
-where
-    A: serde::de::MapAccess<'de>,
-    F: FnMut(&str, &mut A) -> Result<(), A::Error>,
-{
-    let mut seen = std::collections::HashSet::new();
-    while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-        if !seen.insert(key.clone().into_owned()) {
-            return Err(serde::de::Error::custom(format_args!(
-                "duplicate field `{key}`"
-            )));
-        }
-        on_claim(key.as_ref(), map)?;
-    }
-    Ok(())
-}
-
 fn fill_claim<'de, A, T>(slot: &mut Option<T>, map: &mut A) -> Result<(), A::Error>
 where
     A: serde::de::MapAccess<'de>,
@@ -387,7 +384,7 @@ impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
         mut map: A,
     ) -> Result<IncomingClaims, A::Error> {
         let mut claims = IncomingClaims::default();
-        visit_claims(&mut map, |key, map| match key {
+        visit_unique_keys(&mut map, |key, map| match key {
             "iss" => fill_claim(&mut claims.iss, map),
             "sub" => fill_claim(&mut claims.sub, map),
             "aud" => fill_claim(&mut claims.aud, map),
@@ -405,7 +402,7 @@ impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
     }
 }
 
-/// Any JSON object of claims, read through [`visit_claims`] (duplicates refused).
+/// Any JSON object of claims, read through [`visit_unique_keys`] (duplicates refused).
 struct UniqueClaims(Map<String, Value>);
 
 struct UniqueClaimsVisitor;
@@ -419,7 +416,7 @@ impl<'de> serde::de::Visitor<'de> for UniqueClaimsVisitor {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<UniqueClaims, A::Error> {
         let mut claims = Map::new();
-        visit_claims(&mut map, |key, map| {
+        visit_unique_keys(&mut map, |key, map| {
             let value: Value = map.next_value()?;
             claims.insert(key.to_owned(), value);
             Ok(())
@@ -501,8 +498,9 @@ pub fn mint_now(
 /// What a verifier accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyOptions {
-    /// Expected audience. [`VerifyOptions::new`] stores it normalised; a value set
-    /// directly is normalised at verification (idempotent for UUIDs).
+    /// Expected audience as the caller gave it (an app id, or a UUID); normalised
+    /// ([`normalize_audience`]) at verification. Errors and [`VerifiedToken`] name it
+    /// as given, beside its UUID.
     pub audience: String,
     /// Maximum `exp - iat` in seconds (default 3600).
     pub max_ttl_seconds: u64,
@@ -516,7 +514,7 @@ impl VerifyOptions {
     /// Default options for an audience: max TTL 3600 s, skew 60 s, both issuers.
     pub fn new(audience: &str) -> VerifyOptions {
         VerifyOptions {
-            audience: normalize_audience(audience),
+            audience: audience.to_owned(),
             max_ttl_seconds: DEFAULT_MAX_TTL_SECONDS,
             iat_skew_seconds: DEFAULT_IAT_SKEW_SECONDS,
             issuers: vec![Issuer::LocalFirst, Issuer::Anonymous],
@@ -545,8 +543,12 @@ pub struct VerifiedToken {
     pub user_id: UserId,
     /// The signer's public key.
     pub public_key: PublicKey,
-    /// The normalised audience.
+    /// The expected audience as the verifier was given it (an app id or a UUID), which
+    /// the token was minted for.
     pub audience: String,
+    /// The audience as it is in the token: [`audience`](Self::audience) normalised
+    /// (a UUID as is, anything else its UUIDv5).
+    pub audience_uuid: String,
     /// `iat`, Unix seconds.
     pub issued_at: u64,
     /// `exp`, Unix seconds.
@@ -689,6 +691,7 @@ pub fn verify(
     let expected = normalize_audience(&options.audience);
     if aud != expected {
         return Err(TokenError::AudienceMismatch {
+            audience: options.audience.clone(),
             expected,
             actual: aud,
         });
@@ -726,89 +729,18 @@ pub fn verify(
         issuer,
         user_id,
         public_key,
-        audience: expected,
+        audience: options.audience.clone(),
+        audience_uuid: expected,
         issued_at: iat,
         expires_at: exp,
     })
-}
-
-/// Mints an identity proof: a local-first token for `audience` living `ttl_seconds`
-/// (use [`DEFAULT_PROOF_TTL_SECONDS`] unless you need longer), issued now by `clock`.
-pub fn identity_proof(
-    secret: &Secret,
-    ttl_seconds: u64,
-    audience: &str,
-    clock: &dyn Clock,
-) -> Result<String, TokenError> {
-    let identity = Identity::from_secret(secret);
-    mint_now(&identity, Issuer::LocalFirst, audience, ttl_seconds, clock)
-}
-
-/// The outcome of verifying an identity proof, shaped for app backends.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProofVerification {
-    /// Whether the proof is valid.
-    pub ok: bool,
-    /// The proven user id when `ok`.
-    pub id: Option<String>,
-    /// Why the proof was refused when not `ok`.
-    pub error: Option<String>,
-    /// The stable code of the refusal when not `ok` ([`Code::ProofTokenRequired`] for an
-    /// empty token).
-    pub code: Option<Code>,
-}
-
-/// Verifies an identity proof against `audience` at the time `clock` reads; returns
-/// `{ok, id, error, code}` in the shape app backends expect.
-///
-/// Accepts only the local-first issuer, a lifetime (`exp - iat`) of at most
-/// [`DEFAULT_PROOF_MAX_TTL_SECONDS`], and 60 s of clock skew. An empty (or all-whitespace)
-/// token gives `error = "proofToken is required"`.
-pub fn verify_local_first_identity_proof(
-    token: &str,
-    audience: &str,
-    clock: &dyn Clock,
-) -> ProofVerification {
-    let options = VerifyOptions::new(audience).with_max_ttl(DEFAULT_PROOF_MAX_TTL_SECONDS);
-    verify_identity_proof(token, &options, clock)
-}
-
-/// Verifies an identity proof with explicit options (audience, lifetime limit, skew).
-/// Whatever `options.issuers` says, only the local-first issuer is accepted.
-pub fn verify_identity_proof(
-    token: &str,
-    options: &VerifyOptions,
-    clock: &dyn Clock,
-) -> ProofVerification {
-    if token.trim().is_empty() {
-        return ProofVerification {
-            ok: false,
-            id: None,
-            error: Some(PROOF_TOKEN_REQUIRED.to_owned()),
-            code: Some(Code::ProofTokenRequired),
-        };
-    }
-    let options = options.clone().with_issuers(&[Issuer::LocalFirst]);
-    match verify(token, &options, clock) {
-        Ok(verified) => ProofVerification {
-            ok: true,
-            id: Some(verified.user_id.to_string()),
-            error: None,
-            code: None,
-        },
-        Err(error) => ProofVerification {
-            ok: false,
-            id: None,
-            error: Some(error.to_string()),
-            code: Some(error.code()),
-        },
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::clock::FixedClock;
+    use crate::secret::Secret;
 
     #[test]
     fn audience_normalisation() {
@@ -846,52 +778,37 @@ mod tests {
     }
 
     #[test]
-    fn proofs_have_a_short_maximum_lifetime() {
-        let secret = Secret::from_bytes([4; 32]);
-        let clock = FixedClock::new(10_000);
-        let longest =
-            identity_proof(&secret, DEFAULT_PROOF_MAX_TTL_SECONDS, "app", &clock).unwrap();
-        assert!(verify_local_first_identity_proof(&longest, "app", &clock).ok);
-        let too_long =
-            identity_proof(&secret, DEFAULT_PROOF_MAX_TTL_SECONDS + 1, "app", &clock).unwrap();
-        let refused = verify_local_first_identity_proof(&too_long, "app", &clock);
-        assert_eq!(refused.code.map(Code::as_str), Some("ttl-too-long"));
-        let lenient = VerifyOptions::new("app").with_max_ttl(3600);
-        assert!(verify_identity_proof(&too_long, &lenient, &clock).ok);
-        let anon = mint(
-            &Identity::from_secret(&secret),
-            Issuer::Anonymous,
-            "app",
-            10_000,
-            60,
+    fn audience_mismatch_names_the_audience_as_given() {
+        let secret = Secret::from_bytes([6; 32]);
+        let clock = FixedClock::new(50_000);
+        let token = identity_proof(&secret, 60, "other-app", &clock).unwrap();
+        let error = verify(&token, &VerifyOptions::new("my-app"), &clock).unwrap_err();
+        assert!(matches!(
+            &error,
+            TokenError::AudienceMismatch { audience, expected, actual }
+                if audience == "my-app"
+                    && *expected == normalize_audience("my-app")
+                    && *actual == normalize_audience("other-app")
+        ));
+        let text = error.to_string();
+        assert!(text.contains("\"my-app\""), "{text}");
+        assert!(text.contains(&normalize_audience("my-app")), "{text}");
+        // A UUID given as the audience is named once.
+        let uuid = normalize_audience("my-app");
+        let text = verify(&token, &VerifyOptions::new(&uuid), &clock)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(text.matches(&uuid).count(), 1, "{text}");
+        let proof = verify_local_first_identity_proof(&token, "my-app", &clock);
+        assert!(proof.error.unwrap().contains("\"my-app\""));
+
+        let verified = verify(
+            &identity_proof(&secret, 60, "my-app", &clock).unwrap(),
+            &VerifyOptions::new("my-app"),
+            &clock,
         )
         .unwrap();
-        assert_eq!(
-            verify_identity_proof(&anon, &lenient, &clock)
-                .code
-                .map(Code::as_str),
-            Some("issuer-not-allowed")
-        );
-    }
-
-    #[test]
-    fn issuer_filter_and_proof_shape() {
-        let secret = Secret::from_bytes([2; 32]);
-        let identity = Identity::from_secret(&secret);
-        let clock = FixedClock::new(1_000);
-        let anon = mint(&identity, Issuer::Anonymous, "app", 1_000, 60).unwrap();
-        let proof = verify_local_first_identity_proof(&anon, "app", &clock);
-        assert!(!proof.ok);
-        assert_eq!(proof.code.map(Code::as_str), Some("issuer-not-allowed"));
-        let good = identity_proof(&secret, 60, "app", &clock).unwrap();
-        let proof = verify_local_first_identity_proof(&good, "app", &clock);
-        assert_eq!(proof.id, Some(identity.user_id().to_string()));
-        assert!(proof.ok);
-        let empty = verify_local_first_identity_proof("  ", "app", &clock);
-        assert_eq!(empty.error.as_deref(), Some(PROOF_TOKEN_REQUIRED));
-        assert_eq!(
-            peek_issuer(&good).unwrap().as_deref(),
-            Some("urn:jazz:local-first")
-        );
+        assert_eq!(verified.audience, "my-app");
+        assert_eq!(verified.audience_uuid, normalize_audience("my-app"));
     }
 }
