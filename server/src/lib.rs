@@ -43,6 +43,7 @@ mod apply;
 pub mod auth;
 pub mod config;
 mod connection;
+mod pages;
 pub mod protocol;
 pub mod provider;
 mod server;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::auth::AuthFailure;
@@ -19,7 +20,8 @@ use crate::local_db::OutboxOp;
 use crate::session::AuthMode;
 
 use super::protocol::{
-    codes, ClientMessage, PushEntry, ServerMessage, WriteOp, CLOSE_AUTH_REJECTED, PROTOCOL_VERSION,
+    codes, encoded_len, ClientMessage, PushEntry, ServerMessage, WriteOp, CLOSE_AUTH_REJECTED,
+    MAX_CLIENT_FRAME_BYTES, PROTOCOL_VERSION,
 };
 use super::{sync_url, Backoff, Credential, SyncRejection, SyncReport, SyncState};
 
@@ -156,6 +158,8 @@ struct Session {
     ws: Ws,
     url: String,
     max_batch: usize,
+    /// The largest frame the server accepts (and sends).
+    max_frame_bytes: usize,
     can_push: bool,
 }
 
@@ -201,9 +205,16 @@ async fn connect(weak: &Weak<Inner>) -> Result<Session, Failure> {
         let can_push = db.get_auth_state().auth_mode != AuthMode::Anonymous;
         (url, request, db.client_id()?, can_push)
     };
-    let opened = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(request))
-        .await
-        .map_err(|_| Failure::Net("connecting timed out".into()))?;
+    // Frames above what the protocol lets a server send end the socket.
+    let frames = WebSocketConfig::default()
+        .max_message_size(Some(MAX_CLIENT_FRAME_BYTES))
+        .max_frame_size(Some(MAX_CLIENT_FRAME_BYTES));
+    let opened = tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        tokio_tungstenite::connect_async_with_config(request, Some(frames), false),
+    )
+    .await
+    .map_err(|_| Failure::Net("connecting timed out".into()))?;
     let (mut ws, _) = opened.map_err(net)?;
     send(
         &mut ws,
@@ -226,10 +237,20 @@ async fn connect(weak: &Weak<Inner>) -> Result<Session, Failure> {
     .await
     .map_err(|_| Failure::Net("no welcome within the handshake timeout".into()))??;
     let (session, limits) = welcome;
+    if limits.max_frame_bytes > MAX_CLIENT_FRAME_BYTES {
+        return Err(Failure::Protocol {
+            code: codes::FRAME_TOO_LARGE.into(),
+            message: format!(
+                "the server sends frames of up to {} bytes; this client accepts {MAX_CLIENT_FRAME_BYTES}",
+                limits.max_frame_bytes
+            ),
+        });
+    }
     Ok(Session {
         ws,
         url,
         max_batch: limits.max_batch.clamp(1, 10_000),
+        max_frame_bytes: limits.max_frame_bytes,
         can_push: can_push && session.auth_mode != AuthMode::Anonymous,
     })
 }
@@ -283,6 +304,9 @@ async fn next_frame(ws: &mut Ws) -> Result<ServerMessage, Failure> {
 type InFlight = HashMap<i64, (String, String, OutboxOp)>;
 
 /// Sends the next outbox batch when none is in flight; returns whether one went.
+/// A batch holds at most `maxBatch` entries and fits into one frame of
+/// `maxFrameBytes`; an entry too large for any frame can never be accepted, so
+/// it is dropped at once as rejected `row-too-large` (never stalling the rest).
 async fn push_next(
     weak: &Weak<Inner>,
     session: &mut Session,
@@ -293,16 +317,20 @@ async fn push_next(
         return Ok(false);
     }
     let limit = u32::try_from(session.max_batch).unwrap_or(u32::MAX);
-    let pending = db(weak)?.pending_outbox(limit)?;
-    if pending.is_empty() {
-        return Ok(false);
-    }
-    let mut batch = InFlight::new();
-    let entries: Vec<PushEntry> = pending
-        .into_iter()
-        .map(|e| {
-            batch.insert(e.seq, (e.table.clone(), e.row_id.clone(), e.op));
-            PushEntry {
+    let empty_frame = encoded_len(&ClientMessage::Push {
+        entries: Vec::new(),
+    });
+    let (batch, entries) = loop {
+        let db = db(weak)?;
+        let pending = db.pending_outbox(limit)?;
+        if pending.is_empty() {
+            return Ok(false);
+        }
+        let mut batch = InFlight::new();
+        let mut entries = Vec::new();
+        let mut size = empty_frame;
+        for e in pending {
+            let entry = PushEntry {
                 seq: e.seq,
                 table: e.table,
                 op: match e.op {
@@ -315,13 +343,68 @@ async fn push_next(
                     serde_json::Value::Object(map) => Some(map),
                     _ => None,
                 }),
+                at: Some(e.at),
+            };
+            // One more entry and its separating comma.
+            let grown = size.saturating_add(encoded_len(&entry)).saturating_add(1);
+            if grown > session.max_frame_bytes {
+                if !entries.is_empty() {
+                    break;
+                }
+                report.rejected += 1;
+                let message = format!(
+                    "the entry does not fit into a frame of {} bytes (the server's maxFrameBytes)",
+                    session.max_frame_bytes
+                );
+                let known = (entry.table, entry.id, e.op);
+                drop_rejected(&db, entry.seq, Some(known), codes::ROW_TOO_LARGE, message)?;
+                continue;
             }
-        })
-        .collect();
+            size = grown;
+            batch.insert(entry.seq, (entry.table.clone(), entry.id.clone(), e.op));
+            entries.push(entry);
+        }
+        if !entries.is_empty() {
+            break (batch, entries);
+        }
+    };
     report.pushed += u64::try_from(entries.len()).unwrap_or(0);
     send(&mut session.ws, &ClientMessage::Push { entries }).await?;
     *in_flight = Some(batch);
     Ok(true)
+}
+
+/// Drops entry `seq`, refused for good, from the outbox; rolls a refused
+/// insert back locally (the server never had it, unless it answered
+/// `row-exists`: then the server's row under that id arrives by the pull);
+/// records the rejection in the status.
+fn drop_rejected(
+    db: &Db,
+    seq: i64,
+    known: Option<(String, String, OutboxOp)>,
+    code: &str,
+    message: String,
+) -> Result<(), Failure> {
+    db.ack_outbox(vec![seq])?;
+    let (table, id) = match known {
+        Some((table, id, op)) => {
+            if op == OutboxOp::Insert && code != codes::ROW_EXISTS {
+                db.remove_local_copy(&table, &id)?;
+            }
+            (table, id)
+        }
+        None => (String::new(), String::new()),
+    };
+    db.update_sync_status(|s| {
+        s.last_rejections.push(SyncRejection {
+            seq,
+            table,
+            id,
+            code: code.to_owned(),
+            message,
+        })
+    });
+    Ok(())
 }
 
 /// Drives one session: pull from the cursor, push the outbox, apply answers.
@@ -389,11 +472,15 @@ async fn exchange(
                 live: pushed_live,
             } => {
                 let db = db(weak)?;
-                let applied = db.apply_remote_changes(&session.url, &changes, cursor)?;
-                report.pulled += applied;
+                let done = db.apply_remote_changes(&session.url, &changes, cursor)?;
+                report.pulled += done.applied;
+                report.skipped += u64::try_from(done.skipped.len()).unwrap_or(0);
                 report.cursor = report.cursor.max(cursor);
                 let now = report.cursor;
-                db.update_sync_status(|s| s.cursor = now);
+                db.update_sync_status(|s| {
+                    s.cursor = now;
+                    s.skipped_changes.extend(done.skipped);
+                });
                 drop(db);
                 if !pushed_live {
                     if more || (!live && cursor < wanted) {
@@ -426,30 +513,9 @@ async fn exchange(
                 db(weak)?.notify_status();
             }
             ServerMessage::Rejected { seq, code, message } => {
-                let db = db(weak)?;
                 report.rejected += 1;
-                db.ack_outbox(vec![seq])?;
                 let known = in_flight.as_ref().and_then(|b| b.get(&seq)).cloned();
-                let (table, id) = match known {
-                    Some((table, id, op)) => {
-                        // The insert never reached the server: the local copy goes too
-                        // (unless the server has its own row under that id).
-                        if op == OutboxOp::Insert && code != codes::ROW_EXISTS {
-                            db.remove_local_copy(&table, &id)?;
-                        }
-                        (table, id)
-                    }
-                    None => (String::new(), String::new()),
-                };
-                db.update_sync_status(|s| {
-                    s.last_rejections.push(SyncRejection {
-                        seq,
-                        table,
-                        id,
-                        code,
-                        message,
-                    })
-                });
+                drop_rejected(&db(weak)?, seq, known, &code, message)?;
             }
             other => unexpected(other)?,
         }

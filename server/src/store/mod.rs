@@ -65,6 +65,19 @@ impl Rejection {
     }
 }
 
+/// The rejection of a row put into `table` while the store already holds
+/// `existing`, a name differing only in letter case (compared by the core's
+/// [`table_name_key`](localfirst_core::local_db::table_name_key)): no client
+/// could store both, since SQLite table names ignore case. Stores check this
+/// for every put, after the [`Decide`] function accepted it.
+pub fn table_clash(table: &str, existing: &str) -> Rejection {
+    let error = localfirst_core::local_db::StorageError::TableNameClash {
+        table: table.to_owned(),
+        existing: existing.to_owned(),
+    };
+    Rejection::new(error.code().as_str(), error.to_string())
+}
+
 /// Decides one entry inside the store's transaction, from the current row
 /// (`None` when absent). Runs under the backend's write lock, so it must be pure
 /// and quick (policy checks, row building).

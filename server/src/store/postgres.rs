@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use localfirst_core::local_db::table_name_key;
 use localfirst_core::policy::Row;
 use sha2::{Digest, Sha256};
 use tokio::sync::{broadcast, Semaphore, SemaphorePermit};
@@ -36,8 +37,8 @@ use tokio::task::JoinHandle;
 use tokio_postgres::{AsyncMessage, Client, Config, IsolationLevel, NoTls, Statement};
 
 use super::{
-    Change, ChangeOp, ChangePage, Decide, Decision, Outcome, PushEntry, PushResult, Rejection,
-    ServerStore, StoreError, StoreFuture, Writer,
+    table_clash, Change, ChangeOp, ChangePage, Decide, Decision, Outcome, PushEntry, PushResult,
+    Rejection, ServerStore, StoreError, StoreFuture, Writer,
 };
 
 /// Tuning of a [`PostgresStore`].
@@ -188,6 +189,10 @@ CREATE TABLE IF NOT EXISTS lf_changes (
     row_data TEXT,
     old_data TEXT
 );
+CREATE TABLE IF NOT EXISTS lf_tables (
+    name_key TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS lf_applied (
     user_id TEXT NOT NULL,
     client_id TEXT NOT NULL,
@@ -263,6 +268,8 @@ struct Statements {
     row_get: Statement,
     rows_put: Statement,
     rows_delete: Statement,
+    tables_get: Statement,
+    tables_put: Statement,
     changes_put: Statement,
     changes: Statement,
 }
@@ -306,6 +313,18 @@ impl Statements {
                 client,
                 "DELETE FROM lf_rows r USING unnest($1::text[], $2::text[]) AS k(tbl, id)
                  WHERE r.tbl = k.tbl AND r.id = k.id",
+            )
+            .await?,
+            tables_get: prep(
+                client,
+                "SELECT name_key, name FROM lf_tables WHERE name_key = ANY($1::text[])",
+            )
+            .await?,
+            tables_put: prep(
+                client,
+                "INSERT INTO lf_tables (name_key, name)
+                 SELECT * FROM unnest($1::text[], $2::text[])
+                 ON CONFLICT (name_key) DO NOTHING",
             )
             .await?,
             changes_put: prep(
@@ -444,7 +463,31 @@ async fn create_schema(client: &mut Client, key: i64) -> Result<(), StoreError> 
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key])
         .await
         .map_err(open_error)?;
+    let registered: bool = tx
+        .query_one("SELECT to_regclass('lf_tables') IS NOT NULL", &[])
+        .await
+        .map_err(open_error)?
+        .try_get(0)
+        .map_err(open_error)?;
     tx.batch_execute(SCHEMA).await.map_err(open_error)?;
+    if !registered {
+        // A database written before the table-name registry: register the
+        // tables that hold rows.
+        for row in tx
+            .query("SELECT DISTINCT tbl FROM lf_rows", &[])
+            .await
+            .map_err(open_error)?
+        {
+            let name: String = row.try_get(0).map_err(open_error)?;
+            tx.execute(
+                "INSERT INTO lf_tables (name_key, name) VALUES ($1, $2)
+                 ON CONFLICT (name_key) DO NOTHING",
+                &[&table_name_key(&name), &name],
+            )
+            .await
+            .map_err(open_error)?;
+        }
+    }
     tx.commit().await.map_err(open_error)
 }
 
@@ -498,6 +541,9 @@ struct BatchWrites {
     applied_seq: Vec<i64>,
     applied_code: Vec<Option<String>>,
     applied_message: Vec<Option<String>>,
+    /// Tables the batch registers: keys and names.
+    table_key: Vec<String>,
+    table_name: Vec<String>,
 }
 
 impl BatchWrites {
@@ -530,16 +576,24 @@ impl BatchWrites {
     }
 }
 
-/// Decides one entry against the batch's view of the rows; returns its outcome.
+/// The batch's view of the rows it touches and of the registered table names.
+#[derive(Default)]
+struct BatchView {
+    rows: HashMap<(String, String), Current>,
+    /// Registered table names by key (`table_name_key`).
+    tables: HashMap<String, String>,
+}
+
+/// Decides one entry against the batch's view; returns its outcome.
 fn decide_entry(
     entry: &PushEntry,
     decide: &Decide,
-    current: &mut HashMap<(String, String), Current>,
+    view: &mut BatchView,
     writes: &mut BatchWrites,
     cursor: &mut i64,
 ) -> Result<Outcome, StoreError> {
     let key = (entry.table.clone(), entry.id.clone());
-    let old = current.get(&key).cloned().flatten();
+    let old = view.rows.get(&key).cloned().flatten();
     let decision = match decide(entry, old.as_ref().map(|(row, _)| row)) {
         Ok(decision) => decision,
         Err(rejection) => return Ok(Outcome::Rejected(rejection)),
@@ -548,15 +602,27 @@ fn decide_entry(
     match decision {
         Decision::Nothing => return Ok(Outcome::Applied),
         Decision::Put(row) => {
+            let name_key = table_name_key(&entry.table);
+            match view.tables.get(&name_key) {
+                Some(existing) if *existing != entry.table => {
+                    return Ok(Outcome::Rejected(table_clash(&entry.table, existing)));
+                }
+                Some(_) => {}
+                None => {
+                    view.tables.insert(name_key.clone(), entry.table.clone());
+                    writes.table_key.push(name_key);
+                    writes.table_name.push(entry.table.clone());
+                }
+            }
             let text = row_text(&row)?;
             *cursor = cursor.saturating_add(1);
             writes.change(*cursor, entry, ChangeOp::Put, Some(text.clone()), old_text);
-            current.insert(key, Some((row, text)));
+            view.rows.insert(key, Some((row, text)));
         }
         Decision::Delete => {
             *cursor = cursor.saturating_add(1);
             writes.change(*cursor, entry, ChangeOp::Delete, None, old_text);
-            current.insert(key, None);
+            view.rows.insert(key, None);
         }
     }
     Ok(Outcome::Applied)
@@ -613,7 +679,7 @@ async fn push_tx(
     }
     let tables: Vec<&str> = entries.iter().map(|e| e.table.as_str()).collect();
     let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
-    let mut current: HashMap<(String, String), Current> = HashMap::new();
+    let mut view = BatchView::default();
     for row in tx
         .query(&stmts.rows_get, &[&tables, &ids])
         .await
@@ -621,10 +687,19 @@ async fn push_tx(
     {
         let text: String = row.try_get(2).map_err(db)?;
         let parsed = parse_opt(Some(text.clone()))?.map(|r| (r, text));
-        current.insert(
+        view.rows.insert(
             (row.try_get(0).map_err(db)?, row.try_get(1).map_err(db)?),
             parsed,
         );
+    }
+    let keys: Vec<String> = entries.iter().map(|e| table_name_key(&e.table)).collect();
+    for row in tx
+        .query(&stmts.tables_get, &[&keys])
+        .await
+        .map_err(db)?
+    {
+        view.tables
+            .insert(row.try_get(0).map_err(db)?, row.try_get(1).map_err(db)?);
     }
 
     let mut writes = BatchWrites::default();
@@ -634,7 +709,7 @@ async fn push_tx(
             Some(Outcome::Applied) | Some(Outcome::Duplicate) => Outcome::Duplicate,
             Some(rejected) => rejected.clone(),
             None => {
-                let outcome = decide_entry(entry, decide, &mut current, &mut writes, &mut cursor)?;
+                let outcome = decide_entry(entry, decide, &mut view, &mut writes, &mut cursor)?;
                 writes.record(entry.seq, &outcome);
                 recorded.insert(entry.seq, outcome.clone());
                 outcome
@@ -667,6 +742,11 @@ async fn push_tx(
         }
         if !del_tbl.is_empty() {
             tx.execute(&stmts.rows_delete, &[&del_tbl, &del_id])
+                .await
+                .map_err(db)?;
+        }
+        if !writes.table_key.is_empty() {
+            tx.execute(&stmts.tables_put, &[&writes.table_key, &writes.table_name])
                 .await
                 .map_err(db)?;
         }

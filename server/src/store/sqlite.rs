@@ -5,13 +5,14 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use localfirst_core::local_db::table_name_key;
 use localfirst_core::policy::Row;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use tokio::sync::broadcast;
 
 use super::{
-    Change, ChangeOp, ChangePage, Decide, Decision, Outcome, PushEntry, PushResult, Rejection,
-    ServerStore, StoreError, StoreFuture, Writer,
+    table_clash, Change, ChangeOp, ChangePage, Decide, Decision, Outcome, PushEntry, PushResult,
+    Rejection, ServerStore, StoreError, StoreFuture, Writer,
 };
 
 /// File name of the database inside the data directory.
@@ -55,10 +56,22 @@ impl SqliteStore {
         SqliteStore::from_connection(Connection::open_in_memory().map_err(db)?)
     }
 
-    fn from_connection(conn: Connection) -> Result<SqliteStore, StoreError> {
+    fn from_connection(mut conn: Connection) -> Result<SqliteStore, StoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(db)?;
-        conn.execute_batch(SCHEMA).map_err(db)?;
+        let tx = conn.transaction().map_err(db)?;
+        let registered: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lf_tables')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        tx.execute_batch(SCHEMA).map_err(db)?;
+        if !registered {
+            register_existing_tables(&tx)?;
+        }
+        tx.commit().map_err(db)?;
         let (notify, _) = broadcast::channel(NOTIFY_CAPACITY);
         Ok(SqliteStore {
             inner: Arc::new(Inner {
@@ -168,6 +181,10 @@ CREATE TABLE IF NOT EXISTS lf_changes (
     row TEXT,
     old TEXT
 );
+CREATE TABLE IF NOT EXISTS lf_tables (
+    name_key TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lf_applied (
     user_id TEXT NOT NULL,
     client_id TEXT NOT NULL,
@@ -192,6 +209,49 @@ fn parse_row(text: &str) -> Result<Row, StoreError> {
 
 fn parse_opt(text: Option<String>) -> Result<Option<Row>, StoreError> {
     text.as_deref().map(parse_row).transpose()
+}
+
+/// Fills the table-name registry from the rows of a database written before it
+/// existed (once, when the registry is created).
+fn register_existing_tables(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let names: Vec<String> = tx
+        .prepare("SELECT DISTINCT tbl FROM lf_rows")
+        .map_err(db)?
+        .query_map([], |r| r.get(0))
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    for name in names {
+        tx.execute(
+            "INSERT OR IGNORE INTO lf_tables (name_key, name) VALUES (?1, ?2)",
+            params![table_name_key(&name), name],
+        )
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Registers `table` unless a table of the same key is registered; returns
+/// that table's name when it differs from `table` (a clash).
+fn register_table(tx: &Transaction<'_>, table: &str) -> Result<Option<String>, StoreError> {
+    let key = table_name_key(table);
+    let existing: Option<String> = tx
+        .prepare_cached("SELECT name FROM lf_tables WHERE name_key = ?1")
+        .map_err(db)?
+        .query_row([&key], |r| r.get(0))
+        .optional()
+        .map_err(db)?;
+    match existing {
+        Some(name) if name != table => Ok(Some(name)),
+        Some(_) => Ok(None),
+        None => {
+            tx.prepare_cached("INSERT INTO lf_tables (name_key, name) VALUES (?1, ?2)")
+                .map_err(db)?
+                .execute(params![key, table])
+                .map_err(db)?;
+            Ok(None)
+        }
+    }
 }
 
 fn latest(conn: &Connection) -> Result<u64, StoreError> {
@@ -229,6 +289,9 @@ fn apply_entry(
     let (op, new) = match decision {
         Decision::Nothing => return Ok((Outcome::Applied, false)),
         Decision::Put(row) => {
+            if let Some(existing) = register_table(tx, &entry.table)? {
+                return Ok((Outcome::Rejected(table_clash(&entry.table, &existing)), false));
+            }
             let text = row_text(&row)?;
             tx.execute(
                 "INSERT INTO lf_rows (tbl, id, data) VALUES (?1, ?2, ?3)

@@ -28,6 +28,15 @@ pub fn entry(seq: i64, op: WriteOp, id: &str, payload: Option<Value>) -> PushEnt
         op,
         id: id.into(),
         payload: payload.map(obj),
+        at: None,
+    }
+}
+
+/// An entry of `table` (other than `notes`).
+pub fn entry_in(table: &str, seq: i64, op: WriteOp, id: &str, payload: Option<Value>) -> PushEntry {
+    PushEntry {
+        table: table.into(),
+        ..entry(seq, op, id, payload)
     }
 }
 
@@ -71,8 +80,10 @@ where
     rejections_are_recorded_and_change_nothing(factory()).await;
     pages_of_the_log(factory()).await;
     subscribers_hear_new_cursors(factory()).await;
+    table_names_differing_in_case_clash(factory()).await;
     if let Some(reopen) = reopen {
         state_survives_a_second_handle(factory(), reopen).await;
+        table_names_survive_a_second_handle(factory(), reopen).await;
     }
     close_makes_calls_fail(factory()).await;
 }
@@ -274,6 +285,83 @@ pub async fn subscribers_hear_new_cursors(store: Store) {
         .await
         .unwrap();
     assert!(rx.try_recv().is_err());
+}
+
+fn is_clash(outcome: &Outcome) -> bool {
+    matches!(outcome, Outcome::Rejected(r) if r.code == "table-name-clash" && r.message.contains("\"todos\""))
+}
+
+/// No client can store `Todos` beside `todos` (SQLite names ignore case): the
+/// first name of a key wins, in a later batch as in the same one; deletes of
+/// the other name change nothing and are not refused.
+pub async fn table_names_differing_in_case_clash(store: Store) {
+    let w = writer("u1", "c1");
+    let first = store
+        .push(
+            &w,
+            vec![
+                entry_in("todos", 1, WriteOp::Insert, "a", Some(json!({}))),
+                entry_in("TODOS", 2, WriteOp::Insert, "b", Some(json!({}))),
+            ],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.outcomes[0], (1, Outcome::Applied));
+    assert!(is_clash(&first.outcomes[1].1), "{:?}", first.outcomes);
+    let later = store
+        .push(
+            &w,
+            vec![
+                entry_in("Todos", 3, WriteOp::Insert, "c", Some(json!({}))),
+                entry_in("todos", 4, WriteOp::Insert, "d", Some(json!({}))),
+                entry_in("Todos", 5, WriteOp::Delete, "a", None),
+                entry_in("todo", 6, WriteOp::Insert, "e", Some(json!({}))),
+            ],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert!(is_clash(&later.outcomes[0].1), "{:?}", later.outcomes);
+    assert_eq!(later.outcomes[1], (4, Outcome::Applied));
+    assert_eq!(later.outcomes[2], (5, Outcome::Applied), "nothing to delete");
+    assert_eq!(later.outcomes[3], (6, Outcome::Applied));
+    assert!(store.get_row("todos", "a").await.unwrap().is_some());
+    assert_eq!(store.get_row("Todos", "c").await.unwrap(), None);
+    let tables: Vec<String> = store
+        .changes_since(0, 100)
+        .await
+        .unwrap()
+        .changes
+        .into_iter()
+        .map(|c| c.table)
+        .collect();
+    assert_eq!(tables, ["todos", "todos", "todo"]);
+}
+
+/// The registered names are storage, not memory: another handle (a restart,
+/// another replica) refuses the clashing name too.
+pub async fn table_names_survive_a_second_handle(store: Store, reopen: &dyn Fn(&Store) -> Store) {
+    let w = writer("u1", "c1");
+    store
+        .push(
+            &w,
+            vec![entry_in("todos", 1, WriteOp::Insert, "a", Some(json!({})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    store.close().await.unwrap();
+    let other = reopen(&store);
+    let result = other
+        .push(
+            &w,
+            vec![entry_in("ToDos", 2, WriteOp::Insert, "b", Some(json!({})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert!(is_clash(&result.outcomes[0].1), "{:?}", result.outcomes);
 }
 
 pub async fn state_survives_a_second_handle(store: Store, reopen: &dyn Fn(&Store) -> Store) {
