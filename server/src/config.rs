@@ -10,8 +10,8 @@ use localfirst_core::policy::{PolicyError, PolicySet};
 use localfirst_core::{Code, ErrorCode};
 
 use crate::auth::external::{ExternalAuthError, ExternalKeySource};
-use crate::protocol::{MAX_CLIENT_FRAME_BYTES, ROW_FRAME_OVERHEAD};
 use crate::auth::SharedSecret;
+use crate::protocol::{MAX_CLIENT_FRAME_BYTES, ROW_FRAME_OVERHEAD};
 use crate::store::{ServerStore, StoreError};
 
 /// Everything [`serve`](crate::serve) needs.

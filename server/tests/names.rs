@@ -60,14 +60,18 @@ async fn the_server_rejects_what_no_client_can_store_and_others_keep_syncing() {
     let reader = db_for(&format!("ws://{}", server.local_addr()), 2, clock());
     reader.insert("todos", todo("mine")).unwrap();
     let report = reader.sync_once().await.unwrap();
-    assert_eq!((report.acknowledged, report.rejected, report.skipped), (1, 0, 0));
+    assert_eq!(
+        (report.acknowledged, report.rejected, report.skipped),
+        (1, 0, 0)
+    );
     assert_eq!(reader.outbox_len().unwrap(), 0);
     assert_eq!(reader.query(&Query::table("todos")).unwrap().len(), 3);
     assert!(reader.sync_status().skipped_changes.is_empty());
 }
 
 fn row(id: &str, extra: Value) -> Value {
-    let mut row = json!({"id": id, "$createdBy": "u", "$createdAt": 1, "$updatedBy": "u", "$updatedAt": 1});
+    let mut row =
+        json!({"id": id, "$createdBy": "u", "$createdAt": 1, "$updatedBy": "u", "$updatedAt": 1});
     row.as_object_mut()
         .unwrap()
         .extend(extra.as_object().unwrap().clone());
@@ -115,7 +119,11 @@ async fn a_client_skips_changes_it_cannot_store_and_keeps_pushing() {
     expected_ids.sort();
     assert_eq!(ids, expected_ids);
     let sync_url = localfirst_core::sync::sync_url(&fake.url(), APP);
-    assert_eq!(db.sync_cursor(&sync_url).unwrap(), 10, "past the skipped changes");
+    assert_eq!(
+        db.sync_cursor(&sync_url).unwrap(),
+        10,
+        "past the skipped changes"
+    );
 
     let skipped: Vec<(u64, String)> = db
         .sync_status()
@@ -163,10 +171,7 @@ async fn a_live_client_skips_an_unstorable_change_and_stays_connected() {
     })
     .await;
     let written = db.insert("todos", todo("pushed live")).unwrap();
-    common::db_client::eventually("the write leaves", || {
-        seen.outbox_len().unwrap() == 0
-    })
-    .await;
+    common::db_client::eventually("the write leaves", || seen.outbox_len().unwrap() == 0).await;
     assert_eq!(db.sync_status().skipped_changes.len(), 1);
     assert_eq!(db.sync_status().last_error, None);
     assert_eq!(fake.heard.lock().unwrap().pushed[0]["id"], written.id());

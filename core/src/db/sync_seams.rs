@@ -11,9 +11,7 @@ use tokio::task::JoinHandle;
 use crate::error::{Code, ErrorCode as _};
 use crate::local_db::StorageError;
 use crate::sync::protocol::{ChangeOp, WireChange};
-use crate::sync::{
-    Credential, SkippedChange, SyncStatus, SyncStatusListener, MAX_KEPT_REJECTIONS,
-};
+use crate::sync::{Credential, SkippedChange, SyncStatus, SyncStatusListener, MAX_KEPT_REJECTIONS};
 
 use super::delivery::Delivery;
 use super::subscription::Subscription;
@@ -133,9 +131,7 @@ impl Db {
                 let mut done = AppliedChanges::default();
                 for change in changes {
                     let stored = match (change.op, &change.row) {
-                        (ChangeOp::Put, Some(row)) => {
-                            w.put_remote(&change.table, &change.id, row)
-                        }
+                        (ChangeOp::Put, Some(row)) => w.put_remote(&change.table, &change.id, row),
                         (ChangeOp::Put, None) => {
                             done.skipped.push(missing_row(change));
                             continue;

@@ -35,7 +35,8 @@ pub(super) fn check_remote_row(row: &Row) -> Result<(), StorageError> {
         match key.as_str() {
             "id" => {}
             CREATED_BY | UPDATED_BY if value.is_string() => {}
-            CREATED_AT | UPDATED_AT if value.as_u64().is_some_and(|n| i64::try_from(n).is_ok()) => {}
+            CREATED_AT | UPDATED_AT if value.as_u64().is_some_and(|n| i64::try_from(n).is_ok()) => {
+            }
             CREATED_BY | UPDATED_BY | CREATED_AT | UPDATED_AT => {
                 return invalid(format!("the row's {key} has the wrong type"));
             }

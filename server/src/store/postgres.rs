@@ -693,11 +693,7 @@ async fn push_tx(
         );
     }
     let keys: Vec<String> = entries.iter().map(|e| table_name_key(&e.table)).collect();
-    for row in tx
-        .query(&stmts.tables_get, &[&keys])
-        .await
-        .map_err(db)?
-    {
+    for row in tx.query(&stmts.tables_get, &[&keys]).await.map_err(db)? {
         view.tables
             .insert(row.try_get(0).map_err(db)?, row.try_get(1).map_err(db)?);
     }

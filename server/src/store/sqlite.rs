@@ -290,7 +290,10 @@ fn apply_entry(
         Decision::Nothing => return Ok((Outcome::Applied, false)),
         Decision::Put(row) => {
             if let Some(existing) = register_table(tx, &entry.table)? {
-                return Ok((Outcome::Rejected(table_clash(&entry.table, &existing)), false));
+                return Ok((
+                    Outcome::Rejected(table_clash(&entry.table, &existing)),
+                    false,
+                ));
             }
             let text = row_text(&row)?;
             tx.execute(

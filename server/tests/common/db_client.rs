@@ -72,7 +72,10 @@ impl FakeServer {
                             "session": {"userId": "u", "authMode": "local-first"},
                             "cursor": 0, "limits": limits}),
                         "pull" => {
-                            log.lock().unwrap().pulls.push(frame["cursor"].as_u64().unwrap());
+                            log.lock()
+                                .unwrap()
+                                .pulls
+                                .push(frame["cursor"].as_u64().unwrap());
                             match pages.lock().unwrap().next() {
                                 Some(page) => {
                                     cursor = page["cursor"].as_u64().unwrap();
@@ -84,13 +87,18 @@ impl FakeServer {
                         }
                         "push" => {
                             let entries = frame["entries"].as_array().unwrap().clone();
-                            let seqs: Vec<Value> = entries.iter().map(|e| e["seq"].clone()).collect();
+                            let seqs: Vec<Value> =
+                                entries.iter().map(|e| e["seq"].clone()).collect();
                             log.lock().unwrap().pushed.extend(entries);
                             json!({"type": "ack", "seqs": seqs, "cursor": cursor})
                         }
                         _ => json!({"type": "pong"}),
                     };
-                    if ws.send(Message::Text(answer.to_string().into())).await.is_err() {
+                    if ws
+                        .send(Message::Text(answer.to_string().into()))
+                        .await
+                        .is_err()
+                    {
                         break;
                     }
                 }

@@ -324,7 +324,11 @@ pub async fn table_names_differing_in_case_clash(store: Store) {
         .unwrap();
     assert!(is_clash(&later.outcomes[0].1), "{:?}", later.outcomes);
     assert_eq!(later.outcomes[1], (4, Outcome::Applied));
-    assert_eq!(later.outcomes[2], (5, Outcome::Applied), "nothing to delete");
+    assert_eq!(
+        later.outcomes[2],
+        (5, Outcome::Applied),
+        "nothing to delete"
+    );
     assert_eq!(later.outcomes[3], (6, Outcome::Applied));
     assert!(store.get_row("todos", "a").await.unwrap().is_some());
     assert_eq!(store.get_row("Todos", "c").await.unwrap(), None);
