@@ -49,6 +49,7 @@ pub mod provider;
 mod server;
 pub mod store;
 
+pub use apply::MAX_CLOCK_AHEAD_SECS;
 pub use auth::SharedSecret;
 pub use config::{Limits, ServerConfig, ServerError};
 pub use server::{serve, RunningServer, ADMIN_SECRET_HEADER};
