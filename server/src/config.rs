@@ -141,6 +141,13 @@ impl Limits {
         self.max_frame_bytes.saturating_sub(ROW_FRAME_OVERHEAD)
     }
 
+    /// How much stored text (rows before and after each change) one page of
+    /// the log reads at most, besides its first change: two frames' worth, so a
+    /// page fills at least one `changes` frame and never holds the whole log.
+    pub fn max_page_read_bytes(&self) -> usize {
+        self.max_frame_bytes.saturating_mul(2)
+    }
+
     /// Checks that the frame limit is from [`MIN_FRAME_BYTES`] to what every
     /// client accepts ([`MAX_CLIENT_FRAME_BYTES`]); [`serve`](crate::serve)
     /// refuses to start otherwise.

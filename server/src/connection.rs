@@ -308,7 +308,8 @@ async fn pull(
 ) -> Result<(), Closed> {
     let max = conn.state.limits.max_pull;
     let limit = limit.unwrap_or(max).clamp(1, max);
-    let page = match conn.state.store.changes_since(cursor, limit).await {
+    let read = conn.state.limits.max_page_read_bytes();
+    let page = match conn.state.store.changes_within(cursor, limit, read).await {
         Ok(page) => page,
         Err(e) => {
             tracing::error!(error = %e, "pull failed in storage");
@@ -356,7 +357,13 @@ async fn forward_live(conn: &mut Conn) -> Result<(), Closed> {
     check_expiry(conn)?;
     loop {
         let max = conn.state.limits.max_pull;
-        let page = match conn.state.store.changes_since(conn.cursor, max).await {
+        let read = conn.state.limits.max_page_read_bytes();
+        let page = match conn
+            .state
+            .store
+            .changes_within(conn.cursor, max, read)
+            .await
+        {
             Ok(page) => page,
             Err(e) => {
                 tracing::error!(error = %e, "live read failed in storage");

@@ -185,8 +185,22 @@ pub trait ServerStore: Send + Sync + 'static {
         decide: Decide,
     ) -> StoreFuture<'a, PushResult>;
 
-    /// Up to `limit` changes with a cursor greater than `after`.
-    fn changes_since(&self, after: u64, limit: usize) -> StoreFuture<'_, ChangePage>;
+    /// Up to `limit` changes with a cursor greater than `after`, in order.
+    fn changes_since(&self, after: u64, limit: usize) -> StoreFuture<'_, ChangePage> {
+        self.changes_within(after, limit, usize::MAX)
+    }
+
+    /// Like [`changes_since`](ServerStore::changes_since), and stops before the
+    /// change that would take the page's stored text (each change's row and old
+    /// row) over `max_bytes`, with `more` set; the first change comes whatever
+    /// its size, so paging always progresses. Bounds what one page reads into
+    /// memory.
+    fn changes_within(
+        &self,
+        after: u64,
+        limit: usize,
+        max_bytes: usize,
+    ) -> StoreFuture<'_, ChangePage>;
 
     /// The latest cursor (0 when the log is empty).
     fn latest_cursor(&self) -> StoreFuture<'_, u64>;

@@ -271,6 +271,7 @@ struct Statements {
     tables_get: Statement,
     tables_put: Statement,
     changes_put: Statement,
+    change_sizes: Statement,
     changes: Statement,
 }
 
@@ -334,10 +335,18 @@ impl Statements {
                                       $5::text[], $6::text[])",
             )
             .await?,
+            change_sizes: prep(
+                client,
+                "SELECT cursor_id,
+                        (COALESCE(octet_length(row_data), 0)
+                         + COALESCE(octet_length(old_data), 0))::bigint
+                 FROM lf_changes WHERE cursor_id > $1 ORDER BY cursor_id LIMIT $2",
+            )
+            .await?,
             changes: prep(
                 client,
                 "SELECT cursor_id, tbl, id, op, row_data, old_data FROM lf_changes
-                 WHERE cursor_id > $1 ORDER BY cursor_id LIMIT $2",
+                 WHERE cursor_id > $1 AND cursor_id <= $2 ORDER BY cursor_id",
             )
             .await?,
         })
@@ -791,17 +800,47 @@ async fn push_tx(
     ))
 }
 
-async fn changes_page(conn: &Pooled, after: u64, limit: usize) -> Result<ChangePage, StoreError> {
+/// A page in two steps: the sizes of the next changes (no row text is read),
+/// then the rows of those that fit. Cursors commit in order, so the second
+/// step sees exactly the changes the first one counted.
+async fn changes_page(
+    conn: &Pooled,
+    after: u64,
+    limit: usize,
+    max_bytes: usize,
+) -> Result<ChangePage, StoreError> {
     let after_i = i64::try_from(after).unwrap_or(i64::MAX);
     let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-    let rows = conn
+    let sizes = conn
         .client
-        .query(&conn.stmts.changes, &[&after_i, &fetch])
+        .query(&conn.stmts.change_sizes, &[&after_i, &fetch])
         .await
         .map_err(db)?;
-    let more = rows.len() > limit;
-    let mut changes = Vec::with_capacity(rows.len().min(limit));
-    for row in rows.into_iter().take(limit) {
+    let (mut last, mut taken, mut bytes, mut more) = (None, 0usize, 0usize, false);
+    for row in &sizes {
+        let size: i64 = row.try_get(1).map_err(db)?;
+        bytes = bytes.saturating_add(usize::try_from(size).unwrap_or(usize::MAX));
+        if taken == limit || (taken > 0 && bytes > max_bytes) {
+            more = true;
+            break;
+        }
+        last = Some(row.try_get::<_, i64>(0).map_err(db)?);
+        taken += 1;
+    }
+    let Some(last) = last else {
+        return Ok(ChangePage {
+            changes: Vec::new(),
+            cursor: after,
+            more: false,
+        });
+    };
+    let rows = conn
+        .client
+        .query(&conn.stmts.changes, &[&after_i, &last])
+        .await
+        .map_err(db)?;
+    let mut changes = Vec::with_capacity(rows.len());
+    for row in rows {
         let op: String = row.try_get(3).map_err(db)?;
         let op = match op.as_str() {
             "put" => ChangeOp::Put,
@@ -932,10 +971,15 @@ impl ServerStore for PostgresStore {
         })
     }
 
-    fn changes_since(&self, after: u64, limit: usize) -> StoreFuture<'_, ChangePage> {
+    fn changes_within(
+        &self,
+        after: u64,
+        limit: usize,
+        max_bytes: usize,
+    ) -> StoreFuture<'_, ChangePage> {
         Box::pin(async move {
             let mut lease = self.inner.lease().await?;
-            changes_page(lease.conn()?, after, limit).await
+            changes_page(lease.conn()?, after, limit, max_bytes).await
         })
     }
 

@@ -123,8 +123,13 @@ impl ServerStore for SqliteStore {
         })
     }
 
-    fn changes_since(&self, after: u64, limit: usize) -> StoreFuture<'_, ChangePage> {
-        self.run(move |conn| changes_blocking(conn, after, limit))
+    fn changes_within(
+        &self,
+        after: u64,
+        limit: usize,
+        max_bytes: usize,
+    ) -> StoreFuture<'_, ChangePage> {
+        self.run(move |conn| changes_blocking(conn, after, limit, max_bytes))
     }
 
     fn latest_cursor(&self) -> StoreFuture<'_, u64> {
@@ -380,7 +385,12 @@ fn push_blocking(
     Ok((PushResult { outcomes, cursor }, changed))
 }
 
-fn changes_blocking(conn: &Connection, after: u64, limit: usize) -> Result<ChangePage, StoreError> {
+fn changes_blocking(
+    conn: &Connection,
+    after: u64,
+    limit: usize,
+    max_bytes: usize,
+) -> Result<ChangePage, StoreError> {
     let after_i = i64::try_from(after).unwrap_or(i64::MAX);
     let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
     let mut stmt = conn
@@ -389,33 +399,29 @@ fn changes_blocking(conn: &Connection, after: u64, limit: usize) -> Result<Chang
              WHERE cursor > ?1 ORDER BY cursor LIMIT ?2",
         )
         .map_err(db)?;
-    type Raw = (i64, String, String, String, Option<String>, Option<String>);
-    let raws: Vec<Raw> = stmt
-        .query_map(params![after_i, fetch], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
-        .map_err(db)?
-        .collect::<Result<_, _>>()
-        .map_err(db)?;
-    let more = raws.len() > limit;
-    let mut changes = Vec::with_capacity(raws.len().min(limit));
-    for (cursor, table, id, op, row, old) in raws.into_iter().take(limit) {
+    // Rows are read one by one, so what does not fit is never loaded.
+    let mut rows = stmt.query(params![after_i, fetch]).map_err(db)?;
+    let mut changes = Vec::new();
+    let (mut bytes, mut more) = (0usize, false);
+    while let Some(r) = rows.next().map_err(db)? {
+        let row: Option<String> = r.get(4).map_err(db)?;
+        let old: Option<String> = r.get(5).map_err(db)?;
+        let size = row.as_ref().map_or(0, String::len) + old.as_ref().map_or(0, String::len);
+        bytes = bytes.saturating_add(size);
+        if changes.len() == limit || (!changes.is_empty() && bytes > max_bytes) {
+            more = true;
+            break;
+        }
+        let op: String = r.get(3).map_err(db)?;
         let op = match op.as_str() {
             "put" => ChangeOp::Put,
             "delete" => ChangeOp::Delete,
             other => return Err(StoreError::Corrupt(format!("unknown change op {other}"))),
         };
         changes.push(Change {
-            cursor: u64::try_from(cursor).unwrap_or(0),
-            table,
-            id,
+            cursor: u64::try_from(r.get::<_, i64>(0).map_err(db)?).unwrap_or(0),
+            table: r.get(1).map_err(db)?,
+            id: r.get(2).map_err(db)?,
             op,
             row: parse_opt(row)?,
             old: parse_opt(old)?,

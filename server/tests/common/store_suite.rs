@@ -79,6 +79,7 @@ where
     idempotency_is_scoped_by_user_and_client(factory()).await;
     rejections_are_recorded_and_change_nothing(factory()).await;
     pages_of_the_log(factory()).await;
+    pages_are_bounded_in_bytes(factory()).await;
     subscribers_hear_new_cursors(factory()).await;
     table_names_differing_in_case_clash(factory()).await;
     if let Some(reopen) = reopen {
@@ -257,6 +258,46 @@ pub async fn pages_of_the_log(store: Store) {
     assert!(empty.changes.is_empty());
     assert_eq!(empty.cursor, cursor);
     assert!(!empty.more);
+}
+
+/// A page stops before the change that would take its stored text over the
+/// budget, but always holds one change.
+pub async fn pages_are_bounded_in_bytes(store: Store) {
+    let w = writer("u1", "c1");
+    let entries = (1..=5)
+        .map(|i| {
+            entry(
+                i,
+                WriteOp::Insert,
+                &format!("r{i}"),
+                Some(json!({"pad": "p".repeat(1000)})),
+            )
+        })
+        .collect();
+    store.push(&w, entries, simple_decide()).await.unwrap();
+    let page = store.changes_within(0, 100, 2500).await.unwrap();
+    let ids: Vec<&str> = page.changes.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["r1", "r2"]);
+    assert!(page.more);
+    assert_eq!(page.cursor, page.changes[1].cursor);
+    let tiny = store.changes_within(page.cursor, 100, 10).await.unwrap();
+    assert_eq!(
+        tiny.changes.len(),
+        1,
+        "the first change comes whatever its size"
+    );
+    assert_eq!(tiny.changes[0].id, "r3");
+    assert!(tiny.more);
+    let rest = store
+        .changes_within(tiny.cursor, 100, usize::MAX)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = rest.changes.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["r4", "r5"]);
+    assert!(!rest.more);
+    let by_count = store.changes_within(0, 2, usize::MAX).await.unwrap();
+    assert_eq!(by_count.changes.len(), 2);
+    assert!(by_count.more);
 }
 
 pub async fn subscribers_hear_new_cursors(store: Store) {
