@@ -40,6 +40,8 @@ final class DbTests: ServerTestCase {
         let eggsThere = try await reader.getAsync(table: "todos", id: eggs.id)
         XCTAssertEqual(milkThere, milk)
         XCTAssertEqual(eggsThere, eggs)
+        XCTAssertEqual(pulled.skipped, 0)
+        XCTAssertEqual(reader.syncStatus().skippedChanges, [])
         let notDone = try await reader.queryAsync(queryJson: #"{"table":"todos","where":{"done":false}}"#)
         XCTAssertEqual(notDone.map(\.id), [milk.id])
 

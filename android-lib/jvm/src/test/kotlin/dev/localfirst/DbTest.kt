@@ -51,6 +51,8 @@ class DbTest : ServerSuite() {
         assertTrue(pulled.pulled >= 2uL, "pulled ${pulled.pulled}")
         assertEquals(milk, reader.getAsync("todos", milk.id))
         assertEquals(eggs, reader.getAsync("todos", eggs.id))
+        assertEquals(0uL, pulled.skipped)
+        assertEquals(emptyList<SkippedChange>(), reader.syncStatus().skippedChanges)
         val open = reader.queryAsync("""{"table":"todos","where":{"done":false}}""")
         assertEquals(listOf(milk.id), open.map { it.id })
 
