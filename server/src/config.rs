@@ -11,7 +11,7 @@ use localfirst_core::{Code, ErrorCode};
 
 use crate::auth::external::{ExternalAuthError, ExternalKeySource};
 use crate::auth::SharedSecret;
-use crate::protocol::{MAX_CLIENT_FRAME_BYTES, ROW_FRAME_OVERHEAD};
+use crate::protocol::{MAX_CLIENT_FRAME_BYTES, MIN_FRAME_BYTES, ROW_FRAME_OVERHEAD};
 use crate::store::{ServerStore, StoreError};
 
 /// Everything [`serve`](crate::serve) needs.
@@ -129,9 +129,6 @@ impl Default for Limits {
         }
     }
 }
-
-/// The smallest accepted [`Limits::max_frame_bytes`].
-pub const MIN_FRAME_BYTES: usize = 16 * 1024;
 
 impl Limits {
     /// The largest row the server stores, in bytes of its JSON (system columns

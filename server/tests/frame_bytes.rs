@@ -262,15 +262,19 @@ async fn frame_limits_clients_cannot_take_refuse_to_start() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_engine_refuses_a_server_announcing_frames_above_its_limit() {
-    let limits = json!({"maxFrameBytes": 32 * MAX_FRAME, "maxBatch": 1000, "maxPull": 1000});
-    let fake = FakeServer::start(limits, Vec::new()).await;
-    let db = db_for(&fake.url(), 1, clock());
-    db.insert("notes", RowValues::new().set("text", "waits"))
-        .unwrap();
-    let error = db.sync_once().await.unwrap_err();
-    assert_eq!(error.code(), "sync-protocol", "{error}");
-    assert!(error.to_string().contains("frame-too-large"), "{error}");
-    assert_eq!(db.outbox_len().unwrap(), 1);
-    assert!(fake.heard.lock().unwrap().pushed.is_empty());
+async fn the_engine_refuses_a_server_announcing_frame_limits_outside_the_protocols() {
+    // Frames above what it accepts, or so small that every entry would be dropped.
+    for max in [32 * MAX_FRAME, 100] {
+        let limits = json!({"maxFrameBytes": max, "maxBatch": 1000, "maxPull": 1000});
+        let fake = FakeServer::start(limits, Vec::new()).await;
+        let db = db_for(&fake.url(), 1, clock());
+        db.insert("notes", RowValues::new().set("text", "waits"))
+            .unwrap();
+        let error = db.sync_once().await.unwrap_err();
+        assert_eq!(error.code(), "sync-protocol", "{error}");
+        assert!(error.to_string().contains("frame-too-large"), "{error}");
+        assert_eq!(db.outbox_len().unwrap(), 1, "nothing dropped");
+        assert!(db.sync_status().last_rejections.is_empty());
+        assert!(fake.heard.lock().unwrap().pushed.is_empty());
+    }
 }

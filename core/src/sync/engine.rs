@@ -21,7 +21,7 @@ use crate::session::AuthMode;
 
 use super::protocol::{
     codes, encoded_len, ClientMessage, PushEntry, ServerMessage, WriteOp, CLOSE_AUTH_REJECTED,
-    MAX_CLIENT_FRAME_BYTES, PROTOCOL_VERSION,
+    MAX_CLIENT_FRAME_BYTES, MIN_FRAME_BYTES, PROTOCOL_VERSION,
 };
 use super::{sync_url, Backoff, Credential, SyncRejection, SyncReport, SyncState};
 
@@ -237,11 +237,11 @@ async fn connect(weak: &Weak<Inner>) -> Result<Session, Failure> {
     .await
     .map_err(|_| Failure::Net("no welcome within the handshake timeout".into()))??;
     let (session, limits) = welcome;
-    if limits.max_frame_bytes > MAX_CLIENT_FRAME_BYTES {
+    if !(MIN_FRAME_BYTES..=MAX_CLIENT_FRAME_BYTES).contains(&limits.max_frame_bytes) {
         return Err(Failure::Protocol {
             code: codes::FRAME_TOO_LARGE.into(),
             message: format!(
-                "the server sends frames of up to {} bytes; this client accepts {MAX_CLIENT_FRAME_BYTES}",
+                "the server announces frames of up to {} bytes; this client takes {MIN_FRAME_BYTES} to {MAX_CLIENT_FRAME_BYTES}",
                 limits.max_frame_bytes
             ),
         });

@@ -16,6 +16,11 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// that does.
 pub const MAX_CLIENT_FRAME_BYTES: usize = 16 * 1024 * 1024;
 
+/// The smallest `maxFrameBytes` a server may announce (16 KiB): servers
+/// refuse to start below it, and the client engine refuses a server announcing
+/// less (it would have to drop every entry larger than that).
+pub const MIN_FRAME_BYTES: usize = 16 * 1024;
+
 /// Room a frame carrying one row needs beyond the row's own JSON: the frame's
 /// and the entry's or change's fields, the table name (at most 64 bytes) and
 /// the row id (at most 256 bytes, 512 escaped). A row of
