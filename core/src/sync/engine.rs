@@ -160,6 +160,10 @@ struct Session {
     max_batch: usize,
     /// The largest frame the server accepts (and sends).
     max_frame_bytes: usize,
+    /// How many outbox entries the next batch reads: `max_batch`, or about
+    /// twice what fitted into the last frame when big rows cut it short (so
+    /// an outbox of big rows is not read a thousand entries at a time).
+    push_read: usize,
     can_push: bool,
 }
 
@@ -251,6 +255,7 @@ async fn connect(weak: &Weak<Inner>) -> Result<Session, Failure> {
         url,
         max_batch: limits.max_batch.clamp(1, 10_000),
         max_frame_bytes: limits.max_frame_bytes,
+        push_read: limits.max_batch.clamp(1, 10_000),
         can_push: can_push && session.auth_mode != AuthMode::Anonymous,
     })
 }
@@ -316,16 +321,17 @@ async fn push_next(
     if !session.can_push || in_flight.is_some() {
         return Ok(false);
     }
-    let limit = u32::try_from(session.max_batch).unwrap_or(u32::MAX);
     let empty_frame = encoded_len(&ClientMessage::Push {
         entries: Vec::new(),
     });
     let (batch, entries) = loop {
         let db = db(weak)?;
+        let limit = u32::try_from(session.push_read).unwrap_or(u32::MAX);
         let pending = db.pending_outbox(limit)?;
         if pending.is_empty() {
             return Ok(false);
         }
+        let read = pending.len();
         let mut batch = InFlight::new();
         let mut entries = Vec::new();
         let mut size = empty_frame;
@@ -365,6 +371,13 @@ async fn push_next(
             entries.push(entry);
         }
         if !entries.is_empty() {
+            let cut = entries.len() < read;
+            session.push_read = if cut {
+                entries.len().saturating_mul(2)
+            } else {
+                session.push_read.saturating_mul(2)
+            }
+            .clamp(1, session.max_batch);
             break (batch, entries);
         }
     };
