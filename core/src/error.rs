@@ -279,6 +279,9 @@ catalogue! {
     SyncNetwork = "sync-network",
     /// The sync server answered with an error frame or an unexpected message.
     SyncProtocol = "sync-protocol",
+    /// A row larger than the sync server stores (`maxRowBytes`): a write the server (or the
+    /// engine, for an entry too large for any frame) refuses, or a stored row it cannot send.
+    RowTooLarge = "row-too-large",
 
     // The command-line tool.
     /// The command line is not valid (unknown flag, missing or bad value).

@@ -602,8 +602,14 @@ fn every_code_is_returned_by_some_error() {
     let reached: BTreeSet<&str> = reached.into_keys().collect();
     let unused: Vec<_> = catalogue.difference(&reached).collect();
     // `proof-token-required` is not an error enum variant: it is the `code` of a
-    // refused identity proof, checked below.
-    assert_eq!(unused, vec![&"proof-token-required"]);
+    // refused identity proof, checked below. `row-too-large` is the code of a sync
+    // rejection or a skipped change (`SyncRejection`, `SkippedChange`), the same
+    // text on the wire.
+    assert_eq!(unused, vec![&"proof-token-required", &"row-too-large"]);
+    assert_eq!(
+        localfirst_core::sync::protocol::codes::ROW_TOO_LARGE,
+        Code::RowTooLarge.as_str()
+    );
     assert!(reached.is_subset(&catalogue));
 }
 

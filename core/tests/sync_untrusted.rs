@@ -63,12 +63,16 @@ async fn hostile(script: Arc<Script>) -> SocketAddr {
 }
 
 fn welcome(cursor: u64, max_batch: usize) -> Value {
+    welcome_with_frames(cursor, max_batch, 1_048_576)
+}
+
+fn welcome_with_frames(cursor: u64, max_batch: usize, max_frame_bytes: usize) -> Value {
     json!({
         "type": "welcome",
         "version": 1,
         "session": {"userId": "u", "authMode": "local-first"},
         "cursor": cursor,
-        "limits": {"maxFrameBytes": 1_048_576, "maxBatch": max_batch, "maxPull": 1000}
+        "limits": {"maxFrameBytes": max_frame_bytes, "maxBatch": max_batch, "maxPull": 1000}
     })
 }
 
@@ -173,6 +177,48 @@ async fn an_ack_for_writes_never_sent_removes_only_the_sent_one() {
         2,
         "only the entry sent on the socket leaves the outbox"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_too_large_for_any_frame_is_never_in_flight() {
+    // The first write cannot fit into a frame of 16 KiB: the engine drops it
+    // as rejected `row-too-large` without sending it. A server acknowledging
+    // it anyway names an entry that was never in flight.
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&sent);
+    let addr = hostile(Arc::new(move |frame: &Value| match kind(frame) {
+        "hello" => vec![welcome_with_frames(0, 10, 16 * 1024)],
+        "pull" => vec![changes(frame["cursor"].as_u64().unwrap(), false)],
+        "push" => {
+            let entries = frame["entries"].as_array().unwrap();
+            seen.lock().unwrap().extend(entries.iter().cloned());
+            let mut seqs: Vec<i64> = entries.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+            seqs.push(1);
+            vec![json!({"type": "ack", "seqs": seqs, "cursor": 0})]
+        }
+        _ => vec![],
+    }))
+    .await;
+    let db = db_for(addr, SyncLimits::default());
+    let big = db
+        .insert("todos", RowValues::new().set("text", "x".repeat(20_000)))
+        .unwrap();
+    write_rows(&db, 1);
+
+    assert_eq!(protocol_code(sync(&db).await), "unexpected-ack");
+    let sent = sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "only the small entry went out: {sent:?}");
+    assert_ne!(sent[0]["seq"], 1);
+    assert_eq!(db.outbox_len().unwrap(), 0, "dropped, and acknowledged");
+    let rejections = db.sync_status().last_rejections;
+    assert_eq!(rejections.len(), 1, "{rejections:?}");
+    assert_eq!(rejections[0].seq, 1);
+    assert_eq!(rejections[0].code, "row-too-large");
+    let rows = db
+        .query(&localfirst_core::local_db::Query::table("todos"))
+        .unwrap();
+    assert_eq!(rows.len(), 1, "the refused insert is rolled back");
+    assert_ne!(rows[0].id(), big.id());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,6 +11,7 @@ use localfirst_core::{Code, ErrorCode};
 
 use crate::auth::external::{ExternalAuthError, ExternalKeySource};
 use crate::auth::SharedSecret;
+use crate::protocol::{MAX_CLIENT_FRAME_BYTES, MIN_FRAME_BYTES, ROW_FRAME_OVERHEAD};
 use crate::store::{ServerStore, StoreError};
 
 /// Everything [`serve`](crate::serve) needs.
@@ -92,7 +93,10 @@ impl ServerConfig {
 /// Resource limits of one server process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest text frame answered normally (bigger ones get `frame-too-large`).
+    /// Largest text frame either side sends, in bytes: a bigger client frame gets
+    /// `frame-too-large`, and the server's own frames stay within it (`changes`
+    /// pages are cut by size). Rows are limited to [`Limits::max_row_bytes`].
+    /// From [`MIN_FRAME_BYTES`] to [`MAX_CLIENT_FRAME_BYTES`].
     pub max_frame_bytes: usize,
     /// Most entries per push.
     pub max_batch: usize,
@@ -128,6 +132,35 @@ impl Default for Limits {
             shutdown_grace: Duration::from_secs(10),
             socket_buffer_bytes: 8 * 1024,
         }
+    }
+}
+
+impl Limits {
+    /// The largest row the server stores, in bytes of its JSON (system columns
+    /// included): `max_frame_bytes` less [`ROW_FRAME_OVERHEAD`], so every stored
+    /// row fits into one `changes` frame and into a `push` that carries it.
+    pub fn max_row_bytes(&self) -> usize {
+        self.max_frame_bytes.saturating_sub(ROW_FRAME_OVERHEAD)
+    }
+
+    /// How much stored text (rows before and after each change) one page of
+    /// the log reads at most, besides its first change: two frames' worth, so a
+    /// page fills at least one `changes` frame and never holds the whole log.
+    pub fn max_page_read_bytes(&self) -> usize {
+        self.max_frame_bytes.saturating_mul(2)
+    }
+
+    /// Checks that the frame limit is from [`MIN_FRAME_BYTES`] to what every
+    /// client accepts ([`MAX_CLIENT_FRAME_BYTES`]); [`serve`](crate::serve)
+    /// refuses to start otherwise.
+    pub fn check(&self) -> Result<(), ServerError> {
+        if !(MIN_FRAME_BYTES..=MAX_CLIENT_FRAME_BYTES).contains(&self.max_frame_bytes) {
+            return Err(ServerError::Config(format!(
+                "max_frame_bytes is {}; it must be from {MIN_FRAME_BYTES} to {MAX_CLIENT_FRAME_BYTES} (what clients accept)",
+                self.max_frame_bytes
+            )));
+        }
+        Ok(())
     }
 }
 

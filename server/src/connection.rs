@@ -16,6 +16,7 @@ use tokio::sync::{broadcast, watch, OwnedSemaphorePermit};
 use crate::apply;
 use crate::auth::{AuthRejection, Resolved};
 use crate::outbound::{self, close, Outbound};
+use crate::pages;
 use crate::protocol::{
     codes, parse_client_frame, ClientMessage, ServerMessage, WireLimits, WireSession,
     CLOSE_AUTH_REJECTED, CLOSE_PROTOCOL_ERROR, PROTOCOL_VERSION,
@@ -242,6 +243,7 @@ async fn hello(conn: &mut Conn, version: u32, client_id: String) -> Result<(), C
             max_frame_bytes: limits.max_frame_bytes,
             max_batch: limits.max_batch,
             max_pull: limits.max_pull,
+            max_row_bytes: Some(limits.max_row_bytes()),
         },
     })
     .await
@@ -269,6 +271,7 @@ async fn push(conn: &mut Conn, entries: Vec<PushEntry>) -> Result<(), Closed> {
         conn.resolved.session.clone(),
         conn.state.policies.clone(),
         now,
+        conn.state.limits.max_row_bytes(),
     );
     let result = match conn.state.store.push(&writer, entries, decide).await {
         Ok(result) => result,
@@ -311,7 +314,8 @@ async fn pull(
 ) -> Result<(), Closed> {
     let max = conn.state.limits.max_pull;
     let limit = limit.unwrap_or(max).clamp(1, max);
-    let page = match conn.state.store.changes_since(cursor, limit).await {
+    let read = conn.state.limits.max_page_read_bytes();
+    let page = match conn.state.store.changes_within(cursor, limit, read).await {
         Ok(page) => page,
         Err(e) => {
             tracing::error!(error = %e, "pull failed in storage");
@@ -320,17 +324,22 @@ async fn pull(
                 .await;
         }
     };
-    conn.cursor = page.cursor;
+    // One frame answers a pull; what does not fit into it is pulled next.
+    let part = pages::next_part(
+        &page.changes,
+        0,
+        cursor,
+        &conn.resolved.session,
+        conn.state.policies.as_deref(),
+        conn.state.limits.max_frame_bytes,
+    );
+    let whole = part.next == page.changes.len();
+    conn.cursor = if whole { page.cursor } else { part.cursor };
     conn.live = live;
-    let changes = page
-        .changes
-        .iter()
-        .filter_map(|c| apply::visible(c, &conn.resolved.session, conn.state.policies.as_deref()))
-        .collect();
     conn.send(&ServerMessage::Changes {
-        changes,
-        cursor: page.cursor,
-        more: page.more,
+        changes: part.changes,
+        cursor: conn.cursor,
+        more: page.more || !whole,
         live: false,
     })
     .await
@@ -357,7 +366,13 @@ async fn forward_live(conn: &mut Conn) -> Result<(), Closed> {
     check_expiry(conn).await?;
     loop {
         let max = conn.state.limits.max_pull;
-        let page = match conn.state.store.changes_since(conn.cursor, max).await {
+        let read = conn.state.limits.max_page_read_bytes();
+        let page = match conn
+            .state
+            .store
+            .changes_within(conn.cursor, max, read)
+            .await
+        {
             Ok(page) => page,
             Err(e) => {
                 tracing::error!(error = %e, "live read failed in storage");
@@ -369,23 +384,29 @@ async fn forward_live(conn: &mut Conn) -> Result<(), Closed> {
         if page.cursor == conn.cursor {
             return Ok(());
         }
-        conn.cursor = page.cursor;
-        let changes: Vec<_> = page
-            .changes
-            .iter()
-            .filter_map(|c| {
-                apply::visible(c, &conn.resolved.session, conn.state.policies.as_deref())
-            })
-            .collect();
-        if !changes.is_empty() {
-            conn.send(&ServerMessage::Changes {
-                changes,
-                cursor: page.cursor,
-                more: page.more,
-                live: true,
-            })
-            .await?;
+        let mut start = 0;
+        while start < page.changes.len() {
+            let part = pages::next_part(
+                &page.changes,
+                start,
+                conn.cursor,
+                &conn.resolved.session,
+                conn.state.policies.as_deref(),
+                conn.state.limits.max_frame_bytes,
+            );
+            start = part.next;
+            conn.cursor = part.cursor;
+            if !part.changes.is_empty() {
+                conn.send(&ServerMessage::Changes {
+                    changes: part.changes,
+                    cursor: part.cursor,
+                    more: page.more || start < page.changes.len(),
+                    live: true,
+                })
+                .await?;
+            }
         }
+        conn.cursor = page.cursor;
         if !page.more {
             return Ok(());
         }

@@ -44,11 +44,13 @@ pub mod auth;
 pub mod config;
 mod connection;
 mod outbound;
+mod pages;
 pub mod protocol;
 pub mod provider;
 mod server;
 pub mod store;
 
+pub use apply::MAX_CLOCK_AHEAD_SECS;
 pub use auth::SharedSecret;
 pub use config::{Limits, ServerConfig, ServerError};
 pub use server::{serve, RunningServer, ADMIN_SECRET_HEADER};

@@ -54,6 +54,7 @@ impl std::fmt::Debug for RunningServer {
 
 /// Opens storage, binds, and starts serving in the background.
 pub async fn serve(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    config.limits.check()?;
     let store = open_store(&config).await?;
     let external = config
         .external_keys

@@ -267,13 +267,15 @@ async fn restart_keeps_client_id_and_cursor_and_a_resend_applies_once() {
     assert_eq!(db.sync_cursor(&sync_url).unwrap(), report.cursor);
 
     // A push whose ack is lost: the server applied it, the outbox still holds it.
+    // The frame is the one the engine sends for this entry (its `at` included:
+    // the content digest covers it, so the resend below matches it).
     let row = db.insert("todos", todo("two")).unwrap();
     let entry = db.pending_outbox(10).unwrap().remove(0);
     let mut raw = common::connect_user(server.local_addr(), 1, &client_id).await;
     let (_, ack) = raw
         .push(json!([{
             "seq": entry.seq, "table": "todos", "op": "insert",
-            "id": row.id(), "payload": entry.payload
+            "id": row.id(), "payload": entry.payload, "at": entry.at
         }]))
         .await;
     assert_eq!(ack["seqs"], json!([entry.seq]));

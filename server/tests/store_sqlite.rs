@@ -69,3 +69,47 @@ async fn a_database_from_before_content_digests_is_migrated() {
     let store: Store = Arc::new(SqliteStore::open_dir(dir.path()).unwrap());
     store_suite::records_without_digest_answer_as_before(store).await;
 }
+
+#[tokio::test]
+async fn a_database_from_before_the_table_registry_registers_its_tables_on_open() {
+    use localfirst_server::store::{ServerStore as _, WriteOp};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    let writer = localfirst_server::store::Writer {
+        user_id: "u1".into(),
+        client_id: "c1".into(),
+    };
+    let rows = vec![store_suite::entry_in(
+        "todos",
+        1,
+        WriteOp::Insert,
+        "a",
+        Some(serde_json::json!({})),
+    )];
+    store
+        .push(&writer, rows, store_suite::simple_decide())
+        .await
+        .unwrap();
+    store.close().await.unwrap();
+    // What an older server left: rows, no registry.
+    let conn = rusqlite::Connection::open(dir.path().join("server.sqlite3")).unwrap();
+    conn.execute_batch("DROP TABLE lf_tables").unwrap();
+    drop(conn);
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    let clash = vec![store_suite::entry_in(
+        "TODOS",
+        2,
+        WriteOp::Insert,
+        "b",
+        Some(serde_json::json!({})),
+    )];
+    let result = store
+        .push(&writer, clash, store_suite::simple_decide())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&result.outcomes[0].1, localfirst_server::store::Outcome::Rejected(r) if r.code == "table-name-clash"),
+        "{:?}",
+        result.outcomes
+    );
+}

@@ -167,11 +167,12 @@ async fn policies_reject_writes_and_filter_reads() {
             json!({"owner": user_id(1)})
         )]))
         .await;
-    // Mallory may not take over Alice's row either.
+    // Mallory may not take over Alice's row either; she cannot read it, so the
+    // answer is the one for a missing row (docs/PROTOCOL.md).
     let (rejected, _) = mallory
         .push(json!([{"seq": 4, "table": "notes", "op": "update", "id": "a1", "payload": {"owner": user_id(2)}}]))
         .await;
-    assert_eq!(rejected[0]["code"], "policy-denied");
+    assert_eq!(rejected[0]["code"], "not-found");
     // System columns are the server's.
     let (rejected, _) = mallory
         .push(json!([insert(

@@ -5,8 +5,8 @@ use localfirst_core::auth::AuthState as CoreAuthState;
 use localfirst_core::db::Row as CoreRow;
 use localfirst_core::session::AuthMode as CoreAuthMode;
 use localfirst_core::sync::{
-    SyncRejection as CoreSyncRejection, SyncReport as CoreSyncReport, SyncState as CoreSyncState,
-    SyncStatus as CoreSyncStatus,
+    SkippedChange as CoreSkippedChange, SyncRejection as CoreSyncRejection,
+    SyncReport as CoreSyncReport, SyncState as CoreSyncState, SyncStatus as CoreSyncStatus,
 };
 
 /// How a `Db` authenticates.
@@ -82,6 +82,22 @@ pub struct SyncRejection {
     pub message: String,
 }
 
+/// One change from the server this client could not store and skipped (the
+/// cursor moved past it; everything else synced).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SkippedChange {
+    /// The change's position in the server's log.
+    pub cursor: u64,
+    /// The table.
+    pub table: String,
+    /// The row id.
+    pub id: String,
+    /// Why (`invalid-name`, `table-name-clash`, `invalid-row`, `row-too-large`).
+    pub code: String,
+    /// Explanation.
+    pub message: String,
+}
+
 /// A snapshot of the sync engine.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncStatus {
@@ -99,6 +115,9 @@ pub struct SyncStatus {
     /// core keeps the last 100). A refused credential is not a rejected write:
     /// it shows in `AuthState.error` and `last_error_code`.
     pub last_rejections: Vec<SyncRejection>,
+    /// Changes from the server this client could not store and skipped since
+    /// this `Db` opened, most recent last (the core keeps the last 100).
+    pub skipped_changes: Vec<SkippedChange>,
 }
 
 /// What one `syncOnce` did.
@@ -112,6 +131,8 @@ pub struct SyncReport {
     pub rejected: u64,
     /// Changes applied locally.
     pub pulled: u64,
+    /// Changes from the server that could not be stored and were skipped.
+    pub skipped: u64,
     /// The persisted cursor afterwards.
     pub cursor: u64,
 }
@@ -123,6 +144,7 @@ impl From<CoreSyncReport> for SyncReport {
             acknowledged: report.acknowledged,
             rejected: report.rejected,
             pulled: report.pulled,
+            skipped: report.skipped,
             cursor: report.cursor,
         }
     }
@@ -151,6 +173,23 @@ impl From<CoreSyncStatus> for SyncStatus {
                 .into_iter()
                 .map(SyncRejection::from)
                 .collect(),
+            skipped_changes: status
+                .skipped_changes
+                .into_iter()
+                .map(SkippedChange::from)
+                .collect(),
+        }
+    }
+}
+
+impl From<CoreSkippedChange> for SkippedChange {
+    fn from(skipped: CoreSkippedChange) -> SkippedChange {
+        SkippedChange {
+            cursor: skipped.cursor,
+            table: skipped.table,
+            id: skipped.id,
+            code: skipped.code,
+            message: skipped.message,
         }
     }
 }

@@ -73,7 +73,7 @@ pub use facade::Db;
 pub use refresh::{JwtRefresher, RefreshError, RefreshFuture, RefreshOutcome};
 pub use row::{query_from_json, Row, RowValues};
 pub use subscription::{AuthStateListener, RowsListener, Subscription};
-pub use sync_seams::META_CURSOR_PREFIX;
+pub use sync_seams::{AppliedChanges, META_CURSOR_PREFIX};
 
 /// Metadata key under which the namespace remembers its local-first user id.
 pub const META_LOCAL_FIRST_USER: &str = "local_first_user_id";

@@ -8,8 +8,12 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use crate::error::{Code, ErrorCode as _};
+use crate::local_db::StorageError;
 use crate::sync::protocol::{ChangeOp, WireChange};
-use crate::sync::{Credential, SyncStatus, SyncStatusListener, MAX_CURSOR, MAX_KEPT_REJECTIONS};
+use crate::sync::{
+    Credential, SkippedChange, SyncStatus, SyncStatusListener, MAX_CURSOR, MAX_KEPT_REJECTIONS,
+};
 
 use super::delivery::Delivery;
 use super::subscription::Subscription;
@@ -17,6 +21,48 @@ use super::{lock, Db, DbError};
 
 /// Prefix of the metadata key holding the server cursor, followed by the sync URL.
 pub const META_CURSOR_PREFIX: &str = "sync_cursor:";
+
+/// What [`Db::apply_remote_changes`] did with one frame of changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppliedChanges {
+    /// Changes stored (puts and deletes).
+    pub applied: u64,
+    /// Changes this client cannot store, skipped (in frame order).
+    pub skipped: Vec<SkippedChange>,
+}
+
+/// Whether a failure to store a remote change is about the change itself (it
+/// can never be stored here) rather than the storage.
+fn is_unstorable(error: &StorageError) -> bool {
+    matches!(
+        error,
+        StorageError::InvalidName { .. }
+            | StorageError::InvalidRow { .. }
+            | StorageError::TableNameClash { .. }
+    )
+}
+
+/// A put that carries no row: the server left it out (`omitted`, e.g.
+/// `row-too-large`) or sent a malformed change (`invalid-row`).
+fn missing_row(change: &WireChange) -> SkippedChange {
+    let (code, message) = match &change.omitted {
+        Some(code) => (
+            code.clone(),
+            "the server could not send this row".to_owned(),
+        ),
+        None => (
+            Code::InvalidRow.as_str().to_owned(),
+            "a put without a row".to_owned(),
+        ),
+    };
+    SkippedChange {
+        cursor: change.cursor,
+        table: change.table.clone(),
+        id: change.id.clone(),
+        code,
+        message,
+    }
+}
 
 impl Db {
     /// The namespace's persistent sync client id (random, created on first use,
@@ -76,15 +122,21 @@ impl Db {
     /// Applies changes from the server in ONE transaction, without outbox
     /// entries, and moves the persisted cursor for `sync_url` to `cursor` (never
     /// backwards). A `put` replaces the local row (system columns included), a
-    /// `delete` removes it. Subscriptions are notified once. Returns how many
-    /// changes were applied. A cursor above [`MAX_CURSOR`] (2^53 - 1) is
-    /// refused with `invalid-argument` and nothing is applied.
+    /// `delete` removes it. Subscriptions are notified once.
+    ///
+    /// A change this client cannot store (a table or column name it does not
+    /// accept, a table clashing in letter case with a local one, a row that
+    /// does not decode, a put without a row) is skipped and listed in the
+    /// result; the others are applied and the cursor still moves past it, so
+    /// one such change never stops sync. Storage failures (busy, I/O) fail the
+    /// whole frame and change nothing. A cursor above [`MAX_CURSOR`] (2^53 - 1) is refused with
+    /// `invalid-argument` and nothing is applied.
     pub fn apply_remote_changes(
         &self,
         sync_url: &str,
         changes: &[WireChange],
         cursor: u64,
-    ) -> Result<u64, DbError> {
+    ) -> Result<AppliedChanges, DbError> {
         self.inner.ensure_open()?;
         if cursor > MAX_CURSOR {
             return Err(DbError::InvalidArgument {
@@ -92,31 +144,39 @@ impl Db {
             });
         }
         let key = format!("{META_CURSOR_PREFIX}{sync_url}");
-        self.inner.store.write(|w| -> Result<u64, DbError> {
-            let mut applied = 0u64;
-            for change in changes {
-                match (change.op, &change.row) {
-                    (ChangeOp::Put, Some(row)) => w.put_remote(&change.table, &change.id, row)?,
-                    (ChangeOp::Put, None) => {
-                        return Err(DbError::InvalidArgument {
-                            reason: format!(
-                                "a put of {}/{} carries no row",
-                                change.table, change.id
-                            ),
-                        })
-                    }
-                    (ChangeOp::Delete, _) => {
-                        w.delete_remote(&change.table, &change.id)?;
+        self.inner
+            .store
+            .write(|w| -> Result<AppliedChanges, DbError> {
+                let mut done = AppliedChanges::default();
+                for change in changes {
+                    let stored = match (change.op, &change.row) {
+                        (ChangeOp::Put, Some(row)) => w.put_remote(&change.table, &change.id, row),
+                        (ChangeOp::Put, None) => {
+                            done.skipped.push(missing_row(change));
+                            continue;
+                        }
+                        (ChangeOp::Delete, _) => {
+                            w.delete_remote(&change.table, &change.id).map(drop)
+                        }
+                    };
+                    match stored {
+                        Ok(()) => done.applied += 1,
+                        Err(e) if is_unstorable(&e) => done.skipped.push(SkippedChange {
+                            cursor: change.cursor,
+                            table: change.table.clone(),
+                            id: change.id.clone(),
+                            code: e.code().as_str().to_owned(),
+                            message: e.to_string(),
+                        }),
+                        Err(e) => return Err(e.into()),
                     }
                 }
-                applied += 1;
-            }
-            let stored: u64 = w.meta(&key)?.and_then(|v| v.parse().ok()).unwrap_or(0);
-            if cursor > stored {
-                w.set_meta(&key, Some(&cursor.to_string()))?;
-            }
-            Ok(applied)
-        })
+                let stored: u64 = w.meta(&key)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+                if cursor > stored {
+                    w.set_meta(&key, Some(&cursor.to_string()))?;
+                }
+                Ok(done)
+            })
     }
 
     /// Forgets the persisted cursor for `sync_url` (the next pull starts from
@@ -183,10 +243,8 @@ impl Db {
             let mut state = lock(&self.inner.sync.state);
             let before = state.status.clone();
             f(&mut state.status);
-            if state.status.last_rejections.len() > MAX_KEPT_REJECTIONS {
-                let extra = state.status.last_rejections.len() - MAX_KEPT_REJECTIONS;
-                state.status.last_rejections.drain(..extra);
-            }
+            keep_last(&mut state.status.last_rejections);
+            keep_last(&mut state.status.skipped_changes);
             if state.status == before {
                 return;
             }
@@ -203,6 +261,14 @@ impl Db {
         for l in targets {
             l.drain();
         }
+    }
+}
+
+/// Drops the oldest items beyond [`MAX_KEPT_REJECTIONS`].
+fn keep_last<T>(items: &mut Vec<T>) {
+    if items.len() > MAX_KEPT_REJECTIONS {
+        let extra = items.len() - MAX_KEPT_REJECTIONS;
+        items.drain(..extra);
     }
 }
 

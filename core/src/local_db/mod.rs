@@ -83,7 +83,10 @@ use crate::error::{Code, ErrorCode};
 pub(crate) use discard::ActorSnapshot;
 pub use files::{namespace_exists, wipe_namespace, WipeOutcome};
 pub(crate) use hub::ChangeSink;
-pub use names::{encode_app_id, is_valid_name, namespace_dir, new_row_id, MAX_NAMESPACE_DIR_LEN};
+pub use names::{
+    check_entry, encode_app_id, is_valid_name, namespace_dir, new_row_id, table_name_key,
+    MAX_NAMESPACE_DIR_LEN,
+};
 pub use outbox::{OutboxEntry, OutboxOp};
 pub use query::{Comparison, Condition, Filter, OrderBy, Query};
 pub use remote::META_CLIENT_ID;

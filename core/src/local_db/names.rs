@@ -4,10 +4,41 @@ use std::path::{Path, PathBuf};
 
 use sha2::Digest as _;
 
+use super::rows::check_user_columns;
 use super::{
-    NameKind, StorageError, CREATED_AT, CREATED_BY, MAX_ID_LEN, MAX_NAME_LEN, UPDATED_AT,
+    NameKind, Row, StorageError, CREATED_AT, CREATED_BY, MAX_ID_LEN, MAX_NAME_LEN, UPDATED_AT,
     UPDATED_BY,
 };
+
+// ---------------------------------------------------------------------------
+// What a client can store
+
+/// Checks that a change of row `id` in `table` (with these user columns, when
+/// it carries any) can be stored by every client: the table name is valid
+/// ([`is_valid_name`]), the id is 1 to [`MAX_ID_LEN`] bytes without control
+/// characters, and every column is a valid column name (no `$` system
+/// column; `id` is allowed). The one rule the local store and the sync server
+/// both apply: the server refuses what a client could not store.
+/// Errors: [`StorageError::InvalidName`] (`invalid-name`) for a table or
+/// column, [`StorageError::InvalidRow`] (`invalid-row`) for the id or a
+/// system column.
+pub fn check_entry(table: &str, id: &str, columns: Option<&Row>) -> Result<(), StorageError> {
+    check_table(table)?;
+    check_id(id)?;
+    if let Some(columns) = columns {
+        check_user_columns(columns)?;
+    }
+    Ok(())
+}
+
+/// The key under which table names are compared for a clash: two names with
+/// the same key are one table to SQLite (which compares names without regard
+/// to ASCII case), so a namespace holds at most one of them
+/// ([`StorageError::TableNameClash`]). Valid names are ASCII, so this is
+/// their ASCII lower case.
+pub fn table_name_key(table: &str) -> String {
+    table.to_ascii_lowercase()
+}
 
 // ---------------------------------------------------------------------------
 // Names and namespaces

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::names::{check_table, sql_table};
-use super::rows::row_values;
+use super::names::{check_id, check_table, sql_table};
+use super::rows::{check_remote_row, row_values};
 use super::store::LocalStore;
 use super::tx::{table_exists, WriteTx};
 use super::{Row, StorageError};
@@ -15,7 +15,13 @@ pub const META_CLIENT_ID: &str = "sync_client_id";
 impl WriteTx<'_> {
     /// Stores `row` (the whole row, system columns included, as the server sent
     /// it) as row `id` of `table`, replacing any local copy. No outbox entry.
+    /// A change this store cannot hold fails before anything is written:
+    /// [`StorageError::InvalidName`], [`StorageError::InvalidRow`] (a bad id or
+    /// row, see `check_remote_row`), [`StorageError::TableNameClash`].
     pub fn put_remote(&mut self, table: &str, id: &str, row: &Row) -> Result<(), StorageError> {
+        check_table(table)?;
+        check_id(id)?;
+        check_remote_row(row)?;
         self.ensure_table(table)?;
         let mut row = row.clone();
         row.insert("id".to_owned(), Value::String(id.to_owned()));

@@ -25,6 +25,32 @@ pub(super) fn check_user_columns(values: &Row) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// Validates a whole row as the server sends it: valid user column names, the
+/// four system columns present with their types (`$createdBy`/`$updatedBy`
+/// strings, `$createdAt`/`$updatedAt` integers from 0 to `i64::MAX`), no other
+/// `$` column. `id` is ignored (the change's id is stored).
+pub(super) fn check_remote_row(row: &Row) -> Result<(), StorageError> {
+    let invalid = |reason: String| Err(StorageError::InvalidRow { reason });
+    for (key, value) in row {
+        match key.as_str() {
+            "id" => {}
+            CREATED_BY | UPDATED_BY if value.is_string() => {}
+            CREATED_AT | UPDATED_AT if value.as_u64().is_some_and(|n| i64::try_from(n).is_ok()) => {
+            }
+            CREATED_BY | UPDATED_BY | CREATED_AT | UPDATED_AT => {
+                return invalid(format!("the row's {key} has the wrong type"));
+            }
+            other => check_column(other)?,
+        }
+    }
+    for key in [CREATED_BY, CREATED_AT, UPDATED_BY, UPDATED_AT] {
+        if !row.contains_key(key) {
+            return invalid(format!("the row has no {key}"));
+        }
+    }
+    Ok(())
+}
+
 /// Builds the row an insert would store: validates `values`, takes `id` from it
 /// (or generates one) and stamps the system columns with `actor` and `now`.
 pub(crate) fn build_insert_row(values: Row, actor: &str, now: u64) -> Result<Row, StorageError> {

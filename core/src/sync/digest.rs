@@ -3,11 +3,18 @@
 //! same content) is told apart from another device writing under the same
 //! client id (same key, other content).
 //!
-//! The digest is SHA-256 over a canonical encoding of table, op, id and
-//! payload, independent of key order, whitespace and serde features: every
-//! value is a tag byte then its content; strings and arrays carry their length
-//! (8 bytes, big endian); object members are sorted by key bytes; integers are
-//! their decimal text, other numbers the bits of their `f64`.
+//! The digest is SHA-256 over a canonical encoding of table, op, id, payload
+//! and the writer's time `at`, independent of key order, whitespace and serde
+//! features: every value is a tag byte then its content; strings and arrays
+//! carry their length (8 bytes, big endian); object members are sorted by key
+//! bytes; integers are their decimal text, other numbers the bits of their
+//! `f64`. The time follows the payload as `@` and 8 bytes (big endian); an
+//! entry without one (a client from before `at`) adds nothing, so it digests
+//! exactly as table, op, id and payload alone.
+//!
+//! `at` is part of the write: a resend of one outbox entry carries the same
+//! time, while another device writing the same content under the same client
+//! id and seq at another moment is a different write.
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -18,8 +25,8 @@ use super::protocol::{PushEntry, WriteOp};
 const DOMAIN: &[u8] = b"localfirst-push-entry-v1";
 
 impl PushEntry {
-    /// SHA-256 of the entry's table, op, id and payload (not its seq), in the
-    /// canonical encoding described in this module.
+    /// SHA-256 of the entry's table, op, id, payload and `at` (not its seq),
+    /// in the canonical encoding described in this module.
     pub fn content_digest(&self) -> [u8; 32] {
         let mut hasher = Sha256::new();
         hasher.update(DOMAIN);
@@ -36,6 +43,10 @@ impl PushEntry {
                 hasher.update(b"+");
                 object(&mut hasher, map);
             }
+        }
+        if let Some(at) = self.at {
+            hasher.update(b"@");
+            hasher.update(at.to_be_bytes());
         }
         hasher.finalize().into()
     }
@@ -105,6 +116,7 @@ mod tests {
             op,
             id: id.into(),
             payload: payload.and_then(|p| p.as_object().cloned()),
+            at: None,
         }
     }
 
@@ -147,6 +159,39 @@ mod tests {
                 "{variant:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_writers_time_counts_and_its_absence_keeps_the_old_digest() {
+        let base = entry(WriteOp::Update, "r", Some(json!({"n": 1})));
+        let at = |t: u64| PushEntry {
+            at: Some(t),
+            ..base.clone()
+        };
+        // A resend of the same outbox entry carries the same time.
+        assert_eq!(
+            at(1_700_000_000).content_digest(),
+            at(1_700_000_000).content_digest()
+        );
+        assert_ne!(
+            at(1_700_000_000).content_digest(),
+            at(1_700_000_001).content_digest()
+        );
+        assert_ne!(at(0).content_digest(), base.content_digest());
+        // An entry without a time (a client from before `at`) digests as
+        // table, op, id and payload alone: the encoding of version 1.
+        let mut hasher = Sha256::new();
+        hasher.update(DOMAIN);
+        string(&mut hasher, "todos");
+        hasher.update(b"u");
+        string(&mut hasher, "r");
+        hasher.update(b"+");
+        object(
+            &mut hasher,
+            json!({"n": 1}).as_object().unwrap_or_else(|| panic!()),
+        );
+        let without_time: [u8; 32] = hasher.finalize().into();
+        assert_eq!(base.content_digest(), without_time);
     }
 
     #[test]

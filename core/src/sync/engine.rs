@@ -10,6 +10,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::auth::AuthFailure;
@@ -17,11 +18,14 @@ use crate::db::{Db, DbError, RefreshOutcome};
 use crate::local_db::OutboxOp;
 use crate::session::AuthMode;
 
-use super::exchange::{exchange, InFlight, PullBudget};
+use super::exchange::{exchange, reject, InFlight, PullBudget};
 use super::protocol::{
-    codes, ClientMessage, PushEntry, ServerMessage, WriteOp, CLOSE_AUTH_REJECTED, PROTOCOL_VERSION,
+    codes, encoded_len, ClientMessage, PushEntry, ServerMessage, WriteOp, CLOSE_AUTH_REJECTED,
+    MAX_CLIENT_FRAME_BYTES, MIN_FRAME_BYTES, PROTOCOL_VERSION,
 };
-use super::{sync_url, violation, Backoff, Credential, SyncReport, SyncState, MAX_CURSOR};
+use super::{
+    sync_url, violation, Backoff, Credential, SyncRejection, SyncReport, SyncState, MAX_CURSOR,
+};
 
 /// Longest time to open the socket and finish the handshake.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -168,6 +172,12 @@ pub(super) struct Session {
     /// The client id sent in `hello`.
     pub(super) client_id: String,
     pub(super) max_batch: usize,
+    /// The largest frame the server accepts (and sends).
+    pub(super) max_frame_bytes: usize,
+    /// How many outbox entries the next batch reads: `max_batch`, or about
+    /// twice what fitted into the last frame when big rows cut it short (so
+    /// an outbox of big rows is not read a thousand entries at a time).
+    pub(super) push_read: usize,
     pub(super) can_push: bool,
     /// The server's latest cursor as told in `welcome`.
     pub(super) announced: u64,
@@ -215,9 +225,16 @@ async fn connect(weak: &Weak<Inner>) -> Result<Session, Failure> {
         let can_push = db.get_auth_state().auth_mode != AuthMode::Anonymous;
         (url, request, db.client_id()?, can_push)
     };
-    let opened = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(request))
-        .await
-        .map_err(|_| Failure::Net("connecting timed out".into()))?;
+    // Frames above what the protocol lets a server send end the socket.
+    let frames = WebSocketConfig::default()
+        .max_message_size(Some(MAX_CLIENT_FRAME_BYTES))
+        .max_frame_size(Some(MAX_CLIENT_FRAME_BYTES));
+    let opened = tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        tokio_tungstenite::connect_async_with_config(request, Some(frames), false),
+    )
+    .await
+    .map_err(|_| Failure::Net("connecting timed out".into()))?;
     let (mut ws, _) = opened.map_err(net)?;
     send(
         &mut ws,
@@ -249,11 +266,22 @@ async fn connect(weak: &Weak<Inner>) -> Result<Session, Failure> {
             message: format!("the server announced cursor {announced}, above 2^53-1"),
         });
     }
+    if !(MIN_FRAME_BYTES..=MAX_CLIENT_FRAME_BYTES).contains(&limits.max_frame_bytes) {
+        return Err(Failure::Protocol {
+            code: codes::FRAME_TOO_LARGE.into(),
+            message: format!(
+                "the server announces frames of up to {} bytes; this client takes {MIN_FRAME_BYTES} to {MAX_CLIENT_FRAME_BYTES}",
+                limits.max_frame_bytes
+            ),
+        });
+    }
     Ok(Session {
         ws,
         url,
         client_id,
         max_batch: limits.max_batch.clamp(1, 10_000),
+        max_frame_bytes: limits.max_frame_bytes,
+        push_read: limits.max_batch.clamp(1, 10_000),
         can_push: can_push && session.auth_mode != AuthMode::Anonymous,
         announced,
     })
@@ -314,6 +342,10 @@ pub(super) async fn next_frame(ws: &mut Ws) -> Result<ServerMessage, Failure> {
 }
 
 /// Sends the next outbox batch when none is in flight; returns whether one went.
+/// A batch holds at most `maxBatch` entries and fits into one frame of
+/// `maxFrameBytes`; an entry too large for any frame can never be accepted, so
+/// it is dropped at once as rejected `row-too-large` (never stalling the rest,
+/// never part of the batch in flight).
 pub(super) async fn push_next(
     weak: &Weak<Inner>,
     session: &mut Session,
@@ -323,17 +355,22 @@ pub(super) async fn push_next(
     if !session.can_push || in_flight.is_some() {
         return Ok(false);
     }
-    let limit = u32::try_from(session.max_batch).unwrap_or(u32::MAX);
-    let pending = db(weak)?.pending_outbox(limit)?;
-    if pending.is_empty() {
-        return Ok(false);
-    }
-    let mut batch = InFlight::new();
-    let entries: Vec<PushEntry> = pending
-        .into_iter()
-        .map(|e| {
-            batch.insert(e.seq, (e.table.clone(), e.row_id.clone(), e.op));
-            PushEntry {
+    let empty_frame = encoded_len(&ClientMessage::Push {
+        entries: Vec::new(),
+    });
+    let (batch, entries) = loop {
+        let db = db(weak)?;
+        let limit = u32::try_from(session.push_read).unwrap_or(u32::MAX);
+        let pending = db.pending_outbox(limit)?;
+        if pending.is_empty() {
+            return Ok(false);
+        }
+        let read = pending.len();
+        let mut batch = InFlight::new();
+        let mut entries = Vec::new();
+        let mut size = empty_frame;
+        for e in pending {
+            let entry = PushEntry {
                 seq: e.seq,
                 table: e.table,
                 op: match e.op {
@@ -346,9 +383,42 @@ pub(super) async fn push_next(
                     serde_json::Value::Object(map) => Some(map),
                     _ => None,
                 }),
+                at: Some(e.at),
+            };
+            // One more entry and its separating comma.
+            let grown = size.saturating_add(encoded_len(&entry)).saturating_add(1);
+            if grown > session.max_frame_bytes {
+                if !entries.is_empty() {
+                    break;
+                }
+                let rejection = SyncRejection {
+                    seq: entry.seq,
+                    table: entry.table,
+                    id: entry.id,
+                    code: codes::ROW_TOO_LARGE.to_owned(),
+                    message: format!(
+                        "the entry does not fit into a frame of {} bytes (the server's maxFrameBytes)",
+                        session.max_frame_bytes
+                    ),
+                };
+                reject(&db, report, e.op, rejection)?;
+                continue;
             }
-        })
-        .collect();
+            size = grown;
+            batch.insert(entry.seq, (entry.table.clone(), entry.id.clone(), e.op));
+            entries.push(entry);
+        }
+        if !entries.is_empty() {
+            let cut = entries.len() < read;
+            session.push_read = if cut {
+                entries.len().saturating_mul(2)
+            } else {
+                session.push_read.saturating_mul(2)
+            }
+            .clamp(1, session.max_batch);
+            break (batch, entries);
+        }
+    };
     report.pushed += u64::try_from(entries.len()).unwrap_or(0);
     send(&mut session.ws, &ClientMessage::Push { entries }).await?;
     *in_flight = Some(batch);

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use crate::db::Db;
 use crate::local_db::OutboxOp;
 
 use super::engine::{db, next_frame, push_next, send, unexpected, Failure, Inner, Session};
@@ -286,7 +287,7 @@ pub(super) async fn exchange(
                     code,
                     message,
                 };
-                reject(weak, report, op, rejection)?;
+                reject(&db(weak)?, report, op, rejection)?;
             }
             other => unexpected(other)?,
         }
@@ -302,23 +303,27 @@ fn apply(
     persist: u64,
 ) -> Result<(), Failure> {
     let db = db(weak)?;
-    let applied = db.apply_remote_changes(&session.url, changes, persist)?;
-    report.pulled += applied;
+    let done = db.apply_remote_changes(&session.url, changes, persist)?;
+    report.pulled += done.applied;
+    report.skipped += u64::try_from(done.skipped.len()).unwrap_or(0);
     report.cursor = report.cursor.max(persist);
     let now = report.cursor;
-    db.update_sync_status(|s| s.cursor = now);
+    db.update_sync_status(|s| {
+        s.cursor = now;
+        s.skipped_changes.extend(done.skipped);
+    });
     Ok(())
 }
 
 /// Drops a refused entry from the outbox, rolls a refused insert back, and
-/// records the rejection in the status.
-fn reject(
-    weak: &Weak<Inner>,
+/// records the rejection in the status: for a rejection from the server, and
+/// for an entry too large for any frame, refused before it is sent.
+pub(super) fn reject(
+    db: &Db,
     report: &mut SyncReport,
     op: OutboxOp,
     rejection: SyncRejection,
 ) -> Result<(), Failure> {
-    let db = db(weak)?;
     report.rejected += 1;
     db.ack_outbox(vec![rejection.seq])?;
     // The insert never reached the server: the local copy goes too (unless

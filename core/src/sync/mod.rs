@@ -78,6 +78,26 @@ pub struct SyncRejection {
     pub message: String,
 }
 
+/// One change from the server this client could not store (a table or column
+/// name it does not accept, a table whose name differs only in letter case
+/// from a local one, a row that does not decode, a row the server could not
+/// send). It was skipped: the cursor moved past it and everything else synced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedChange {
+    /// The change's position in the server's log.
+    pub cursor: u64,
+    /// The table.
+    pub table: String,
+    /// The row id.
+    pub id: String,
+    /// Why, as a stable code (`invalid-name`, `table-name-clash`, `invalid-row`,
+    /// `row-too-large`).
+    pub code: String,
+    /// Explanation.
+    pub message: String,
+}
+
 /// A snapshot of the sync engine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -93,9 +113,13 @@ pub struct SyncStatus {
     /// Entries the server refused since the engine started (most recent last,
     /// at most [`MAX_KEPT_REJECTIONS`]).
     pub last_rejections: Vec<SyncRejection>,
+    /// Changes from the server this client could not store and skipped since
+    /// the engine started (most recent last, at most [`MAX_KEPT_REJECTIONS`]).
+    pub skipped_changes: Vec<SkippedChange>,
 }
 
-/// How many rejections [`SyncStatus::last_rejections`] keeps.
+/// How many rejections [`SyncStatus::last_rejections`] keeps (and how many
+/// skipped changes [`SyncStatus::skipped_changes`] keeps).
 pub const MAX_KEPT_REJECTIONS: usize = 100;
 
 impl Default for SyncStatus {
@@ -106,6 +130,7 @@ impl Default for SyncStatus {
             cursor: 0,
             last_error: None,
             last_rejections: Vec::new(),
+            skipped_changes: Vec::new(),
         }
     }
 }
@@ -122,6 +147,9 @@ pub struct SyncReport {
     pub rejected: u64,
     /// Changes applied locally.
     pub pulled: u64,
+    /// Changes from the server that could not be stored and were skipped
+    /// (listed in [`SyncStatus::skipped_changes`]).
+    pub skipped: u64,
     /// The persisted cursor afterwards.
     pub cursor: u64,
 }

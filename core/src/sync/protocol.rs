@@ -4,11 +4,29 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Code;
 use crate::policy::Row;
 use crate::session::AuthMode;
 
 /// The protocol version this crate speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest text frame a client accepts, in bytes (16 MiB). A server never
+/// announces a `maxFrameBytes` above it, and the client engine refuses one
+/// that does.
+pub const MAX_CLIENT_FRAME_BYTES: usize = 16 * 1024 * 1024;
+
+/// The smallest `maxFrameBytes` a server may announce (16 KiB): servers
+/// refuse to start below it, and the client engine refuses a server announcing
+/// less (it would have to drop every entry larger than that).
+pub const MIN_FRAME_BYTES: usize = 16 * 1024;
+
+/// Room a frame carrying one row needs beyond the row's own JSON: the frame's
+/// and the entry's or change's fields, the table name (at most 64 bytes) and
+/// the row id (at most 256 bytes, 512 escaped). A row of
+/// `maxFrameBytes - ROW_FRAME_OVERHEAD` bytes fits into a `push` entry and a
+/// `changes` frame of `maxFrameBytes`.
+pub const ROW_FRAME_OVERHEAD: usize = 4 * 1024;
 
 /// Close code sent after an `auth-rejected` frame (the reason is the code).
 pub const CLOSE_AUTH_REJECTED: u16 = 4001;
@@ -59,6 +77,15 @@ pub mod codes {
     /// directory). Nothing was applied or recorded; the client takes a new id
     /// and sends the entry again.
     pub const CLIENT_ID_REUSED: &str = "client-id-reused";
+    /// Rejection: a table or column name no client accepts.
+    pub const INVALID_NAME: &str = super::Code::InvalidName.as_str();
+    /// Rejection: a row id no client accepts.
+    pub const INVALID_ROW: &str = super::Code::InvalidRow.as_str();
+    /// Rejection: the table name differs only in letter case from an existing table.
+    pub const TABLE_NAME_CLASH: &str = super::Code::TableNameClash.as_str();
+    /// Rejection: the row would be larger than `maxRowBytes`. Also the
+    /// `omitted` reason of a stored row too large for a frame.
+    pub const ROW_TOO_LARGE: &str = super::Code::RowTooLarge.as_str();
 }
 
 /// Frames a client sends.
@@ -107,12 +134,18 @@ pub struct WireSession {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WireLimits {
-    /// Largest text frame, in bytes.
+    /// Largest text frame either side sends, in bytes (at most
+    /// [`MAX_CLIENT_FRAME_BYTES`]).
     pub max_frame_bytes: usize,
     /// Most entries per push.
     pub max_batch: usize,
     /// Most changes per `changes` frame.
     pub max_pull: usize,
+    /// Largest row the server stores, in bytes of its JSON (system columns
+    /// included); writes making a larger row are rejected `row-too-large`.
+    /// Absent from servers older than this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_row_bytes: Option<usize>,
 }
 
 /// One change as sent to a client.
@@ -129,6 +162,10 @@ pub struct WireChange {
     /// The whole row for a put.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row: Option<Row>,
+    /// Why a put carries no row (`row-too-large`: a stored row too large for
+    /// any frame); the client skips the change and reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub omitted: Option<String>,
 }
 
 /// Frames the server sends.
@@ -236,6 +273,11 @@ pub struct PushEntry {
     /// Insert: user columns; update: the patch; delete: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<Row>,
+    /// When the writer made the change (Unix seconds, its clock): the row's
+    /// `$createdAt`/`$updatedAt`. The server keeps it, bounded against clock
+    /// skew; without it the server stamps its own time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<u64>,
 }
 
 /// Whether a change put or removed a row.
@@ -246,4 +288,26 @@ pub enum ChangeOp {
     Put,
     /// The row was deleted.
     Delete,
+}
+
+/// The length in bytes of `value`'s JSON text (as [`serde_json::to_string`]
+/// writes it), counted without building the text: how both sides measure
+/// frames against `maxFrameBytes` and rows against `maxRowBytes`. A value that
+/// cannot be serialised counts as `usize::MAX`.
+pub fn encoded_len<T: Serialize + ?Sized>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(bytes.len());
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
 }

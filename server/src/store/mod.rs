@@ -86,6 +86,19 @@ pub(crate) fn matches_record(recorded: Option<&[u8]>, digest: &[u8; 32]) -> bool
     recorded.is_none_or(|stored| stored == digest.as_slice())
 }
 
+/// The rejection of a row put into `table` while the store already holds
+/// `existing`, a name differing only in letter case (compared by the core's
+/// [`table_name_key`](localfirst_core::local_db::table_name_key)): no client
+/// could store both, since SQLite table names ignore case. Stores check this
+/// for every put, after the [`Decide`] function accepted it.
+pub fn table_clash(table: &str, existing: &str) -> Rejection {
+    let error = localfirst_core::local_db::StorageError::TableNameClash {
+        table: table.to_owned(),
+        existing: existing.to_owned(),
+    };
+    Rejection::new(error.code().as_str(), error.to_string())
+}
+
 /// Decides one entry inside the store's transaction, from the current row
 /// (`None` when absent). Runs under the backend's write lock, so it must be pure
 /// and quick (policy checks, row building).
@@ -196,8 +209,22 @@ pub trait ServerStore: Send + Sync + 'static {
         decide: Decide,
     ) -> StoreFuture<'a, PushResult>;
 
-    /// Up to `limit` changes with a cursor greater than `after`.
-    fn changes_since(&self, after: u64, limit: usize) -> StoreFuture<'_, ChangePage>;
+    /// Up to `limit` changes with a cursor greater than `after`, in order.
+    fn changes_since(&self, after: u64, limit: usize) -> StoreFuture<'_, ChangePage> {
+        self.changes_within(after, limit, usize::MAX)
+    }
+
+    /// Like [`changes_since`](ServerStore::changes_since), and stops before the
+    /// change that would take the page's stored text (each change's row and old
+    /// row) over `max_bytes`, with `more` set; the first change comes whatever
+    /// its size, so paging always progresses. Bounds what one page reads into
+    /// memory.
+    fn changes_within(
+        &self,
+        after: u64,
+        limit: usize,
+        max_bytes: usize,
+    ) -> StoreFuture<'_, ChangePage>;
 
     /// The latest cursor (0 when the log is empty).
     fn latest_cursor(&self) -> StoreFuture<'_, u64>;

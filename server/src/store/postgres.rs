@@ -29,15 +29,21 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use localfirst_core::local_db::table_name_key;
 use localfirst_core::policy::Row;
 use sha2::{Digest, Sha256};
 use tokio::sync::{broadcast, Semaphore, SemaphorePermit};
 use tokio::task::JoinHandle;
-use tokio_postgres::{AsyncMessage, Client, Config, IsolationLevel, NoTls, Statement};
+use tokio_postgres::{Client, Config, IsolationLevel, NoTls, Statement};
+
+mod listener;
+
+use listener::listen;
+pub use listener::listener_name;
 
 use super::{
-    matches_record, Change, ChangeOp, ChangePage, Decide, Decision, Outcome, PushEntry, PushResult,
-    Rejection, ServerStore, StoreError, StoreFuture, Writer,
+    matches_record, table_clash, Change, ChangeOp, ChangePage, Decide, Decision, Outcome,
+    PushEntry, PushResult, Rejection, ServerStore, StoreError, StoreFuture, Writer,
 };
 
 /// Tuning of a [`PostgresStore`].
@@ -161,17 +167,8 @@ impl PostgresStore {
     }
 }
 
-/// The `application_name` of the listener connections on `channel` (shows in
-/// `pg_stat_activity`).
-pub fn listener_name(channel: &str) -> String {
-    format!("localfirst-listener {channel}")
-}
-
 /// How many cursor notifications a slow subscriber may lag behind.
 const NOTIFY_CAPACITY: usize = 1024;
-
-/// First wait before reconnecting a dropped listener.
-const MIN_BACKOFF: Duration = Duration::from_millis(100);
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS lf_rows (
@@ -187,6 +184,10 @@ CREATE TABLE IF NOT EXISTS lf_changes (
     op TEXT NOT NULL,
     row_data TEXT,
     old_data TEXT
+);
+CREATE TABLE IF NOT EXISTS lf_tables (
+    name_key TEXT PRIMARY KEY,
+    name TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS lf_applied (
     user_id TEXT NOT NULL,
@@ -267,7 +268,10 @@ struct Statements {
     row_get: Statement,
     rows_put: Statement,
     rows_delete: Statement,
+    tables_get: Statement,
+    tables_put: Statement,
     changes_put: Statement,
+    change_sizes: Statement,
     changes: Statement,
 }
 
@@ -312,6 +316,18 @@ impl Statements {
                  WHERE r.tbl = k.tbl AND r.id = k.id",
             )
             .await?,
+            tables_get: prep(
+                client,
+                "SELECT name_key, name FROM lf_tables WHERE name_key = ANY($1::text[])",
+            )
+            .await?,
+            tables_put: prep(
+                client,
+                "INSERT INTO lf_tables (name_key, name)
+                 SELECT * FROM unnest($1::text[], $2::text[])
+                 ON CONFLICT (name_key) DO NOTHING",
+            )
+            .await?,
             changes_put: prep(
                 client,
                 "INSERT INTO lf_changes (cursor_id, tbl, id, op, row_data, old_data)
@@ -319,10 +335,18 @@ impl Statements {
                                       $5::text[], $6::text[])",
             )
             .await?,
+            change_sizes: prep(
+                client,
+                "SELECT cursor_id,
+                        (COALESCE(octet_length(row_data), 0)
+                         + COALESCE(octet_length(old_data), 0))::bigint
+                 FROM lf_changes WHERE cursor_id > $1 ORDER BY cursor_id LIMIT $2",
+            )
+            .await?,
             changes: prep(
                 client,
                 "SELECT cursor_id, tbl, id, op, row_data, old_data FROM lf_changes
-                 WHERE cursor_id > $1 ORDER BY cursor_id LIMIT $2",
+                 WHERE cursor_id > $1 AND cursor_id <= $2 ORDER BY cursor_id",
             )
             .await?,
         })
@@ -448,7 +472,31 @@ async fn create_schema(client: &mut Client, key: i64) -> Result<(), StoreError> 
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key])
         .await
         .map_err(open_error)?;
+    let registered: bool = tx
+        .query_one("SELECT to_regclass('lf_tables') IS NOT NULL", &[])
+        .await
+        .map_err(open_error)?
+        .try_get(0)
+        .map_err(open_error)?;
     tx.batch_execute(SCHEMA).await.map_err(open_error)?;
+    if !registered {
+        // A database written before the table-name registry: register the
+        // tables that hold rows.
+        for row in tx
+            .query("SELECT DISTINCT tbl FROM lf_rows", &[])
+            .await
+            .map_err(open_error)?
+        {
+            let name: String = row.try_get(0).map_err(open_error)?;
+            tx.execute(
+                "INSERT INTO lf_tables (name_key, name) VALUES ($1, $2)
+                 ON CONFLICT (name_key) DO NOTHING",
+                &[&table_name_key(&name), &name],
+            )
+            .await
+            .map_err(open_error)?;
+        }
+    }
     tx.commit().await.map_err(open_error)
 }
 
@@ -503,6 +551,9 @@ struct BatchWrites {
     applied_code: Vec<Option<String>>,
     applied_message: Vec<Option<String>>,
     applied_digest: Vec<Vec<u8>>,
+    /// Tables the batch registers: keys and names.
+    table_key: Vec<String>,
+    table_name: Vec<String>,
 }
 
 impl BatchWrites {
@@ -536,16 +587,24 @@ impl BatchWrites {
     }
 }
 
-/// Decides one entry against the batch's view of the rows; returns its outcome.
+/// The batch's view of the rows it touches and of the registered table names.
+#[derive(Default)]
+struct BatchView {
+    rows: HashMap<(String, String), Current>,
+    /// Registered table names by key (`table_name_key`).
+    tables: HashMap<String, String>,
+}
+
+/// Decides one entry against the batch's view; returns its outcome.
 fn decide_entry(
     entry: &PushEntry,
     decide: &Decide,
-    current: &mut HashMap<(String, String), Current>,
+    view: &mut BatchView,
     writes: &mut BatchWrites,
     cursor: &mut i64,
 ) -> Result<Outcome, StoreError> {
     let key = (entry.table.clone(), entry.id.clone());
-    let old = current.get(&key).cloned().flatten();
+    let old = view.rows.get(&key).cloned().flatten();
     let decision = match decide(entry, old.as_ref().map(|(row, _)| row)) {
         Ok(decision) => decision,
         Err(rejection) => return Ok(Outcome::Rejected(rejection)),
@@ -554,15 +613,27 @@ fn decide_entry(
     match decision {
         Decision::Nothing => return Ok(Outcome::Applied),
         Decision::Put(row) => {
+            let name_key = table_name_key(&entry.table);
+            match view.tables.get(&name_key) {
+                Some(existing) if *existing != entry.table => {
+                    return Ok(Outcome::Rejected(table_clash(&entry.table, existing)));
+                }
+                Some(_) => {}
+                None => {
+                    view.tables.insert(name_key.clone(), entry.table.clone());
+                    writes.table_key.push(name_key);
+                    writes.table_name.push(entry.table.clone());
+                }
+            }
             let text = row_text(&row)?;
             *cursor = cursor.saturating_add(1);
             writes.change(*cursor, entry, ChangeOp::Put, Some(text.clone()), old_text);
-            current.insert(key, Some((row, text)));
+            view.rows.insert(key, Some((row, text)));
         }
         Decision::Delete => {
             *cursor = cursor.saturating_add(1);
             writes.change(*cursor, entry, ChangeOp::Delete, None, old_text);
-            current.insert(key, None);
+            view.rows.insert(key, None);
         }
     }
     Ok(Outcome::Applied)
@@ -620,7 +691,7 @@ async fn push_tx(
     }
     let tables: Vec<&str> = entries.iter().map(|e| e.table.as_str()).collect();
     let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
-    let mut current: HashMap<(String, String), Current> = HashMap::new();
+    let mut view = BatchView::default();
     for row in tx
         .query(&stmts.rows_get, &[&tables, &ids])
         .await
@@ -628,10 +699,15 @@ async fn push_tx(
     {
         let text: String = row.try_get(2).map_err(db)?;
         let parsed = parse_opt(Some(text.clone()))?.map(|r| (r, text));
-        current.insert(
+        view.rows.insert(
             (row.try_get(0).map_err(db)?, row.try_get(1).map_err(db)?),
             parsed,
         );
+    }
+    let keys: Vec<String> = entries.iter().map(|e| table_name_key(&e.table)).collect();
+    for row in tx.query(&stmts.tables_get, &[&keys]).await.map_err(db)? {
+        view.tables
+            .insert(row.try_get(0).map_err(db)?, row.try_get(1).map_err(db)?);
     }
 
     let mut writes = BatchWrites::default();
@@ -649,7 +725,7 @@ async fn push_tx(
             Some((Outcome::Applied, _)) | Some((Outcome::Duplicate, _)) => Outcome::Duplicate,
             Some((rejected, _)) => rejected.clone(),
             None => {
-                let outcome = decide_entry(entry, decide, &mut current, &mut writes, &mut cursor)?;
+                let outcome = decide_entry(entry, decide, &mut view, &mut writes, &mut cursor)?;
                 writes.record(entry.seq, &outcome, &digest);
                 recorded.insert(entry.seq, (outcome.clone(), Some(digest.to_vec())));
                 outcome
@@ -682,6 +758,11 @@ async fn push_tx(
         }
         if !del_tbl.is_empty() {
             tx.execute(&stmts.rows_delete, &[&del_tbl, &del_id])
+                .await
+                .map_err(db)?;
+        }
+        if !writes.table_key.is_empty() {
+            tx.execute(&stmts.tables_put, &[&writes.table_key, &writes.table_name])
                 .await
                 .map_err(db)?;
         }
@@ -731,17 +812,47 @@ async fn push_tx(
     ))
 }
 
-async fn changes_page(conn: &Pooled, after: u64, limit: usize) -> Result<ChangePage, StoreError> {
+/// A page in two steps: the sizes of the next changes (no row text is read),
+/// then the rows of those that fit. Cursors commit in order, so the second
+/// step sees exactly the changes the first one counted.
+async fn changes_page(
+    conn: &Pooled,
+    after: u64,
+    limit: usize,
+    max_bytes: usize,
+) -> Result<ChangePage, StoreError> {
     let after_i = i64::try_from(after).unwrap_or(i64::MAX);
     let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-    let rows = conn
+    let sizes = conn
         .client
-        .query(&conn.stmts.changes, &[&after_i, &fetch])
+        .query(&conn.stmts.change_sizes, &[&after_i, &fetch])
         .await
         .map_err(db)?;
-    let more = rows.len() > limit;
-    let mut changes = Vec::with_capacity(rows.len().min(limit));
-    for row in rows.into_iter().take(limit) {
+    let (mut last, mut taken, mut bytes, mut more) = (None, 0usize, 0usize, false);
+    for row in &sizes {
+        let size: i64 = row.try_get(1).map_err(db)?;
+        bytes = bytes.saturating_add(usize::try_from(size).unwrap_or(usize::MAX));
+        if taken == limit || (taken > 0 && bytes > max_bytes) {
+            more = true;
+            break;
+        }
+        last = Some(row.try_get::<_, i64>(0).map_err(db)?);
+        taken += 1;
+    }
+    let Some(last) = last else {
+        return Ok(ChangePage {
+            changes: Vec::new(),
+            cursor: after,
+            more: false,
+        });
+    };
+    let rows = conn
+        .client
+        .query(&conn.stmts.changes, &[&after_i, &last])
+        .await
+        .map_err(db)?;
+    let mut changes = Vec::with_capacity(rows.len());
+    for row in rows {
         let op: String = row.try_get(3).map_err(db)?;
         let op = match op.as_str() {
             "put" => ChangeOp::Put,
@@ -765,93 +876,6 @@ async fn changes_page(conn: &Pooled, after: u64, limit: usize) -> Result<ChangeP
     })
 }
 
-/// Keeps one `LISTEN` connection alive and forwards notified cursors. `ready`
-/// hears the outcome of the first attempt.
-async fn listen(
-    shared: Arc<Shared>,
-    mut ready: Option<tokio::sync::oneshot::Sender<Result<(), StoreError>>>,
-) {
-    let mut backoff = MIN_BACKOFF;
-    while !shared.closed.load(Ordering::Acquire) {
-        match listen_once(&shared, &mut ready).await {
-            Ok(()) => backoff = MIN_BACKOFF,
-            Err(error) => {
-                if let Some(ready) = ready.take() {
-                    let _ = ready.send(Err(error));
-                    return;
-                }
-                tracing::warn!(%error, "PostgreSQL listener failed; reconnecting");
-            }
-        }
-        if shared.closed.load(Ordering::Acquire) {
-            return;
-        }
-        tokio::time::sleep(backoff).await;
-        backoff = backoff.saturating_mul(2).min(shared.max_backoff);
-    }
-}
-
-/// One listener connection: connects, `LISTEN`s, catches up, then forwards
-/// notifications until the connection ends.
-async fn listen_once(
-    shared: &Shared,
-    ready: &mut Option<tokio::sync::oneshot::Sender<Result<(), StoreError>>>,
-) -> Result<(), StoreError> {
-    let mut config = shared.config.clone();
-    config.application_name(listener_name(&shared.channel));
-    let (client, mut connection) = config.connect(NoTls).await.map_err(db)?;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let driver = tokio::spawn(async move {
-        loop {
-            match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-                Some(Ok(AsyncMessage::Notification(n))) => {
-                    if tx.send(n.payload().to_owned()).is_err() {
-                        return;
-                    }
-                }
-                Some(Ok(_)) => {}
-                Some(Err(error)) => {
-                    tracing::warn!(%error, "PostgreSQL listener connection failed");
-                    return;
-                }
-                None => return,
-            }
-        }
-    });
-    let setup = async {
-        client
-            .batch_execute(&format!("LISTEN {}", quote_ident(&shared.channel)))
-            .await
-            .map_err(db)?;
-        // Anything committed while no listener ran: announce the latest cursor.
-        latest(&client).await
-    };
-    let caught_up = match setup.await {
-        Ok(cursor) => cursor,
-        Err(error) => {
-            driver.abort();
-            return Err(error);
-        }
-    };
-    shared.announce(caught_up);
-    if let Some(ready) = ready.take() {
-        let _ = ready.send(Ok(()));
-    }
-    while let Some(payload) = rx.recv().await {
-        match payload.parse::<u64>() {
-            Ok(cursor) => shared.announce(cursor),
-            Err(_) => tracing::warn!("ignoring a malformed change notification"),
-        }
-    }
-    drop(client);
-    driver.abort();
-    Ok(())
-}
-
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 impl ServerStore for PostgresStore {
     fn push<'a>(
         &'a self,
@@ -872,10 +896,15 @@ impl ServerStore for PostgresStore {
         })
     }
 
-    fn changes_since(&self, after: u64, limit: usize) -> StoreFuture<'_, ChangePage> {
+    fn changes_within(
+        &self,
+        after: u64,
+        limit: usize,
+        max_bytes: usize,
+    ) -> StoreFuture<'_, ChangePage> {
         Box::pin(async move {
             let mut lease = self.inner.lease().await?;
-            changes_page(lease.conn()?, after, limit).await
+            changes_page(lease.conn()?, after, limit, max_bytes).await
         })
     }
 

@@ -5,13 +5,14 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use localfirst_core::local_db::table_name_key;
 use localfirst_core::policy::Row;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use tokio::sync::broadcast;
 
 use super::{
-    matches_record, Change, ChangeOp, ChangePage, Decide, Decision, Outcome, PushEntry, PushResult,
-    Rejection, ServerStore, StoreError, StoreFuture, Writer,
+    matches_record, table_clash, Change, ChangeOp, ChangePage, Decide, Decision, Outcome,
+    PushEntry, PushResult, Rejection, ServerStore, StoreError, StoreFuture, Writer,
 };
 
 /// File name of the database inside the data directory.
@@ -55,11 +56,23 @@ impl SqliteStore {
         SqliteStore::from_connection(Connection::open_in_memory().map_err(db)?)
     }
 
-    fn from_connection(conn: Connection) -> Result<SqliteStore, StoreError> {
+    fn from_connection(mut conn: Connection) -> Result<SqliteStore, StoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(db)?;
-        conn.execute_batch(SCHEMA).map_err(db)?;
-        migrate(&conn)?;
+        let tx = conn.transaction().map_err(db)?;
+        let registered: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lf_tables')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        tx.execute_batch(SCHEMA).map_err(db)?;
+        migrate(&tx)?;
+        if !registered {
+            register_existing_tables(&tx)?;
+        }
+        tx.commit().map_err(db)?;
         let (notify, _) = broadcast::channel(NOTIFY_CAPACITY);
         Ok(SqliteStore {
             inner: Arc::new(Inner {
@@ -111,8 +124,13 @@ impl ServerStore for SqliteStore {
         })
     }
 
-    fn changes_since(&self, after: u64, limit: usize) -> StoreFuture<'_, ChangePage> {
-        self.run(move |conn| changes_blocking(conn, after, limit))
+    fn changes_within(
+        &self,
+        after: u64,
+        limit: usize,
+        max_bytes: usize,
+    ) -> StoreFuture<'_, ChangePage> {
+        self.run(move |conn| changes_blocking(conn, after, limit, max_bytes))
     }
 
     fn latest_cursor(&self) -> StoreFuture<'_, u64> {
@@ -169,6 +187,10 @@ CREATE TABLE IF NOT EXISTS lf_changes (
     row TEXT,
     old TEXT
 );
+CREATE TABLE IF NOT EXISTS lf_tables (
+    name_key TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lf_applied (
     user_id TEXT NOT NULL,
     client_id TEXT NOT NULL,
@@ -182,7 +204,8 @@ CREATE TABLE IF NOT EXISTS lf_applied (
 
 /// Brings a database of an earlier version up to [`SCHEMA`]: idempotency
 /// records gained the entry's content digest (older records keep `NULL`, and
-/// answer a resend of their key as before).
+/// answer a resend of their key as before). The table-name registry is created
+/// by [`SCHEMA`] and filled by [`register_existing_tables`].
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
     let has_digest: bool = conn
         .query_row(
@@ -212,6 +235,49 @@ fn parse_row(text: &str) -> Result<Row, StoreError> {
 
 fn parse_opt(text: Option<String>) -> Result<Option<Row>, StoreError> {
     text.as_deref().map(parse_row).transpose()
+}
+
+/// Fills the table-name registry from the rows of a database written before it
+/// existed (once, when the registry is created).
+fn register_existing_tables(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let names: Vec<String> = tx
+        .prepare("SELECT DISTINCT tbl FROM lf_rows")
+        .map_err(db)?
+        .query_map([], |r| r.get(0))
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    for name in names {
+        tx.execute(
+            "INSERT OR IGNORE INTO lf_tables (name_key, name) VALUES (?1, ?2)",
+            params![table_name_key(&name), name],
+        )
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Registers `table` unless a table of the same key is registered; returns
+/// that table's name when it differs from `table` (a clash).
+fn register_table(tx: &Transaction<'_>, table: &str) -> Result<Option<String>, StoreError> {
+    let key = table_name_key(table);
+    let existing: Option<String> = tx
+        .prepare_cached("SELECT name FROM lf_tables WHERE name_key = ?1")
+        .map_err(db)?
+        .query_row([&key], |r| r.get(0))
+        .optional()
+        .map_err(db)?;
+    match existing {
+        Some(name) if name != table => Ok(Some(name)),
+        Some(_) => Ok(None),
+        None => {
+            tx.prepare_cached("INSERT INTO lf_tables (name_key, name) VALUES (?1, ?2)")
+                .map_err(db)?
+                .execute(params![key, table])
+                .map_err(db)?;
+            Ok(None)
+        }
+    }
 }
 
 fn latest(conn: &Connection) -> Result<u64, StoreError> {
@@ -249,6 +315,12 @@ fn apply_entry(
     let (op, new) = match decision {
         Decision::Nothing => return Ok((Outcome::Applied, false)),
         Decision::Put(row) => {
+            if let Some(existing) = register_table(tx, &entry.table)? {
+                return Ok((
+                    Outcome::Rejected(table_clash(&entry.table, &existing)),
+                    false,
+                ));
+            }
             let text = row_text(&row)?;
             tx.execute(
                 "INSERT INTO lf_rows (tbl, id, data) VALUES (?1, ?2, ?3)
@@ -352,7 +424,12 @@ fn push_blocking(
     Ok((PushResult { outcomes, cursor }, changed))
 }
 
-fn changes_blocking(conn: &Connection, after: u64, limit: usize) -> Result<ChangePage, StoreError> {
+fn changes_blocking(
+    conn: &Connection,
+    after: u64,
+    limit: usize,
+    max_bytes: usize,
+) -> Result<ChangePage, StoreError> {
     let after_i = i64::try_from(after).unwrap_or(i64::MAX);
     let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
     let mut stmt = conn
@@ -361,33 +438,29 @@ fn changes_blocking(conn: &Connection, after: u64, limit: usize) -> Result<Chang
              WHERE cursor > ?1 ORDER BY cursor LIMIT ?2",
         )
         .map_err(db)?;
-    type Raw = (i64, String, String, String, Option<String>, Option<String>);
-    let raws: Vec<Raw> = stmt
-        .query_map(params![after_i, fetch], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
-        .map_err(db)?
-        .collect::<Result<_, _>>()
-        .map_err(db)?;
-    let more = raws.len() > limit;
-    let mut changes = Vec::with_capacity(raws.len().min(limit));
-    for (cursor, table, id, op, row, old) in raws.into_iter().take(limit) {
+    // Rows are read one by one, so what does not fit is never loaded.
+    let mut rows = stmt.query(params![after_i, fetch]).map_err(db)?;
+    let mut changes = Vec::new();
+    let (mut bytes, mut more) = (0usize, false);
+    while let Some(r) = rows.next().map_err(db)? {
+        let row: Option<String> = r.get(4).map_err(db)?;
+        let old: Option<String> = r.get(5).map_err(db)?;
+        let size = row.as_ref().map_or(0, String::len) + old.as_ref().map_or(0, String::len);
+        bytes = bytes.saturating_add(size);
+        if changes.len() == limit || (!changes.is_empty() && bytes > max_bytes) {
+            more = true;
+            break;
+        }
+        let op: String = r.get(3).map_err(db)?;
         let op = match op.as_str() {
             "put" => ChangeOp::Put,
             "delete" => ChangeOp::Delete,
             other => return Err(StoreError::Corrupt(format!("unknown change op {other}"))),
         };
         changes.push(Change {
-            cursor: u64::try_from(cursor).unwrap_or(0),
-            table,
-            id,
+            cursor: u64::try_from(r.get::<_, i64>(0).map_err(db)?).unwrap_or(0),
+            table: r.get(1).map_err(db)?,
+            id: r.get(2).map_err(db)?,
             op,
             row: parse_opt(row)?,
             old: parse_opt(old)?,

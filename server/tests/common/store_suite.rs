@@ -28,6 +28,15 @@ pub fn entry(seq: i64, op: WriteOp, id: &str, payload: Option<Value>) -> PushEnt
         op,
         id: id.into(),
         payload: payload.map(obj),
+        at: None,
+    }
+}
+
+/// An entry of `table` (other than `notes`).
+pub fn entry_in(table: &str, seq: i64, op: WriteOp, id: &str, payload: Option<Value>) -> PushEntry {
+    PushEntry {
+        table: table.into(),
+        ..entry(seq, op, id, payload)
     }
 }
 
@@ -61,6 +70,18 @@ fn writer(user: &str, client: &str) -> Writer {
     }
 }
 
+/// Pushes `entry` alone as `w` and returns its outcome.
+async fn push_one(store: &Store, w: &Writer, entry: PushEntry) -> Outcome {
+    let result = store.push(w, vec![entry], simple_decide()).await.unwrap();
+    assert_eq!(result.outcomes.len(), 1, "{result:?}");
+    result.outcomes.into_iter().next().unwrap().1
+}
+
+/// Whether `outcome` is a rejection with `code`.
+fn refused(outcome: &Outcome, code: &str) -> bool {
+    matches!(outcome, Outcome::Rejected(r) if r.code == code)
+}
+
 pub async fn run_all<F>(factory: F, reopen: Option<&dyn Fn(&Store) -> Store>)
 where
     F: Fn() -> Store,
@@ -71,9 +92,12 @@ where
     idempotency_is_scoped_by_user_and_client(factory()).await;
     rejections_are_recorded_and_change_nothing(factory()).await;
     pages_of_the_log(factory()).await;
+    pages_are_bounded_in_bytes(factory()).await;
     subscribers_hear_new_cursors(factory()).await;
+    table_names_differing_in_case_clash(factory()).await;
     if let Some(reopen) = reopen {
         state_survives_a_second_handle(factory(), reopen).await;
+        table_names_survive_a_second_handle(factory(), reopen).await;
     }
     close_makes_calls_fail(factory()).await;
 }
@@ -252,12 +276,29 @@ pub async fn a_reused_key_with_other_content_is_refused_not_acknowledged(store: 
         .await
         .unwrap();
     assert!(matches!(&other.outcomes[0].1, Outcome::Rejected(r) if r.code == "client-id-reused"));
+    // The writer's time is part of the content: the same entry with the same
+    // `at` is a resend, with another `at` another device's write.
+    let at = |t: u64| PushEntry {
+        at: Some(t),
+        ..entry(5, WriteOp::Insert, "e", Some(json!({"n": 5})))
+    };
+    assert_eq!(
+        push_one(&store, &w, at(1_700_000_000)).await,
+        Outcome::Applied
+    );
+    assert_eq!(
+        push_one(&store, &w, at(1_700_000_000)).await,
+        Outcome::Duplicate
+    );
+    let later = push_one(&store, &w, at(1_700_000_001)).await;
+    assert!(refused(&later, "client-id-reused"), "{later:?}");
 }
 
-/// On a store opened over tables of an earlier version holding the record
-/// `("u1", "c1", 1)` (no digest) for an insert of `notes/a`: that record
-/// answers a resend as before, whatever the content (it cannot tell), and new
-/// records tell a reused client id apart.
+/// On a store opened over tables of an earlier version (no content digests, no
+/// table-name registry) holding the row `notes/a` and the record
+/// `("u1", "c1", 1)` (no digest) for its insert: that record answers a resend
+/// as before, whatever the content (it cannot tell), new records tell a reused
+/// client id apart, and `notes` was registered from the rows already there.
 pub async fn records_without_digest_answer_as_before(store: Store) {
     let w = writer("u1", "c1");
     let old_key = store
@@ -285,6 +326,9 @@ pub async fn records_without_digest_answer_as_before(store: Store) {
         "{other:?}"
     );
     assert_eq!(store.get_row("notes", "c").await.unwrap(), None);
+    let upper = entry_in("NOTES", 1, WriteOp::Insert, "d", Some(json!({})));
+    let clash = push_one(&store, &writer("u1", "c2"), upper).await;
+    assert!(refused(&clash, "table-name-clash"), "{clash:?}");
     store.close().await.unwrap();
 }
 
@@ -375,6 +419,46 @@ pub async fn pages_of_the_log(store: Store) {
     assert!(!empty.more);
 }
 
+/// A page stops before the change that would take its stored text over the
+/// budget, but always holds one change.
+pub async fn pages_are_bounded_in_bytes(store: Store) {
+    let w = writer("u1", "c1");
+    let entries = (1..=5)
+        .map(|i| {
+            entry(
+                i,
+                WriteOp::Insert,
+                &format!("r{i}"),
+                Some(json!({"pad": "p".repeat(1000)})),
+            )
+        })
+        .collect();
+    store.push(&w, entries, simple_decide()).await.unwrap();
+    let page = store.changes_within(0, 100, 2500).await.unwrap();
+    let ids: Vec<&str> = page.changes.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["r1", "r2"]);
+    assert!(page.more);
+    assert_eq!(page.cursor, page.changes[1].cursor);
+    let tiny = store.changes_within(page.cursor, 100, 10).await.unwrap();
+    assert_eq!(
+        tiny.changes.len(),
+        1,
+        "the first change comes whatever its size"
+    );
+    assert_eq!(tiny.changes[0].id, "r3");
+    assert!(tiny.more);
+    let rest = store
+        .changes_within(tiny.cursor, 100, usize::MAX)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = rest.changes.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["r4", "r5"]);
+    assert!(!rest.more);
+    let by_count = store.changes_within(0, 2, usize::MAX).await.unwrap();
+    assert_eq!(by_count.changes.len(), 2);
+    assert!(by_count.more);
+}
+
 pub async fn subscribers_hear_new_cursors(store: Store) {
     let mut rx = store.subscribe();
     let w = writer("u1", "c1");
@@ -401,6 +485,87 @@ pub async fn subscribers_hear_new_cursors(store: Store) {
         .await
         .unwrap();
     assert!(rx.try_recv().is_err());
+}
+
+fn is_clash(outcome: &Outcome) -> bool {
+    matches!(outcome, Outcome::Rejected(r) if r.code == "table-name-clash" && r.message.contains("\"todos\""))
+}
+
+/// No client can store `Todos` beside `todos` (SQLite names ignore case): the
+/// first name of a key wins, in a later batch as in the same one; deletes of
+/// the other name change nothing and are not refused.
+pub async fn table_names_differing_in_case_clash(store: Store) {
+    let w = writer("u1", "c1");
+    let first = store
+        .push(
+            &w,
+            vec![
+                entry_in("todos", 1, WriteOp::Insert, "a", Some(json!({}))),
+                entry_in("TODOS", 2, WriteOp::Insert, "b", Some(json!({}))),
+            ],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.outcomes[0], (1, Outcome::Applied));
+    assert!(is_clash(&first.outcomes[1].1), "{:?}", first.outcomes);
+    let later = store
+        .push(
+            &w,
+            vec![
+                entry_in("Todos", 3, WriteOp::Insert, "c", Some(json!({}))),
+                entry_in("todos", 4, WriteOp::Insert, "d", Some(json!({}))),
+                entry_in("Todos", 5, WriteOp::Delete, "a", None),
+                entry_in("todo", 6, WriteOp::Insert, "e", Some(json!({}))),
+            ],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert!(is_clash(&later.outcomes[0].1), "{:?}", later.outcomes);
+    assert_eq!(later.outcomes[1], (4, Outcome::Applied));
+    assert_eq!(
+        later.outcomes[2],
+        (5, Outcome::Applied),
+        "nothing to delete"
+    );
+    assert_eq!(later.outcomes[3], (6, Outcome::Applied));
+    assert!(store.get_row("todos", "a").await.unwrap().is_some());
+    assert_eq!(store.get_row("Todos", "c").await.unwrap(), None);
+    let tables: Vec<String> = store
+        .changes_since(0, 100)
+        .await
+        .unwrap()
+        .changes
+        .into_iter()
+        .map(|c| c.table)
+        .collect();
+    assert_eq!(tables, ["todos", "todos", "todo"]);
+}
+
+/// The registered names are storage, not memory: another handle (a restart,
+/// another replica) refuses the clashing name too.
+pub async fn table_names_survive_a_second_handle(store: Store, reopen: &dyn Fn(&Store) -> Store) {
+    let w = writer("u1", "c1");
+    store
+        .push(
+            &w,
+            vec![entry_in("todos", 1, WriteOp::Insert, "a", Some(json!({})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    store.close().await.unwrap();
+    let other = reopen(&store);
+    let result = other
+        .push(
+            &w,
+            vec![entry_in("ToDos", 2, WriteOp::Insert, "b", Some(json!({})))],
+            simple_decide(),
+        )
+        .await
+        .unwrap();
+    assert!(is_clash(&result.outcomes[0].1), "{:?}", result.outcomes);
 }
 
 pub async fn state_survives_a_second_handle(store: Store, reopen: &dyn Fn(&Store) -> Store) {

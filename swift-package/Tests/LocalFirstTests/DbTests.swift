@@ -18,10 +18,17 @@ final class DbTests: ServerTestCase {
         XCTAssertTrue(milk.valuesJson.contains("milk \(tag)"), milk.valuesJson)
         XCTAssertEqual(writer.syncStatus().pending, 2)
 
+        // The push always lands in a later second than the writes: a row keeps the
+        // writer's stamps, so every copy still equals what insert returned.
+        while UInt64(Date().timeIntervalSince1970) <= eggs.createdAt {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
         let pushed = try await writer.syncOnce()
         XCTAssertEqual(pushed.acknowledged, 2)
         XCTAssertEqual(pushed.rejected, 0)
         XCTAssertEqual(writer.syncStatus().pending, 0)
+        let milkHere = try await writer.getAsync(table: "todos", id: milk.id)
+        XCTAssertEqual(milkHere, milk)
 
         let copy = try AuthSecret.fromBase64Url(text: secret.toBase64Url())
         let reader = try await openDb(server.config(.localFirst(secret: copy), dir: temporaryDirectory()))
@@ -33,6 +40,8 @@ final class DbTests: ServerTestCase {
         let eggsThere = try await reader.getAsync(table: "todos", id: eggs.id)
         XCTAssertEqual(milkThere, milk)
         XCTAssertEqual(eggsThere, eggs)
+        XCTAssertEqual(pulled.skipped, 0)
+        XCTAssertEqual(reader.syncStatus().skippedChanges, [])
         let notDone = try await reader.queryAsync(queryJson: #"{"table":"todos","where":{"done":false}}"#)
         XCTAssertEqual(notDone.map(\.id), [milk.id])
 

@@ -33,6 +33,36 @@ fn names_are_validated() {
 }
 
 #[test]
+fn entries_are_checked_as_the_store_would_store_them() {
+    use crate::error::ErrorCode as _;
+    let code = |table: &str, id: &str, columns: Option<Value>| {
+        let columns = columns.map(obj);
+        check_entry(table, id, columns.as_ref()).map_err(|e| e.code().as_str())
+    };
+    assert_eq!(
+        code("todos", "a", Some(json!({"id": "a", "title": 1}))),
+        Ok(())
+    );
+    assert_eq!(code("Todos", &"i".repeat(256), None), Ok(()));
+    assert_eq!(code("bad name", "a", None), Err("invalid-name"));
+    assert_eq!(code(&"t".repeat(100), "a", None), Err("invalid-name"));
+    assert_eq!(code("tâches", "a", None), Err("invalid-name"));
+    assert_eq!(code("todos", "nul\u{0}id", None), Err("invalid-row"));
+    assert_eq!(code("todos", "", None), Err("invalid-row"));
+    assert_eq!(code("todos", &"i".repeat(257), None), Err("invalid-row"));
+    assert_eq!(
+        code("todos", "a", Some(json!({"a b": 1}))),
+        Err("invalid-name")
+    );
+    assert_eq!(
+        code("todos", "a", Some(json!({"$createdAt": 1}))),
+        Err("invalid-row")
+    );
+    assert_eq!(table_name_key("ToDos_2"), "todos_2");
+    assert_eq!(table_name_key("Todos"), table_name_key("tODOS"));
+}
+
+#[test]
 fn insert_rows_are_stamped_and_cannot_forge_system_columns() {
     let row = build_insert_row(obj(json!({"text": "hi"})), "u1", 5).unwrap();
     assert_eq!(row["$createdBy"], "u1");

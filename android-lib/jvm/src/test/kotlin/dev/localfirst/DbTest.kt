@@ -1,5 +1,6 @@
 package dev.localfirst
 
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
@@ -35,10 +36,14 @@ class DbTest : ServerSuite() {
         assertTrue(milk.valuesJson.contains("milk $tag"), milk.valuesJson)
         assertEquals(2uL, writer.syncStatus().pending)
 
+        // The push always lands in a later second than the writes: a row keeps the
+        // writer's stamps, so every copy still equals what insert returned.
+        while (System.currentTimeMillis() / 1000 <= eggs.createdAt.toLong()) delay(20)
         val pushed = writer.syncOnce()
         assertEquals(2uL, pushed.acknowledged)
         assertEquals(0uL, pushed.rejected)
         assertEquals(0uL, writer.syncStatus().pending)
+        assertEquals(milk, writer.getAsync("todos", milk.id))
 
         val reader = openDb(config(AuthConfig.LocalFirst(AuthSecret.fromBase64Url(secret.toBase64Url())), second))
         assertNull(reader.getAsync("todos", milk.id), "nothing before the reader syncs")
@@ -46,6 +51,8 @@ class DbTest : ServerSuite() {
         assertTrue(pulled.pulled >= 2uL, "pulled ${pulled.pulled}")
         assertEquals(milk, reader.getAsync("todos", milk.id))
         assertEquals(eggs, reader.getAsync("todos", eggs.id))
+        assertEquals(0uL, pulled.skipped)
+        assertEquals(emptyList<SkippedChange>(), reader.syncStatus().skippedChanges)
         val open = reader.queryAsync("""{"table":"todos","where":{"done":false}}""")
         assertEquals(listOf(milk.id), open.map { it.id })
 
