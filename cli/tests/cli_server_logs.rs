@@ -7,8 +7,8 @@ use std::io::{BufRead as _, BufReader, Read as _};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Starts the server, waits for its listening line, stops it with SIGTERM and
-/// returns (stdout, stderr).
+/// Starts the server, waits for its listening line, stops it with SIGTERM at
+/// once and returns (stdout, stderr), after checking that it exited cleanly.
 fn run_server(rust_log: Option<&str>) -> (String, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_localfirst"));
     command
@@ -30,13 +30,16 @@ fn run_server(rust_log: Option<&str>) -> (String, String) {
         .unwrap();
     assert!(killed.success());
     let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "no exit after SIGTERM"
         );
         std::thread::sleep(Duration::from_millis(20));
-    }
+    };
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
     let mut stderr = String::new();
@@ -46,6 +49,8 @@ fn run_server(rust_log: Option<&str>) -> (String, String) {
         .unwrap()
         .read_to_string(&mut stderr)
         .unwrap();
+    // Killed by the signal's default action, it would exit without a status.
+    assert!(status.success(), "{status:?}: {stderr}");
     (first + &rest, stderr)
 }
 
@@ -65,4 +70,18 @@ fn the_server_logs_info_on_stderr_and_rust_log_sets_the_level() {
         !quiet.contains("INFO"),
         "RUST_LOG=warn still logged INFO: {quiet}"
     );
+}
+
+/// The listening line means the server is up: a SIGTERM sent the moment it
+/// appears is handled (a graceful stop), never the signal's default action.
+#[cfg(unix)]
+#[test]
+fn a_sigterm_right_after_the_listening_line_stops_gracefully() {
+    for round in 0..10 {
+        let (_, stderr) = run_server(None);
+        assert!(
+            stderr.contains("sync server stopped"),
+            "round {round}: {stderr}"
+        );
+    }
 }

@@ -53,5 +53,5 @@ pub mod store;
 pub use apply::MAX_CLOCK_AHEAD_SECS;
 pub use auth::SharedSecret;
 pub use config::{Limits, ServerConfig, ServerError};
-pub use server::{serve, RunningServer, ADMIN_SECRET_HEADER};
+pub use server::{serve, RunningServer, StopSignal, ADMIN_SECRET_HEADER};
 pub use store::{ServerStore, SqliteStore};

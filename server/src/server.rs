@@ -166,33 +166,71 @@ impl RunningServer {
         }
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.
+    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully. Signals are
+    /// listened for from this call on; to keep one that arrives earlier (right
+    /// after the server announced itself), make a [`StopSignal`] first and use
+    /// [`run_until`](Self::run_until).
     pub async fn run_until_signal(self) -> Result<(), ServerError> {
-        wait_for_signal().await;
+        self.run_until(StopSignal::listen()).await
+    }
+
+    /// Serves until `stop` hears SIGTERM or Ctrl-C, then shuts down gracefully.
+    pub async fn run_until(self, stop: StopSignal) -> Result<(), ServerError> {
+        stop.received().await;
         tracing::info!("stop signal received");
         self.shutdown().await
     }
 }
 
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+/// SIGTERM and Ctrl-C, listened for from the moment it is made: a signal that
+/// arrives before anything waits for it is kept for [`StopSignal::received`],
+/// instead of ending the process by the signal's default action (with no
+/// graceful stop). Make it before telling anyone the server is up.
+pub struct StopSignal {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl std::fmt::Debug for StopSignal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StopSignal").finish_non_exhaustive()
     }
 }
 
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+impl StopSignal {
+    /// Starts listening. Needs a tokio runtime with IO enabled; where the
+    /// signals cannot be registered (no runtime, no signal support),
+    /// [`received`](Self::received) waits for Ctrl-C only, from when it is
+    /// awaited.
+    pub fn listen() -> StopSignal {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let runtime = tokio::runtime::Handle::try_current().is_ok();
+            let register = |kind: SignalKind| if runtime { signal(kind).ok() } else { None };
+            StopSignal {
+                term: register(SignalKind::terminate()),
+                interrupt: register(SignalKind::interrupt()),
+            }
+        }
+        #[cfg(not(unix))]
+        StopSignal {}
+    }
+
+    /// Waits for the first SIGTERM or Ctrl-C since [`listen`](Self::listen).
+    pub async fn received(self) {
+        #[cfg(unix)]
+        if let (Some(mut term), Some(mut interrupt)) = (self.term, self.interrupt) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn open_connections(state: &AppState) -> usize {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use localfirst_core::policy::PolicySet;
 use localfirst_server::auth::external::{ExternalKeySource, JwksOptions};
-use localfirst_server::{serve, ServerConfig, SharedSecret};
+use localfirst_server::{serve, ServerConfig, SharedSecret, StopSignal};
 use serde_json::json;
 
 use super::{CliError, Report};
@@ -99,6 +99,9 @@ pub fn run_server(args: &ServerArgs, json_output: bool) -> Result<Report, CliErr
         .build()
         .map_err(|e| CliError::new(Code::RuntimeUnavailable, e.to_string()))?;
     runtime.block_on(async {
+        // Listening before the address is printed: a script may stop the server
+        // the moment it reads the line.
+        let stop = StopSignal::listen();
         let server = serve(config).await.map_err(|e| CliError::from_error(&e))?;
         let addr = server.local_addr();
         let url = format!("ws://{addr}/sync/{}", args.app_id);
@@ -124,7 +127,7 @@ pub fn run_server(args: &ServerArgs, json_output: bool) -> Result<Report, CliErr
         }
         drop(out);
         server
-            .run_until_signal()
+            .run_until(stop)
             .await
             .map_err(|e| CliError::from_error(&e))?;
         Ok(Report::new().field("stopped", true))
