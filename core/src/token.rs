@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::clock::Clock;
-use crate::error::{Code, ErrorCode};
+use crate::error::{Code, ErrorCode, Quoted};
 use crate::identity::{Identity, PublicKey, UserId};
 use crate::secret::Secret;
 
@@ -179,7 +179,7 @@ pub enum TokenError {
     #[error("token header is invalid")]
     InvalidHeader,
     /// The header names an algorithm other than `EdDSA`.
-    #[error("token algorithm {alg:?} is not allowed (only EdDSA)")]
+    #[error("token algorithm {} is not allowed (only EdDSA)", Quoted(.alg))]
     UnsupportedAlgorithm {
         /// The `alg` found.
         alg: String,
@@ -191,7 +191,7 @@ pub enum TokenError {
         reason: String,
     },
     /// The claims contain a claim this format does not define.
-    #[error("token has an unknown claim {claim:?}")]
+    #[error("token has an unknown claim {}", Quoted(.claim))]
     UnknownClaim {
         /// Name of the first unknown claim.
         claim: String,
@@ -203,19 +203,19 @@ pub enum TokenError {
         claim: RequiredClaim,
     },
     /// `iss` is not a self-signed issuer.
-    #[error("token issuer {issuer:?} is not a self-signed issuer")]
+    #[error("token issuer {} is not a self-signed issuer", Quoted(.issuer))]
     UnknownIssuer {
         /// The `iss` found.
         issuer: String,
     },
     /// `iss` is a self-signed issuer that the verifier does not accept here.
-    #[error("token issuer {issuer:?} is not accepted here")]
+    #[error("token issuer {} is not accepted here", Quoted(.issuer))]
     IssuerNotAllowed {
         /// The `iss` found.
         issuer: String,
     },
     /// `aud` differs from the expected (normalised) audience.
-    #[error("token audience {actual:?} does not match the expected {expected:?}")]
+    #[error("token audience {} does not match the expected {}", Quoted(.actual), Quoted(.expected))]
     AudienceMismatch {
         /// The normalised expected audience.
         expected: String,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt as _, StreamExt as _};
 use localfirst_core::session::AuthMode;
-use tokio::sync::{broadcast, mpsc, watch, OwnedSemaphorePermit};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::apply;
 use crate::auth::{AuthRejection, Resolved};
@@ -18,6 +18,7 @@ use crate::protocol::{
     CLOSE_AUTH_REJECTED, CLOSE_PROTOCOL_ERROR, PROTOCOL_VERSION,
 };
 use crate::server::AppState;
+use crate::slots::SocketSlots;
 use crate::store::{PushEntry, Writer};
 
 /// Longest accepted client id.
@@ -73,12 +74,12 @@ fn close(code: u16, reason: &str) -> Message {
     }))
 }
 
-/// Runs one socket to its end. `permit` is the connection slot, released on return.
+/// Runs one socket to its end. `permit` holds its connection slots, released on return.
 pub(crate) async fn run(
     socket: WebSocket,
     state: Arc<AppState>,
     auth: Result<Resolved, AuthRejection>,
-    permit: OwnedSemaphorePermit,
+    permit: SocketSlots,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _permit = permit;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
+pub mod jwks;
 pub mod store_suite;
 
 use std::net::SocketAddr;
