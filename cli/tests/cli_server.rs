@@ -186,3 +186,80 @@ fn a_stop_line_that_cannot_be_written_is_an_output_error() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("error [output]"), "{stderr}");
 }
+
+/// Starts the server with `args` and `env`, reads its listening line, stops it with
+/// SIGTERM; its exit code and stderr.
+fn start_and_stop(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_localfirst"));
+    command
+        .args(["--json", "server", "cli-app", "--port", "0", "--in-memory"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.contains(r#""listening""#), "{line}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let (code, _, stderr) = wait_or_kill(child).expect("no exit after SIGTERM");
+    (code, stderr)
+}
+
+#[test]
+fn issuer_and_audience_come_from_flags_or_lists_in_the_environment() {
+    let key = concat!(
+        "@",
+        env!("CARGO_MANIFEST_DIR"),
+        "/../server/tests/data/es256.pub.pem"
+    );
+    let flags = [
+        "--jwt-public-key",
+        key,
+        "--jwt-issuer",
+        "https://id.example.com",
+        "--jwt-audience",
+        "cli-app",
+    ];
+    let (code, stderr) = start_and_stop(&flags, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("INSECURE"), "{stderr}");
+    let env = [
+        ("LOCALFIRST_JWT_PUBLIC_KEY", key),
+        ("LOCALFIRST_JWT_ISSUER", "https://a.example.com,https://b.example.com"),
+        ("LOCALFIRST_JWT_AUDIENCE", "cli-app"),
+    ];
+    assert_eq!(start_and_stop(&[], &env).0, 0);
+    // An empty list entry is refused, not ignored.
+    let env = [
+        ("LOCALFIRST_JWT_PUBLIC_KEY", key),
+        ("LOCALFIRST_JWT_ISSUER", ""),
+        ("LOCALFIRST_JWT_AUDIENCE", "cli-app"),
+    ];
+    let (code, stdout, _) = refused_start(&[], &env).expect("it started");
+    assert_eq!(code, 1);
+    assert!(stdout.contains(r#""code":"server-config""#), "{stdout}");
+    // Skipping a check is explicit and logged as a warning.
+    let skipped = [
+        "--jwt-public-key",
+        key,
+        "--insecure-skip-issuer-check",
+        "--jwt-audience",
+        "cli-app",
+    ];
+    let (code, stderr) = start_and_stop(&skipped, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("WARN") && stderr.contains("INSECURE: the issuer"),
+        "{stderr}"
+    );
+}
