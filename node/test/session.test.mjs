@@ -113,11 +113,11 @@ test('bad configurations throw with their codes', () => {
     () => new SessionResolver({ appId: 'my-app', jwksUrl: provider.jwksUrl, jwtPublicKey: '{}' }),
     hasCode('invalid-config'),
   )
+  const checked = { jwtIssuer: ISSUER, jwtAudience: JWT_AUDIENCE }
   assert.throws(
-    () => new SessionResolver({ appId: 'my-app', jwksUrl: 'http://jwks.example.test/keys' }),
+    () => new SessionResolver({ appId: 'my-app', jwksUrl: 'http://jwks.example.test/keys', ...checked }),
     hasCode('invalid-jwks-url'),
   )
-  const checked = { jwtIssuer: ISSUER, jwtAudience: JWT_AUDIENCE }
   assert.throws(
     () => new SessionResolver({ appId: 'my-app', jwtPublicKey: 'not a key', ...checked }),
     hasCode('invalid-key'),
