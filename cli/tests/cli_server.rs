@@ -235,7 +235,10 @@ fn issuer_and_audience_come_from_flags_or_lists_in_the_environment() {
     assert!(!stderr.contains("INSECURE"), "{stderr}");
     let env = [
         ("LOCALFIRST_JWT_PUBLIC_KEY", key),
-        ("LOCALFIRST_JWT_ISSUER", "https://a.example.com,https://b.example.com"),
+        (
+            "LOCALFIRST_JWT_ISSUER",
+            "https://a.example.com,https://b.example.com",
+        ),
         ("LOCALFIRST_JWT_AUDIENCE", "cli-app"),
     ];
     assert_eq!(start_and_stop(&[], &env).0, 0);

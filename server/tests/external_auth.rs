@@ -157,6 +157,33 @@ async fn a_key_rotated_during_an_attack_waits_for_the_cooldown_instead_of_failin
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_miss_fetches_after_one_cooldown_of_real_time_if_the_clock_stands_still() {
+    let stub = Stub::start(jwks(&["es256"])).await;
+    let clock = clock();
+    let options = JwksOptions {
+        forced_refresh_cooldown: Duration::from_secs(1),
+        ..JwksOptions::default()
+    };
+    let verifier = stub.verifier_with(&clock, options);
+    verifier.verify(&ES256.sign(&claims("u"))).await.unwrap();
+    verifier.verify(&fabricated("made-up")).await.unwrap_err();
+    assert_eq!(stub.fetches(), 2);
+    stub.serve(jwks(&["es256", "es256-rotated"]));
+    // The injected clock never moves; the wait still ends.
+    let started = Instant::now();
+    let session = tokio::time::timeout(
+        Duration::from_secs(30),
+        verifier.verify(&ROTATED.sign(&claims("u"))),
+    )
+    .await
+    .expect("waited for ever")
+    .unwrap();
+    assert_eq!(session.user_id, "u");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    assert_eq!(stub.fetches(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eleven_thousand_fabricated_kids_fetch_at_most_once_per_cooldown() {
     let stub = Stub::start(jwks(&["es256"])).await;
     let clock = clock();

@@ -148,8 +148,9 @@ const COOLDOWN_POLL: Duration = Duration::from_millis(250);
 /// after the TTL) does not, so a key published right after one gets in at once. An
 /// unknown `kid` inside the cooldown waits for the one fetch allowed when it ends (the
 /// misses queue behind one waiter, which reads the injected clock every
-/// [`COOLDOWN_POLL`]) instead of failing, so a newly rotated key is never refused because
-/// someone else forced a fetch a moment before.
+/// [`COOLDOWN_POLL`], and fetches after one cooldown of real time at the latest)
+/// instead of failing, so a newly rotated key is never refused because someone else
+/// forced a fetch a moment before.
 pub(crate) struct JwksCache {
     url: String,
     client: reqwest::Client,
@@ -257,12 +258,14 @@ impl JwksCache {
             return None;
         }
         let _turn = self.forced_turn.lock().await;
+        // Also a bound in real time, should the injected clock stand still or go back.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(self.cooldown);
         loop {
             if let Some(outcome) = self.changed_since(seen) {
                 return outcome;
             }
             let left = self.cooldown_left();
-            if left == 0 {
+            if left == 0 || tokio::time::Instant::now() >= deadline {
                 break;
             }
             if !wait {

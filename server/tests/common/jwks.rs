@@ -170,9 +170,13 @@ impl Stub {
     }
 
     pub fn verifier(&self, clock: &Arc<FixedClock>) -> ExternalVerifier {
+        self.verifier_with(clock, JwksOptions::default())
+    }
+
+    pub fn verifier_with(&self, clock: &Arc<FixedClock>, options: JwksOptions) -> ExternalVerifier {
         let source = ExternalKeySource::Jwks {
             url: self.url.clone(),
-            options: JwksOptions::default(),
+            options,
         };
         ExternalVerifier::new(expecting(source), clock.clone()).unwrap()
     }
