@@ -108,9 +108,12 @@ fn wait_or_kill(mut child: std::process::Child) -> Option<(i32, String, String)>
     None
 }
 
+/// Environment variables of one case.
+type Env<'a> = &'a [(&'a str, &'a str)];
+
 #[test]
 fn empty_and_short_secrets_are_refused_at_start_up() {
-    let cases: [(&[&str], &[(&str, &str)]); 5] = [
+    let cases: [(&[&str], Env); 5] = [
         (&["--backend-secret", ""], &[]),
         (&["--admin-secret", ""], &[]),
         (&[], &[("LOCALFIRST_BACKEND_SECRET", "")]),

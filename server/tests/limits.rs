@@ -122,7 +122,7 @@ async fn one_user_cannot_take_every_socket() {
     );
     assert!(body["message"].as_str().unwrap().contains("user"), "{body}");
     // Everybody else still gets in.
-    let mut other = try_sync(addr, 2).await.ok().expect("another user");
+    let mut other = try_sync(addr, 2).await.expect("another user");
     assert_eq!(other.hello("o").await["type"], "welcome");
     // A closed socket gives its slot back.
     drop(held.pop());
