@@ -86,7 +86,7 @@ async fn connection(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
     let Some(slot) = slot else {
-        tracing::info!("too many connections from one address: refused");
+        tracing::debug!("too many connections from one address: refused");
         builder.keep_alive(false);
         let refuse = service_fn(|_: Request<Incoming>| async {
             Ok::<_, Infallible>(too_many_connections(
