@@ -4,7 +4,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::{ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -72,10 +72,12 @@ fn server_prints_its_port_serves_health_and_stops_on_sigterm() {
     assert!(data.path().join("server.sqlite3").exists());
 }
 
-/// Runs `localfirst --json server cli-app --port 0 --in-memory <args>` with `env` set and
-/// waits up to 20 s for it to exit by itself: the exit code, stdout and stderr, or `None`
-/// (after killing it) when it was still serving.
-fn refused_start(args: &[&str], env: &[(&str, &str)]) -> Option<(i32, String, String)> {
+/// Environment variables for one run.
+type Env<'a> = &'a [(&'a str, &'a str)];
+
+/// `localfirst --json server cli-app --port 0 --in-memory <args>` with `env` set, stdout
+/// and stderr piped.
+fn server_command(args: &[&str], env: Env) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_localfirst"));
     command
         .args(["--json", "server", "cli-app", "--port", "0", "--in-memory"])
@@ -86,8 +88,31 @@ fn refused_start(args: &[&str], env: &[(&str, &str)]) -> Option<(i32, String, St
     for (name, value) in env {
         command.env(name, value);
     }
-    let child = command.spawn().unwrap();
-    wait_or_kill(child)
+    command
+}
+
+/// Starts [`server_command`] and reads its listening line.
+fn start_server(args: &[&str], env: Env) -> (std::process::Child, BufReader<ChildStdout>) {
+    let mut child = server_command(args, env).spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.contains(r#""listening""#), "{line}");
+    (child, stdout)
+}
+
+fn sigterm(child: &std::process::Child) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+}
+
+/// Runs [`server_command`] and waits up to 20 s for it to exit by itself: the exit
+/// code, stdout and stderr, or `None` (after killing it) when it was still serving.
+fn refused_start(args: &[&str], env: Env) -> Option<(i32, String, String)> {
+    wait_or_kill(server_command(args, env).spawn().unwrap())
 }
 
 fn wait_or_kill(mut child: std::process::Child) -> Option<(i32, String, String)> {
@@ -107,9 +132,6 @@ fn wait_or_kill(mut child: std::process::Child) -> Option<(i32, String, String)>
     let _ = child.wait();
     None
 }
-
-/// Environment variables of one case.
-type Env<'a> = &'a [(&'a str, &'a str)];
 
 #[test]
 fn empty_and_short_secrets_are_refused_at_start_up() {
@@ -169,22 +191,9 @@ fn a_closed_stdout_is_an_output_error_not_a_silent_start() {
 
 #[test]
 fn a_stop_line_that_cannot_be_written_is_an_output_error() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_localfirst"))
-        .args(["--json", "server", "cli-app", "--port", "0", "--in-memory"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert!(line.contains(r#""listening""#), "{line}");
+    let (child, stdout) = start_server(&[], &[]);
     drop(stdout); // the reader goes away: the stop line has nowhere to go
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    sigterm(&child);
     let (code, _, stderr) = wait_or_kill(child).expect("no exit after SIGTERM");
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("error [output]"), "{stderr}");
@@ -192,26 +201,9 @@ fn a_stop_line_that_cannot_be_written_is_an_output_error() {
 
 /// Starts the server with `args` and `env`, reads its listening line, stops it with
 /// SIGTERM; its exit code and stderr.
-fn start_and_stop(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_localfirst"));
-    command
-        .args(["--json", "server", "cli-app", "--port", "0", "--in-memory"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert!(line.contains(r#""listening""#), "{line}");
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+fn start_and_stop(args: &[&str], env: Env) -> (i32, String) {
+    let (child, mut stdout) = start_server(args, env);
+    sigterm(&child);
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
     let (code, _, stderr) = wait_or_kill(child).expect("no exit after SIGTERM");
