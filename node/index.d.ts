@@ -158,9 +158,11 @@ export declare class RecoveryPhrase {
 /** Resolves requests' credentials into sessions, exactly as the sync server does. */
 export declare class SessionResolver {
   /**
-   * A resolver for `config`. Fails with `invalid-config` for a blank app id or
-   * both `jwksUrl` and `jwtPublicKey`, `invalid-jwks-url`, `invalid-key` or
-   * `empty-key-set` for an unusable provider key.
+   * A resolver for `config`. Fails with `invalid-config` for a blank app id, both
+   * `jwksUrl` and `jwtPublicKey`, or external keys without `jwtIssuer` and
+   * `jwtAudience` (unless the matching `insecureSkip...Check` is set);
+   * `shared-secret-too-short` for a backend secret under 16 bytes; `invalid-jwks-url`,
+   * `invalid-key` or `empty-key-set` for an unusable provider key.
    */
   constructor(config: SessionResolverConfig)
   /**
@@ -282,8 +284,8 @@ export interface SessionResolverConfig {
   /** Accept local-first tokens (default `false`: they are refused with `disabled`). */
   allowLocalFirst?: boolean
   /**
-   * The secret that lets a trusted backend act as any user (none: impersonation
-   * is refused with `disabled`).
+   * The secret that lets a trusted backend act as any user, at least 16 bytes (none:
+   * impersonation is refused with `disabled`).
    */
   backendSecret?: string
   /**
@@ -293,10 +295,20 @@ export interface SessionResolverConfig {
   jwksUrl?: string
   /** One static public key of the provider: JWK JSON, a JWK set, or PEM. */
   jwtPublicKey?: string
-  /** Required `iss` of external JWTs. */
-  jwtIssuer?: string
-  /** Required `aud` of external JWTs. */
-  jwtAudience?: string
+  /**
+   * Accepted `iss` of external JWTs (one or several); required with `jwksUrl` or
+   * `jwtPublicKey` unless `insecureSkipIssuerCheck`.
+   */
+  jwtIssuer?: string | string[]
+  /**
+   * Accepted `aud` of external JWTs (one or several); required with `jwksUrl` or
+   * `jwtPublicKey` unless `insecureSkipAudienceCheck`.
+   */
+  jwtAudience?: string | string[]
+  /** INSECURE: accept external JWTs of any issuer whose key is trusted. */
+  insecureSkipIssuerCheck?: boolean
+  /** INSECURE: accept external JWTs issued for any audience (other apps too). */
+  insecureSkipAudienceCheck?: boolean
 }
 
 /**

@@ -328,23 +328,24 @@ impl std::fmt::Debug for AuthMachine {
     }
 }
 
-/// Decodes an external JWT into a session (claims unverified; `sub` required, non-blank
-/// and free of control characters; at most [`token::MAX_EXTERNAL_TOKEN_LEN`] bytes; a
-/// duplicated claim is refused as by the self-signed verifier).
+/// Decodes an external JWT into a session (claims unverified; `sub` required and a usable
+/// user id by [`session::user_id_from`](crate::session::user_id_from), the rule the server
+/// applies, so both sides see the same trimmed id; at most
+/// [`token::MAX_EXTERNAL_TOKEN_LEN`] bytes; a duplicated claim is refused as by the
+/// self-signed verifier).
 pub fn session_from_jwt(jwt: &str) -> Result<Session, AuthError> {
     let claims = token::decode_claims_unverified(jwt).map_err(|e| AuthError::InvalidToken {
         reason: e.to_string(),
     })?;
     let sub = match claims.get("sub") {
-        Some(Value::String(sub)) if sub.chars().any(char::is_control) => {
-            return Err(AuthError::InvalidToken {
-                reason: "the sub claim must not contain control characters".into(),
-            })
-        }
-        Some(Value::String(sub)) if !sub.trim().is_empty() => sub.clone(),
+        Some(Value::String(sub)) => crate::session::user_id_from(sub)
+            .map_err(|e| AuthError::InvalidToken {
+                reason: format!("the sub claim is not a usable user id: {e}"),
+            })?
+            .to_owned(),
         Some(_) => {
             return Err(AuthError::InvalidToken {
-                reason: "the sub claim must be a non-empty string".into(),
+                reason: "the sub claim must be a string".into(),
             })
         }
         None => {
@@ -357,12 +358,12 @@ pub fn session_from_jwt(jwt: &str) -> Result<Session, AuthError> {
 }
 
 fn session_from_cookie(cookie: &CookieSession) -> Result<Session, AuthError> {
-    if cookie.user_id.trim().is_empty() {
-        return Err(AuthError::InvalidCookieSession {
-            reason: "the user id is empty".into(),
-        });
-    }
-    Ok(Session::new(cookie.user_id.clone(), AuthMode::External).with_claims(cookie.claims.clone()))
+    let user_id = crate::session::user_id_from(&cookie.user_id).map_err(|e| {
+        AuthError::InvalidCookieSession {
+            reason: e.to_string(),
+        }
+    })?;
+    Ok(Session::new(user_id, AuthMode::External).with_claims(cookie.claims.clone()))
 }
 
 impl AuthMachine {

@@ -349,6 +349,10 @@ catalogue! {
     ServerStorageClosed = "server-storage-closed",
     /// The server's storage could not be opened.
     ServerStorageOpen = "server-storage-open",
+    /// A backend or admin secret of the server is shorter than the minimum (or empty).
+    SharedSecretTooShort = "shared-secret-too-short",
+    /// The server refused a socket: this user or this address has too many open.
+    TooManyConnections = "too-many-connections",
 
     // The demo's embedded identity provider (ProviderError).
     /// The provider's configuration is not valid.
@@ -456,9 +460,53 @@ impl<'de> serde::Deserialize<'de> for Code {
     }
 }
 
+/// Text from outside (a token's claim, a key id) as a message shows it: JSON-quoted, so
+/// control characters are escaped and no Rust debug syntax leaks into messages, and cut
+/// after [`Quoted::MAX_CHARS`] characters (an ellipsis marks the cut).
+///
+/// ```
+/// use localfirst_core::error::Quoted;
+///
+/// assert_eq!(Quoted("es1").to_string(), r#""es1""#);
+/// assert_eq!(Quoted("a\u{7}b").to_string(), r#""a\u0007b""#);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Quoted<'a>(pub &'a str);
+
+impl Quoted<'_> {
+    /// The most characters of the text shown.
+    pub const MAX_CHARS: usize = 64;
+}
+
+impl std::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cut = self
+            .0
+            .char_indices()
+            .nth(Quoted::MAX_CHARS)
+            .map(|(at, _)| at);
+        let shown = cut.map_or(self.0, |at| &self.0[..at]);
+        // Serialising a string cannot fail; the fallback still quotes.
+        let quoted = serde_json::to_string(shown).unwrap_or_else(|_| String::from("\"?\""));
+        match cut {
+            Some(_) => write!(f, "{quoted}…"),
+            None => f.write_str(&quoted),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_text_is_json_escaped_and_bounded() {
+        assert_eq!(Quoted("").to_string(), "\"\"");
+        assert_eq!(Quoted("say \"hi\"\n").to_string(), r#""say \"hi\"\n""#);
+        let long = "é".repeat(100);
+        let shown = Quoted(&long).to_string();
+        assert_eq!(shown, format!("\"{}\"…", "é".repeat(64)));
+    }
 
     #[test]
     fn every_code_round_trips_through_its_text() {

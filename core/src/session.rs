@@ -65,9 +65,75 @@ impl Session {
     }
 }
 
+/// The longest user id accepted from outside, in bytes (after trimming).
+pub const MAX_USER_ID_LEN: usize = 256;
+
+/// Why a text is not a usable user id (see [`user_id_from`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidUserId {
+    /// Nothing is left after trimming surrounding whitespace.
+    #[error("the user id is empty or blank")]
+    Blank,
+    /// Longer than [`MAX_USER_ID_LEN`] bytes after trimming.
+    #[error("the user id is longer than {MAX_USER_ID_LEN} bytes")]
+    TooLong,
+    /// A control character (a line break, a tab, NUL, ...) anywhere in the text.
+    #[error("the user id must not contain control characters")]
+    ControlCharacter,
+}
+
+/// The one rule for a user id that comes from outside: an external token's `sub`,
+/// an impersonated session's `userId`, a cookie session's user id. Control characters
+/// are refused anywhere in the text; surrounding whitespace is trimmed; what is left
+/// must be non-empty and at most [`MAX_USER_ID_LEN`] bytes. Returns the trimmed id.
+///
+/// ```
+/// use localfirst_core::session::{user_id_from, InvalidUserId};
+///
+/// assert_eq!(user_id_from("  user-7 "), Ok("user-7"));
+/// assert_eq!(user_id_from(" "), Err(InvalidUserId::Blank));
+/// assert_eq!(user_id_from("a\nb"), Err(InvalidUserId::ControlCharacter));
+/// ```
+pub fn user_id_from(raw: &str) -> Result<&str, InvalidUserId> {
+    if raw.chars().any(char::is_control) {
+        return Err(InvalidUserId::ControlCharacter);
+    }
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(InvalidUserId::Blank);
+    }
+    if trimmed.len() > MAX_USER_ID_LEN {
+        return Err(InvalidUserId::TooLong);
+    }
+    Ok(trimmed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_ids_from_outside_follow_one_rule() {
+        let longest = "x".repeat(MAX_USER_ID_LEN);
+        assert_eq!(user_id_from(&longest), Ok(longest.as_str()));
+        assert_eq!(user_id_from(&format!(" {longest} ")), Ok(longest.as_str()));
+        assert_eq!(
+            user_id_from(&format!("{longest}x")),
+            Err(InvalidUserId::TooLong)
+        );
+        for bad in ["a\u{7}b", "\tx", "x\r", "\u{0}", "\u{85}x"] {
+            assert_eq!(
+                user_id_from(bad),
+                Err(InvalidUserId::ControlCharacter),
+                "{bad:?}"
+            );
+        }
+        for blank in ["", "   ", "\u{3000}"] {
+            assert_eq!(user_id_from(blank), Err(InvalidUserId::Blank), "{blank:?}");
+        }
+        assert_eq!(user_id_from("ünïcødé"), Ok("ünïcødé"));
+    }
 
     #[test]
     fn serialises_with_wire_names() {

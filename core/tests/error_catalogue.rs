@@ -55,6 +55,8 @@ const SERVER_ONLY: &[&str] = &[
     "server-storage-corrupt",
     "server-storage-closed",
     "server-storage-open",
+    "shared-secret-too-short",
+    "too-many-connections",
     "provider-config",
     "provider-key",
     "provider-bind",

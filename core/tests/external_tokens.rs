@@ -90,6 +90,23 @@ fn control_characters_in_sub_are_refused() {
 }
 
 #[test]
+fn the_client_reads_sub_by_the_servers_user_id_rule() {
+    // Trimmed as the server trims it, so both sides name the same user.
+    let padded = serde_json::json!({ "sub": "  alice " }).to_string();
+    assert_eq!(
+        session_from_jwt(&jwt_with_claims(&padded)).unwrap().user_id,
+        "alice"
+    );
+    for sub in ["   ".to_owned(), "x".repeat(257)] {
+        let claims = serde_json::json!({ "sub": sub }).to_string();
+        let error = session_from_jwt(&jwt_with_claims(&claims)).unwrap_err();
+        assert_eq!(error.code(), "invalid-token", "{sub:?}");
+    }
+    let longest = serde_json::json!({ "sub": "x".repeat(256) }).to_string();
+    assert!(session_from_jwt(&jwt_with_claims(&longest)).is_ok());
+}
+
+#[test]
 fn external_tokens_have_their_own_larger_limit() {
     let padding = |target: usize| {
         let base = jwt_with_claims(r#"{"sub":"alice","groups":""}"#).len();

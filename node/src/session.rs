@@ -9,7 +9,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use localfirst_core::clock::{Clock, SystemClock};
 use localfirst_core::{Code, ErrorCode as _};
 use localfirst_server::auth::external::{
-    ExternalAuthError, ExternalKeySource, ExternalVerifier, JwksOptions,
+    ExternalAuthConfig, ExternalAuthError, ExternalKeySource, ExternalVerifier, JwksOptions,
 };
 use localfirst_server::auth::{Resolved, SessionResolver as ServerResolver, SharedSecret};
 use napi::bindgen_prelude::{Either, PromiseRaw, Unknown};
@@ -30,18 +30,26 @@ pub struct SessionResolverConfig {
     pub app_id: String,
     /// Accept local-first tokens (default `false`: they are refused with `disabled`).
     pub allow_local_first: Option<bool>,
-    /// The secret that lets a trusted backend act as any user (none: impersonation
-    /// is refused with `disabled`).
+    /// The secret that lets a trusted backend act as any user, at least 16 bytes (none:
+    /// impersonation is refused with `disabled`).
     pub backend_secret: Option<String>,
     /// JWKS endpoint of the external identity provider (`https://`, or `http://` on
     /// a loopback host). Not together with `jwtPublicKey`.
     pub jwks_url: Option<String>,
     /// One static public key of the provider: JWK JSON, a JWK set, or PEM.
     pub jwt_public_key: Option<String>,
-    /// Required `iss` of external JWTs.
-    pub jwt_issuer: Option<String>,
-    /// Required `aud` of external JWTs.
-    pub jwt_audience: Option<String>,
+    /// Accepted `iss` of external JWTs (one or several); required with `jwksUrl` or
+    /// `jwtPublicKey` unless `insecureSkipIssuerCheck`.
+    #[napi(ts_type = "string | string[]")]
+    pub jwt_issuer: Option<Either<String, Vec<String>>>,
+    /// Accepted `aud` of external JWTs (one or several); required with `jwksUrl` or
+    /// `jwtPublicKey` unless `insecureSkipAudienceCheck`.
+    #[napi(ts_type = "string | string[]")]
+    pub jwt_audience: Option<Either<String, Vec<String>>>,
+    /// INSECURE: accept external JWTs of any issuer whose key is trusted.
+    pub insecure_skip_issuer_check: Option<bool>,
+    /// INSECURE: accept external JWTs issued for any audience (other apps too).
+    pub insecure_skip_audience_check: Option<bool>,
 }
 
 /// A resolved session.
@@ -67,9 +75,11 @@ pub struct SessionResolver {
 
 #[napi]
 impl SessionResolver {
-    /// A resolver for `config`. Fails with `invalid-config` for a blank app id or
-    /// both `jwksUrl` and `jwtPublicKey`, `invalid-jwks-url`, `invalid-key` or
-    /// `empty-key-set` for an unusable provider key.
+    /// A resolver for `config`. Fails with `invalid-config` for a blank app id, both
+    /// `jwksUrl` and `jwtPublicKey`, or external keys without `jwtIssuer` and
+    /// `jwtAudience` (unless the matching `insecureSkip...Check` is set);
+    /// `shared-secret-too-short` for a backend secret under 16 bytes; `invalid-jwks-url`,
+    /// `invalid-key` or `empty-key-set` for an unusable provider key.
     #[napi(constructor, ts_args_type = "config: SessionResolverConfig")]
     pub fn new(config: Unknown) -> Result<SessionResolver> {
         let config: SessionResolverConfig = object(config, "config")?;
@@ -92,23 +102,34 @@ impl SessionResolver {
             (None, None) => None,
         };
         let external = source
-            .map(|source| {
-                let mut verifier = ExternalVerifier::new(source, Arc::clone(&clock))?;
-                if let Some(issuer) = config.jwt_issuer {
-                    verifier = verifier.with_issuer(issuer);
-                }
-                if let Some(audience) = config.jwt_audience {
-                    verifier = verifier.with_audience(audience);
-                }
-                Ok::<_, ExternalAuthError>(verifier)
+            .map(|keys| {
+                let expected = ExternalAuthConfig {
+                    keys,
+                    issuers: values(config.jwt_issuer),
+                    audiences: values(config.jwt_audience),
+                    insecure_skip_issuer_check: config.insecure_skip_issuer_check == Some(true),
+                    insecure_skip_audience_check: config.insecure_skip_audience_check == Some(true),
+                };
+                ExternalVerifier::new(expected, Arc::clone(&clock))
             })
             .transpose()
-            .map_err(coded)?;
+            .map_err(|error| match error {
+                ExternalAuthError::ChecksNotConfigured { .. } => with_code(
+                    error.code(),
+                    format!("{error}; set jwtIssuer and jwtAudience"),
+                ),
+                other => coded(other),
+            })?;
+        let backend_secret = config
+            .backend_secret
+            .map(SharedSecret::new)
+            .transpose()
+            .map_err(|e| with_code(e.code(), format!("backendSecret: {e}")))?;
         Ok(SessionResolver {
             inner: Arc::new(ServerResolver::new(
                 &config.app_id,
                 config.allow_local_first.unwrap_or(false),
-                config.backend_secret.map(SharedSecret::new),
+                backend_secret,
                 external,
                 clock,
             )),
@@ -144,6 +165,15 @@ impl SessionResolver {
             },
             |env, outcome| outcome.map(session).map_err(|error| thrown(env, error)),
         )
+    }
+}
+
+/// One value or a list, as a list.
+fn values(given: Option<Either<String, Vec<String>>>) -> Vec<String> {
+    match given {
+        None => Vec::new(),
+        Some(Either::A(one)) => vec![one],
+        Some(Either::B(many)) => many,
     }
 }
 

@@ -96,7 +96,12 @@ test('a static key works as PEM and as a JWK', async () => {
     provider.keys.publicKey.export({ type: 'spki', format: 'pem' }),
     JSON.stringify(provider.keys.jwk),
   ]) {
-    const resolver = new SessionResolver({ appId: 'my-app', jwtPublicKey: key, jwtIssuer: ISSUER })
+    const resolver = new SessionResolver({
+      appId: 'my-app',
+      jwtPublicKey: key,
+      jwtIssuer: ISSUER,
+      jwtAudience: JWT_AUDIENCE,
+    })
     assert.equal((await resolver.resolve(bearer(token))).userId, 'user-42')
     await assert.rejects(resolver.resolve(bearer(signJwt(externalClaims(), keyPair()))), hasCode('invalid'))
   }
@@ -108,11 +113,48 @@ test('bad configurations throw with their codes', () => {
     () => new SessionResolver({ appId: 'my-app', jwksUrl: provider.jwksUrl, jwtPublicKey: '{}' }),
     hasCode('invalid-config'),
   )
+  const checked = { jwtIssuer: ISSUER, jwtAudience: JWT_AUDIENCE }
   assert.throws(
-    () => new SessionResolver({ appId: 'my-app', jwksUrl: 'http://jwks.example.test/keys' }),
+    () => new SessionResolver({ appId: 'my-app', jwksUrl: 'http://jwks.example.test/keys', ...checked }),
     hasCode('invalid-jwks-url'),
   )
-  assert.throws(() => new SessionResolver({ appId: 'my-app', jwtPublicKey: 'not a key' }), hasCode('invalid-key'))
+  assert.throws(
+    () => new SessionResolver({ appId: 'my-app', jwtPublicKey: 'not a key', ...checked }),
+    hasCode('invalid-key'),
+  )
+  assert.throws(
+    () => new SessionResolver({ appId: 'my-app', backendSecret: '' }),
+    hasCode('shared-secret-too-short'),
+  )
+  assert.throws(
+    () => new SessionResolver({ appId: 'my-app', backendSecret: 'fifteen-bytes!!' }),
+    hasCode('shared-secret-too-short'),
+  )
+})
+
+test('external keys need the expected issuer and audience, or an explicit skip', async () => {
+  for (const missing of [{}, { jwtIssuer: ISSUER }, { jwtAudience: JWT_AUDIENCE }, { jwtIssuer: [] }]) {
+    assert.throws(
+      () => new SessionResolver({ appId: 'my-app', jwksUrl: provider.jwksUrl, ...missing }),
+      (error) => error.code === 'invalid-config' && /jwtIssuer and jwtAudience/.test(error.message),
+    )
+  }
+  // Several accepted values; the token needs one of each.
+  const several = jwksResolver({ jwtIssuer: ['https://old.example.test', ISSUER], jwtAudience: ['a', JWT_AUDIENCE] })
+  assert.equal((await several.resolve(bearer(signJwt(externalClaims(), provider.keys)))).userId, 'user-42')
+  await assert.rejects(
+    several.resolve(bearer(signJwt(externalClaims({ aud: 'another-app' }), provider.keys))),
+    hasCode('invalid'),
+  )
+  // Skipping the checks is explicit, and then a token for another app gets in.
+  const unchecked = new SessionResolver({
+    appId: 'my-app',
+    jwksUrl: provider.jwksUrl,
+    insecureSkipIssuerCheck: true,
+    insecureSkipAudienceCheck: true,
+  })
+  const foreign = signJwt(externalClaims({ iss: 'https://elsewhere.test', aud: 'another-app' }), provider.keys)
+  assert.equal((await unchecked.resolve(bearer(foreign))).userId, 'user-42')
 })
 
 test('backend impersonation wins and is checked', async () => {
@@ -143,6 +185,17 @@ test('backend impersonation wins and is checked', async () => {
     jwksResolver().resolve({ 'x-jazz-backend-secret': 'backend-secret-1', 'x-jazz-session': session }),
     hasCode('disabled'),
   )
+  // The server's user-id rule: no control characters, trimmed, at most 256 bytes.
+  for (const userId of ['a\u0007b', 'x'.repeat(257), '  ']) {
+    const bad = Buffer.from(JSON.stringify({ userId })).toString('base64')
+    await assert.rejects(
+      resolver.resolve({ 'x-jazz-backend-secret': 'backend-secret-1', 'x-jazz-session': bad }),
+      hasCode('invalid'),
+    )
+  }
+  const padded = Buffer.from(JSON.stringify({ userId: ' bob ' })).toString('base64')
+  const bob = await resolver.resolve({ 'x-jazz-backend-secret': 'backend-secret-1', 'x-jazz-session': padded })
+  assert.equal(bob.userId, 'bob')
 })
 
 test('header shapes: any case, arrays, undefined, the token cookie; invalid headers reject', async () => {

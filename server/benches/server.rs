@@ -50,7 +50,7 @@ fn handshakes(c: &mut Criterion) {
     };
     let mut config = ServerConfig::new(APP);
     config.allow_local_first_auth = true;
-    config.backend_secret = Some(SharedSecret::new("bench-secret"));
+    config.backend_secret = SharedSecret::new("bench-secret-0123456").ok();
     config.clock = Arc::new(FixedClock::new(NOW));
     let Ok(server) = runtime.block_on(serve(config)) else {
         return;
@@ -67,7 +67,7 @@ fn handshakes(c: &mut Criterion) {
     let Ok(session) = HeaderValue::from_str(&session) else {
         return;
     };
-    let secret = HeaderValue::from_static("bench-secret");
+    let secret = HeaderValue::from_static("bench-secret-0123456");
 
     let mut group = c.benchmark_group("ws-handshake");
     group.throughput(Throughput::Elements(1));

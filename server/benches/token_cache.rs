@@ -18,7 +18,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use localfirst_core::clock::FixedClock;
-use localfirst_server::auth::external::{ExternalKeySource, ExternalVerifier};
+use localfirst_server::auth::external::{ExternalAuthConfig, ExternalKeySource, ExternalVerifier};
 use localfirst_server::auth::token_cache::VerifiedTokenCache;
 use serde_json::json;
 
@@ -45,14 +45,14 @@ fn setup(name: &str, alg: Algorithm) -> (ExternalVerifier, String) {
         "email": "ada@example.com",
     });
     let token = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+    let keys = ExternalKeySource::Static {
+        key: data(&format!("{name}.jwk.json")),
+    };
     let verifier = ExternalVerifier::new(
-        ExternalKeySource::Static {
-            key: data(&format!("{name}.jwk.json")),
-        },
+        ExternalAuthConfig::new(keys, "https://id.example.com", "my-app"),
         Arc::new(FixedClock::new(NOW)),
     )
-    .unwrap()
-    .with_audience("my-app");
+    .unwrap();
     (verifier, token)
 }
 

@@ -9,7 +9,7 @@ use localfirst_core::clock::{Clock, SystemClock};
 use localfirst_core::policy::{PolicyError, PolicySet};
 use localfirst_core::{Code, ErrorCode};
 
-use crate::auth::external::{ExternalAuthError, ExternalKeySource};
+use crate::auth::external::{ExternalAuthConfig, ExternalAuthError};
 use crate::auth::SharedSecret;
 use crate::protocol::{MAX_CLIENT_FRAME_BYTES, MIN_FRAME_BYTES, ROW_FRAME_OVERHEAD};
 use crate::store::{ServerStore, StoreError};
@@ -32,9 +32,11 @@ pub struct ServerConfig {
     pub database_url: Option<String>,
     /// Accept `urn:jazz:local-first` tokens (else they are refused with `disabled`).
     pub allow_local_first_auth: bool,
-    /// Where external tokens' keys come from (none: external tokens are `disabled`).
-    pub external_keys: Option<ExternalKeySource>,
-    /// Secret enabling backend impersonation (`X-Jazz-Backend-Secret`).
+    /// External tokens: their keys and the issuer(s) and audience(s) they must name
+    /// (none: external tokens are `disabled`).
+    pub external: Option<ExternalAuthConfig>,
+    /// Secret enabling backend impersonation (`X-Jazz-Backend-Secret`); at least
+    /// [`MIN_SHARED_SECRET_LEN`](crate::auth::MIN_SHARED_SECRET_LEN) bytes by construction.
     pub backend_secret: Option<SharedSecret>,
     /// Secret for `/admin/*` (`X-Admin-Secret`); none disables those routes.
     pub admin_secret: Option<SharedSecret>,
@@ -58,7 +60,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("in_memory", &self.in_memory)
             .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
             .field("allow_local_first_auth", &self.allow_local_first_auth)
-            .field("external_keys", &self.external_keys.is_some())
+            .field("external", &self.external)
             .field("backend_secret", &self.backend_secret.is_some())
             .field("admin_secret", &self.admin_secret.is_some())
             .field("policies", &self.policies.is_some())
@@ -79,7 +81,7 @@ impl ServerConfig {
             in_memory: true,
             database_url: None,
             allow_local_first_auth: false,
-            external_keys: None,
+            external: None,
             backend_secret: None,
             admin_secret: None,
             policies: None,
@@ -104,8 +106,17 @@ pub struct Limits {
     pub max_pull: usize,
     /// Time allowed between the upgrade and `hello`.
     pub handshake_timeout: Duration,
-    /// Most sockets open at once.
+    /// Most sockets open at once (then HTTP 503 `server-busy`).
     pub max_connections: usize,
+    /// Most sync sockets one user id may hold open (then HTTP 429 `too-many-connections`).
+    pub max_connections_per_user: usize,
+    /// Most TCP connections (HTTP requests and sync sockets) one client address may hold
+    /// open (then HTTP 429 `too-many-connections`). Behind a reverse proxy every client
+    /// has the proxy's address: raise it there.
+    pub max_connections_per_address: usize,
+    /// Time a client has to send a request's headers (then the connection is closed);
+    /// idle keep-alive connections get the same time for their next request.
+    pub header_read_timeout: Duration,
     /// Frames queued per socket. While the queue is full the server reads no
     /// further frames of that client (backpressure).
     pub send_queue: usize,
@@ -127,6 +138,9 @@ impl Default for Limits {
             max_pull: 1000,
             handshake_timeout: Duration::from_secs(10),
             max_connections: 10_000,
+            max_connections_per_user: 64,
+            max_connections_per_address: 256,
+            header_read_timeout: Duration::from_secs(10),
             send_queue: 256,
             slow_consumer_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
@@ -151,14 +165,31 @@ impl Limits {
     }
 
     /// Checks that the frame limit is from [`MIN_FRAME_BYTES`] to what every
-    /// client accepts ([`MAX_CLIENT_FRAME_BYTES`]); [`serve`](crate::serve)
-    /// refuses to start otherwise.
+    /// client accepts ([`MAX_CLIENT_FRAME_BYTES`]), and refuses limits that would
+    /// lock every client out or never time out: a connection limit of 0, or a zero
+    /// header-read timeout. [`serve`](crate::serve) refuses to start otherwise.
     pub fn check(&self) -> Result<(), ServerError> {
         if !(MIN_FRAME_BYTES..=MAX_CLIENT_FRAME_BYTES).contains(&self.max_frame_bytes) {
             return Err(ServerError::Config(format!(
                 "max_frame_bytes is {}; it must be from {MIN_FRAME_BYTES} to {MAX_CLIENT_FRAME_BYTES} (what clients accept)",
                 self.max_frame_bytes
             )));
+        }
+        let counts = [
+            ("max_connections", self.max_connections),
+            ("max_connections_per_user", self.max_connections_per_user),
+            (
+                "max_connections_per_address",
+                self.max_connections_per_address,
+            ),
+        ];
+        if let Some((name, _)) = counts.iter().find(|(_, value)| *value == 0) {
+            return Err(ServerError::Config(format!("{name} must be at least 1")));
+        }
+        if self.header_read_timeout.is_zero() {
+            return Err(ServerError::Config(
+                "header_read_timeout must be longer than 0".into(),
+            ));
         }
         Ok(())
     }
@@ -199,6 +230,8 @@ impl ErrorCode for ServerError {
             ServerError::Bind { .. } => Code::ServerBind,
             ServerError::Io(_) => Code::ServerIo,
             ServerError::Store(e) => e.code(),
+            // Keys that are fine but no expected issuer or audience: a configuration error.
+            ServerError::External(e) if e.code() == Code::InvalidConfig => Code::ServerConfig,
             ServerError::External(_) => Code::ServerExternalKeys,
             ServerError::Policies(e) => e.code(),
         }

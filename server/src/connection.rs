@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use futures_util::StreamExt as _;
 use localfirst_core::session::AuthMode;
-use tokio::sync::{broadcast, watch, OwnedSemaphorePermit};
+use tokio::sync::{broadcast, watch};
 
 use crate::apply;
 use crate::auth::{AuthRejection, Resolved};
@@ -22,6 +22,7 @@ use crate::protocol::{
     CLOSE_AUTH_REJECTED, CLOSE_PROTOCOL_ERROR, PROTOCOL_VERSION,
 };
 use crate::server::AppState;
+use crate::slots::SocketSlots;
 use crate::store::{PushEntry, Writer};
 
 /// Longest accepted client id.
@@ -62,12 +63,12 @@ impl Conn {
     }
 }
 
-/// Runs one socket to its end. `permit` is the connection slot, released on return.
+/// Runs one socket to its end. `permit` holds its connection slots, released on return.
 pub(crate) async fn run(
     socket: WebSocket,
     state: Arc<AppState>,
     auth: Result<Resolved, AuthRejection>,
-    permit: OwnedSemaphorePermit,
+    permit: SocketSlots,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _permit = permit;

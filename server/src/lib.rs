@@ -43,15 +43,17 @@ mod apply;
 pub mod auth;
 pub mod config;
 mod connection;
+mod http;
 mod outbound;
 mod pages;
 pub mod protocol;
 pub mod provider;
 mod server;
+mod slots;
 pub mod store;
 
 pub use apply::MAX_CLOCK_AHEAD_SECS;
-pub use auth::SharedSecret;
+pub use auth::{SharedSecret, SharedSecretTooShort, MIN_SHARED_SECRET_LEN};
 pub use config::{Limits, ServerConfig, ServerError};
 pub use server::{serve, RunningServer, StopSignal, ADMIN_SECRET_HEADER};
 pub use store::{ServerStore, SqliteStore};

@@ -1,11 +1,11 @@
-//! The HTTP side: routes, the connection limit, start and graceful shutdown.
+//! The server's routes, its connection limits, start and graceful shutdown.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,6 +19,8 @@ use crate::auth::external::ExternalVerifier;
 use crate::auth::{SessionResolver, SharedSecret};
 use crate::config::{Limits, ServerConfig, ServerError};
 use crate::connection;
+use crate::http::{self, ConnectionSlot};
+use crate::slots::{SlotCounts, SocketSlots};
 use crate::store::{PostgresStore, ServerStore, SqliteStore};
 
 /// Header carrying the admin secret for `/admin/*`.
@@ -33,6 +35,7 @@ pub(crate) struct AppState {
     pub(crate) limits: Limits,
     pub(crate) admin_secret: Option<SharedSecret>,
     pub(crate) slots: Arc<Semaphore>,
+    pub(crate) users: Arc<SlotCounts<String>>,
     pub(crate) shutdown: watch::Receiver<bool>,
 }
 
@@ -52,15 +55,22 @@ impl std::fmt::Debug for RunningServer {
     }
 }
 
-/// Opens storage, binds, and starts serving in the background.
+/// Checks the configuration, opens storage, binds, and starts serving in the
+/// background. Refused (before anything is opened): an empty app id, a connection
+/// limit of 0 or a zero header-read timeout, external keys without an expected issuer
+/// and audience (unless a check is skipped explicitly), an unusable key source. Secrets
+/// cannot be short: [`SharedSecret::new`] refuses them.
 pub async fn serve(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    if config.app_id.trim().is_empty() {
+        return Err(ServerError::Config("the app id is empty".into()));
+    }
     config.limits.check()?;
-    let store = open_store(&config).await?;
     let external = config
-        .external_keys
+        .external
         .clone()
-        .map(|source| ExternalVerifier::new(source, Arc::clone(&config.clock)))
+        .map(|external| ExternalVerifier::new(external, Arc::clone(&config.clock)))
         .transpose()?;
+    let store = open_store(&config).await?;
     let resolver = SessionResolver::new(
         &config.app_id,
         config.allow_local_first_auth,
@@ -85,6 +95,7 @@ pub async fn serve(config: ServerConfig) -> Result<RunningServer, ServerError> {
         limits: config.limits,
         admin_secret: config.admin_secret,
         slots: Arc::new(Semaphore::new(config.limits.max_connections)),
+        users: SlotCounts::new(),
         shutdown: shutdown.clone(),
     });
     let router = Router::new()
@@ -92,14 +103,14 @@ pub async fn serve(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .route("/sync/{app_id}", get(sync))
         .route("/admin/stats", get(stats))
         .with_state(Arc::clone(&state));
-    let mut signal = shutdown;
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = signal.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    let addresses: Arc<SlotCounts<IpAddr>> = SlotCounts::new();
+    let task = tokio::spawn(http::serve(
+        listener,
+        router,
+        config.limits,
+        addresses,
+        shutdown,
+    ));
     tracing::info!(addr = %local, app_id = %config.app_id, "sync server listening");
     Ok(RunningServer {
         addr: local,
@@ -110,9 +121,6 @@ pub async fn serve(config: ServerConfig) -> Result<RunningServer, ServerError> {
 }
 
 async fn open_store(config: &ServerConfig) -> Result<Arc<dyn ServerStore>, ServerError> {
-    if config.app_id.trim().is_empty() {
-        return Err(ServerError::Config("the app id is empty".into()));
-    }
     if let Some(store) = &config.store {
         return Ok(Arc::clone(store));
     }
@@ -251,6 +259,7 @@ fn problem(status: StatusCode, code: &str, message: &str) -> Response {
 async fn sync(
     State(state): State<Arc<AppState>>,
     Path(app_id): Path<String>,
+    Extension(address): Extension<ConnectionSlot>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -280,6 +289,23 @@ async fn sync(
         );
     };
     let auth = state.resolver.resolve(&headers).await;
+    let user = match &auth {
+        Ok(resolved) => {
+            let user_id = resolved.session.user_id.clone();
+            let limit = state.limits.max_connections_per_user;
+            let Some(slot) = state.users.try_acquire(user_id, limit) else {
+                tracing::info!(user = %resolved.session.user_id, "too many sockets for one user: refused");
+                return http::too_many_connections("too many connections for this user");
+            };
+            Some(slot)
+        }
+        Err(_) => None,
+    };
+    let slots = SocketSlots {
+        _process: permit,
+        _user: user,
+        _address: address.0,
+    };
     // The WebSocket layer cuts off frames far above the limit; frames between
     // the limit and this cap get an `error` frame and the socket stays open.
     let hard_cap = state
@@ -293,7 +319,7 @@ async fn sync(
         .max_frame_size(hard_cap)
         .read_buffer_size(state.limits.socket_buffer_bytes)
         .write_buffer_size(state.limits.socket_buffer_bytes)
-        .on_upgrade(move |socket| connection::run(socket, state, auth, permit, shutdown))
+        .on_upgrade(move |socket| connection::run(socket, state, auth, slots, shutdown))
 }
 
 async fn stats(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
@@ -304,10 +330,7 @@ async fn stats(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
             "no admin secret configured",
         );
     };
-    let given = headers
-        .get(ADMIN_SECRET_HEADER)
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
+    let given = headers.get(ADMIN_SECRET_HEADER).map(|v| v.as_bytes());
     if !secret.matches(given) {
         return problem(
             StatusCode::UNAUTHORIZED,

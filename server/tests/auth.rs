@@ -17,6 +17,11 @@ async fn rejection(client: &mut Client) -> (Value, Option<(u16, String)>) {
     (frame, client.closed().await)
 }
 
+/// The backend secret of these tests (16 bytes or more, as the server requires).
+const BACKEND: &str = "s3cret-backend-0123";
+/// The admin secret of these tests.
+const ADMIN: &str = "admin-password-0123";
+
 fn session_header(value: Value) -> (String, String) {
     ("x-jazz-session".into(), STANDARD.encode(value.to_string()))
 }
@@ -100,14 +105,17 @@ async fn expired_tokens_are_rejected_at_connect_and_while_connected() {
 async fn a_subscriber_whose_token_expired_gets_no_more_live_changes() {
     let clock = clock();
     let mut config = config(&clock);
-    config.backend_secret = Some(SharedSecret::new("b"));
+    config.backend_secret = SharedSecret::new(BACKEND).ok();
     let server = start(config).await;
     let addr = server.local_addr();
     let mut subscriber = connect_user(addr, 1, "s").await;
     subscriber.send(json!({"type": "pull", "cursor": 0})).await;
     assert_eq!(subscriber.recv().await["type"], "changes");
     // A backend session never expires; it keeps writing after the token's exp.
-    let headers = [secret_header("b"), session_header(json!({"userId": "svc"}))];
+    let headers = [
+        secret_header(BACKEND),
+        session_header(json!({"userId": "svc"})),
+    ];
     let mut backend = connect(addr, &headers).await;
     backend.hello("svc").await;
     clock.advance(3600);
@@ -135,11 +143,11 @@ async fn a_token_cookie_is_a_bearer_token() {
 async fn backend_impersonation_beats_a_bearer_token() {
     let clock = clock();
     let mut config = config(&clock);
-    config.backend_secret = Some(SharedSecret::new("s3cret-backend"));
+    config.backend_secret = SharedSecret::new(BACKEND).ok();
     let server = start(config).await;
     let headers = [
         bearer(&local_first(1)),
-        secret_header("s3cret-backend"),
+        secret_header(BACKEND),
         session_header(json!({"userId": "backend-user", "claims": {"role": "admin"}})),
     ];
     let mut client = connect(server.local_addr(), &headers).await;
@@ -159,23 +167,24 @@ async fn backend_impersonation_beats_a_bearer_token() {
 async fn a_wrong_or_missing_backend_secret_is_rejected() {
     let clock = clock();
     let mut config = config(&clock);
-    config.backend_secret = Some(SharedSecret::new("s3cret-backend"));
+    config.backend_secret = SharedSecret::new(BACKEND).ok();
     let server = start(config).await;
     let addr = server.local_addr();
     let session = session_header(json!({"userId": "u"}));
     for headers in [
-        vec![secret_header("s3cret-backenX"), session.clone()],
-        vec![secret_header("s3cret"), session.clone()],
+        vec![secret_header("s3cret-backend-0123X"), session.clone()],
+        vec![secret_header("s3cret-backend-012"), session.clone()],
+        vec![secret_header(""), session.clone()],
         vec![session.clone(), bearer(&local_first(1))],
         vec![
-            secret_header("s3cret-backend"),
+            secret_header(BACKEND),
             ("x-jazz-session".into(), "%%%".into()),
         ],
         vec![
-            secret_header("s3cret-backend"),
+            secret_header(BACKEND),
             session_header(json!({"userId": " "})),
         ],
-        vec![secret_header("s3cret-backend")],
+        vec![secret_header(BACKEND)],
     ] {
         let mut client = connect(addr, &headers).await;
         let (frame, _) = rejection(&mut client).await;
@@ -209,16 +218,22 @@ async fn external_tokens_without_a_key_source_are_disabled() {
 async fn health_and_admin_stats() {
     let clock = clock();
     let mut config = config(&clock);
-    config.admin_secret = Some(SharedSecret::new("admin-pw"));
+    config.admin_secret = SharedSecret::new(ADMIN).ok();
     let server = start(config).await;
     let addr = server.local_addr();
     let _client = connect_user(addr, 1, "d").await;
     let health = http_get(addr, "/health", &[]).await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(health.contains(r#""appId":"my-app""#), "{health}");
-    let denied = http_get(addr, "/admin/stats", &[("x-admin-secret", "nope")]).await;
-    assert!(denied.starts_with("HTTP/1.1 401"), "{denied}");
-    let stats = http_get(addr, "/admin/stats", &[("x-admin-secret", "admin-pw")]).await;
+    for header in [
+        &[("x-admin-secret", "nope")][..],
+        &[("x-admin-secret", "")],
+        &[],
+    ] {
+        let denied = http_get(addr, "/admin/stats", header).await;
+        assert!(denied.starts_with("HTTP/1.1 401"), "{denied}");
+    }
+    let stats = http_get(addr, "/admin/stats", &[("x-admin-secret", ADMIN)]).await;
     assert!(stats.contains(r#""connections":1"#), "{stats}");
     let other_app = http_get(addr, "/sync/other", &[]).await;
     assert!(other_app.starts_with("HTTP/1.1 404"), "{other_app}");
@@ -237,4 +252,38 @@ async fn http_get(addr: std::net::SocketAddr, path: &str, headers: &[(&str, &str
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
     response
+}
+
+#[tokio::test]
+async fn impersonated_user_ids_follow_the_one_user_id_rule() {
+    let clock = clock();
+    let mut config = config(&clock);
+    config.backend_secret = SharedSecret::new(BACKEND).ok();
+    let server = start(config).await;
+    let addr = server.local_addr();
+    let long = "x".repeat(257);
+    for bad in ["a\u{7}b", "line\nbreak", "\u{0}", "\t", long.as_str()] {
+        let headers = [
+            secret_header(BACKEND),
+            session_header(json!({ "userId": bad })),
+        ];
+        let mut client = connect(addr, &headers).await;
+        let (frame, close) = rejection(&mut client).await;
+        assert_eq!(frame["code"], "invalid", "{bad:?}: {frame}");
+        assert!(
+            frame["message"].as_str().unwrap().contains("user id"),
+            "{frame}"
+        );
+        assert_eq!(close.map(|c| c.0), Some(4001));
+    }
+    // Surrounding blanks are trimmed, as for an external `sub`; 256 bytes is the limit.
+    for (given, seen) in [(" padded ", "padded"), (&long[1..], &long[1..])] {
+        let headers = [
+            secret_header(BACKEND),
+            session_header(json!({ "userId": given })),
+        ];
+        let mut client = connect(addr, &headers).await;
+        assert_eq!(client.hello("b").await["session"]["userId"], seen);
+    }
+    server.shutdown().await.unwrap();
 }

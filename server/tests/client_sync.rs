@@ -20,7 +20,7 @@ use localfirst_core::local_db::Query;
 use localfirst_core::secret::Secret;
 use localfirst_core::sync::{Backoff, SyncState};
 use localfirst_core::ErrorCode as _;
-use localfirst_server::auth::external::ExternalKeySource;
+use localfirst_server::auth::external::{ExternalAuthConfig, ExternalKeySource};
 use localfirst_server::RunningServer;
 use serde_json::{json, Value};
 
@@ -47,7 +47,7 @@ fn es256_token(sub: &str, exp: u64) -> String {
     let pem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/es256.pem")).unwrap();
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some("es256-key".into());
-    let claims = json!({"sub": sub, "exp": exp, "iat": NOW});
+    let claims = json!({"iss": ISSUER, "aud": APP, "sub": sub, "exp": exp, "iat": NOW});
     jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ec_pem(&pem).unwrap()).unwrap()
 }
 
@@ -58,9 +58,13 @@ fn external_config(server_clock: &Arc<FixedClock>) -> localfirst_server::ServerC
         "/tests/data/es256.pub.pem"
     ))
     .unwrap();
-    cfg.external_keys = Some(ExternalKeySource::Static { key });
+    let keys = ExternalKeySource::Static { key };
+    cfg.external = Some(ExternalAuthConfig::new(keys, ISSUER, APP));
     cfg
 }
+
+/// The issuer of the external tokens.
+const ISSUER: &str = "https://id.example.test";
 
 /// Every row the server holds, through a fresh connection of identity 200.
 async fn server_rows(server: &RunningServer) -> std::collections::BTreeMap<String, Value> {

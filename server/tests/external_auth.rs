@@ -3,196 +3,26 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+mod common;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::get;
-use axum::Router;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use common::jwks::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use localfirst_core::auth::AuthFailure;
-use localfirst_core::clock::FixedClock;
 use localfirst_core::session::{AuthMode, Session};
 use localfirst_core::ErrorCode;
 use localfirst_server::auth::external::{
-    ExternalAuthError, ExternalKeySource, ExternalVerifier, JwksOptions, MAX_EXTERNAL_TOKEN_LEN,
+    ExternalAuthConfig, ExternalAuthError, ExternalKeySource, ExternalVerifier, JwksOptions,
+    MAX_EXTERNAL_TOKEN_LEN,
 };
 use localfirst_server::auth::token_cache::{token_hash, VerifiedTokenCache};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-
-const NOW: u64 = 1_800_000_000;
-
-fn data(name: &str) -> String {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn jwk(name: &str) -> Value {
-    serde_json::from_str(&data(&format!("{name}.jwk.json"))).unwrap()
-}
-
-fn jwks(names: &[&str]) -> Value {
-    json!({ "keys": names.iter().map(|n| jwk(n)).collect::<Vec<_>>() })
-}
-
-/// A key of tests/data: its private PEM signs, its JWK (kid `<name>-key`) verifies.
-#[derive(Clone, Copy)]
-struct TestKey {
-    name: &'static str,
-    alg: Algorithm,
-}
-
-const ES256: TestKey = TestKey {
-    name: "es256",
-    alg: Algorithm::ES256,
-};
-const RS256: TestKey = TestKey {
-    name: "rs256",
-    alg: Algorithm::RS256,
-};
-const EDDSA: TestKey = TestKey {
-    name: "eddsa",
-    alg: Algorithm::EdDSA,
-};
-const ROTATED: TestKey = TestKey {
-    name: "es256-rotated",
-    alg: Algorithm::ES256,
-};
-
-impl TestKey {
-    fn kid(self) -> String {
-        format!("{}-key", self.name)
-    }
-
-    fn encoding_key(self) -> EncodingKey {
-        let pem = data(&format!("{}.pem", self.name));
-        match self.alg {
-            Algorithm::ES256 => EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(),
-            Algorithm::RS256 => EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
-            _ => EncodingKey::from_ed_pem(pem.as_bytes()).unwrap(),
-        }
-    }
-
-    /// A token with this key's kid.
-    fn sign(self, claims: &Value) -> String {
-        self.sign_with_kid(Some(self.kid()), claims)
-    }
-
-    fn sign_with_kid(self, kid: Option<String>, claims: &Value) -> String {
-        let mut header = Header::new(self.alg);
-        header.kid = kid;
-        jsonwebtoken::encode(&header, claims, &self.encoding_key()).unwrap()
-    }
-
-    /// A token from raw header and claims JSON text (for duplicate claims).
-    fn sign_raw(self, header: &str, claims: &str) -> String {
-        let message = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header),
-            URL_SAFE_NO_PAD.encode(claims)
-        );
-        let signature =
-            jsonwebtoken::crypto::sign(message.as_bytes(), &self.encoding_key(), self.alg).unwrap();
-        format!("{message}.{signature}")
-    }
-}
-
-fn claims(sub: &str) -> Value {
-    json!({
-        "iss": "https://id.example.com",
-        "sub": sub,
-        "aud": "my-app",
-        "iat": NOW,
-        "exp": NOW + 3600,
-        "email": "ada@example.com",
-    })
-}
-
-/// A JWKS endpoint on 127.0.0.1 that counts fetches and can be switched to fail.
-struct Stub {
-    url: String,
-    fetches: Arc<AtomicUsize>,
-    body: Arc<Mutex<Option<String>>>,
-    delay_ms: Arc<AtomicU64>,
-}
-
-#[derive(Clone)]
-struct StubState {
-    fetches: Arc<AtomicUsize>,
-    body: Arc<Mutex<Option<String>>>,
-    delay_ms: Arc<AtomicU64>,
-}
-
-async fn serve_jwks(State(state): State<StubState>) -> (StatusCode, String) {
-    state.fetches.fetch_add(1, Ordering::SeqCst);
-    let delay = state.delay_ms.load(Ordering::SeqCst);
-    if delay > 0 {
-        // Holds the response open so that concurrent verifications overlap.
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-    }
-    match state.body.lock().unwrap().clone() {
-        Some(body) => (StatusCode::OK, body),
-        None => (StatusCode::SERVICE_UNAVAILABLE, "down".to_owned()),
-    }
-}
-
-impl Stub {
-    async fn start(keys: Value) -> Stub {
-        let state = StubState {
-            fetches: Arc::new(AtomicUsize::new(0)),
-            body: Arc::new(Mutex::new(Some(keys.to_string()))),
-            delay_ms: Arc::new(AtomicU64::new(0)),
-        };
-        let app = Router::new()
-            .route("/jwks", get(serve_jwks))
-            .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Stub {
-            url: format!("http://{addr}/jwks"),
-            fetches: state.fetches,
-            body: state.body,
-            delay_ms: state.delay_ms,
-        }
-    }
-
-    fn fetches(&self) -> usize {
-        self.fetches.load(Ordering::SeqCst)
-    }
-
-    fn serve(&self, keys: Value) {
-        *self.body.lock().unwrap() = Some(keys.to_string());
-    }
-
-    fn fail(&self) {
-        *self.body.lock().unwrap() = None;
-    }
-
-    fn verifier(&self, clock: &Arc<FixedClock>) -> ExternalVerifier {
-        let source = ExternalKeySource::Jwks {
-            url: self.url.clone(),
-            options: JwksOptions::default(),
-        };
-        ExternalVerifier::new(source, clock.clone()).unwrap()
-    }
-}
-
-fn clock() -> Arc<FixedClock> {
-    Arc::new(FixedClock::new(NOW))
-}
-
-fn static_verifier(key: &str) -> ExternalVerifier {
-    let source = ExternalKeySource::Static {
-        key: key.to_owned(),
-    };
-    ExternalVerifier::new(source, clock()).unwrap()
-}
 
 fn code<T: std::fmt::Debug>(result: Result<T, ExternalAuthError>) -> &'static str {
     result.unwrap_err().code().as_str()
@@ -263,22 +93,16 @@ async fn bad_signature_forces_one_refresh_then_fails() {
 }
 
 #[tokio::test]
-async fn unknown_kid_refreshes_once_and_finds_a_rotated_key() {
+async fn a_key_rotated_right_after_a_fetch_gets_in_at_once() {
     let stub = Stub::start(jwks(&["es256"])).await;
     let clock = clock();
     let verifier = stub.verifier(&clock);
     verifier.verify(&ES256.sign(&claims("u"))).await.unwrap();
-    stub.serve(jwks(&["es256", "es256-rotated"]));
-    let rotated = ROTATED.sign(&claims("u"));
-    // Right after a fetch the cooldown holds: no refresh, a clean unknown-key error.
-    assert_eq!(
-        verifier.verify(&rotated).await.unwrap_err(),
-        ExternalAuthError::UnknownKey {
-            kid: Some(ROTATED.kid())
-        }
-    );
     assert_eq!(stub.fetches(), 1);
-    clock.advance(10);
+    // The provider publishes a new key and signs with it one second later.
+    stub.serve(jwks(&["es256", "es256-rotated"]));
+    clock.advance(1);
+    let rotated = ROTATED.sign(&claims("u"));
     let session = verifier.verify(&rotated).await.unwrap();
     assert_eq!(session.user_id, "u");
     assert_eq!(stub.fetches(), 2, "exactly one refresh");
@@ -287,33 +111,154 @@ async fn unknown_kid_refreshes_once_and_finds_a_rotated_key() {
     assert_eq!(stub.fetches(), 2);
 }
 
-#[tokio::test]
-async fn fabricated_kids_fetch_at_most_once_per_cooldown() {
+/// A token naming `kid` with a signature no key made: it fails at key selection.
+fn fabricated(kid: &str) -> String {
+    let header = URL_SAFE_NO_PAD.encode(json!({"alg": "ES256", "kid": kid}).to_string());
+    let claims = URL_SAFE_NO_PAD.encode(claims("u").to_string());
+    format!("{header}.{claims}.c2ln")
+}
+
+/// Polls `task` for up to 30 s (it waits for the injected clock, read every 250 ms).
+async fn finish<T>(task: tokio::task::JoinHandle<T>) -> T {
+    tokio::time::timeout(Duration::from_secs(30), task)
+        .await
+        .expect("still waiting 30 s after the cooldown ended")
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_rotated_during_an_attack_waits_for_the_cooldown_instead_of_failing() {
     let stub = Stub::start(jwks(&["es256"])).await;
     let clock = clock();
-    let verifier = stub.verifier(&clock);
+    let verifier = Arc::new(stub.verifier(&clock));
     verifier.verify(&ES256.sign(&claims("u"))).await.unwrap();
-    assert_eq!(stub.fetches(), 1);
-    let mut expected = 1;
-    for window in 0..3 {
-        clock.advance(10);
-        expected += 1;
-        for i in 0..40 {
-            if i == 20 {
-                clock.advance(5);
-            }
-            let kid = format!("fabricated-{window}-{i}");
-            let token = ES256.sign_with_kid(Some(kid.clone()), &claims("u"));
-            assert_eq!(
-                verifier.verify(&token).await.unwrap_err(),
-                ExternalAuthError::UnknownKey { kid: Some(kid) }
-            );
+    clock.advance(10);
+    // An attacker's fabricated kid forces a fetch: the cooldown starts.
+    assert_eq!(
+        verifier.verify(&fabricated("made-up")).await.unwrap_err(),
+        ExternalAuthError::UnknownKey {
+            kid: Some("made-up".into())
         }
-        assert_eq!(stub.fetches(), expected, "window {window}");
-    }
-    // Real tokens keep verifying from the cache meanwhile.
+    );
+    assert_eq!(stub.fetches(), 2);
+    stub.serve(jwks(&["es256", "es256-rotated"]));
+    clock.advance(1);
+    let rotated = ROTATED.sign(&claims("u"));
+    let waiting = {
+        let verifier = verifier.clone();
+        tokio::spawn(async move { verifier.verify(&rotated).await })
+    };
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(!waiting.is_finished(), "refused inside the cooldown");
+    assert_eq!(stub.fetches(), 2, "no fetch inside the cooldown");
+    clock.advance(9);
+    assert_eq!(finish(waiting).await.unwrap().user_id, "u");
+    assert_eq!(stub.fetches(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_miss_fetches_after_one_cooldown_of_real_time_if_the_clock_stands_still() {
+    let stub = Stub::start(jwks(&["es256"])).await;
+    let clock = clock();
+    let options = JwksOptions {
+        forced_refresh_cooldown: Duration::from_secs(1),
+        ..JwksOptions::default()
+    };
+    let verifier = stub.verifier_with(&clock, options);
     verifier.verify(&ES256.sign(&claims("u"))).await.unwrap();
-    assert_eq!(stub.fetches(), expected);
+    verifier.verify(&fabricated("made-up")).await.unwrap_err();
+    assert_eq!(stub.fetches(), 2);
+    stub.serve(jwks(&["es256", "es256-rotated"]));
+    // The injected clock never moves; the wait still ends.
+    let started = Instant::now();
+    let session = tokio::time::timeout(
+        Duration::from_secs(30),
+        verifier.verify(&ROTATED.sign(&claims("u"))),
+    )
+    .await
+    .expect("waited for ever")
+    .unwrap();
+    assert_eq!(session.user_id, "u");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    assert_eq!(stub.fetches(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eleven_thousand_fabricated_kids_fetch_at_most_once_per_cooldown() {
+    let stub = Stub::start(jwks(&["es256"])).await;
+    let clock = clock();
+    let verifier = Arc::new(stub.verifier(&clock));
+    verifier.verify(&ES256.sign(&claims("u"))).await.unwrap();
+    // The attack opens with a forced fetch; every later miss starts inside a cooldown.
+    let opening = verifier.verify(&fabricated("opening")).await.unwrap_err();
+    assert_eq!(opening.code(), "unknown-key");
+    assert_eq!(stub.fetches(), 2);
+    let mut windows = 0;
+    for wave in 0..3 {
+        let tasks: Vec<_> = (0..3704)
+            .map(|i| {
+                let verifier = verifier.clone();
+                let kid = format!("fabricated-{wave}-{i}");
+                tokio::spawn(async move {
+                    let error = verifier.verify(&fabricated(&kid)).await.unwrap_err();
+                    assert_eq!(error, ExternalAuthError::UnknownKey { kid: Some(kid) });
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(stub.fetches(), 2 + windows, "a fetch inside the cooldown");
+        // Each cooldown window that passes allows one fetch, shared by all the waiters.
+        let started = Instant::now();
+        while tasks.iter().any(|task| !task.is_finished()) {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "wave {wave} hangs"
+            );
+            clock.advance(10);
+            windows += 1;
+            let window = Instant::now();
+            while window.elapsed() < Duration::from_secs(5)
+                && tasks.iter().any(|task| !task.is_finished())
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+    }
+    let forced = stub.fetches() - 2;
+    println!("11,112 fabricated key ids: {forced} fetches in {windows} cooldown windows");
+    assert!(
+        forced >= 3 && forced <= windows,
+        "{forced} fetches in {windows} windows"
+    );
+    // Real tokens verify from the cache meanwhile.
+    let fetches = stub.fetches();
+    verifier.verify(&ES256.sign(&claims("u"))).await.unwrap();
+    assert_eq!(stub.fetches(), fetches);
+}
+
+#[tokio::test]
+async fn an_unknown_key_is_named_without_debug_text() {
+    let verifier = static_verifier(&data("es256.jwk.json"));
+    let error = verifier.verify(&fabricated("es1")).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        r#"no key matches the token's key id "es1""#
+    );
+    let error = ExternalAuthError::UnknownKey { kid: None };
+    assert_eq!(
+        error.to_string(),
+        "no key matches the token, which names no key id"
+    );
+    // Text from the token is quoted as JSON, control characters escaped.
+    let odd = verifier
+        .verify(&fabricated("a\u{7}b"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(odd, r#"no key matches the token's key id "a\u0007b""#);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -452,7 +397,8 @@ async fn oversized_tokens_are_refused_before_any_fetch() {
 async fn duplicate_claims_are_refused_even_when_signed() {
     let verifier = static_verifier(&data("es256.jwk.json"));
     let header = r#"{"alg":"ES256","typ":"JWT","kid":"es256-key"}"#;
-    let ok = format!(r#"{{"sub":"alice","exp":{}}}"#, NOW + 60);
+    let fields = r#""iss":"https://id.example.com","aud":"my-app""#;
+    let ok = format!(r#"{{{fields},"sub":"alice","exp":{}}}"#, NOW + 60);
     assert_eq!(
         verifier
             .verify(&ES256.sign_raw(header, &ok))
@@ -461,7 +407,10 @@ async fn duplicate_claims_are_refused_even_when_signed() {
             .user_id,
         "alice"
     );
-    let duplicated = format!(r#"{{"sub":"alice","exp":{},"sub":"admin"}}"#, NOW + 60);
+    let duplicated = format!(
+        r#"{{{fields},"sub":"alice","exp":{},"sub":"admin"}}"#,
+        NOW + 60
+    );
     assert_eq!(
         verifier
             .verify(&ES256.sign_raw(header, &duplicated))
@@ -601,9 +550,9 @@ async fn the_algorithm_must_match_the_key() {
     let mut wrong = jwk("es256");
     wrong["alg"] = json!("RS256");
     let result = ExternalVerifier::new(
-        ExternalKeySource::Static {
+        expecting(ExternalKeySource::Static {
             key: wrong.to_string(),
-        },
+        }),
         clock(),
     );
     assert_eq!(code(result), "invalid-key");
@@ -629,18 +578,18 @@ async fn bad_static_keys_and_urls_are_refused_at_construction() {
         "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
     ] {
         let result = ExternalVerifier::new(
-            ExternalKeySource::Static {
+            expecting(ExternalKeySource::Static {
                 key: key.to_owned(),
-            },
+            }),
             clock(),
         );
         assert_eq!(code(result), "invalid-key", "{key:?}");
     }
     assert_eq!(
         code(ExternalVerifier::new(
-            ExternalKeySource::Static {
+            expecting(ExternalKeySource::Static {
                 key: r#"{"keys":[]}"#.to_owned()
-            },
+            }),
             clock()
         )),
         "empty-key-set"
@@ -651,10 +600,10 @@ async fn bad_static_keys_and_urls_are_refused_at_construction() {
         "not a url",
     ] {
         let result = ExternalVerifier::new(
-            ExternalKeySource::Jwks {
+            expecting(ExternalKeySource::Jwks {
                 url: url.to_owned(),
                 options: JwksOptions::default(),
-            },
+            }),
             clock(),
         );
         assert_eq!(code(result), "invalid-jwks-url", "{url}");
@@ -669,46 +618,122 @@ async fn bad_static_keys_and_urls_are_refused_at_construction() {
             url: url.to_owned(),
             options: JwksOptions::default(),
         };
-        assert!(ExternalVerifier::new(source, clock()).is_ok(), "{url}");
+        assert!(
+            ExternalVerifier::new(expecting(source), clock()).is_ok(),
+            "{url}"
+        );
+    }
+}
+
+fn es256_key() -> ExternalKeySource {
+    ExternalKeySource::Static {
+        key: data("es256.jwk.json"),
+    }
+}
+
+fn checked(config: ExternalAuthConfig) -> ExternalVerifier {
+    ExternalVerifier::new(config, clock()).unwrap()
+}
+
+#[tokio::test]
+async fn issuer_and_audience_are_checked_against_every_accepted_value() {
+    let token = ES256.sign(&claims("u"));
+    checked(ExternalAuthConfig::new(es256_key(), ISSUER, AUDIENCE))
+        .verify(&token)
+        .await
+        .unwrap();
+    // A token of the same provider for another app, or from another issuer.
+    let other_app = checked(ExternalAuthConfig::new(es256_key(), ISSUER, "other-app"));
+    let error = other_app.verify(&token).await.unwrap_err();
+    assert_eq!(error, ExternalAuthError::AudienceMismatch);
+    assert_eq!(error.failure(), AuthFailure::Invalid);
+    let other_issuer = checked(ExternalAuthConfig::new(
+        es256_key(),
+        "https://evil.example.com",
+        AUDIENCE,
+    ));
+    assert_eq!(code(other_issuer.verify(&token).await), "issuer-mismatch");
+    // Several accepted values: any one matches.
+    let several = checked(
+        ExternalAuthConfig::new(es256_key(), "https://old.example.com", "other-app")
+            .with_issuer(ISSUER)
+            .with_audience(AUDIENCE),
+    );
+    several.verify(&token).await.unwrap();
+    let mut c = claims("u");
+    c["aud"] = json!(["a", "my-app"]);
+    several.verify(&ES256.sign(&c)).await.unwrap();
+    c["aud"] = json!(["a", "b"]);
+    assert_eq!(
+        code(several.verify(&ES256.sign(&c)).await),
+        "audience-mismatch"
+    );
+    // Absent claims fail the checks.
+    for claim in ["aud", "iss"] {
+        let mut c = claims("u");
+        c.as_object_mut().unwrap().remove(claim);
+        let error = several.verify(&ES256.sign(&c)).await.unwrap_err();
+        assert_eq!(
+            error.code(),
+            format!(
+                "{}-mismatch",
+                if claim == "aud" { "audience" } else { "issuer" }
+            )
+        );
     }
 }
 
 #[tokio::test]
-async fn audience_and_issuer_checks_are_optional() {
-    let verifier = static_verifier(&data("es256.jwk.json"));
-    let token = ES256.sign(&claims("u"));
-    let key = || data("es256.jwk.json");
-    let checked = static_verifier(&key())
-        .with_audience("my-app")
-        .with_issuer("https://id.example.com");
-    checked.verify(&token).await.unwrap();
-    verifier.verify(&token).await.unwrap();
+async fn a_verifier_without_expected_issuer_and_audience_is_refused_unless_skipped() {
+    let none = ExternalAuthConfig {
+        issuers: vec![],
+        audiences: vec![],
+        ..ExternalAuthConfig::new(es256_key(), ISSUER, AUDIENCE)
+    };
+    let error = ExternalVerifier::new(none.clone(), clock()).unwrap_err();
     assert_eq!(
-        code(
-            static_verifier(&key())
-                .with_audience("other")
-                .verify(&token)
-                .await
-        ),
-        "audience-mismatch"
+        error,
+        ExternalAuthError::ChecksNotConfigured {
+            issuer: true,
+            audience: true
+        }
     );
+    assert_eq!(error.code(), "invalid-config");
+    assert!(error
+        .to_string()
+        .contains("an expected issuer and an expected audience"));
+    let no_audience = ExternalAuthConfig {
+        issuers: vec![ISSUER.into()],
+        ..none.clone()
+    };
     assert_eq!(
-        code(
-            static_verifier(&key())
-                .with_issuer("https://evil.example.com")
-                .verify(&token)
-                .await
-        ),
-        "issuer-mismatch"
+        ExternalVerifier::new(no_audience.clone(), clock()).unwrap_err(),
+        ExternalAuthError::ChecksNotConfigured {
+            issuer: false,
+            audience: true
+        }
     );
+    // Skipping a check is an explicit choice; then tokens of any audience get in.
+    let skipped = ExternalAuthConfig {
+        insecure_skip_audience_check: true,
+        ..no_audience
+    };
+    let verifier = checked(skipped.clone());
     let mut c = claims("u");
-    c["aud"] = json!(["a", "my-app"]);
-    checked.verify(&ES256.sign(&c)).await.unwrap();
-    c["aud"] = json!(["a", "b"]);
-    assert_eq!(
-        code(checked.verify(&ES256.sign(&c)).await),
-        "audience-mismatch"
-    );
+    c["aud"] = json!("some-other-app");
+    verifier.verify(&ES256.sign(&c)).await.unwrap();
+    // A skip next to values, or a blank value, is a contradiction.
+    for config in [
+        ExternalAuthConfig {
+            audiences: vec![AUDIENCE.into()],
+            ..skipped
+        },
+        ExternalAuthConfig::new(es256_key(), " ", AUDIENCE),
+        ExternalAuthConfig::new(es256_key(), ISSUER, ""),
+    ] {
+        let error = ExternalVerifier::new(config, clock()).unwrap_err();
+        assert_eq!(error.code(), "invalid-config", "{error}");
+    }
 }
 
 #[test]

@@ -10,6 +10,9 @@ use serde_json::json;
 /// File descriptors needed: one per client socket and one per server socket, plus slack.
 const NEEDED_FDS: u64 = 2 * 1000 + 256;
 
+/// The backend secret of the test.
+const SECRET: &str = "load-secret-0123456";
+
 fn ensure_fd_limit() {
     let (soft, hard) = rlimit::Resource::NOFILE.get().unwrap();
     if soft < NEEDED_FDS {
@@ -33,9 +36,12 @@ async fn holds_a_thousand_concurrent_connections() {
     let clock = clock();
     let mut config = config(&clock);
     config.limits.max_connections = 1000;
+    // One user on one address holds them all.
+    config.limits.max_connections_per_user = 1000;
+    config.limits.max_connections_per_address = 2000;
     // Backend sessions: no signature check per socket, so the test measures holding
     // sockets rather than Ed25519 in a debug build.
-    config.backend_secret = Some(localfirst_server::SharedSecret::new("load-secret"));
+    config.backend_secret = localfirst_server::SharedSecret::new(SECRET).ok();
     let server = start(config).await;
     let addr = server.local_addr();
     let token = local_first(1);
@@ -50,7 +56,7 @@ async fn holds_a_thousand_concurrent_connections() {
         let mut tasks = Vec::new();
         for i in 0..100 {
             let headers = [
-                ("x-jazz-backend-secret".to_owned(), "load-secret".to_owned()),
+                ("x-jazz-backend-secret".to_owned(), SECRET.to_owned()),
                 ("x-jazz-session".to_owned(), session.clone()),
             ];
             tasks.push(tokio::spawn(async move {

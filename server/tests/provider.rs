@@ -12,9 +12,7 @@ use localfirst_core::secret::Secret;
 use localfirst_core::session::AuthMode;
 use localfirst_core::token::{decode_claims_unverified, identity_proof};
 use localfirst_core::ErrorCode;
-use localfirst_server::auth::external::{
-    ExternalAuthError, ExternalKeySource, ExternalVerifier, JwksOptions,
-};
+use localfirst_server::auth::external::{ExternalAuthError, ExternalVerifier};
 use localfirst_server::provider::{
     start_provider, ProviderClient, ProviderConfig, ProviderError, RunningProvider,
     MAX_REQUEST_BODY_BYTES,
@@ -24,22 +22,25 @@ use serde_json::Value;
 const NOW: u64 = 1_800_000_000;
 const AUDIENCE: &str = "demo-provider";
 
-async fn provider(clock: &Arc<FixedClock>) -> RunningProvider {
-    start_provider(ProviderConfig::new(AUDIENCE, clock.clone()))
-        .await
-        .unwrap()
+/// The app the provider's JWTs are for (their `aud`).
+const APP: &str = "my-app";
+
+fn provider_config(clock: &Arc<FixedClock>) -> ProviderConfig {
+    let mut config = ProviderConfig::new(AUDIENCE, clock.clone());
+    config.token_audience = Some(APP.into());
+    config
 }
 
+async fn provider(clock: &Arc<FixedClock>) -> RunningProvider {
+    start_provider(provider_config(clock)).await.unwrap()
+}
+
+/// A verifier expecting what the provider says about itself.
 fn verifier(provider: &RunningProvider, clock: &Arc<FixedClock>) -> ExternalVerifier {
-    ExternalVerifier::new(
-        ExternalKeySource::Jwks {
-            url: provider.jwks_url(),
-            options: JwksOptions::default(),
-        },
-        clock.clone(),
-    )
-    .unwrap()
-    .with_issuer(provider.issuer())
+    let expected = provider.external_auth().unwrap();
+    assert_eq!(expected.issuers, [provider.issuer()]);
+    assert_eq!(expected.audiences, [APP]);
+    ExternalVerifier::new(expected, clock.clone()).unwrap()
 }
 
 fn proof(secret: &Secret, audience: &str, clock: &FixedClock) -> String {
@@ -256,7 +257,7 @@ async fn provider_for_other_key(clock: &Arc<FixedClock>) -> RunningProvider {
 #[tokio::test]
 async fn a_configured_issuer_names_signed_up_and_refreshed_tokens() {
     let clock = Arc::new(FixedClock::new(NOW));
-    let mut config = ProviderConfig::new(AUDIENCE, clock.clone());
+    let mut config = provider_config(&clock);
     config.issuer = Some("https://localhost/demo-provider".into());
     let provider = start_provider(config).await.unwrap();
     let client = ProviderClient::new(&provider.base_url()).unwrap();

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use common::store_suite::{self, Store};
-use localfirst_server::SqliteStore;
+use localfirst_server::{ServerStore as _, SqliteStore};
 
 #[tokio::test]
 async fn sqlite_in_memory_passes_the_store_suite() {
@@ -112,4 +112,37 @@ async fn a_database_from_before_the_table_registry_registers_its_tables_on_open(
         "{:?}",
         result.outcomes
     );
+}
+
+/// The mode bits of `path` (Unix).
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn database_files_and_new_folders_are_private() {
+    let root = tempfile::tempdir().unwrap();
+    let parent = root.path().join("var");
+    let dir = parent.join("server");
+    let store = SqliteStore::open_dir(&dir).unwrap();
+    store.latest_cursor().await.unwrap();
+    assert_eq!(mode(&parent), 0o700, "a created parent");
+    assert_eq!(mode(&dir), 0o700, "the data folder");
+    let db = dir.join(localfirst_server::store::sqlite::DB_FILE);
+    for suffix in ["", "-wal", "-shm"] {
+        let path = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+        assert!(path.exists(), "{} is missing", path.display());
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+    drop(store);
+
+    // A file left readable by others is made private when it is opened again.
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = SqliteStore::open_dir(&dir).unwrap();
+    store.latest_cursor().await.unwrap();
+    assert_eq!(mode(&db), 0o600);
 }

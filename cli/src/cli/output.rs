@@ -40,6 +40,30 @@ pub fn write_line(out: &mut dyn Write, text: &str) -> std::io::Result<()> {
     out.flush()
 }
 
+/// Whether the process started with its standard output closed (`>&-`). The Rust
+/// runtime then puts `/dev/null`, opened for reading and writing, on descriptor 1, so
+/// every write "succeeds" and prints nowhere; a shell's `>/dev/null` opens it for
+/// writing only, so that stays allowed. Unix only; elsewhere `false`.
+pub fn stdout_closed_at_start() -> bool {
+    #[cfg(unix)]
+    {
+        use std::io::Read as _;
+        use std::os::fd::AsFd as _;
+        use std::os::unix::fs::MetadataExt as _;
+        let Ok(descriptor) = std::io::stdout().as_fd().try_clone_to_owned() else {
+            return true;
+        };
+        let mut stdout = std::fs::File::from(descriptor);
+        let (Ok(out), Ok(null)) = (stdout.metadata(), std::fs::metadata("/dev/null")) else {
+            return false;
+        };
+        // Only the runtime's stand-in is /dev/null opened for reading too.
+        (out.dev(), out.ino()) == (null.dev(), null.ino()) && stdout.read(&mut [0u8; 1]).is_ok()
+    }
+    #[cfg(not(unix))]
+    false
+}
+
 /// The human form: one `name  value` line per field, names padded to one width.
 pub fn human_lines(fields: &[(String, Value)]) -> String {
     let width = fields.iter().map(|(name, _)| name.len()).max().unwrap_or(0);

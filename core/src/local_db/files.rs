@@ -72,18 +72,20 @@ pub(super) fn hub_key(canonical_dir: &Path) -> String {
     format!("dir:{}", canonical_dir.display())
 }
 
-/// Creates the namespace directory (and missing parents) with mode `0700`.
-pub(super) fn create_namespace_dir(dir: &Path) -> Result<(), StorageError> {
+/// Creates a private directory (a namespace's, the sync server's data folder) and its
+/// missing parents with mode `0700` (Unix); an existing directory is left as it is.
+pub fn create_namespace_dir(dir: &Path) -> Result<(), StorageError> {
     crate::secret_store::fsutil::create_private_dir(dir).map_err(|e| StorageError::Io {
         path: dir.display().to_string(),
         reason: e.to_string(),
     })
 }
 
-/// Makes sure the database file exists with mode `0600` before SQLite opens it
+/// Makes sure a SQLite database file exists with mode `0600` before SQLite opens it
 /// (SQLite gives `-wal` and `-shm` the mode of the database file, whatever the
-/// umask). An existing file readable by others is made private.
-pub(super) fn prepare_database_file(path: &Path) -> Result<(), StorageError> {
+/// umask). An existing file readable by others is made private. Used for the local
+/// databases and for the sync server's.
+pub fn prepare_database_file(path: &Path) -> Result<(), StorageError> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true).write(true).create(true);
     #[cfg(unix)]

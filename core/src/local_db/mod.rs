@@ -81,7 +81,9 @@ use serde_json::{Map, Value};
 use crate::error::{Code, ErrorCode};
 
 pub(crate) use discard::ActorSnapshot;
-pub use files::{namespace_exists, wipe_namespace, WipeOutcome};
+pub use files::{
+    create_namespace_dir, namespace_exists, prepare_database_file, wipe_namespace, WipeOutcome,
+};
 pub(crate) use hub::ChangeSink;
 pub use names::{
     check_entry, encode_app_id, is_valid_name, namespace_dir, new_row_id, table_name_key,

@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::clock::Clock;
-use crate::error::{Code, ErrorCode};
+use crate::error::{Code, ErrorCode, Quoted};
 use crate::identity::{Identity, PublicKey, UserId};
 use crate::json::visit_unique_keys;
 
@@ -180,7 +180,7 @@ pub enum TokenError {
     #[error("token header is invalid")]
     InvalidHeader,
     /// The header names an algorithm other than `EdDSA`.
-    #[error("token algorithm {alg:?} is not allowed (only EdDSA)")]
+    #[error("token algorithm {} is not allowed (only EdDSA)", Quoted(.alg))]
     UnsupportedAlgorithm {
         /// The `alg` found.
         alg: String,
@@ -192,7 +192,7 @@ pub enum TokenError {
         reason: String,
     },
     /// The claims contain a claim this format does not define.
-    #[error("token has an unknown claim {claim:?}")]
+    #[error("token has an unknown claim {}", Quoted(.claim))]
     UnknownClaim {
         /// Name of the first unknown claim.
         claim: String,
@@ -204,13 +204,13 @@ pub enum TokenError {
         claim: RequiredClaim,
     },
     /// `iss` is not a self-signed issuer.
-    #[error("token issuer {issuer:?} is not a self-signed issuer")]
+    #[error("token issuer {} is not a self-signed issuer", Quoted(.issuer))]
     UnknownIssuer {
         /// The `iss` found.
         issuer: String,
     },
     /// `iss` is a self-signed issuer that the verifier does not accept here.
-    #[error("token issuer {issuer:?} is not accepted here")]
+    #[error("token issuer {} is not accepted here", Quoted(.issuer))]
     IssuerNotAllowed {
         /// The `iss` found.
         issuer: String,
@@ -316,11 +316,18 @@ impl ErrorCode for TokenError {
 /// was given, and its UUID when that is a different text.
 fn audience_mismatch_message(audience: &str, expected: &str, actual: &str) -> String {
     if audience == expected {
-        format!("token audience {actual:?} does not match the expected audience {expected:?}")
+        format!(
+            "token audience {} does not match the expected audience {}",
+            Quoted(actual),
+            Quoted(expected)
+        )
     } else {
         format!(
-            "token audience {actual:?} does not match the expected audience {audience:?} \
-             (sent as its UUIDv5 {expected:?}); was the token minted for another app id?"
+            "token audience {} does not match the expected audience {} \
+             (sent as its UUIDv5 {}); was the token minted for another app id?",
+            Quoted(actual),
+            Quoted(audience),
+            Quoted(expected)
         )
     }
 }

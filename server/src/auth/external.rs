@@ -9,23 +9,29 @@
 //! (`alg`, optional `kid`, no `crit`), claims JSON (an object, no duplicate claim), key
 //! selection by `kid` and `alg`, signature, then the claims against the injected clock:
 //! `exp` required and `exp <= now` is [`ExternalAuthError::Expired`]; `nbf` and `iat`
-//! may be at most [`CLOCK_SKEW_SECONDS`] in the future; `sub` is required, trimmed,
-//! non-empty and free of control characters; optional audience and issuer checks.
+//! may be at most [`CLOCK_SKEW_SECONDS`] in the future; `sub` must be a usable user id
+//! ([`user_id_from`](localfirst_core::session::user_id_from)); `iss` must be one of the
+//! expected issuers and `aud` must name one of the expected audiences.
+//!
+//! The expected issuer(s) and audience(s) are part of [`ExternalAuthConfig`], and a
+//! verifier cannot be built without them unless the configuration skips a check
+//! explicitly (insecure, logged as a warning): with an identity provider shared by several
+//! apps, a token issued for another app would otherwise sign in as its `sub`.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), localfirst_server::auth::external::ExternalAuthError> {
 //! use std::sync::Arc;
 //! use localfirst_core::clock::SystemClock;
-//! use localfirst_server::auth::external::{ExternalKeySource, ExternalVerifier, JwksOptions};
+//! use localfirst_server::auth::external::{
+//!     ExternalAuthConfig, ExternalKeySource, ExternalVerifier, JwksOptions,
+//! };
 //!
-//! let verifier = ExternalVerifier::new(
-//!     ExternalKeySource::Jwks {
-//!         url: "https://id.example.com/.well-known/jwks.json".into(),
-//!         options: JwksOptions::default(),
-//!     },
-//!     Arc::new(SystemClock),
-//! )?
-//! .with_audience("my-app");
+//! let keys = ExternalKeySource::Jwks {
+//!     url: "https://id.example.com/.well-known/jwks.json".into(),
+//!     options: JwksOptions::default(),
+//! };
+//! let config = ExternalAuthConfig::new(keys, "https://id.example.com", "my-app");
+//! let verifier = ExternalVerifier::new(config, Arc::new(SystemClock))?;
 //! let session = verifier.verify("eyJ...").await?;
 //! println!("user {}", session.user_id);
 //! # Ok(()) }
@@ -36,6 +42,7 @@ use std::time::Duration;
 
 use localfirst_core::auth::AuthFailure;
 use localfirst_core::clock::Clock;
+use localfirst_core::error::Quoted;
 use localfirst_core::session::{AuthMode, Session};
 use localfirst_core::{Code, ErrorCode};
 
@@ -58,8 +65,10 @@ pub const MAX_JWKS_BODY_LEN: usize = 1024 * 1024;
 pub struct JwksOptions {
     /// How long a fetched key set is used before it is fetched again (default 300 s).
     pub ttl: Duration,
-    /// Minimum time between a fetch and a refresh forced by an unknown `kid` or a bad
-    /// signature, and between retries after a failed fetch (default 10 s).
+    /// Minimum time between refreshes forced by an unknown `kid` or a bad signature,
+    /// and between retries after a failed fetch (default 10 s). Routine fetches (the
+    /// first, after the TTL) do not start it. Inside it, a bad signature fails at once
+    /// and an unknown `kid` waits (at most this long) for the fetch allowed at its end.
     pub forced_refresh_cooldown: Duration,
     /// How long past the TTL the last good key set is still served while the endpoint
     /// fails (default 300 s).
@@ -97,13 +106,94 @@ pub enum ExternalKeySource {
     },
 }
 
+/// External tokens: where their keys come from and what they must claim.
+///
+/// `issuers` and `audiences` are required: [`ExternalVerifier::new`] refuses a
+/// configuration with none of either ([`ExternalAuthError::ChecksNotConfigured`]) unless
+/// the matching `insecure_skip_*` flag is set, which logs a warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalAuthConfig {
+    /// The provider's public keys.
+    pub keys: ExternalKeySource,
+    /// Accepted issuers: a token's `iss` must equal one of them.
+    pub issuers: Vec<String>,
+    /// Accepted audiences: a token's `aud` (a string or an array) must contain one of them.
+    pub audiences: Vec<String>,
+    /// Accept any `iss` (only with no `issuers`). Insecure: a token of any issuer whose
+    /// key is in the key set signs in.
+    pub insecure_skip_issuer_check: bool,
+    /// Accept any `aud` (only with no `audiences`). Insecure: with a provider shared by
+    /// several apps, a token issued for another app signs in as its `sub`.
+    pub insecure_skip_audience_check: bool,
+}
+
+impl ExternalAuthConfig {
+    /// Keys, one accepted issuer and one accepted audience (add more with
+    /// [`with_issuer`](Self::with_issuer) and [`with_audience`](Self::with_audience)).
+    pub fn new(
+        keys: ExternalKeySource,
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+    ) -> ExternalAuthConfig {
+        ExternalAuthConfig {
+            keys,
+            issuers: vec![issuer.into()],
+            audiences: vec![audience.into()],
+            insecure_skip_issuer_check: false,
+            insecure_skip_audience_check: false,
+        }
+    }
+
+    /// Accepts one more issuer.
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> ExternalAuthConfig {
+        self.issuers.push(issuer.into());
+        self
+    }
+
+    /// Accepts one more audience.
+    pub fn with_audience(mut self, audience: impl Into<String>) -> ExternalAuthConfig {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// The rule every verifier is built under: at least one issuer and one audience, or
+    /// an explicit skip; no blank entry; not a list and its skip at once.
+    fn check(&self) -> Result<(), ExternalAuthError> {
+        let issuer = self.issuers.is_empty() && !self.insecure_skip_issuer_check;
+        let audience = self.audiences.is_empty() && !self.insecure_skip_audience_check;
+        if issuer || audience {
+            return Err(ExternalAuthError::ChecksNotConfigured { issuer, audience });
+        }
+        let invalid = |reason: &str| {
+            Err(ExternalAuthError::InvalidExpectation {
+                reason: reason.to_owned(),
+            })
+        };
+        if self
+            .issuers
+            .iter()
+            .chain(&self.audiences)
+            .any(|v| v.trim().is_empty())
+        {
+            return invalid("an expected issuer or audience is blank");
+        }
+        if self.insecure_skip_issuer_check && !self.issuers.is_empty() {
+            return invalid("issuers are given and the issuer check is skipped");
+        }
+        if self.insecure_skip_audience_check && !self.audiences.is_empty() {
+            return invalid("audiences are given and the audience check is skipped");
+        }
+        Ok(())
+    }
+}
+
 /// Verifies external JWTs and turns them into [`Session`]s. Cheap to share behind an
 /// `Arc`; all methods take `&self`.
 pub struct ExternalVerifier {
     keys: Keys,
     clock: Arc<dyn Clock>,
-    audience: Option<String>,
-    issuer: Option<String>,
+    issuers: Vec<String>,
+    audiences: Vec<String>,
 }
 
 /// Why an external token was refused, or why the verifier could not be built.
@@ -128,13 +218,13 @@ pub enum ExternalAuthError {
         reason: String,
     },
     /// The header names an algorithm that is not accepted (`none`, HMAC, unknown).
-    #[error("token algorithm {alg:?} is not accepted")]
+    #[error("token algorithm {} is not accepted", Quoted(.alg))]
     UnsupportedAlgorithm {
         /// The `alg` found.
         alg: String,
     },
     /// A claim appears twice in the claims object.
-    #[error("token has the claim {claim:?} twice")]
+    #[error("token has the claim {} twice", Quoted(.claim))]
     DuplicateClaim {
         /// The repeated claim.
         claim: String,
@@ -146,13 +236,15 @@ pub enum ExternalAuthError {
         reason: String,
     },
     /// A required claim (`sub`, `exp`) is absent.
-    #[error("token is missing the {claim:?} claim")]
+    #[error("token is missing the \"{claim}\" claim")]
     MissingClaim {
         /// The missing claim.
         claim: &'static str,
     },
-    /// `sub` is empty after trimming or contains control characters.
-    #[error("token subject is empty or contains control characters")]
+    /// `sub` is not a usable user id: blank, longer than
+    /// [`MAX_USER_ID_LEN`](localfirst_core::session::MAX_USER_ID_LEN) bytes, or with
+    /// control characters.
+    #[error("token subject is not a usable user id (blank, too long, or with control characters)")]
     InvalidSubject,
     /// `exp` is at or before now.
     #[error("token expired at {exp} (now {now})")]
@@ -178,20 +270,14 @@ pub enum ExternalAuthError {
         /// The verifier's time.
         now: u64,
     },
-    /// The configured audience is not in `aud`.
-    #[error("token audience does not include {expected:?}")]
-    AudienceMismatch {
-        /// The configured audience.
-        expected: String,
-    },
-    /// `iss` is not the configured issuer.
-    #[error("token issuer is not {expected:?}")]
-    IssuerMismatch {
-        /// The configured issuer.
-        expected: String,
-    },
+    /// `aud` is missing or names none of the expected audiences.
+    #[error("token audience is not one this server accepts")]
+    AudienceMismatch,
+    /// `iss` is missing or not one of the expected issuers.
+    #[error("token issuer is not one this server accepts")]
+    IssuerMismatch,
     /// No key matches the token's `kid` (after at most one allowed refresh).
-    #[error("no key matches the token's key id {kid:?}")]
+    #[error("no key matches the token{}", describe_kid(.kid))]
     UnknownKey {
         /// The token's `kid`, if any.
         kid: Option<String>,
@@ -212,7 +298,7 @@ pub enum ExternalAuthError {
         reason: String,
     },
     /// The JWKS URL is not `https://` (or `http://` on a loopback host).
-    #[error("JWKS URL {url:?} is not accepted: {reason}")]
+    #[error("JWKS URL {} is not accepted: {reason}", Quoted(.url))]
     InvalidJwksUrl {
         /// The URL given.
         url: String,
@@ -229,6 +315,39 @@ pub enum ExternalAuthError {
     /// The key set (fetched or static) contains no usable key.
     #[error("key set contains no usable key")]
     EmptyKeySet,
+    /// External keys are configured without an expected issuer or audience, and the
+    /// check is not skipped explicitly.
+    #[error("external tokens need {}: set the accepted value(s), or skip the check explicitly (insecure)", missing_checks(*.issuer, *.audience))]
+    ChecksNotConfigured {
+        /// No expected issuer.
+        issuer: bool,
+        /// No expected audience.
+        audience: bool,
+    },
+    /// The expected issuers or audiences are not usable (a blank entry, or values
+    /// together with the skip of their check).
+    #[error("external token checks are misconfigured: {reason}")]
+    InvalidExpectation {
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// `UnknownKey`'s text: the key id quoted, or that there is none.
+fn describe_kid(kid: &Option<String>) -> String {
+    match kid {
+        Some(kid) => format!("'s key id {}", Quoted(kid)),
+        None => ", which names no key id".to_owned(),
+    }
+}
+
+/// The checks named by `ChecksNotConfigured`.
+fn missing_checks(issuer: bool, audience: bool) -> &'static str {
+    match (issuer, audience) {
+        (true, true) => "an expected issuer and an expected audience",
+        (true, false) => "an expected issuer",
+        _ => "an expected audience",
+    }
 }
 
 impl ErrorCode for ExternalAuthError {
@@ -245,8 +364,8 @@ impl ErrorCode for ExternalAuthError {
             ExternalAuthError::Expired { .. } => Code::Expired,
             ExternalAuthError::NotYetValid { .. } => Code::NotYetValid,
             ExternalAuthError::IssuedInFuture { .. } => Code::IssuedInFuture,
-            ExternalAuthError::AudienceMismatch { .. } => Code::AudienceMismatch,
-            ExternalAuthError::IssuerMismatch { .. } => Code::IssuerMismatch,
+            ExternalAuthError::AudienceMismatch => Code::AudienceMismatch,
+            ExternalAuthError::IssuerMismatch => Code::IssuerMismatch,
             ExternalAuthError::UnknownKey { .. } => Code::UnknownKey,
             ExternalAuthError::AlgorithmMismatch { .. } => Code::AlgorithmMismatch,
             ExternalAuthError::InvalidSignature => Code::InvalidSignature,
@@ -254,6 +373,8 @@ impl ErrorCode for ExternalAuthError {
             ExternalAuthError::InvalidJwksUrl { .. } => Code::InvalidJwksUrl,
             ExternalAuthError::JwksUnavailable { .. } => Code::JwksUnavailable,
             ExternalAuthError::EmptyKeySet => Code::EmptyKeySet,
+            ExternalAuthError::ChecksNotConfigured { .. }
+            | ExternalAuthError::InvalidExpectation { .. } => Code::InvalidConfig,
         }
     }
 }
@@ -272,16 +393,30 @@ impl ExternalAuthError {
 }
 
 impl ExternalVerifier {
-    /// A verifier for `source`, reading time from `clock`.
+    /// A verifier for `config`, reading time from `clock`.
     ///
+    /// The expected issuers and audiences are checked first
+    /// ([`ExternalAuthError::ChecksNotConfigured`],
+    /// [`ExternalAuthError::InvalidExpectation`]); a skipped check is logged as a warning.
     /// A static key is parsed now ([`ExternalAuthError::InvalidKey`] or
-    /// [`ExternalAuthError::EmptyKeySet`]); a JWKS URL is checked now and fetched on
-    /// the first verification.
+    /// [`ExternalAuthError::EmptyKeySet`]); a JWKS URL is checked now and fetched on the
+    /// first verification.
     pub fn new(
-        source: ExternalKeySource,
+        config: ExternalAuthConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<ExternalVerifier, ExternalAuthError> {
-        let keys = match source {
+        config.check()?;
+        if config.insecure_skip_issuer_check {
+            tracing::warn!(
+                "INSECURE: the issuer of external tokens is not checked; any issuer whose key is in the key set is accepted"
+            );
+        }
+        if config.insecure_skip_audience_check {
+            tracing::warn!(
+                "INSECURE: the audience of external tokens is not checked; tokens issued for other apps are accepted"
+            );
+        }
+        let keys = match config.keys {
             ExternalKeySource::Static { key } => Keys::Static(Arc::new(KeySet::from_static(&key)?)),
             ExternalKeySource::Jwks { url, options } => {
                 Keys::Jwks(Box::new(JwksCache::new(&url, options, clock.clone())?))
@@ -290,21 +425,9 @@ impl ExternalVerifier {
         Ok(ExternalVerifier {
             keys,
             clock,
-            audience: None,
-            issuer: None,
+            issuers: config.issuers,
+            audiences: config.audiences,
         })
-    }
-
-    /// Also requires `aud` (a string, or an array of strings) to contain `audience`.
-    pub fn with_audience(mut self, audience: impl Into<String>) -> ExternalVerifier {
-        self.audience = Some(audience.into());
-        self
-    }
-
-    /// Also requires `iss` to equal `issuer`.
-    pub fn with_issuer(mut self, issuer: impl Into<String>) -> ExternalVerifier {
-        self.issuer = Some(issuer.into());
-        self
     }
 
     /// Verifies `token` completely and returns its session: [`AuthMode::External`],
@@ -339,7 +462,10 @@ impl ExternalVerifier {
                 match set.verify(&parsed) {
                     KeyMatch::Verified => {}
                     first @ (KeyMatch::UnknownKey | KeyMatch::BadSignature) => {
-                        match cache.forced_refresh(generation).await {
+                        // An unknown kid may be a key published since the last fetch: it
+                        // waits for the next allowed fetch. A bad signature does not.
+                        let wait = first == KeyMatch::UnknownKey;
+                        match cache.forced_refresh(generation, wait).await {
                             Some(fresh) => fresh.verify(&parsed).into_result(&parsed)?,
                             None => first.into_result(&parsed)?,
                         }
@@ -350,8 +476,8 @@ impl ExternalVerifier {
         }
         let checks = jwt::ClaimChecks {
             now: self.clock.now_unix(),
-            audience: self.audience.as_deref(),
-            issuer: self.issuer.as_deref(),
+            audiences: &self.audiences,
+            issuers: &self.issuers,
         };
         let (user_id, exp) = checks.check(&parsed.claims)?;
         let session = Session::new(user_id, AuthMode::External).with_claims(parsed.claims);
@@ -363,8 +489,8 @@ impl std::fmt::Debug for ExternalVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExternalVerifier")
             .field("keys", &self.keys)
-            .field("audience", &self.audience)
-            .field("issuer", &self.issuer)
+            .field("audiences", &self.audiences)
+            .field("issuers", &self.issuers)
             .finish_non_exhaustive()
     }
 }

@@ -2,6 +2,7 @@
 //! `kid`/`alg`, and the cached JWKS endpoint with single-flight refreshes.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
@@ -33,7 +34,7 @@ impl KeyMatch {
                 kid: token.kid.clone(),
             }),
             KeyMatch::AlgorithmMismatch => Err(ExternalAuthError::AlgorithmMismatch {
-                alg: format!("{:?}", token.alg),
+                alg: super::jwt::algorithm_name(token.alg).to_owned(),
             }),
             KeyMatch::BadSignature => Err(ExternalAuthError::InvalidSignature),
         }
@@ -132,11 +133,24 @@ impl KeySet {
     }
 }
 
+/// How often a miss waiting out the cooldown reads the injected clock again.
+const COOLDOWN_POLL: Duration = Duration::from_millis(250);
+
 /// The cached key set of one JWKS endpoint.
 ///
 /// Every fetch (first, TTL, forced) runs under one async lock; a caller that waited
 /// for the lock re-checks the fetch generation and uses the result of the fetch it
 /// waited for instead of starting another (single flight).
+///
+/// Forced fetches (after an unknown `kid` or a bad signature) are limited to one per
+/// cooldown, so fabricated key ids cannot make the server hammer the endpoint. Only a
+/// forced fetch or a failed attempt starts the cooldown; a routine fetch (the first,
+/// after the TTL) does not, so a key published right after one gets in at once. An
+/// unknown `kid` inside the cooldown waits for the one fetch allowed when it ends (the
+/// misses queue behind one waiter, which reads the injected clock every
+/// [`COOLDOWN_POLL`], and fetches after one cooldown of real time at the latest)
+/// instead of failing, so a newly rotated key is never refused because someone else
+/// forced a fetch a moment before.
 pub(crate) struct JwksCache {
     url: String,
     client: reqwest::Client,
@@ -146,6 +160,8 @@ pub(crate) struct JwksCache {
     stale_grace: u64,
     state: Mutex<CacheState>,
     fetch_lock: tokio::sync::Mutex<()>,
+    /// Held by the forced refresh that waits out the cooldown; other misses queue here.
+    forced_turn: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
@@ -155,10 +171,19 @@ struct CacheState {
     fetched_at: u64,
     /// Completed fetch attempts, successful or not.
     generation: u64,
-    /// When the last attempt ended.
-    last_attempt_at: Option<u64>,
+    /// When the cooldown started: the end of the last forced fetch or failed attempt.
+    cooldown_from: Option<u64>,
     /// The error of the last attempt, if it failed.
     last_error: Option<ExternalAuthError>,
+}
+
+/// Why a fetch runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fetch {
+    /// The first fetch, or the set is past its TTL.
+    Routine,
+    /// A token's key was not found or did not verify.
+    Forced,
 }
 
 impl JwksCache {
@@ -186,6 +211,7 @@ impl JwksCache {
             stale_grace: options.stale_grace.as_secs(),
             state: Mutex::new(CacheState::default()),
             fetch_lock: tokio::sync::Mutex::new(()),
+            forced_turn: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -213,36 +239,68 @@ impl JwksCache {
         };
         let _fetching = self.fetch_lock.lock().await;
         if self.lock().generation == seen {
-            self.fetch().await;
+            self.fetch(Fetch::Routine).await;
         }
         let state = self.lock();
         self.usable(&state, self.clock.now_unix())
     }
 
-    /// After an unknown `kid` or a bad signature under the keys of generation
-    /// `seen`: the key set to retry with, if it changed since (another caller's
-    /// fetch) or a forced fetch was allowed and succeeded; `None` inside the cooldown
-    /// or when the fetch failed.
-    pub(crate) async fn forced_refresh(&self, seen: u64) -> Option<Arc<KeySet>> {
-        {
-            let state = self.lock();
-            if state.generation == seen && self.cooling_down(&state, self.clock.now_unix()) {
-                return None;
-            }
+    /// After an unknown `kid` or a bad signature under the keys of generation `seen`:
+    /// the key set to retry with, if it changed since (another caller's fetch) or a
+    /// forced fetch ran and succeeded; `None` when that fetch failed, or inside the
+    /// cooldown unless `wait`. With `wait` (an unknown `kid`), a call inside the cooldown
+    /// waits for its end, then shares the one fetch it allows.
+    pub(crate) async fn forced_refresh(&self, seen: u64, wait: bool) -> Option<Arc<KeySet>> {
+        if let Some(outcome) = self.changed_since(seen) {
+            return outcome;
         }
-        let _fetching = self.fetch_lock.lock().await;
-        let must_fetch = {
-            let state = self.lock();
-            state.generation == seen && !self.cooling_down(&state, self.clock.now_unix())
-        };
-        if must_fetch {
-            self.fetch().await;
-        }
-        let state = self.lock();
-        if state.generation == seen || state.last_error.is_some() {
+        if !wait && self.cooldown_left() > 0 {
             return None;
         }
-        state.keys.clone()
+        let _turn = self.forced_turn.lock().await;
+        // Also a bound in real time, should the injected clock stand still or go back.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(self.cooldown);
+        loop {
+            if let Some(outcome) = self.changed_since(seen) {
+                return outcome;
+            }
+            let left = self.cooldown_left();
+            if left == 0 || tokio::time::Instant::now() >= deadline {
+                break;
+            }
+            if !wait {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_secs(left).min(COOLDOWN_POLL)).await;
+        }
+        let _fetching = self.fetch_lock.lock().await;
+        if let Some(outcome) = self.changed_since(seen) {
+            return outcome;
+        }
+        self.fetch(Fetch::Forced).await;
+        self.changed_since(seen).flatten()
+    }
+
+    /// `None` while the set is still generation `seen`; else the current keys, or
+    /// `Some(None)` when the last attempt failed.
+    fn changed_since(&self, seen: u64) -> Option<Option<Arc<KeySet>>> {
+        let state = self.lock();
+        if state.generation == seen {
+            return None;
+        }
+        Some(match state.last_error {
+            Some(_) => None,
+            None => state.keys.clone(),
+        })
+    }
+
+    /// Whole seconds of cooldown left (0: a forced fetch is allowed now).
+    fn cooldown_left(&self) -> u64 {
+        let state = self.lock();
+        let now = self.clock.now_unix();
+        state.cooldown_from.map_or(0, |from| {
+            from.saturating_add(self.cooldown).saturating_sub(now)
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, CacheState> {
@@ -253,7 +311,7 @@ impl JwksCache {
 
     fn cooling_down(&self, state: &CacheState, now: u64) -> bool {
         state
-            .last_attempt_at
+            .cooldown_from
             .is_some_and(|at| now < at.saturating_add(self.cooldown))
     }
 
@@ -281,7 +339,7 @@ impl JwksCache {
     }
 
     /// One fetch; the caller holds `fetch_lock`. Records the outcome in the state.
-    async fn fetch(&self) {
+    async fn fetch(&self, why: Fetch) {
         let started = self.clock.now_unix();
         let result = self
             .download()
@@ -289,9 +347,11 @@ impl JwksCache {
             .and_then(|body| KeySet::from_jwks_json(&body));
         let mut state = self.lock();
         state.generation += 1;
-        // Recorded when the attempt ends, so a caller arriving while it is in flight
-        // is not turned away by its cooldown but waits for its result.
-        state.last_attempt_at = Some(self.clock.now_unix());
+        // Started when the attempt ends, so a caller arriving while it is in flight is
+        // not turned away by its cooldown but waits for its result.
+        if why == Fetch::Forced || result.is_err() {
+            state.cooldown_from = Some(self.clock.now_unix());
+        }
         match result {
             Ok(keys) => {
                 state.keys = Some(Arc::new(keys));

@@ -4,6 +4,7 @@
 
 mod jwks;
 mod jwt;
+mod shared_secret;
 
 pub mod external;
 pub mod token_cache;
@@ -14,14 +15,13 @@ use axum::http::HeaderMap;
 use base64::Engine as _;
 use localfirst_core::auth::AuthFailure;
 use localfirst_core::clock::Clock;
-use localfirst_core::session::{AuthMode, Session};
+use localfirst_core::session::{self, AuthMode, Session};
 use localfirst_core::token::{self, Issuer, TokenError, VerifyOptions};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use subtle::ConstantTimeEq as _;
-use zeroize::Zeroizing;
 
 use external::ExternalVerifier;
+pub use shared_secret::{SharedSecret, SharedSecretTooShort, MIN_SHARED_SECRET_LEN};
 use token_cache::VerifiedTokenCache;
 
 /// Header carrying the backend secret for impersonation.
@@ -32,28 +32,6 @@ pub const SESSION_HEADER: &str = "x-jazz-session";
 pub const TOKEN_COOKIE: &str = "localfirst-token";
 /// Largest `X-Jazz-Session` header accepted, in bytes.
 pub const MAX_SESSION_HEADER: usize = 16 * 1024;
-
-/// A secret string (backend or admin secret): wiped on drop, never printed.
-#[derive(Clone)]
-pub struct SharedSecret(Zeroizing<String>);
-
-impl SharedSecret {
-    /// Wraps a secret.
-    pub fn new(secret: impl Into<String>) -> SharedSecret {
-        SharedSecret(Zeroizing::new(secret.into()))
-    }
-
-    /// Compares with `candidate` in constant time (for equal lengths).
-    pub fn matches(&self, candidate: &[u8]) -> bool {
-        bool::from(self.0.as_bytes().ct_eq(candidate))
-    }
-}
-
-impl std::fmt::Debug for SharedSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SharedSecret(<redacted>)")
-    }
-}
 
 /// Why a socket's credential was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -147,10 +125,7 @@ impl SessionResolver {
                 "backend impersonation is not enabled on this server",
             ));
         };
-        let given = headers
-            .get(BACKEND_SECRET_HEADER)
-            .map(|v| v.as_bytes())
-            .unwrap_or_default();
+        let given = headers.get(BACKEND_SECRET_HEADER).map(|v| v.as_bytes());
         if !expected.matches(given) {
             return Err(AuthRejection::new(
                 AuthFailure::Invalid,
@@ -176,13 +151,12 @@ impl SessionResolver {
                 format!("X-Jazz-Session is not a session object: {e}"),
             )
         })?;
-        let user_id = parsed.user_id.trim();
-        if user_id.is_empty() {
-            return Err(AuthRejection::new(
+        let user_id = session::user_id_from(&parsed.user_id).map_err(|e| {
+            AuthRejection::new(
                 AuthFailure::Invalid,
-                "X-Jazz-Session has an empty userId",
-            ));
-        }
+                format!("X-Jazz-Session has no usable userId: {e}"),
+            )
+        })?;
         let session = Session::new(user_id, parsed.auth_mode.unwrap_or(AuthMode::External))
             .with_claims(parsed.claims.unwrap_or_default());
         Ok(Resolved {

@@ -66,6 +66,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
 
+use crate::auth::external::{ExternalAuthConfig, ExternalKeySource, JwksOptions};
+
 pub mod signin;
 pub mod vault;
 
@@ -359,6 +361,23 @@ impl RunningProvider {
     /// The `iss` of issued JWTs.
     pub fn issuer(&self) -> String {
         self.state.issuer.clone()
+    }
+
+    /// The `aud` of issued JWTs (`None`: they carry none).
+    pub fn token_audience(&self) -> Option<String> {
+        self.state.config.token_audience.clone()
+    }
+
+    /// What a sync server needs to accept this provider's JWTs: its JWKS endpoint, its
+    /// issuer and the audience of issued tokens. `None` when issued tokens carry no `aud`
+    /// (set [`ProviderConfig::token_audience`]).
+    pub fn external_auth(&self) -> Option<ExternalAuthConfig> {
+        let keys = ExternalKeySource::Jwks {
+            url: self.jwks_url(),
+            options: JwksOptions::default(),
+        };
+        let audience = self.token_audience()?;
+        Some(ExternalAuthConfig::new(keys, self.issuer(), audience))
     }
 
     /// The `kid` of the signing key.

@@ -39,11 +39,15 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) `server.sqlite3` in `data_dir`.
+    /// Opens (creating if needed) `server.sqlite3` in `data_dir`. As on the client, a
+    /// new folder gets mode `0700` and the database file (so its `-wal` and `-shm` too)
+    /// `0600`; an existing file readable by others is made private.
     pub fn open_dir(data_dir: &Path) -> Result<SqliteStore, StoreError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| StoreError::Open(format!("{}: {e}", data_dir.display())))?;
-        let conn = Connection::open(data_dir.join(DB_FILE)).map_err(db)?;
+        let private = |e: localfirst_core::local_db::StorageError| StoreError::Open(e.to_string());
+        localfirst_core::local_db::create_namespace_dir(data_dir).map_err(private)?;
+        let path = data_dir.join(DB_FILE);
+        localfirst_core::local_db::prepare_database_file(&path).map_err(private)?;
+        let conn = Connection::open(path).map_err(db)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(db)?;
         conn.pragma_update(None, "synchronous", "FULL")

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
 pub mod db_client;
+pub mod jwks;
 pub mod store_suite;
 
 use std::net::SocketAddr;

@@ -13,6 +13,9 @@ import Crypto
 /// The app id every Db suite uses (the server serves exactly this app).
 let testApp = "swift-db-test"
 
+/// The `iss` of the test JWTs; the server accepts exactly this issuer, and `testApp` as audience.
+let testIssuer = "https://id.example.test"
+
 /// An ES256 key pair: the server trusts its public key, the tests sign JWTs with it.
 final class JwtSigner: @unchecked Sendable {
     private let key = P256.Signing.PrivateKey()
@@ -30,7 +33,7 @@ final class JwtSigner: @unchecked Sendable {
         let now = Int(Date().timeIntervalSince1970)
         let header = base64Url(Data(#"{"alg":"ES256","typ":"JWT"}"#.utf8))
         let claims = base64Url(Data(
-            #"{"sub":"\#(sub)","iss":"https://id.example.test","iat":\#(now - 120),"exp":\#(now + expiresIn)}"#.utf8
+            #"{"sub":"\#(sub)","iss":"\#(testIssuer)","aud":"\#(testApp)","iat":\#(now - 120),"exp":\#(now + expiresIn)}"#.utf8
         ))
         // The raw form is the JOSE form: r || s, 32 bytes each.
         let signature = try! key.signature(for: Data("\(header).\(claims)".utf8)).rawRepresentation
@@ -73,6 +76,7 @@ final class TestServer: @unchecked Sendable {
             "--json", "server", testApp,
             "--port", "0", "--in-memory", "--allow-local-first-auth",
             "--jwt-public-key", "@" + publicKeyPem.path,
+            "--jwt-issuer", testIssuer, "--jwt-audience", testApp,
         ]
         let stdout = Pipe()
         process.standardOutput = stdout

@@ -20,7 +20,6 @@ use localfirst_core::secret_store::{
 };
 use localfirst_core::session::AuthMode;
 use localfirst_core::token::{decode_claims_unverified, normalize_audience};
-use localfirst_server::auth::external::{ExternalKeySource, JwksOptions};
 use localfirst_server::provider::{start_provider, ProviderClient, ProviderConfig, ProviderVault};
 use localfirst_server::{serve, ServerConfig};
 use tokio::runtime::Handle;
@@ -44,11 +43,7 @@ pub(super) async fn run(
     demo.step("Start the embedded identity provider (HTTP on loopback, fresh ES256 key)");
     let provider = demo.ok(
         "start the provider",
-        start_provider(ProviderConfig::new(
-            DEMO_PROVIDER_AUDIENCE,
-            Arc::clone(&shared_clock),
-        ))
-        .await,
+        start_provider(demo_provider_config(Arc::clone(&shared_clock))).await,
     )?;
     demo.detail("jwks", provider.jwks_url());
     demo.detail("kid", provider.kid());
@@ -64,10 +59,11 @@ pub(super) async fn run(
     config.data_dir = Some(temp.path().join("server"));
     config.in_memory = false;
     config.allow_local_first_auth = true;
-    config.external_keys = Some(ExternalKeySource::Jwks {
-        url: provider.jwks_url(),
-        options: JwksOptions::default(),
-    });
+    // The server expects the provider's issuer, and this app as the audience.
+    let Some(external) = provider.external_auth() else {
+        return Err(demo.failed("the provider issues tokens without an audience"));
+    };
+    config.external = Some(external);
     config.clock = Arc::clone(&shared_clock);
     let server = demo.ok("start the server", serve(config).await)?;
     let server_url = format!("ws://{}", server.local_addr());
@@ -438,6 +434,13 @@ pub(super) async fn run(
 }
 
 /// A file secret store under `<device>/secrets` for the demo app.
+/// The demo provider: proofs for its own audience, JWTs for the demo app (their `aud`).
+fn demo_provider_config(clock: Arc<dyn Clock>) -> ProviderConfig {
+    let mut config = ProviderConfig::new(DEMO_PROVIDER_AUDIENCE, clock);
+    config.token_audience = Some(DEMO_APP_ID.to_owned());
+    config
+}
+
 fn file_store(device: &Path) -> Result<FileStore, localfirst_core::secret_store::StoreError> {
     FileStore::open(device.join("secrets"), StorageKey::for_app(DEMO_APP_ID))
 }

@@ -17,6 +17,9 @@ import java.util.concurrent.TimeUnit
 /** The app id every Db suite uses (the server serves exactly this app). */
 internal const val APP = "kotlin-db-test"
 
+/** The `iss` of the test JWTs; the server accepts exactly this issuer, and [APP] as audience. */
+internal const val ISSUER = "https://id.example.test"
+
 /** An ES256 key pair: the server trusts its public key, the tests sign JWTs with it. */
 class JwtSigner {
     private val keys: KeyPair =
@@ -40,7 +43,7 @@ class JwtSigner {
         val now = System.currentTimeMillis() / 1000
         val header = b64.encodeToString("""{"alg":"ES256","typ":"JWT"}""".toByteArray())
         val claims = b64.encodeToString(
-            """{"sub":"$sub","iss":"https://id.example.test","iat":${now - 120},"exp":${now + expiresIn}}""".toByteArray(),
+            """{"sub":"$sub","iss":"$ISSUER","aud":"$APP","iat":${now - 120},"exp":${now + expiresIn}}""".toByteArray(),
         )
         // P1363 form is the JOSE form: r || s, 32 bytes each.
         val signer = Signature.getInstance("SHA256withECDSAinP1363Format")
@@ -56,6 +59,7 @@ class Server(binary: String, publicKeyPem: File) : AutoCloseable {
         binary, "--json", "server", APP,
         "--port", "0", "--in-memory", "--allow-local-first-auth",
         "--jwt-public-key", "@" + publicKeyPem.absolutePath,
+        "--jwt-issuer", ISSUER, "--jwt-audience", APP,
     ).redirectError(ProcessBuilder.Redirect.DISCARD).start()
 
     /** The port the server printed in its `listening` event. */
