@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use localfirst_core::error::Quoted;
 use localfirst_core::local_db::check_entry;
 use localfirst_core::policy::{Operation, PolicySet, Row};
 use localfirst_core::session::{AuthMode, Session};
@@ -65,8 +66,8 @@ impl Rules<'_> {
             return Err(Rejection::new(
                 codes::ANONYMOUS_WRITE_DENIED,
                 format!(
-                    "anonymous sessions cannot {operation} rows of \"{}\"",
-                    entry.table
+                    "anonymous sessions cannot {operation} rows of {}",
+                    Quoted(&entry.table)
                 ),
             ));
         }
@@ -92,7 +93,11 @@ impl Rules<'_> {
                 if old.is_some() {
                     return Err(Rejection::new(
                         codes::ROW_EXISTS,
-                        format!("row \"{}\" already exists in \"{}\"", entry.id, entry.table),
+                        format!(
+                            "row {} already exists in {}",
+                            Quoted(&entry.id),
+                            Quoted(&entry.table)
+                        ),
                     ));
                 }
                 Ok(Decision::Put(row))
@@ -159,7 +164,7 @@ impl Rules<'_> {
 fn not_found(entry: &PushEntry) -> Rejection {
     Rejection::new(
         codes::NOT_FOUND,
-        format!("no row \"{}\" in \"{}\"", entry.id, entry.table),
+        format!("no row {} in {}", Quoted(&entry.id), Quoted(&entry.table)),
     )
 }
 
@@ -174,7 +179,7 @@ fn validate(entry: &PushEntry) -> Result<(), Rejection> {
     }
     for (key, value) in entry.payload.iter().flatten() {
         if key.starts_with('$') {
-            return invalid(format!("column \"{key}\" is a system column"));
+            return invalid(format!("column {} is a system column", Quoted(key)));
         }
         if key == "id" && value.as_str() != Some(entry.id.as_str()) {
             return invalid("the payload's id differs from the entry's id".to_owned());

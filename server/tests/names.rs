@@ -177,3 +177,52 @@ async fn a_live_client_skips_an_unstorable_change_and_stays_connected() {
     assert_eq!(fake.heard.lock().unwrap().pushed[0]["id"], written.id());
     db.logout().unwrap();
 }
+
+/// Names a client sent come back in rejection messages as JSON strings, cut to 64
+/// characters: no control character, no Rust debug text (`\u{7}`) and no text of
+/// unbounded length reaches the client, whichever check refused the entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejection_messages_quote_the_names_they_show() {
+    let server = start(config(&clock())).await;
+    let mut mallory = connect_user(server.local_addr(), 1, "mallory").await;
+    let long = "x\u{7}".repeat(5_000);
+    let (rejected, _) = mallory
+        .push(json!([
+            insert(1, "bad\u{7}name", "x", json!({})),
+            insert(2, &long, "x", json!({})),
+            insert(3, "todos", "x", json!({"col\nbreak": 1})),
+            insert(4, "todos", "x", json!({"$sys\ncol": 1})),
+            {"seq": 5, "table": "todos", "op": "update", "id": "x\u{3000}", "payload": {}},
+        ]))
+        .await;
+    let mut anonymous = connect(
+        server.local_addr(),
+        &[bearer(&token_for(
+            2,
+            localfirst_core::token::Issuer::Anonymous,
+            APP,
+        ))],
+    )
+    .await;
+    anonymous.hello("anon").await;
+    let (refused, _) = anonymous
+        .push(json!([insert(1, "bad\nname", "x", json!({}))]))
+        .await;
+    let messages: Vec<&str> = rejected
+        .iter()
+        .chain(&refused)
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 6, "{rejected:?} {refused:?}");
+    for message in &messages {
+        assert!(!message.chars().any(char::is_control), "{message:?}");
+        assert!(!message.contains("\\u{"), "{message}");
+        assert!(message.chars().count() < 600, "{message}");
+    }
+    assert!(
+        messages[0].contains(r#""bad\u0007name""#),
+        "{}",
+        messages[0]
+    );
+    assert!(messages[3].contains(r#""$sys\ncol""#), "{}", messages[3]);
+}

@@ -78,7 +78,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::error::{Code, ErrorCode};
+use crate::error::{Code, ErrorCode, Quoted};
 
 pub(crate) use discard::ActorSnapshot;
 pub use files::{
@@ -141,7 +141,7 @@ impl std::fmt::Display for NameKind {
 #[non_exhaustive]
 pub enum StorageError {
     /// A table or column name that is not `[A-Za-z_][A-Za-z0-9_]*` (≤ 64 bytes).
-    #[error("invalid {kind} name {name:?}: use letters, digits and '_', starting with a letter or '_', at most 64 bytes")]
+    #[error("invalid {kind} name {}: use letters, digits and '_', starting with a letter or '_', at most 64 bytes", Quoted(.name))]
     InvalidName {
         /// A table or a column.
         kind: NameKind,
@@ -151,7 +151,7 @@ pub enum StorageError {
     /// A table whose name differs only in letter case from an existing table of
     /// the namespace (SQLite names are case-insensitive, so the two would share
     /// one table). Use the existing name.
-    #[error("table {table:?} would clash with the existing table {existing:?}: table names may not differ only in letter case")]
+    #[error("table {} would clash with the existing table {}: table names may not differ only in letter case", Quoted(.table), Quoted(.existing))]
     TableNameClash {
         /// The name given.
         table: String,
@@ -171,7 +171,7 @@ pub enum StorageError {
         reason: String,
     },
     /// No row with this id.
-    #[error("no row {id:?} in table {table:?}")]
+    #[error("no row {} in table {}", Quoted(.id), Quoted(.table))]
     NotFound {
         /// The table.
         table: String,
@@ -179,7 +179,7 @@ pub enum StorageError {
         id: String,
     },
     /// A row with this id already exists.
-    #[error("a row {id:?} already exists in table {table:?}")]
+    #[error("a row {} already exists in table {}", Quoted(.id), Quoted(.table))]
     AlreadyExists {
         /// The table.
         table: String,

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::names::{check_column, check_id, new_row_id};
 use super::{Row, StorageError, CREATED_AT, CREATED_BY, UPDATED_AT, UPDATED_BY};
+use crate::error::Quoted;
 
 // ---------------------------------------------------------------------------
 // Rows
@@ -15,7 +16,10 @@ pub(super) fn check_user_columns(values: &Row) -> Result<(), StorageError> {
     for key in values.keys() {
         if key.starts_with('$') {
             return Err(StorageError::InvalidRow {
-                reason: format!("column {key:?} is a system column and cannot be written"),
+                reason: format!(
+                    "column {} is a system column and cannot be written",
+                    Quoted(key)
+                ),
             });
         }
         if key != "id" {
