@@ -56,8 +56,9 @@ impl std::fmt::Debug for RunningServer {
 }
 
 /// Checks the configuration, opens storage, binds, and starts serving in the
-/// background. Refused (before anything is opened): an empty app id, a connection
-/// limit of 0 or a zero header-read timeout, external keys without an expected issuer
+/// background. Refused (before anything is opened): an empty app id, limits that
+/// [`Limits::check`] refuses (a frame limit outside what clients accept, a connection
+/// limit of 0, a zero header-read timeout), external keys without an expected issuer
 /// and audience (unless a check is skipped explicitly), an unusable key source. Secrets
 /// cannot be short: [`SharedSecret::new`] refuses them.
 pub async fn serve(config: ServerConfig) -> Result<RunningServer, ServerError> {
