@@ -56,7 +56,7 @@ use std::path::Path;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::error::{Code, ErrorCode};
+use crate::error::{Code, ErrorCode, ErrorDetails};
 use crate::session::Session;
 
 /// A row as the policy engine sees it: its columns, including `id` and the system
@@ -178,6 +178,15 @@ impl ErrorCode for PolicyError {
             PolicyError::Invalid { .. } => Code::PolicyInvalid,
             PolicyError::Io { .. } => Code::PolicyIo,
             PolicyError::TooLarge { .. } => Code::PolicyTooLarge,
+        }
+    }
+
+    fn details(&self) -> Option<ErrorDetails> {
+        match self {
+            PolicyError::Denied { table, operation } => {
+                Some(ErrorDetails::table_operation(table, *operation))
+            }
+            _ => None,
         }
     }
 }

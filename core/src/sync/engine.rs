@@ -15,17 +15,16 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::auth::AuthFailure;
 use crate::db::{Db, DbError, RefreshOutcome};
+use crate::error::{Code, ErrorCode as _};
 use crate::local_db::OutboxOp;
 use crate::session::AuthMode;
 
 use super::exchange::{exchange, reject, InFlight, PullBudget};
 use super::protocol::{
-    codes, encoded_len, ClientMessage, PushEntry, ServerMessage, WriteOp, CLOSE_AUTH_REJECTED,
+    encoded_len, ClientMessage, PushEntry, ServerMessage, WriteOp, CLOSE_AUTH_REJECTED,
     MAX_CLIENT_FRAME_BYTES, MIN_FRAME_BYTES, PROTOCOL_VERSION,
 };
-use super::{
-    sync_url, violation, Backoff, Credential, SyncRejection, SyncReport, SyncState, MAX_CURSOR,
-};
+use super::{sync_url, Backoff, Credential, SyncRejection, SyncReport, SyncState, MAX_CURSOR};
 
 /// Longest time to open the socket and finish the handshake.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -101,7 +100,7 @@ impl Db {
 }
 
 /// Why a session ended.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) enum Failure {
     /// The server refused the credential.
     Auth { code: String, message: String },
@@ -133,24 +132,24 @@ impl Failure {
             Failure::Db(e) => e,
             Failure::Gone => DbError::LoggedOut,
             Failure::ClientIdRenewed => DbError::SyncProtocol {
-                code: codes::CLIENT_ID_REUSED.into(),
+                code: Code::ClientIdReused.as_str().into(),
                 message: "the server keeps refusing this device's client id".into(),
             },
         }
     }
 
+    /// The code and message of [`SyncStatus::last_error`](super::SyncStatus::last_error):
+    /// those of the error `sync_once` returns for the same failure, or `client-id-reused`
+    /// after the engine took a new client id.
     fn code_and_message(&self) -> (String, String) {
-        match self {
-            Failure::Auth { code, message } => (format!("auth-{code}"), message.clone()),
-            Failure::Net(reason) => ("network".into(), reason.clone()),
-            Failure::Protocol { code, message } => (code.clone(), message.clone()),
-            Failure::Db(e) => (crate::ErrorCode::code(e).as_str().to_owned(), e.to_string()),
-            Failure::Gone => ("logged-out".into(), "the Db is gone".into()),
-            Failure::ClientIdRenewed => (
-                codes::CLIENT_ID_REUSED.into(),
+        if let Failure::ClientIdRenewed = self {
+            return (
+                Code::ClientIdReused.as_str().into(),
                 "took a new client id: this namespace was copied to another device".into(),
-            ),
+            );
         }
+        let error = self.clone().into_db_error();
+        (error.code().as_str().to_owned(), error.to_string())
     }
 }
 
@@ -262,13 +261,13 @@ async fn connect(weak: &Weak<Inner>) -> Result<Session, Failure> {
     let (session, limits, announced) = welcome;
     if announced > MAX_CURSOR {
         return Err(Failure::Protocol {
-            code: violation::CURSOR_OUT_OF_RANGE.into(),
+            code: Code::CursorOutOfRange.as_str().into(),
             message: format!("the server announced cursor {announced}, above 2^53-1"),
         });
     }
     if !(MIN_FRAME_BYTES..=MAX_CLIENT_FRAME_BYTES).contains(&limits.max_frame_bytes) {
         return Err(Failure::Protocol {
-            code: codes::FRAME_TOO_LARGE.into(),
+            code: Code::FrameTooLarge.as_str().into(),
             message: format!(
                 "the server announces frames of up to {} bytes; this client takes {MIN_FRAME_BYTES} to {MAX_CLIENT_FRAME_BYTES}",
                 limits.max_frame_bytes
@@ -294,7 +293,7 @@ pub(super) fn unexpected(frame: ServerMessage) -> Result<(), Failure> {
     match frame {
         ServerMessage::AuthRejected { code, message } => Err(Failure::Auth { code, message }),
         ServerMessage::Error { code, message }
-            if code == codes::SLOW_CONSUMER || code == codes::SHUTTING_DOWN =>
+            if code == Code::SlowConsumer || code == Code::ShuttingDown =>
         {
             Err(Failure::Net(format!(
                 "the server closed the socket ({code}): {message}"
@@ -395,7 +394,7 @@ pub(super) async fn push_next(
                     seq: entry.seq,
                     table: entry.table,
                     id: entry.id,
-                    code: codes::ROW_TOO_LARGE.to_owned(),
+                    code: Code::RowTooLarge.as_str().to_owned(),
                     message: format!(
                         "the entry does not fit into a frame of {} bytes (the server's maxFrameBytes)",
                         session.max_frame_bytes
