@@ -89,7 +89,9 @@ fn render() -> String {
          // `cargo test -p localfirst-core --test typescript_codes` checks this file against the\n\
          // catalogue; with LOCALFIRST_BLESS=1 the same command rewrites it.\n\n",
     );
-    out.push_str("/** A code of the error catalogue (docs/ERRORS.md). */\nexport type ErrorCode =\n");
+    out.push_str(
+        "/** A code of the error catalogue (docs/ERRORS.md). */\nexport type ErrorCode =\n",
+    );
     for (at, code) in Code::ALL.iter().enumerate() {
         let end = if at + 1 == Code::ALL.len() { ";" } else { "" };
         writeln!(out, "  | {}{end}", quoted(code.as_str())).unwrap();
@@ -99,7 +101,9 @@ fn render() -> String {
     for code in Code::ALL {
         writeln!(out, "  {},", quoted(code.as_str())).unwrap();
     }
-    out.push_str("];\n\n/** An operation on a table, as policies name it. */\nexport type Operation =");
+    out.push_str(
+        "];\n\n/** An operation on a table, as policies name it. */\nexport type Operation =",
+    );
     let operations: Vec<String> = Operation::ALL
         .iter()
         .map(|operation| quoted(operation.as_str()))
