@@ -694,6 +694,48 @@ fn every_corpus_token_fails_with_its_code() {
 }
 
 #[test]
+fn a_cached_key_changes_no_outcome() {
+    // The verifier keeps decompressed keys: each case fails the same way with its key
+    // first seen and with its key cached (the first verification of a case whose
+    // signature holds caches the key).
+    for case in load_corpus() {
+        let (name, jwt) = (
+            case["name"].as_str().unwrap(),
+            case["token"].as_str().unwrap(),
+        );
+        token::forget_cached_keys();
+        let first_seen = verify_case(jwt, name).unwrap_err().to_string();
+        let cached = verify_case(jwt, name).unwrap_err().to_string();
+        assert_eq!(first_seen, case["message"].as_str().unwrap(), "{name}");
+        assert_eq!(cached, first_seen, "{name}");
+    }
+    // A cached key still needs a valid signature, subject and audience on every token.
+    let a = identity(0);
+    let good = token::mint(&a, Issuer::LocalFirst, "my-app", IAT, 3600).unwrap();
+    let options = VerifyOptions::new("my-app");
+    let clock = FixedClock::new(NOW);
+    for _ in 0..2 {
+        assert_eq!(
+            token::verify(&good, &options, &clock).unwrap().user_id,
+            a.user_id()
+        );
+    }
+    for (name, code) in [
+        ("tampered-signature", "invalid-signature"),
+        ("tampered-claims", "invalid-signature"),
+        ("sub-key-mismatch", "subject-mismatch"),
+        ("wrong-audience", "audience-mismatch"),
+    ] {
+        let case = load_corpus()
+            .into_iter()
+            .find(|c| c["name"] == name)
+            .unwrap();
+        let error = token::verify(case["token"].as_str().unwrap(), &options, &clock).unwrap_err();
+        assert_eq!(error.code(), code, "{name}");
+    }
+}
+
+#[test]
 fn corpus_file_matches_generator() {
     // The generator is deterministic (Ed25519 signatures are), so the committed
     // file must be exactly what it produces: no hand edits, no stale cases.
