@@ -2,11 +2,14 @@
 //!
 //! * `derive`: `Identity::from_secret` vs SHA-512 + Ed25519 key expansion;
 //! * `mint`: `token::mint` vs a bare Ed25519 sign of a same-sized message;
-//! * `verify`: `token::verify` vs a bare `verify_strict` of the same signature, and vs
-//!   parsing the 32-byte public key plus `verify_strict` (a token carries its key);
+//! * `verify`: `token::verify` (a returning user's token: its key is cached, and a
+//!   first-seen key: the cache emptied before each call) vs a bare `verify_strict` of the
+//!   same signature, and vs parsing the 32-byte public key plus `verify_strict` (a token
+//!   carries its key);
 //! * `phrase`: encode/decode vs the bip39 crate's own calls.
 //!
-//! Results and ratios are recorded in docs/PERFORMANCE.md.
+//! Wall-clock times, the second opinion to the instruction counts of
+//! `scripts/bench-instructions.sh`. Results and ratios are recorded in docs/PERFORMANCE.md.
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items.
 
@@ -100,6 +103,13 @@ fn verify(c: &mut Criterion) {
     });
     group.bench_function("token_verify", |b| {
         b.iter(|| token::verify(black_box(&jwt), &options, &clock))
+    });
+    // The key cache emptied before each call: a first-seen key (includes emptying it).
+    group.bench_function("token_verify_first_seen", |b| {
+        b.iter(|| {
+            token::forget_cached_keys();
+            token::verify(black_box(&jwt), &options, &clock)
+        })
     });
     group.finish();
 }
