@@ -5,7 +5,7 @@
 //!
 //! Token claims ([`crate::token`]), row values ([`crate::db::RowValues`]), filters
 //! and policy files are read through here. The error is serde_json's, with the
-//! reason `duplicate field `<key>`` and the position.
+//! reason ``duplicate field `KEY` `` and the position.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
