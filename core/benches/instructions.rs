@@ -29,6 +29,8 @@
 
 #![allow(missing_docs)]
 
+mod bare;
+
 use std::hint::black_box;
 use std::process::ExitCode;
 
@@ -39,7 +41,6 @@ use localfirst_core::identity::Identity;
 use localfirst_core::phrase::{phrase_to_secret, secret_to_phrase};
 use localfirst_core::secret::Secret;
 use localfirst_core::token::{self, Issuer, VerifyOptions};
-use sha2::{Digest as _, Sha512};
 
 const IAT: u64 = 1_700_000_000;
 const SEED: [u8; 32] = [42; 32];
@@ -72,22 +73,11 @@ fn signed_parts(jwt: &str) -> Option<(Vec<u8>, Signature)> {
     Some((input.as_bytes().to_vec(), Signature::from_bytes(&bytes)))
 }
 
-/// The signing key as the core derives it, with the bare crates.
-fn bare_signing_key(seed: &[u8; 32]) -> SigningKey {
-    let digest = Sha512::new()
-        .chain_update(b"jazz-auth-sign-v1")
-        .chain_update(seed)
-        .finalize();
-    let mut key = [0u8; 32];
-    key.copy_from_slice(&digest[..32]);
-    SigningKey::from_bytes(&key)
-}
-
 impl Fixture {
     fn new() -> Result<Fixture, String> {
         let secret = Secret::from_bytes(SEED);
         let identity = Identity::from_secret(&secret);
-        let signing_key = bare_signing_key(&SEED);
+        let signing_key = bare::signing_key(&SEED);
         let verifying_key = signing_key.verifying_key();
         let token = token::mint(&identity, Issuer::LocalFirst, "my-app", IAT, 3600)
             .map_err(|e| e.to_string())?;
@@ -169,7 +159,7 @@ impl Fixture {
                 .is_ok_and(|mnemonic| black_box(mnemonic.to_string()).len() == f.words.len()),
             "phrase_encode" => secret_to_phrase(black_box(&f.secret)).expose() == f.words,
             "derive_bare" => {
-                black_box(bare_signing_key(black_box(&SEED)).verifying_key()) == f.verifying_key
+                black_box(bare::signing_key(black_box(&SEED)).verifying_key()) == f.verifying_key
             }
             "derive" => {
                 Identity::from_secret(black_box(&f.secret)).user_id() == f.identity.user_id()
