@@ -410,8 +410,8 @@ pub fn mint_now(
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {
     /// Expected audience as the caller gave it (an app id, or a UUID); normalised
-    /// ([`normalize_audience`]) at verification. Errors and [`VerifiedToken`] name it
-    /// as given, beside its UUID.
+    /// ([`normalize_audience`]) once by [`VerifyOptions::new`], again at verification only
+    /// if changed since. Errors and [`VerifiedToken`] name it as given, beside its UUID.
     pub audience: String,
     /// Maximum `exp - iat` in seconds (default 3600).
     pub max_ttl_seconds: u64,
@@ -695,6 +695,24 @@ mod tests {
             mint(&identity, Issuer::LocalFirst, "a", MAX_TIMESTAMP - 10, 11),
             Err(TokenError::InvalidTtl)
         );
+    }
+
+    #[test]
+    fn options_changed_after_new_verify_against_their_new_audience() {
+        let secret = Secret::from_bytes([7; 32]);
+        let clock = FixedClock::new(50_000);
+        let token = identity_proof(&secret, 60, "other-app", &clock).unwrap();
+        let mut options = VerifyOptions::new("my-app");
+        assert!(verify(&token, &options, &clock).is_err());
+        assert!(!verify_identity_proof(&token, &options, &clock).ok);
+        options.audience = "other-app".into();
+        let verified = verify(&token, &options, &clock).unwrap();
+        assert_eq!(verified.audience, "other-app");
+        assert_eq!(verified.audience_uuid, normalize_audience("other-app"));
+        assert!(verify_identity_proof(&token, &options, &clock).ok);
+        // Options compare by what they accept.
+        assert_eq!(options, VerifyOptions::new("other-app"));
+        assert_ne!(options, VerifyOptions::new("my-app"));
     }
 
     #[test]
