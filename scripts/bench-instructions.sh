@@ -46,12 +46,12 @@ per_call[verify_first_seen]=$(( per_call[verify_first_seen] - per_call[forget_ke
 
 row() { # name, operation, bare operation
   local ours="${per_call[$2]}" bare="${per_call[$3]}"
-  printf '%-34s %12s %12s %8s %10s\n' "$1" "$ours" "$bare" \
+  printf '%-40s %12s %12s %8s %10s\n' "$1" "$ours" "$bare" \
     "$(awk -v a="$ours" -v b="$bare" 'BEGIN { printf "%.3fx", a / b }')" "$(( ours - bare ))"
 }
 
 echo "instructions per call (N = $N; valgrind $(valgrind --version | sed 's/valgrind-//'), $(rustc --version | cut -d' ' -f1-2))"
-printf '%-34s %12s %12s %8s %10s\n' operation ours bare ratio extra
+printf '%-40s %12s %12s %8s %10s\n' operation ours bare ratio extra
 row "verify, returning user" verify verify_strict
 row "verify, first-seen key" verify_first_seen verify_strict
 row "verify, first-seen key vs parse+verify" verify_first_seen key_parse_verify_strict
