@@ -7,7 +7,10 @@ use crate::error::{Code, ErrorCode as _};
 use crate::identity::Identity;
 use crate::secret::Secret;
 
-use super::{mint_now, verify, Issuer, TokenError, VerifyOptions};
+use super::{
+    check, mint_now, normalize_audience, Expected, Issuer, TokenError, VerifyOptions,
+    DEFAULT_IAT_SKEW_SECONDS,
+};
 
 /// Default lifetime of an identity proof, in seconds.
 pub const DEFAULT_PROOF_TTL_SECONDS: u64 = 60;
@@ -77,8 +80,15 @@ pub fn verify_local_first_identity_proof_with_max_ttl(
     max_ttl_seconds: u64,
     clock: &dyn Clock,
 ) -> ProofVerification {
-    let options = VerifyOptions::new(audience).with_max_ttl(max_ttl_seconds);
-    verify_identity_proof(token, &options, clock)
+    let audience_uuid = normalize_audience(audience);
+    let expected = Expected {
+        audience,
+        audience_uuid: &audience_uuid,
+        issuers: &[Issuer::LocalFirst],
+        max_ttl_seconds,
+        iat_skew_seconds: DEFAULT_IAT_SKEW_SECONDS,
+    };
+    proof_outcome(token, &expected, clock)
 }
 
 /// Verifies an identity proof with explicit options (audience, lifetime limit, skew).
@@ -90,18 +100,29 @@ pub fn verify_identity_proof(
     options: &VerifyOptions,
     clock: &dyn Clock,
 ) -> ProofVerification {
+    let audience_uuid = options.audience_uuid();
+    proof_outcome(
+        token,
+        &options.expected(&audience_uuid, &[Issuer::LocalFirst]),
+        clock,
+    )
+}
+
+/// The proof checks in their order: the backend's lifetime limit, an empty token, then
+/// every check of [`verify`](super::verify) against `expected`.
+fn proof_outcome(token: &str, expected: &Expected<'_>, clock: &dyn Clock) -> ProofVerification {
     let refused = |error: String, code: Code| ProofVerification {
         ok: false,
         id: None,
         error: Some(error),
         code: Some(code),
     };
-    if !(1..=MAX_PROOF_MAX_TTL_SECONDS).contains(&options.max_ttl_seconds) {
+    if !(1..=MAX_PROOF_MAX_TTL_SECONDS).contains(&expected.max_ttl_seconds) {
         return refused(
             format!(
                 "the longest proof lifetime accepted must be 1 to {MAX_PROOF_MAX_TTL_SECONDS} \
                  seconds, got {}",
-                options.max_ttl_seconds
+                expected.max_ttl_seconds
             ),
             Code::InvalidArgument,
         );
@@ -109,11 +130,10 @@ pub fn verify_identity_proof(
     if token.trim().is_empty() {
         return refused(PROOF_TOKEN_REQUIRED.to_owned(), Code::ProofTokenRequired);
     }
-    let options = options.clone().with_issuers(&[Issuer::LocalFirst]);
-    match verify(token, &options, clock) {
-        Ok(verified) => ProofVerification {
+    match check(token, expected, clock) {
+        Ok(checked) => ProofVerification {
             ok: true,
-            id: Some(verified.user_id.to_string()),
+            id: Some(checked.key.user_id.to_string()),
             error: None,
             code: None,
         },
