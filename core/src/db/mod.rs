@@ -64,8 +64,8 @@ mod sync_seams;
 use std::sync::{Mutex, MutexGuard};
 
 pub use config::{
-    AuthConfig, DbConfig, DbDeps, StorageMode, DEFAULT_JWT_REFRESH_TIMEOUT,
-    DEFAULT_SESSION_TOKEN_TTL,
+    validate_app_id, AuthConfig, DbConfig, DbDeps, StorageMode, DEFAULT_JWT_REFRESH_TIMEOUT,
+    DEFAULT_SESSION_TOKEN_TTL, MAX_APP_ID_BYTES,
 };
 pub use discard::{AccountDiscardMigrator, DiscardedAccount, MigrationError};
 pub use error::DbError;
@@ -78,10 +78,9 @@ pub use sync_seams::{AppliedChanges, META_CURSOR_PREFIX};
 /// Metadata key under which the namespace remembers its local-first user id.
 pub const META_LOCAL_FIRST_USER: &str = "local_first_user_id";
 
-/// Longest lifetime of an identity proof, in seconds: what
-/// [`crate::token::verify_local_first_identity_proof`] accepts
-/// ([`crate::token::DEFAULT_PROOF_MAX_TTL_SECONDS`]).
-pub const MAX_IDENTITY_PROOF_TTL_SECONDS: u64 = crate::token::DEFAULT_PROOF_MAX_TTL_SECONDS;
+/// Longest lifetime of an identity proof, in seconds (the mint rule's limit, see
+/// [`crate::token::identity_proof`]).
+pub use crate::token::MAX_IDENTITY_PROOF_TTL_SECONDS;
 
 /// The state behind a `Db` (for the sync engine).
 #[cfg(feature = "sync")]
