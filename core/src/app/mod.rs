@@ -9,6 +9,7 @@
 //! | operation | what it decides | errors |
 //! | --- | --- | --- |
 //! | [`storage_key_for`] | which key holds a secret: an explicit key, or the app / user / session ids; both is refused | [`StoreError`] (`invalid-storage-key`) |
+//! | [`app_secret`] | the secret an app acts with: created on a write, never on a read | [`StoreError`] |
 //! | [`validate_app_id`] | whether an app id is usable (what `Db::open` applies) | [`DbError`](crate::db::DbError) (`invalid-config`) |
 //! | [`identity_proof_for`] | an identity proof's default lifetime (60 s), its limit (600 s, the default verifier's) and its audience | [`TokenError`] (`invalid-ttl`, `invalid-argument`) |
 //! | [`import_jazz_secret`] | moving Jazz's stored secret into our store: validate, copy only into an empty store, read back, and whether to delete Jazz's copy | [`StoreError`] |
@@ -27,8 +28,8 @@ pub use crate::recovery::vault::{
     VaultIdentity, VaultOutcome, VaultValue, DEFAULT_VAULT_TIMEOUT,
 };
 pub use crate::secret_store::{
-    import_jazz_secret, storage_key_for, JazzImport, JazzImportOutcome, StorageKey, StoreError,
-    DEFAULT_STORAGE_KEY,
+    app_secret, import_jazz_secret, storage_key_for, JazzImport, JazzImportOutcome, SecretPurpose,
+    StorageKey, StoreError, DEFAULT_STORAGE_KEY,
 };
 pub use crate::token::{DEFAULT_PROOF_TTL_SECONDS, MAX_IDENTITY_PROOF_TTL_SECONDS};
 
