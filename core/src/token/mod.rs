@@ -39,11 +39,12 @@ mod proof;
 pub use claims::{decode_claims_unverified, parse_claims_object, peek_issuer};
 use keys::KnownKey;
 pub use keys::KEY_CACHE_CAPACITY;
+pub(crate) use proof::mint_identity_proof;
 pub use proof::{
     identity_proof, verify_identity_proof, verify_local_first_identity_proof,
     verify_local_first_identity_proof_with_max_ttl, ProofVerification,
-    DEFAULT_PROOF_MAX_TTL_SECONDS, DEFAULT_PROOF_TTL_SECONDS, MAX_PROOF_MAX_TTL_SECONDS,
-    PROOF_TOKEN_REQUIRED,
+    DEFAULT_PROOF_MAX_TTL_SECONDS, DEFAULT_PROOF_TTL_SECONDS, MAX_IDENTITY_PROOF_TTL_SECONDS,
+    MAX_PROOF_MAX_TTL_SECONDS, PROOF_TOKEN_REQUIRED,
 };
 
 /// The only header a self-signed token may carry.
@@ -287,6 +288,22 @@ pub enum TokenError {
     /// A mint request asked for a zero lifetime, or one ending after [`MAX_TIMESTAMP`].
     #[error("token lifetime must be at least one second and end at or before 2^53-1 seconds")]
     InvalidTtl,
+    /// An identity proof was asked to live longer than
+    /// [`MAX_IDENTITY_PROOF_TTL_SECONDS`], which our verifiers refuse by default. Code
+    /// `invalid-ttl`, like [`TokenError::InvalidTtl`].
+    #[error(
+        "an identity proof may live at most {max} s (the verifiers' default limit), not {ttl} s"
+    )]
+    ProofTtlTooLong {
+        /// The lifetime asked for.
+        ttl: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// An identity proof was asked for a blank audience: the backend verifies it
+    /// for a named audience. Code `invalid-argument`.
+    #[error("an identity proof needs an audience (the backend verifies it for one)")]
+    ProofAudienceRequired,
 }
 
 impl ErrorCode for TokenError {
@@ -312,7 +329,8 @@ impl ErrorCode for TokenError {
             TokenError::Expired { .. } => Code::Expired,
             TokenError::TtlTooLong { .. } => Code::TtlTooLong,
             TokenError::InvalidLifetime { .. } => Code::InvalidLifetime,
-            TokenError::InvalidTtl => Code::InvalidTtl,
+            TokenError::InvalidTtl | TokenError::ProofTtlTooLong { .. } => Code::InvalidTtl,
+            TokenError::ProofAudienceRequired => Code::InvalidArgument,
         }
     }
 }

@@ -29,7 +29,7 @@ pub const BACKEND_SECRET_HEADER: &str = "x-jazz-backend-secret";
 /// Header carrying the impersonated session (base64 JSON).
 pub const SESSION_HEADER: &str = "x-jazz-session";
 /// Cookie carrying a bearer token when no `Authorization` header is sent.
-pub const TOKEN_COOKIE: &str = "localfirst-token";
+pub use localfirst_core::sync::protocol::TOKEN_COOKIE;
 /// Largest `X-Jazz-Session` header accepted, in bytes.
 pub const MAX_SESSION_HEADER: usize = 16 * 1024;
 
