@@ -163,7 +163,7 @@ class DbTest : ServerSuite() {
         assertNull(anonymous.getLocalFirstIdentityProof(60uL, null), "no proof without a local-first identity")
 
         val db = openDb(config(AuthConfig.LocalFirst(AuthSecret.generate()), null))
-        assertEquals("invalid-argument", assertThrows<LocalFirstException> { db.getLocalFirstIdentityProof(0uL, null) }.code().toString())
+        assertEquals(ErrorCode.INVALID_TTL, assertThrows<LocalFirstException> { db.getLocalFirstIdentityProof(0uL, null) }.code())
         assertEquals("not-found", assertThrows<LocalFirstException> { db.delete("todos", "missing") }.code().toString())
         db.logout()
         assertEquals("logged-out", assertThrows<LocalFirstException> { db.insert("todos", "{}") }.code().toString())
