@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Code, ErrorCode};
-use crate::policy::Operation;
+use crate::operation::Operation;
 
 /// An error as every boundary hands it on: its catalogue code, the reason for people,
 /// and typed details when the error has them.
