@@ -194,10 +194,14 @@ for line in open(sys.argv[1]):
 
   local output
   # Nothing points JNA at a library folder: it must load the one inside the jar.
-  output="$(cd "$project" && env -u LD_LIBRARY_PATH -u JAVA_TOOL_OPTIONS mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$repo" compile exec:java \
-    -Dexec.args="ws://127.0.0.1:$port" | sed 's/\x1b\[[0-9;]*m//g')"
-  echo "$output"
-  grep -Eq '^user [0-9a-f-]{36} wrote [0-9a-f-]+; 1 acknowledged by the server$' <<<"$output" || {
+  local output="$tmp/kotlin.out" status=0
+  (cd "$project" && env -u LD_LIBRARY_PATH -u JAVA_TOOL_OPTIONS mvn -q -B -Dstyle.color=never \
+    -Dmaven.repo.local="$repo" compile exec:java -Dexec.args="ws://127.0.0.1:$port") >"$output" 2>&1 \
+    || status=$?
+  sed 's/\x1b\[[0-9;]*m//g' "$output"
+  [ "$status" -eq 0 ] || { echo "the Kotlin project failed (mvn exit $status)" >&2; exit 1; }
+  grep -Eq '^user [0-9a-f-]{36} wrote [0-9a-f-]+; 1 acknowledged by the server$' \
+    <(sed 's/\x1b\[[0-9;]*m//g' "$output") || {
     echo "the snippet's row was not acknowledged by the server" >&2
     exit 1
   }
