@@ -103,7 +103,7 @@ expo_check() {
     "dependencies.react-native=$(pinned react-native)" \
     "devDependencies.typescript=$(pinned typescript)" "devDependencies.@types/react=$(pinned @types/react)"
   npm_install "$expo_tgz"
-  npm_install --save-dev "$addon_tgz" "$node_tgz" \
+  npm_install --save-dev --save-exact "$addon_tgz" "$node_tgz" \
     "jest@$(pinned jest)" "jest-expo@$(pinned jest-expo)" "@types/jest@$(pinned @types/jest)" \
     "@testing-library/react-native@$(pinned @testing-library/react-native)" \
     "react-test-renderer@$(pinned react-test-renderer)" "test-renderer@$(pinned test-renderer)"
