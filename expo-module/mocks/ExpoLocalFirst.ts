@@ -14,6 +14,7 @@ import type {
   ProofVerification,
 } from '../src/ExpoLocalFirstModule';
 import { isErrorCode } from '../src/errors';
+import { resetProcessState } from '../src/processState';
 
 /** The part of `@localfirst/node` this stand-in uses. */
 interface NodeAuthSecret {
@@ -417,8 +418,13 @@ export function passkeyRestore(appName: string, rpId: string): Promise<string> {
   });
 }
 
-/** Empties the stand-in's memory (call in `beforeEach` for a fresh "device"). */
+/**
+ * A fresh "device" (call in `beforeEach`): empties the stand-in's memory, resets the
+ * simulated authenticator, and makes the module forget everything it caches for the process
+ * (the hooks' shared secret and sign-out state, calls and vault flows in flight).
+ */
 export function resetSecretMemory(): void {
   memory = null;
   simulatedAuthenticator.reset();
+  resetProcessState();
 }

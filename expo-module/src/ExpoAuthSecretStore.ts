@@ -6,6 +6,7 @@ import {
 } from './ExpoLocalFirstModule';
 import { LocalFirstError, rethrowing, rethrowingAsync, toLocalFirstError } from './errors';
 import { secretChanged } from './authState';
+import { onProcessStateReset } from './processState';
 
 /** Options of an `ExpoAuthSecretStore`. All are optional. */
 export interface ExpoAuthSecretStoreOptions {
@@ -154,6 +155,7 @@ export class ExpoAuthSecretStore {
 }
 
 const inFlight = new Map<string, Promise<string>>();
+onProcessStateReset(() => inFlight.clear());
 
 /**
  * Runs a write, then tells every cached state: this store now holds `held()` when the

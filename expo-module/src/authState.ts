@@ -12,6 +12,7 @@
  */
 import type { ExpoAuthSecretStore } from './ExpoAuthSecretStore';
 import { type LocalFirstError, failureOf } from './errors';
+import { onProcessStateReset } from './processState';
 
 /** Where an entry is in its life. */
 export type AuthStatus = 'idle' | 'loading' | 'ready' | 'signed-out' | 'error';
@@ -192,3 +193,5 @@ export function resetAuthState(): void {
   }
   entries.clear();
 }
+
+onProcessStateReset(resetAuthState);

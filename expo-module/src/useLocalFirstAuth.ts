@@ -4,6 +4,7 @@ import { ExpoAuthSecretStore, type ExpoAuthSecretStoreOptions } from './ExpoAuth
 import { ensureSecret, getSnapshot, subscribe } from './authState';
 import { LocalFirstError, failureOf } from './errors';
 import { AuthSecret } from './identity';
+import { onProcessStateReset } from './processState';
 import {
   adoptVaultIdentity as adoptFromVault,
   restoreOrBackupWithVault,
@@ -181,6 +182,7 @@ export function useLocalFirstAuth(
 }
 
 const vaultFlows = new Map<string, Promise<VaultIdentity>>();
+onProcessStateReset(() => vaultFlows.clear());
 
 /** Hooks mounting together on one store share one run of the vault flow. */
 function sharedVaultFlow(
