@@ -2,7 +2,8 @@
  * The expo-localfirst config plugin (`plugins: ["expo-localfirst"]` in app.json):
  *
  * - iOS: the Face ID usage text (`NSFaceIDUsageDescription`), needed when a store uses
- *   `requireAuthentication`; the Keychain access group entitlement for `accessGroup`; the
+ *   `requireAuthentication`; the Keychain access groups entitlement for `accessGroup` (the
+ *   app's own group first, so that it stays the default group); the
  *   associated domain `webcredentials:<rpId>` for `ExpoPasskeyBackup`.
  * - Android: Auto Backup and device-transfer rules that exclude the Keystore envelope
  *   (`no_backup/<alias>.envelope.json`). A restored envelope could never be decrypted:
@@ -31,8 +32,9 @@ export interface LocalFirstPluginProps {
   /**
    * Keychain access groups to add to the entitlements (`keychain-access-groups`), e.g.
    * `com.example.shared`; `$(AppIdentifierPrefix)` is prepended unless the group already
-   * starts with a team prefix. Pass the full `TEAMID.com.example.shared` as the store's
-   * `accessGroup` at run time.
+   * starts with a team prefix. The app's own group (`$(AppIdentifierPrefix)<bundle id>`) is
+   * listed first: it stays the default group. Pass the full `TEAMID.com.example.shared` as
+   * the store's `accessGroup` at run time.
    */
   keychainAccessGroups?: string[];
   /**
@@ -100,14 +102,63 @@ export function webCredentialsDomain(rpId: string): string {
 /** Adds `values` to the entitlement list `key`, once each, keeping what is there. */
 const withEntitlementList: ConfigPlugin<{ key: string; values: string[] }> = (config, { key, values }) =>
   withEntitlementsPlist(config, (mod) => {
-    const existing: unknown = mod.modResults[key];
-    const list = Array.isArray(existing) ? existing.filter((v) => typeof v === 'string') : [];
-    for (const value of values) {
-      if (!list.includes(value)) {
-        list.push(value);
-      }
+    mod.modResults[key] = withValues(stringList(mod.modResults[key]), values);
+    return mod;
+  });
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+function withValues(list: string[], values: string[]): string[] {
+  const result = [...list];
+  for (const value of values) {
+    if (!result.includes(value)) {
+      result.push(value);
     }
-    mod.modResults[key] = list;
+  }
+  return result;
+}
+
+/**
+ * The app's own Keychain access group, `$(AppIdentifierPrefix)<bundle id>`. Without a
+ * `ios.bundleIdentifier` in the config, `$(PRODUCT_BUNDLE_IDENTIFIER)`, which Xcode expands
+ * to the target's bundle id when it signs the app.
+ */
+export function ownAccessGroup(bundleIdentifier: string | undefined): string {
+  return `$(AppIdentifierPrefix)${bundleIdentifier ?? '$(PRODUCT_BUNDLE_IDENTIFIER)'}`;
+}
+
+function isOwnGroup(entry: string, own: string, bundleIdentifier: string | undefined): boolean {
+  if (entry === own) {
+    return true;
+  }
+  const prefix = TEAM_PREFIX.exec(entry)?.[0];
+  return bundleIdentifier !== undefined && prefix !== undefined && entry.slice(prefix.length) === bundleIdentifier;
+}
+
+/**
+ * `keychain-access-groups`: the app's own group first, since the first entry is the default
+ * group of every item written without an access group (the account secret, unless the store
+ * is given `accessGroup`); then the groups the app already lists, then `shared`.
+ */
+const withKeychainAccessGroups: ConfigPlugin<string[]> = (config, shared) =>
+  withEntitlementsPlist(config, (mod) => {
+    const key = 'keychain-access-groups';
+    const bundleIdentifier = mod.ios?.bundleIdentifier;
+    const own = ownAccessGroup(bundleIdentifier);
+    const existing = stringList(mod.modResults[key]);
+    const existingOwn = existing.find((entry) => isOwnGroup(entry, own, bundleIdentifier));
+    const others = existing.filter((entry) => entry !== existingOwn);
+    if (others.length > 0 && existing[0] !== existingOwn) {
+      WarningAggregator.addWarningIOS(
+        'expo-localfirst',
+        `keychain-access-groups started with ${others[0]}: the app's own group ${existingOwn ?? own} ` +
+          'is now listed first, so items written without an access group (the account secret) ' +
+          'stay in the app\'s own group. Pass accessGroup to a store to use another group.',
+      );
+    }
+    mod.modResults[key] = withValues([existingOwn ?? own, ...others], shared.map(accessGroupEntitlement));
     return mod;
   });
 
@@ -189,10 +240,7 @@ export const withLocalFirst: ConfigPlugin<LocalFirstPluginProps | void> = (confi
   }
   config = withFaceId(config, faceIDPermission);
   if (keychainAccessGroups.length > 0) {
-    config = withEntitlementList(config, {
-      key: 'keychain-access-groups',
-      values: keychainAccessGroups.map(accessGroupEntitlement),
-    });
+    config = withKeychainAccessGroups(config, keychainAccessGroups);
   }
   if (passkeyDomains.length > 0) {
     config = withEntitlementList(config, {

@@ -36,8 +36,9 @@ check(
     info.get("NSFaceIDUsageDescription") == "Unlock your account key with Face ID.",
 )
 check(
-    "entitlements: the shared keychain access group, team-prefixed",
-    "$(AppIdentifierPrefix)com.example.shared" in entitlements.get("keychain-access-groups", []),
+    "entitlements: the app's own keychain group first (the default group), then the shared one",
+    entitlements.get("keychain-access-groups")
+    == ["$(AppIdentifierPrefix)com.example.installcheck", "$(AppIdentifierPrefix)com.example.shared"],
 )
 check(
     "entitlements: the passkey domain",

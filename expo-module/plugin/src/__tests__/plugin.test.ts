@@ -86,18 +86,62 @@ describe('iOS', () => {
     expect((await compileIos({ faceIDPermission: false })).infoPlist.NSFaceIDUsageDescription).toBeUndefined();
   });
 
-  test('adds keychain access groups with the team prefix, once, keeping existing ones', async () => {
-    const config = baseConfig({
-      ios: { entitlements: { 'keychain-access-groups': ['$(AppIdentifierPrefix)com.example.existing'] } },
+  test("lists the app's own group first (the default group), then the shared ones with the team prefix, once", async () => {
+    const { entitlements } = await compileIos({
+      keychainAccessGroups: ['com.example.shared', 'ABCDE12345.com.example.team', 'com.example.shared'],
     });
-    const { entitlements } = await compileIos(
-      { keychainAccessGroups: ['com.example.shared', 'ABCDE12345.com.example.team', 'com.example.shared'] },
-      config,
-    );
     expect(entitlements['keychain-access-groups']).toEqual([
-      '$(AppIdentifierPrefix)com.example.existing',
+      '$(AppIdentifierPrefix)com.example.sample',
       '$(AppIdentifierPrefix)com.example.shared',
       'ABCDE12345.com.example.team',
+    ]);
+  });
+
+  test("keeps the app's existing groups after its own group, which moves first (with a warning)", async () => {
+    const warnings = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    const config = baseConfig({
+      ios: {
+        bundleIdentifier: 'com.example.sample',
+        entitlements: {
+          'keychain-access-groups': ['$(AppIdentifierPrefix)com.example.existing', 'ABCDE12345.com.example.sample'],
+        },
+      },
+    });
+    const { entitlements } = await compileIos({ keychainAccessGroups: ['com.example.shared'] }, config);
+    expect(entitlements['keychain-access-groups']).toEqual([
+      'ABCDE12345.com.example.sample',
+      '$(AppIdentifierPrefix)com.example.existing',
+      '$(AppIdentifierPrefix)com.example.shared',
+    ]);
+    expect(warnings).toHaveBeenCalledWith(expect.stringMatching(/expo-localfirst[\s\S]*com\.example\.existing/));
+    warnings.mockRestore();
+  });
+
+  test("an own group already first stays, without a warning", async () => {
+    const warnings = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    const config = baseConfig({
+      ios: {
+        bundleIdentifier: 'com.example.sample',
+        entitlements: { 'keychain-access-groups': ['$(AppIdentifierPrefix)com.example.sample'] },
+      },
+    });
+    const { entitlements } = await compileIos({ keychainAccessGroups: ['com.example.shared'] }, config);
+    expect(entitlements['keychain-access-groups']).toEqual([
+      '$(AppIdentifierPrefix)com.example.sample',
+      '$(AppIdentifierPrefix)com.example.shared',
+    ]);
+    expect(warnings).not.toHaveBeenCalled();
+    warnings.mockRestore();
+  });
+
+  test("without a bundle identifier the own group is the target's, expanded by Xcode", async () => {
+    const { entitlements } = await compileIos(
+      { keychainAccessGroups: ['com.example.shared'] },
+      baseConfig({ ios: {} }),
+    );
+    expect(entitlements['keychain-access-groups']).toEqual([
+      '$(AppIdentifierPrefix)$(PRODUCT_BUNDLE_IDENTIFIER)',
+      '$(AppIdentifierPrefix)com.example.shared',
     ]);
   });
 
