@@ -4,7 +4,9 @@
 # Central). Fails when generation, compilation or any test fails. Prints
 # surefire's "Tests run: N, Failures: F" lines and a total. Extra arguments go to
 # Maven (e.g. -Dmaven.repo.local=DIR, -Dtest=SecretStoreTest). The Db suite
-# starts the `localfirst` binary built here as a server on 127.0.0.1.
+# starts the `localfirst` binary built here as a server on 127.0.0.1. Then the Android glue
+# that needs only the framework (LocalFirstAndroid) compiled against Robolectric's android-all
+# jar (API 34) and its tests with a real framework Context (android-lib/robolectric).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,19 +21,22 @@ target_dir="${CARGO_TARGET_DIR:-target}"
 lib_dir="$(cd "$target_dir/debug" && pwd)"
 
 reports=android-lib/jvm/target/surefire-reports
-rm -rf "$reports"
+robolectric_reports=android-lib/robolectric/target/surefire-reports
+rm -rf "$reports" "$robolectric_reports"
 
 # -q hides Maven's chatter (and surefire's INFO summary with it); failures are
 # still printed as errors. The summary is printed below from surefire's reports.
 status=0
 mvn -q -B -Dstyle.color=never -f android-lib/jvm/pom.xml test -Dlocalfirst.lib.dir="$lib_dir" "$@" || status=$?
+mvn -q -B -Dstyle.color=never -f android-lib/robolectric/pom.xml test -Dlocalfirst.lib.dir="$lib_dir" \
+  -Dsurefire.failIfNoSpecifiedTests=false "$@" || status=$?
 
 if compgen -G "$reports/TEST-*.xml" >/dev/null; then
-  cat "$reports"/*.txt | grep -E '^Tests run:' || true
-  python3 - "$reports" <<'PY'
+  cat "$reports"/*.txt "$robolectric_reports"/*.txt 2>/dev/null | grep -E '^Tests run:' || true
+  python3 - "$reports" "$robolectric_reports" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
 totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-for path in glob.glob(sys.argv[1] + "/TEST-*.xml"):
+for path in glob.glob(sys.argv[1] + "/TEST-*.xml") + glob.glob(sys.argv[2] + "/TEST-*.xml"):
     suite = ET.parse(path).getroot()
     for key in totals:
         totals[key] += int(suite.get(key, 0))
