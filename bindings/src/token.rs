@@ -9,6 +9,14 @@ use localfirst_core::token::{self as core_token, Issuer};
 use crate::error::{ErrorCode, LocalFirstError};
 use crate::identity::AuthSecret;
 
+/// A lifetime in seconds as the foreign languages pass it: signed (`Long` in Kotlin, `Int64`
+/// in Swift), so that an app writes `3600` or `5.minutes.inWholeSeconds` without unsigned
+/// suffixes. A negative value becomes 0, which every rule of the core refuses with its code
+/// (`invalid-ttl`; `invalid-argument` for a verifier's limit): the bindings add no rule.
+pub(crate) fn seconds(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
 /// The outcome of verifying an identity proof, shaped for app backends.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ProofVerification {
@@ -31,14 +39,14 @@ pub struct ProofVerification {
 pub fn mint_local_first_token(
     secret: Arc<AuthSecret>,
     audience: String,
-    ttl_seconds: u64,
+    ttl_seconds: i64,
 ) -> Result<String, LocalFirstError> {
     let identity = Identity::from_secret(secret.secret());
     Ok(core_token::mint_now(
         &identity,
         Issuer::LocalFirst,
         &audience,
-        ttl_seconds,
+        seconds(ttl_seconds),
         &SystemClock,
     )?)
 }
@@ -50,11 +58,11 @@ pub fn mint_local_first_token(
 pub fn local_first_identity_proof(
     secret: Arc<AuthSecret>,
     audience: String,
-    ttl_seconds: u64,
+    ttl_seconds: i64,
 ) -> Result<String, LocalFirstError> {
     Ok(core_token::identity_proof(
         secret.secret(),
-        ttl_seconds,
+        seconds(ttl_seconds),
         &audience,
         &SystemClock,
     )?)
@@ -68,12 +76,12 @@ pub fn local_first_identity_proof(
 pub fn verify_local_first_identity_proof(
     token: String,
     audience: String,
-    max_ttl_seconds: Option<u64>,
+    max_ttl_seconds: Option<i64>,
 ) -> ProofVerification {
     let outcome = core_token::verify_local_first_identity_proof_with_max_ttl(
         &token,
         &audience,
-        max_ttl_seconds.unwrap_or(core_token::DEFAULT_PROOF_MAX_TTL_SECONDS),
+        max_ttl_seconds.map_or(core_token::DEFAULT_PROOF_MAX_TTL_SECONDS, seconds),
         &SystemClock,
     );
     ProofVerification {

@@ -166,7 +166,7 @@ fn proofs_round_trip_and_empty_is_required() {
     let refused = verify_local_first_identity_proof(long.clone(), "signup".into(), None);
     assert_eq!(refused.code.map(text).as_deref(), Some("ttl-too-long"));
     assert!(verify_local_first_identity_proof(long.clone(), "signup".into(), Some(900)).ok);
-    for bad in [0, 3601] {
+    for bad in [-1, 0, 3601] {
         let outcome = verify_local_first_identity_proof(long.clone(), "signup".into(), Some(bad));
         assert_eq!(
             outcome.code.map(text).as_deref(),
@@ -176,6 +176,12 @@ fn proofs_round_trip_and_empty_is_required() {
     }
     let other = verify_local_first_identity_proof(long, "other-app".into(), Some(900));
     assert!(other.error.unwrap().contains("\"other-app\""));
+    let negative =
+        local_first_identity_proof(Arc::clone(&secret), "my-app".into(), -60).unwrap_err();
+    assert_eq!(text(negative.code()), "invalid-ttl");
+    let negative =
+        mint_local_first_token(Arc::clone(&secret), "my-app".into(), i64::MIN).unwrap_err();
+    assert_eq!(text(negative.code()), "invalid-ttl");
     let zero = mint_local_first_token(secret, "my-app".into(), 0).unwrap_err();
     assert_eq!(text(zero.code()), "invalid-ttl");
 }

@@ -229,9 +229,9 @@ private func codedAsync<T>(_ body: () async throws -> T) async throws -> T {
   }
 }
 
-private func seconds(_ value: Double) throws -> UInt64 {
+private func seconds(_ value: Double) throws -> Int64 {
   guard value.isFinite, value >= 0, value.rounded() == value, value <= Double(UInt32.max) else {
     throw LocalFirstException(code: .invalidArgument, reason: "ttlSeconds must be a whole number of seconds")
   }
-  return UInt64(value)
+  return Int64(value)
 }

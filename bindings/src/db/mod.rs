@@ -78,12 +78,12 @@ impl Db {
     /// the app id; `ttlSeconds` 1..=600); `null` unless the `Db` is local-first.
     pub fn get_local_first_identity_proof(
         &self,
-        ttl_seconds: u64,
+        ttl_seconds: i64,
         audience: Option<String>,
     ) -> Result<Option<String>, LocalFirstError> {
         Ok(self
             .inner
-            .get_local_first_identity_proof(ttl_seconds, audience)?)
+            .get_local_first_identity_proof(crate::token::seconds(ttl_seconds), audience)?)
     }
 
     /// Inserts a row; `values_json` is a JSON object of column values.

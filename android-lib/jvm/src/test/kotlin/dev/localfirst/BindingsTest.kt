@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import java.io.File
 import java.util.Base64
+import kotlin.time.Duration.Companion.hours
+import kotlin.time.Duration.Companion.minutes
 
 /** One identity vector of the shared vector file. */
 data class Vector(val name: String, val seed: String, val phrase: String, val publicKey: String, val userId: String)
@@ -105,7 +107,7 @@ class TokenTest {
     fun `minted token carries the identity`() {
         val v = vectors()[0]
         val secret = AuthSecret.fromBase64Url(v.seed)
-        val token = mintLocalFirstToken(secret, "my-app", 3600uL)
+        val token = mintLocalFirstToken(secret, "my-app", 3600)
         val json = claims(token)
         assertTrue(json.startsWith("{\"iss\":\"urn:jazz:local-first\",\"sub\":\"${v.userId}\",\"aud\":\"4af0209b-7fe4-57ba-b068-3b47d0855d11\",\"jazz_pub_key\":\"${v.publicKey}\",\"iat\":"), json)
         val iat = Regex("\"iat\":(\\d+)").find(json)!!.groupValues[1].toLong()
@@ -116,15 +118,29 @@ class TokenTest {
     }
 
     @Test
-    fun `zero ttl throws with a code`() {
-        val error = assertThrows<LocalFirstException> { mintLocalFirstToken(AuthSecret.generate(), "my-app", 0uL) }
+    fun `zero or negative ttl throws with a code`() {
+        val error = assertThrows<LocalFirstException> { mintLocalFirstToken(AuthSecret.generate(), "my-app", 0) }
         assertEquals(ErrorCode.INVALID_TTL, error.code())
+        val negative = assertThrows<LocalFirstException> { mintLocalFirstToken(AuthSecret.generate(), "my-app", -1) }
+        assertEquals(ErrorCode.INVALID_TTL, negative.code())
+        val proof = assertThrows<LocalFirstException> { localFirstIdentityProof(AuthSecret.generate(), "my-app", -60) }
+        assertEquals(ErrorCode.INVALID_TTL, proof.code())
+    }
+
+    @Test
+    fun `ttls take the types a Kotlin developer writes`() {
+        val ttl = 5.minutes.inWholeSeconds
+        val secret = AuthSecret.generate()
+        assertTrue(verifyLocalFirstIdentityProof(localFirstIdentityProof(secret, "my-app", ttl), "my-app").ok)
+        val jazzLike = mintLocalFirstToken(secret, "my-app", 15 * 60)
+        assertTrue(verifyLocalFirstIdentityProof(jazzLike, "my-app", maxTtlSeconds = 1.hours.inWholeSeconds).ok)
+        assertEquals(ErrorCode.INVALID_ARGUMENT, verifyLocalFirstIdentityProof(jazzLike, "my-app", -1).code)
     }
 
     @Test
     fun `proofs verify for their audience only`() {
         val secret = AuthSecret.generate()
-        val proof = localFirstIdentityProof(secret, "betterauth-signup", 60uL)
+        val proof = localFirstIdentityProof(secret, "betterauth-signup", 60)
         assertEquals(ProofVerification(ok = true, id = secret.userId(), error = null, code = null), verifyLocalFirstIdentityProof(proof, "betterauth-signup"))
 
         val wrong = verifyLocalFirstIdentityProof(proof, "other-app")
@@ -136,16 +152,16 @@ class TokenTest {
         assertEquals(ProofVerification(ok = false, id = null, error = "proofToken is required", code = ErrorCode.PROOF_TOKEN_REQUIRED), empty)
 
         // A long-lived token is not a proof.
-        val long = verifyLocalFirstIdentityProof(mintLocalFirstToken(secret, "betterauth-signup", 3600uL), "betterauth-signup")
+        val long = verifyLocalFirstIdentityProof(mintLocalFirstToken(secret, "betterauth-signup", 3600), "betterauth-signup")
         assertFalse(long.ok)
         assertEquals(ErrorCode.TTL_TOO_LONG, long.code)
 
         // A backend that takes Jazz clients' longer proofs chooses its limit, 1 to 3600 s.
         // (Minted as a Jazz client mints it: our proof minters stop at 600 s.)
-        val jazzLike = mintLocalFirstToken(secret, "betterauth-signup", 900uL)
+        val jazzLike = mintLocalFirstToken(secret, "betterauth-signup", 900)
         assertEquals(ErrorCode.TTL_TOO_LONG, verifyLocalFirstIdentityProof(jazzLike, "betterauth-signup").code)
-        assertTrue(verifyLocalFirstIdentityProof(jazzLike, "betterauth-signup", maxTtlSeconds = 900uL).ok)
-        assertEquals(ErrorCode.INVALID_ARGUMENT, verifyLocalFirstIdentityProof(jazzLike, "betterauth-signup", 3601uL).code)
+        assertTrue(verifyLocalFirstIdentityProof(jazzLike, "betterauth-signup", maxTtlSeconds = 900).ok)
+        assertEquals(ErrorCode.INVALID_ARGUMENT, verifyLocalFirstIdentityProof(jazzLike, "betterauth-signup", 3601).code)
 
         // The vector proofs were minted in 2023: expired now.
         val expired = verifyLocalFirstIdentityProof(

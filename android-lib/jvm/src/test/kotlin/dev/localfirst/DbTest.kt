@@ -84,7 +84,7 @@ class DbTest : ServerSuite() {
         assertNull(db.getAsync("notes", note.id))
         assertNull(seen.poll(200), "no delivery after cancel")
 
-        val proof = db.getLocalFirstIdentityProof(60uL, "my-backend")
+        val proof = db.getLocalFirstIdentityProof(60, "my-backend")
         assertNotNull(proof)
         assertTrue(verifyLocalFirstIdentityProof(proof!!, "my-backend").ok)
         db.logoutAsync()
@@ -160,10 +160,10 @@ class DbTest : ServerSuite() {
         val denied = assertThrows<LocalFirstException> { anonymous.insert("todos", """{"title":"x"}""") }
         assertEquals("anonymous-write-denied", denied.code().toString())
         assertEquals(ErrorDetails.TableOperation(table = "todos", operation = Operation.INSERT), denied.details())
-        assertNull(anonymous.getLocalFirstIdentityProof(60uL, null), "no proof without a local-first identity")
+        assertNull(anonymous.getLocalFirstIdentityProof(60, null), "no proof without a local-first identity")
 
         val db = openDb(config(AuthConfig.LocalFirst(AuthSecret.generate()), null))
-        assertEquals(ErrorCode.INVALID_TTL, assertThrows<LocalFirstException> { db.getLocalFirstIdentityProof(0uL, null) }.code())
+        assertEquals(ErrorCode.INVALID_TTL, assertThrows<LocalFirstException> { db.getLocalFirstIdentityProof(0, null) }.code())
         assertEquals("not-found", assertThrows<LocalFirstException> { db.delete("todos", "missing") }.code().toString())
         db.logout()
         assertEquals("logged-out", assertThrows<LocalFirstException> { db.insert("todos", "{}") }.code().toString())

@@ -21,7 +21,7 @@ class MintOverheadBench {
     fun `mint a token from Kotlin`() {
         assumeTrue(System.getProperty("localfirst.bench") == "true", "benchmarks run through scripts/bench-ffi.sh")
         val secret = AuthSecret.fromBase64Url("KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio")
-        val mint = medianNanos { mintLocalFirstToken(secret, "my-app", 3600uL) }
+        val mint = medianNanos { mintLocalFirstToken(secret, "my-app", 3600) }
         println("kotlin mintLocalFirstToken: median %.0f ns per call over %d rounds of %d".format(mint, ROUNDS, CALLS))
         println("kotlin toBase64Url (no work in Rust): %.0f ns".format(medianNanos { secret.toBase64Url() }))
         println("bare JNA direct call (getpid): %.0f ns".format(medianNanos { LibC.getpid() }))

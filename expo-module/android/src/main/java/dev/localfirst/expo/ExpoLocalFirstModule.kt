@@ -156,11 +156,11 @@ class BridgeException(code: ErrorCode, reason: String) : CodedException(code.toS
 
 private fun parse(secret: String): AuthSecret = AuthSecret.fromBase64Url(secret)
 
-private fun seconds(value: Double): ULong {
+private fun seconds(value: Double): Long {
   if (!value.isFinite() || value < 0 || value != Math.rint(value) || value > UInt.MAX_VALUE.toDouble()) {
     throw BridgeException(ErrorCode.INVALID_ARGUMENT, "ttlSeconds must be a whole number of seconds")
   }
-  return value.toULong()
+  return value.toLong()
 }
 
 private suspend fun <T> io(body: () -> T): T = withContext(Dispatchers.IO) { coded(body) }
