@@ -48,6 +48,7 @@ uniffi::setup_scaffolding!();
 // The JNI entry point: on every target but Apple's mobile ones (see Cargo.toml).
 #[cfg(not(all(target_vendor = "apple", not(target_os = "macos"))))]
 pub mod android;
+mod app;
 mod db;
 mod error;
 mod identity;
@@ -57,6 +58,10 @@ mod store;
 mod token;
 mod vault_steps;
 
+pub use app::{
+    identity_proof_for, import_jazz_secret, storage_key_for, verify_local_first_token,
+    VerifiedToken,
+};
 pub use db::{
     AccountDiscardMigrator, AuthConfig, AuthMode, AuthState, AuthStateListener, CookieSession, Db,
     DbConfig, DiscardedAccount, JwtRefresher, Row, RowsListener, StorageMode, Subscription,
@@ -66,6 +71,8 @@ pub use error::{error_code_from_text, ErrorCode, LocalFirstError};
 pub use identity::{recovery_phrase_from_secret, recovery_phrase_to_secret, AuthSecret};
 pub use localfirst_core::error::ErrorDetails;
 pub use localfirst_core::policy::Operation;
+pub use localfirst_core::secret_store::{JazzImport, JazzImportOutcome};
+pub use localfirst_core::token::Issuer;
 pub use platform_store::{
     KeychainAccessibility, KeychainOptions, KeychainSecretStore, KeystoreSecretStore,
 };

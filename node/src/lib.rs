@@ -46,6 +46,7 @@
 //! `node --test`). The JavaScript loader is `node/index.js`; the TypeScript
 //! declarations `node/index.d.ts` are checked against the ones napi generates.
 
+pub mod app;
 mod args;
 mod error;
 pub mod identity;
