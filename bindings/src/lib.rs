@@ -12,8 +12,12 @@
 //! - Recovery phrases: [`recovery_phrase_from_secret`] / [`recovery_phrase_to_secret`]
 //!   (`recoveryPhraseFromSecret`, `recoveryPhraseToSecret`); the hand-written Kotlin and
 //!   Swift layers wrap them as `RecoveryPhrase.fromSecret` / `RecoveryPhrase.toSecret`.
-//! - Tokens: [`mint_local_first_token`], [`local_first_identity_proof`],
-//!   [`verify_local_first_identity_proof`] (system clock at the boundary).
+//! - Tokens: [`mint_local_first_token`], [`identity_proof_for`] (the core's mint rule:
+//!   60 s by default, at most 600 s) and the older [`local_first_identity_proof`] that
+//!   forwards to it, [`verify_local_first_identity_proof`] and [`verify_local_first_token`]
+//!   (a [`VerifiedToken`], or the first failed check's code); system clock at the boundary.
+//! - The core's app-facing choices: [`storage_key_for`] (which key holds a secret; a key
+//!   given with ids is `invalid-storage-key`) and [`import_jazz_secret`] (a [`JazzImport`]).
 //! - Secret stores: the foreign-implementable [`AuthSecretStore`] trait, the
 //!   built-in [`FileSecretStore`] and [`MemorySecretStore`], [`StorageKey`], and
 //!   [`run_secret_store_conformance`], the core's conformance suite for any store.

@@ -13,6 +13,7 @@
 //! - [`RecoveryPhrase`](identity::RecoveryPhrase): `RecoveryPhrase.fromSecret(secret)`,
 //!   `RecoveryPhrase.toSecret(phrase)`.
 //! - Tokens: [`mintLocalFirstToken`](token::mint_local_first_token),
+//!   [`identityProofFor`](app::identity_proof_for) (the core's mint rule, default 60 s),
 //!   [`localFirstIdentityProof`](token::local_first_identity_proof),
 //!   [`verifyLocalFirstIdentityProof`](token::verify_local_first_identity_proof)
 //!   (`{ ok, id, error, code }`, never throws) and
@@ -21,7 +22,8 @@
 //! - Secret stores: [`storageKeyFor`](store::storage_key_for),
 //!   [`MemorySecretStore`](store::MemorySecretStore) and
 //!   [`FileSecretStore`](store::FileSecretStore) with `loadSecret`, `saveSecret`,
-//!   `clearSecret` and `getOrCreateSecret` (the core's create-only-if-absent rule).
+//!   `clearSecret` and `getOrCreateSecret` (the core's create-only-if-absent rule), and
+//!   [`importJazzSecret`](app::import_jazz_secret) (the core's Jazz import decision).
 //! - [`SessionResolver`](session::SessionResolver): the sync server's
 //!   resolution (backend impersonation, self-signed token, external JWT via a JWKS
 //!   URL or a static key) for a Node backend's requests; `resolve(headers)` returns
