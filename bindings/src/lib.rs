@@ -15,11 +15,15 @@
 //! - Tokens: [`mint_local_first_token`], [`local_first_identity_proof`],
 //!   [`verify_local_first_identity_proof`] (system clock at the boundary).
 //! - Secret stores: the foreign-implementable [`AuthSecretStore`] trait, the
-//!   built-in [`FileSecretStore`] and [`MemorySecretStore`], [`StorageKey`], and
-//!   [`run_secret_store_conformance`], the core's conformance suite for any store.
+//!   built-in [`FileSecretStore`] and [`MemorySecretStore`], and [`StorageKey`].
 //! - Platform stores, on every platform with one API: [`KeychainSecretStore`] (Apple)
-//!   and [`KeystoreSecretStore`] (Android; a PKCS12 double on a desktop JVM); where a
-//!   store does not exist its constructors fail with `secret-store-unavailable`.
+//!   and [`KeystoreSecretStore`] (Android); where a store does not exist its
+//!   constructors fail with `secret-store-unavailable`.
+//! - Only with the `testing` feature (test builds, never a shipped library): the
+//!   core's conformance suite for any store (`runSecretStoreConformance` over a
+//!   `SecretStoreHarness`, giving a `ConformanceReport`) and
+//!   `KeystoreSecretStore.withDesktopKeystore`, the Keystore store over a PKCS12 file
+//!   on a desktop JVM.
 //! - Errors: one type per area ([`SecretError`], [`PhraseError`], [`TokenError`],
 //!   [`SecretStoreError`]; Kotlin renames them `...Exception`). Every variant carries
 //!   the stable `code` of the catalogue (`docs/ERRORS.md`) and a `reason`.
@@ -46,8 +50,8 @@
 
 uniffi::setup_scaffolding!();
 
-// The JNI entry point: on every target but Apple's mobile ones (see Cargo.toml).
-#[cfg(not(all(target_vendor = "apple", not(target_os = "macos"))))]
+// The JNI entry point: where the Java KeyStore store exists (build.rs).
+#[cfg(jni_store)]
 pub mod android;
 mod db;
 mod error;
@@ -55,6 +59,8 @@ mod identity;
 mod platform_store;
 mod recovery;
 mod store;
+#[cfg(feature = "testing")]
+mod testing;
 mod token;
 mod vault_steps;
 
@@ -80,9 +86,10 @@ pub use recovery::vault::{
     VaultIdentity, VaultOutcome,
 };
 pub use store::{
-    default_get_or_create_secret, run_secret_store_conformance, AuthSecretStore, ConformanceReport,
-    FileSecretStore, MemorySecretStore, SecretStoreHarness, StorageKey,
+    default_get_or_create_secret, AuthSecretStore, FileSecretStore, MemorySecretStore, StorageKey,
 };
+#[cfg(feature = "testing")]
+pub use testing::{run_secret_store_conformance, ConformanceReport, SecretStoreHarness};
 pub use token::{
     local_first_identity_proof, mint_local_first_token, verify_local_first_identity_proof,
     ProofVerification,

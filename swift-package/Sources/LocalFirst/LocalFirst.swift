@@ -39,8 +39,9 @@ extension KeystoreSecretStore: AuthSecretStore {}
 // keeps the secret in the Keychain on iOS and macOS (default `KeychainOptions()`: after first
 // unlock, this device only, no access group, no presence prompt); elsewhere it throws
 // `SecretStoreError.Unavailable` (`secret-store-unavailable`). `KeystoreSecretStore` is the
-// Android Keystore store: from Swift its constructors throw (`secret-store-unavailable`, or
-// `secret-store-backend` for `withDesktopKeystore` on a desktop without a JVM).
+// Android Keystore store: from Swift its constructor throws (`secret-store-unavailable`).
+// Test builds of the library add `KeystoreSecretStore.withDesktopKeystore` (`secret-store-backend`
+// on a desktop without a JVM) and the conformance suite (Tests/LocalFirstTests/Conformance.swift).
 
 public extension SecretStoreError {
     /// The catalogue code (docs/ERRORS.md) of any case, e.g. `secret-store-unavailable`.
@@ -51,25 +52,6 @@ public extension SecretStoreError {
              let .InvalidStorageKey(code, _), let .Rng(code, _):
             return code
         }
-    }
-}
-
-/// Runs the core's conformance suite against the stores `open` returns.
-public func runSecretStoreConformance(
-    _ open: @escaping @Sendable (StorageKey) throws -> AuthSecretStore
-) -> ConformanceReport {
-    runSecretStoreConformance(harness: ClosureHarness(open: open))
-}
-
-private final class ClosureHarness: SecretStoreHarness {
-    let openStore: @Sendable (StorageKey) throws -> AuthSecretStore
-
-    init(open: @escaping @Sendable (StorageKey) throws -> AuthSecretStore) {
-        openStore = open
-    }
-
-    func open(storageKey: StorageKey) throws -> AuthSecretStore {
-        try openStore(storageKey)
     }
 }
 
