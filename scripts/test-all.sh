@@ -36,6 +36,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --lock
 step "rust tests (all crates, all features; a throwaway PostgreSQL cluster for the server's replica tests)"
 bash scripts/with-postgres.sh cargo test --workspace --all-features --locked
 
+step "benchmarks, smoke run (each built and run once, not timed; numbers come from quiet runs by hand, docs/PERFORMANCE.md)"
+bash scripts/bench-smoke.sh
+
 step "Kotlin bindings on the desktop JVM (bindings generated from the host library, Maven, JUnit)"
 bash scripts/test-kotlin.sh
 
@@ -57,8 +60,5 @@ fi
 
 step "Apple Keychain layer type-checks (no Apple toolchain here)"
 bash scripts/check-keychain-apple.sh
-
-# Benchmarks are type-checked by the lint step (`--all-targets`); they run by hand
-# (`cargo bench`, numbers in docs/PERFORMANCE.md), never in CI.
 
 printf '\nall test suites passed\n'

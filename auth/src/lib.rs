@@ -48,7 +48,7 @@ pub const BACKEND_SECRET_HEADER: &str = "x-jazz-backend-secret";
 /// Header carrying the impersonated session (base64 JSON).
 pub const SESSION_HEADER: &str = "x-jazz-session";
 /// Cookie carrying a bearer token when no `Authorization` header is sent.
-pub const TOKEN_COOKIE: &str = "localfirst-token";
+pub use localfirst_core::sync::protocol::TOKEN_COOKIE;
 /// Largest `X-Jazz-Session` header accepted, in bytes.
 pub const MAX_SESSION_HEADER: usize = 16 * 1024;
 
@@ -185,16 +185,23 @@ impl SessionResolver {
     }
 
     async fn verify_bearer(&self, token: &str) -> Result<Resolved, AuthRejection> {
-        let issuer = token::peek_issuer(token).map_err(|e| {
+        // Read once: the issuer routes the token, and a self-signed session carries them.
+        let claims = token::decode_claims_unverified(token).map_err(|e| {
             AuthRejection::new(AuthFailure::Invalid, format!("malformed token: {e}"))
         })?;
-        match issuer.as_deref().and_then(Issuer::from_claim) {
-            Some(issuer) => self.verify_self_signed(token, issuer),
+        let issuer = claims.get("iss").and_then(Value::as_str);
+        match issuer.and_then(Issuer::from_claim) {
+            Some(issuer) => self.verify_self_signed(token, issuer, claims),
             None => self.verify_external(token).await,
         }
     }
 
-    fn verify_self_signed(&self, token: &str, issuer: Issuer) -> Result<Resolved, AuthRejection> {
+    fn verify_self_signed(
+        &self,
+        token: &str,
+        issuer: Issuer,
+        claims: Map<String, Value>,
+    ) -> Result<Resolved, AuthRejection> {
         if issuer == Issuer::LocalFirst && !self.allow_local_first {
             return Err(AuthRejection::new(
                 AuthFailure::Disabled,
@@ -213,7 +220,6 @@ impl SessionResolver {
             Issuer::LocalFirst => AuthMode::LocalFirst,
             Issuer::Anonymous => AuthMode::Anonymous,
         };
-        let claims = token::decode_claims_unverified(token).unwrap_or_default();
         Ok(Resolved {
             session: Session::new(verified.user_id.to_string(), mode).with_claims(claims),
             expires_at: Some(verified.expires_at),

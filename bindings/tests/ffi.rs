@@ -106,7 +106,7 @@ fn proofs_round_trip_and_empty_is_required() {
     assert_eq!(empty.error.as_deref(), Some("proofToken is required"));
     assert_eq!(empty.code.as_deref(), Some("proof-token-required"));
     // A backend taking Jazz clients' longer proofs chooses its limit (1 to 3600 s).
-    let long = local_first_identity_proof(Arc::clone(&secret), "signup".into(), 900).unwrap();
+    let long = mint_local_first_token(Arc::clone(&secret), "signup".into(), 900).unwrap();
     let refused = verify_local_first_identity_proof(long.clone(), "signup".into(), None);
     assert_eq!(refused.code.as_deref(), Some("ttl-too-long"));
     assert!(verify_local_first_identity_proof(long.clone(), "signup".into(), Some(900)).ok);

@@ -212,3 +212,71 @@ fn a_directory_in_place_of_the_database_is_wiped_too() {
     let (code, out) = insert(data_str, &store, false);
     assert_eq!(code, 0, "{out}");
 }
+
+/// The app ids of the core's corpus (`core/tests/data/app/app_ids.json`), each
+/// entry a string or `{"repeat": unit, "times": n}`.
+fn corpus_app_ids(list: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/data/app/app_ids.json");
+    let corpus: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    corpus[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| match entry {
+            Value::String(id) => id.clone(),
+            spec => spec["repeat"]
+                .as_str()
+                .unwrap()
+                .repeat(usize::try_from(spec["times"].as_u64().unwrap()).unwrap()),
+        })
+        .collect()
+}
+
+/// `--app-id` is judged by the core's rule (`db::validate_app_id`, what
+/// `Db::open` applies) with the core's message, before any store is touched.
+#[test]
+fn app_ids_are_judged_by_the_core_rule_before_any_store_is_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let secrets = dir.path().join("secrets");
+    let store = format!("file:{}", secrets.display());
+    let insert = |app_id: &str| {
+        run_json_lenient(
+            &[
+                "db",
+                "insert",
+                "--data-dir",
+                data.to_str().unwrap(),
+                "--app-id",
+                app_id,
+                "--secret-store",
+                &store,
+                "--table",
+                "todos",
+                "--values",
+                "{}",
+            ],
+            None,
+        )
+    };
+    for app_id in corpus_app_ids("refused") {
+        let (code, out, _) = insert(&app_id);
+        let expected = localfirst_core::db::validate_app_id(app_id.clone()).unwrap_err();
+        assert_eq!(
+            (code, out["code"].as_str()),
+            (1, Some("invalid-config")),
+            "{app_id:?}: {out}"
+        );
+        assert_eq!(
+            out["error"].as_str(),
+            Some(expected.to_string().as_str()),
+            "{app_id:?}"
+        );
+        assert!(!secrets.exists(), "{app_id:?}: a store was created");
+        assert!(!data.exists(), "{app_id:?}: a namespace was created");
+    }
+    for app_id in corpus_app_ids("accepted") {
+        let (code, out, err) = insert(&app_id);
+        assert_eq!(code, 0, "{app_id:?}: {out} {err}");
+    }
+}

@@ -2,45 +2,39 @@
 //!
 //! * `derive`: `Identity::from_secret` vs SHA-512 + Ed25519 key expansion;
 //! * `mint`: `token::mint` vs a bare Ed25519 sign of a same-sized message;
-//! * `verify`: `token::verify` vs a bare `verify_strict` of the same signature, and vs
-//!   parsing the 32-byte public key plus `verify_strict` (a token carries its key);
+//! * `verify`: `token::verify` (a returning user's token: its key is cached, and a
+//!   first-seen key: the cache emptied before each call) vs a bare `verify_strict` of the
+//!   same signature, and vs parsing the 32-byte public key plus `verify_strict` (a token
+//!   carries its key);
 //! * `phrase`: encode/decode vs the bip39 crate's own calls.
 //!
-//! Results and ratios are recorded in docs/PERFORMANCE.md.
+//! Wall-clock times, the second opinion to the instruction counts of
+//! `scripts/bench-instructions.sh`. Results and ratios are recorded in docs/PERFORMANCE.md.
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items.
+
+mod bare;
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use bip39::{Language, Mnemonic};
 use criterion::{criterion_group, criterion_main, Criterion};
-use ed25519_dalek::{Signature, Signer as _, SigningKey};
+use ed25519_dalek::{Signature, Signer as _};
 use localfirst_core::clock::FixedClock;
 use localfirst_core::identity::Identity;
 use localfirst_core::phrase::{phrase_to_secret, secret_to_phrase};
 use localfirst_core::secret::Secret;
 use localfirst_core::token::{self, Issuer, VerifyOptions};
-use sha2::{Digest as _, Sha512};
 
 const IAT: u64 = 1_700_000_000;
-
-fn raw_signing_key(seed: &[u8; 32]) -> SigningKey {
-    let digest = Sha512::new()
-        .chain_update(b"jazz-auth-sign-v1")
-        .chain_update(seed)
-        .finalize();
-    let mut key = [0u8; 32];
-    key.copy_from_slice(&digest[..32]);
-    SigningKey::from_bytes(&key)
-}
 
 fn derive(c: &mut Criterion) {
     let seed = [42u8; 32];
     let secret = Secret::from_bytes(seed);
     let mut group = c.benchmark_group("derive");
     group.bench_function("raw_sha512_ed25519_keygen", |b| {
-        b.iter(|| raw_signing_key(black_box(&seed)).verifying_key())
+        b.iter(|| bare::signing_key(black_box(&seed)).verifying_key())
     });
     group.bench_function("identity_from_secret", |b| {
         b.iter(|| Identity::from_secret(black_box(&secret)))
@@ -51,7 +45,7 @@ fn derive(c: &mut Criterion) {
 fn mint(c: &mut Criterion) {
     let secret = Secret::from_bytes([42u8; 32]);
     let identity = Identity::from_secret(&secret);
-    let key = raw_signing_key(secret.expose_bytes());
+    let key = bare::signing_key(secret.expose_bytes());
     let sample =
         token::mint(&identity, Issuer::LocalFirst, "my-app", IAT, 3600).unwrap_or_default();
     let signing_input = sample
@@ -79,7 +73,7 @@ fn mint(c: &mut Criterion) {
 fn verify(c: &mut Criterion) {
     let secret = Secret::from_bytes([42u8; 32]);
     let identity = Identity::from_secret(&secret);
-    let key = raw_signing_key(secret.expose_bytes());
+    let key = bare::signing_key(secret.expose_bytes());
     let jwt = token::mint(&identity, Issuer::LocalFirst, "my-app", IAT, 3600).unwrap_or_default();
     let (signing_input, _) = jwt.rsplit_once('.').unwrap_or_default();
     let signing_input = signing_input.as_bytes().to_vec();
@@ -100,6 +94,13 @@ fn verify(c: &mut Criterion) {
     });
     group.bench_function("token_verify", |b| {
         b.iter(|| token::verify(black_box(&jwt), &options, &clock))
+    });
+    // The key cache emptied before each call: a first-seen key (includes emptying it).
+    group.bench_function("token_verify_first_seen", |b| {
+        b.iter(|| {
+            token::forget_cached_keys();
+            token::verify(black_box(&jwt), &options, &clock)
+        })
     });
     group.finish();
 }

@@ -8,6 +8,11 @@
 //! The [`db::Db`] is what an app opens: a pure [`auth`] state machine, a
 //! SQLite [`local_db`] namespace with a durable outbox, and [`policy`] checks.
 //!
+//! **What the shells export** (Swift, Kotlin, Node, Expo) beyond the `Db`, the
+//! stores and the token functions is listed in [`app`]: the storage-key choice,
+//! app-id validation, the identity-proof mint rule, the Jazz secret import and the
+//! sans-IO vault driver, each written once here so that no shell repeats a rule.
+//!
 //! ```
 //! use localfirst_core::db::{AuthConfig, Db, DbConfig, DbDeps, RowValues, StorageMode};
 //! use localfirst_core::secret::Secret;
@@ -39,6 +44,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod auth;
 pub mod clock;
 pub mod db;

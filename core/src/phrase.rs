@@ -81,43 +81,40 @@ impl RecoveryPhrase {
         RecoveryPhrase::parse_with_secret(input).map(|(phrase, _)| phrase)
     }
 
-    /// Normalises, checks every word, then decodes once: the canonical phrase and its secret.
+    /// Normalises, then decodes once: the canonical phrase and its secret.
+    ///
+    /// The refusals come in a fixed order: the word count, then the first word not in the
+    /// list (with its position), then the checksum. The word-by-word look-up that names an
+    /// unknown word runs only once the decoding has failed; a phrase that decodes has every
+    /// word in the list.
     fn parse_with_secret(input: &str) -> Result<(RecoveryPhrase, Secret), PhraseError> {
         let lowered = Zeroizing::new(input.trim().to_lowercase());
         let words: Vec<&str> = lowered.split_whitespace().collect();
         if words.len() != PHRASE_WORDS {
             return Err(PhraseError::InvalidLength { got: words.len() });
         }
-        for (index, word) in words.iter().enumerate() {
-            if Language::English.find_word(word).is_none() {
-                return Err(PhraseError::InvalidWord {
-                    position: index + 1,
-                    word: (*word).to_owned(),
-                });
-            }
-        }
         let canonical = RecoveryPhrase(words.join(" "));
-        let secret = canonical.to_secret()?;
-        Ok((canonical, secret))
+        match canonical.to_secret() {
+            Ok(secret) => Ok((canonical, secret)),
+            Err(error) => Err(canonical.first_unknown_word().unwrap_or(error)),
+        }
+    }
+
+    /// The first word that is not in the list, with its one-based position.
+    fn first_unknown_word(&self) -> Option<PhraseError> {
+        self.0
+            .split(' ')
+            .enumerate()
+            .find(|(_, word)| Language::English.find_word(word).is_none())
+            .map(|(index, word)| PhraseError::InvalidWord {
+                position: index + 1,
+                word: word.to_owned(),
+            })
     }
 
     /// The secret this phrase encodes.
     pub fn to_secret(&self) -> Result<Secret, PhraseError> {
-        let mut mnemonic =
-            Mnemonic::parse_in_normalized(Language::English, &self.0).map_err(|e| match e {
-                bip39::Error::BadWordCount(got) => PhraseError::InvalidLength { got },
-                bip39::Error::UnknownWord(index) => PhraseError::InvalidWord {
-                    position: index + 1,
-                    word: self.0.split(' ').nth(index).unwrap_or_default().to_owned(),
-                },
-                bip39::Error::InvalidChecksum => PhraseError::InvalidChecksum,
-                _ => PhraseError::InvalidSecret,
-            })?;
-        let (mut entropy, len) = mnemonic.to_entropy_array();
-        mnemonic.zeroize();
-        let secret = Secret::from_slice(&entropy[..len]).map_err(|_| PhraseError::InvalidSecret);
-        entropy.zeroize();
-        secret
+        decode_normalized(&self.0)
     }
 
     /// The words, single-spaced and lowercase. Show it only to its owner.
@@ -142,13 +139,64 @@ impl std::fmt::Debug for RecoveryPhrase {
     }
 }
 
+/// The number of words of `text` if it is ASCII without capitals (as phrases are shown),
+/// so that the words need no normalising; `None` otherwise. Words are separated by the
+/// ASCII characters `char::is_whitespace` accepts, as `split_whitespace` separates them.
+fn lowercase_ascii_word_count(text: &str) -> Option<usize> {
+    let mut count = 0;
+    let mut in_word = false;
+    for &byte in text.as_bytes() {
+        if matches!(byte, b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' | b' ') {
+            in_word = false;
+        } else if byte.is_ascii_uppercase() || !byte.is_ascii() {
+            return None;
+        } else if !in_word {
+            in_word = true;
+            count += 1;
+        }
+    }
+    Some(count)
+}
+
+/// Decodes lower-case words separated by whitespace (the checksum checked) into a secret.
+fn decode_normalized(words: &str) -> Result<Secret, PhraseError> {
+    let mut mnemonic =
+        Mnemonic::parse_in_normalized(Language::English, words).map_err(|e| match e {
+            bip39::Error::BadWordCount(got) => PhraseError::InvalidLength { got },
+            bip39::Error::UnknownWord(index) => PhraseError::InvalidWord {
+                position: index + 1,
+                word: words
+                    .split_whitespace()
+                    .nth(index)
+                    .unwrap_or_default()
+                    .to_owned(),
+            },
+            bip39::Error::InvalidChecksum => PhraseError::InvalidChecksum,
+            _ => PhraseError::InvalidSecret,
+        })?;
+    let (mut entropy, len) = mnemonic.to_entropy_array();
+    mnemonic.zeroize();
+    let secret = Secret::from_slice(&entropy[..len]).map_err(|_| PhraseError::InvalidSecret);
+    entropy.zeroize();
+    secret
+}
+
 /// Encodes a secret as its 24-word phrase.
 pub fn secret_to_phrase(secret: &Secret) -> RecoveryPhrase {
     RecoveryPhrase::from_secret(secret)
 }
 
 /// Decodes a user-typed phrase into the exact secret it encodes.
+///
+/// A phrase of 24 lower-case ASCII words (as phrases are shown) is decoded where it is,
+/// without a normalised copy; any other input, and any input that does not decode, takes
+/// the full path, which names the refusal.
 pub fn phrase_to_secret(input: &str) -> Result<Secret, PhraseError> {
+    if lowercase_ascii_word_count(input) == Some(PHRASE_WORDS) {
+        if let Ok(secret) = decode_normalized(input) {
+            return Ok(secret);
+        }
+    }
     RecoveryPhrase::parse_with_secret(input).map(|(_, secret)| secret)
 }
 

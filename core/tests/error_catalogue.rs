@@ -220,6 +220,10 @@ fn samples() -> Vec<(Code, &'static str, String)> {
             VaultError::Runtime { reason: reason() },
             "runtime-unavailable",
         ),
+        (
+            VaultError::InvalidArgument { reason: reason() },
+            "invalid-argument",
+        ),
     ] {
         add(&e, code);
     }
@@ -296,6 +300,11 @@ fn samples() -> Vec<(Code, &'static str, String)> {
             "invalid-lifetime",
         ),
         (TokenError::InvalidTtl, "invalid-ttl"),
+        (
+            TokenError::ProofTtlTooLong { ttl: 601, max: 600 },
+            "invalid-ttl",
+        ),
+        (TokenError::ProofAudienceRequired, "invalid-argument"),
     ] {
         add(&e, code);
     }
@@ -355,6 +364,7 @@ fn samples() -> Vec<(Code, &'static str, String)> {
             "secret-store-locked",
         ),
         (StoreError::InvalidStorageKey, "invalid-storage-key"),
+        (StoreError::ExplicitKeyWithParts, "invalid-storage-key"),
         (StoreError::Rng, "rng-failure"),
     ] {
         add(&e, code);

@@ -56,13 +56,27 @@ fn claims_json(claims: &Claims) -> String {
 
 /// Header and claims as given, signed by `signer` over the first two parts.
 fn craft(header: &str, claims: &Claims, signer: &Identity) -> String {
-    let signing_input = format!(
-        "{}.{}",
-        b64(header.as_bytes()),
-        b64(claims_json(claims).as_bytes())
-    );
+    craft_raw(header, claims_json(claims).as_bytes(), signer)
+}
+
+/// Header and raw claims bytes (any text, even not JSON or not UTF-8), signed by `signer`.
+fn craft_raw(header: &str, claims: &[u8], signer: &Identity) -> String {
+    let signing_input = format!("{}.{}", b64(header.as_bytes()), b64(claims));
     let signature = signer.sign(signing_input.as_bytes());
     format!("{signing_input}.{}", b64(&signature))
+}
+
+/// The claims of `id` as JSON text with `extra` inserted before the closing brace.
+fn claims_plus(id: &Identity, extra: &str) -> Vec<u8> {
+    let text = claims_json(&claims(id));
+    format!("{}{extra}}}", &text[..text.len() - 1]).into_bytes()
+}
+
+/// The claims of `id` as JSON text with the first `from` replaced by `to`.
+fn claims_edit(id: &Identity, from: &str, to: &str) -> Vec<u8> {
+    let text = claims_json(&claims(id));
+    assert!(text.contains(from), "{from} not in {text}");
+    text.replacen(from, to, 1).into_bytes()
 }
 
 fn claims(id: &Identity) -> Claims {
@@ -356,6 +370,254 @@ fn build_corpus() -> Vec<(&'static str, String, &'static str)> {
             "token-too-large",
         ),
     ]
+    .into_iter()
+    .chain(claims_spelling_cases(&a))
+    .chain(encoding_cases(&a, &parts))
+    .collect()
+}
+
+/// Claims that are JSON a parser may read in more than one way, or not JSON at all:
+/// every one is refused, each with its exact message.
+fn claims_spelling_cases(a: &Identity) -> Vec<(&'static str, String, &'static str)> {
+    let h = token::HEADER_JSON;
+    let raw = |claims: Vec<u8>| craft_raw(h, &claims, a);
+    let deep = format!(",\"deep\":{}{}", "[".repeat(300), "]".repeat(300));
+    let mut bad_utf8 = claims_json(&claims(a)).into_bytes();
+    let at = bad_utf8.windows(6).position(|w| w == b"\"sub\":").unwrap() + 8;
+    bad_utf8[at] = 0xff;
+    vec![
+        (
+            "duplicate-claim-escaped-name",
+            raw(claims_plus(a, r#","\u0069ss":"urn:jazz:local-first""#)),
+            "invalid-claims",
+        ),
+        (
+            "duplicate-unknown-claim",
+            raw(claims_plus(a, r#","admin":1,"admin":2"#)),
+            "invalid-claims",
+        ),
+        (
+            "duplicate-claim-second-of-another-type",
+            raw(claims_plus(a, r#","iat":"soon""#)),
+            "invalid-claims",
+        ),
+        (
+            "two-unknown-claims",
+            raw(claims_plus(a, r#","zeta":1,"alpha":2"#)),
+            "unknown-claim",
+        ),
+        (
+            "unknown-claim-with-duplicates-inside",
+            raw(claims_plus(a, r#","nested":{"k":1,"k":2}"#)),
+            "unknown-claim",
+        ),
+        (
+            "unknown-claim-nested-deeply",
+            raw(claims_plus(a, &deep)),
+            "unknown-claim",
+        ),
+        (
+            "iat-is-float",
+            raw(claims_edit(a, "1700000000,", "1700000000.0,")),
+            "invalid-claims",
+        ),
+        (
+            "iat-is-negative",
+            raw(claims_edit(a, "1700000000,", "-1,")),
+            "invalid-claims",
+        ),
+        (
+            "iat-beyond-u64",
+            raw(claims_edit(a, "1700000000,", "18446744073709551616,")),
+            "invalid-claims",
+        ),
+        (
+            "iss-is-null",
+            raw(claims_edit(a, r#""urn:jazz:local-first""#, "null")),
+            "invalid-claims",
+        ),
+        (
+            "iss-is-number",
+            raw(claims_edit(a, r#""urn:jazz:local-first""#, "7")),
+            "invalid-claims",
+        ),
+        (
+            "exp-is-null",
+            raw(claims_edit(a, "1700003600", "null")),
+            "invalid-claims",
+        ),
+        (
+            "claims-are-an-array",
+            raw(b"[1,2]".to_vec()),
+            "invalid-claims",
+        ),
+        (
+            "claims-are-a-string",
+            raw(br#""iss""#.to_vec()),
+            "invalid-claims",
+        ),
+        ("claims-empty-object", raw(b"{}".to_vec()), "missing-claim"),
+        (
+            "claims-trailing-characters",
+            raw([claims_json(&claims(a)).into_bytes(), b" x".to_vec()].concat()),
+            "invalid-claims",
+        ),
+        (
+            "claims-unquoted-name",
+            raw(claims_edit(a, r#""iss":"#, "iss:")),
+            "invalid-claims",
+        ),
+        (
+            "claims-trailing-comma",
+            raw(claims_plus(a, ",")),
+            "invalid-claims",
+        ),
+        ("claims-not-utf8", raw(bad_utf8), "invalid-claims"),
+        (
+            "claims-lone-surrogate",
+            raw(claims_edit(a, r#""sub":""#, r#""sub":"\ud800"#)),
+            "invalid-claims",
+        ),
+        (
+            "claims-control-character",
+            raw(claims_edit(a, r#""aud":""#, "\"aud\":\"\n")),
+            "invalid-claims",
+        ),
+        (
+            "sub-uppercase",
+            raw(claims_edit(
+                a,
+                &a.user_id().to_string(),
+                &a.user_id().to_string().to_uppercase(),
+            )),
+            "subject-mismatch",
+        ),
+        (
+            "sub-without-hyphens",
+            raw(claims_edit(
+                a,
+                &a.user_id().to_string(),
+                &a.user_id().to_string().replace('-', ""),
+            )),
+            "subject-mismatch",
+        ),
+        (
+            "sub-in-braces",
+            raw(claims_edit(
+                a,
+                &a.user_id().to_string(),
+                &format!("{{{}}}", a.user_id()),
+            )),
+            "subject-mismatch",
+        ),
+        (
+            "sub-escaped-to-another-id",
+            raw(claims_edit(a, &a.user_id().to_string()[..1], r#"\u0030"#)),
+            "subject-mismatch",
+        ),
+    ]
+}
+
+/// Keys and signatures whose text or bytes are one step off.
+fn encoding_cases(a: &Identity, parts: &[&str]) -> Vec<(&'static str, String, &'static str)> {
+    let h = token::HEADER_JSON;
+    let key_text = a.public_key().to_base64url();
+    // The last character of a 32-byte key carries 4 bits of data and 2 that must be 0.
+    let mut trailing = key_text.clone().into_bytes();
+    let last = trailing.len() - 1;
+    trailing[last] = if trailing[last] == b'B' { b'C' } else { b'B' };
+    let trailing = String::from_utf8(trailing).unwrap();
+    let not_a_point = (2u8..=255)
+        .map(|first| {
+            let mut bytes = [0u8; 32];
+            bytes[0] = first;
+            bytes
+        })
+        .find(|bytes| PublicKey::from_bytes(bytes).is_err())
+        .unwrap();
+    // y = p + 1 spells the point y = 1 (the identity) in a non-canonical way.
+    let mut non_canonical = [0xffu8; 32];
+    non_canonical[0] = 0xee;
+    non_canonical[31] = 0x7f;
+    let key = |text: String| craft(h, &with(a, "jazz_pub_key", json!(text)), a);
+    let mut signature_trailing = parts[2].as_bytes().to_vec();
+    let last = signature_trailing.len() - 1;
+    signature_trailing[last] = if signature_trailing[last] == b'B' {
+        b'C'
+    } else {
+        b'B'
+    };
+    let signature_trailing = String::from_utf8(signature_trailing).unwrap();
+    vec![
+        (
+            "public-key-trailing-bits",
+            key(trailing),
+            "token-public-key-invalid",
+        ),
+        (
+            "public-key-padded",
+            key(format!("{key_text}=")),
+            "token-public-key-invalid",
+        ),
+        (
+            "public-key-standard-alphabet",
+            key(key_text.replace('-', "+").replace('_', "/")),
+            "token-public-key-invalid",
+        ),
+        (
+            "public-key-empty",
+            key(String::new()),
+            "token-public-key-length",
+        ),
+        (
+            "public-key-not-a-point",
+            key(b64(&not_a_point)),
+            "token-public-key-invalid",
+        ),
+        (
+            "public-key-non-canonical-identity",
+            format!(
+                "{}.{}.{}",
+                b64(h.as_bytes()),
+                b64(claims_json(&set(
+                    with(a, "jazz_pub_key", json!(b64(&non_canonical))),
+                    "sub",
+                    json!(PublicKey::from_bytes(&non_canonical)
+                        .unwrap()
+                        .user_id()
+                        .to_string()),
+                ))
+                .as_bytes()),
+                b64(&[0u8; 64])
+            ),
+            "invalid-signature",
+        ),
+        (
+            "signature-trailing-bits",
+            format!("{}.{}.{signature_trailing}", parts[0], parts[1]),
+            "token-encoding",
+        ),
+        (
+            "signature-65-bytes",
+            format!("{}.{}.{}", parts[0], parts[1], b64(&[7u8; 65])),
+            "signature-length",
+        ),
+        (
+            "signature-empty",
+            format!("{}.{}.", parts[0], parts[1]),
+            "signature-length",
+        ),
+        (
+            "padded-header",
+            format!("{}=.{}.{}", parts[0], parts[1], parts[2]),
+            "token-encoding",
+        ),
+        (
+            "header-bytes-of-another-spelling",
+            craft(r#"{"alg":"EdDSA","typ":"JWT" }"#, &claims(a), a),
+            "invalid-header",
+        ),
+    ]
 }
 
 #[test]
@@ -364,8 +626,10 @@ fn regenerate() {
     let cases: Vec<Value> = build_corpus()
         .into_iter()
         .map(|(name, token, code)| {
+            let message = verify_case(&token, name).expect_err(name).to_string();
             json!({"name": name, "token": token, "audience": "my-app", "now": NOW,
-                   "max_ttl": 3600, "issuers": issuers_for(name), "code": code})
+                   "max_ttl": 3600, "issuers": issuers_for(name), "code": code,
+                   "message": message})
         })
         .collect();
     let text = serde_json::to_string_pretty(&json!({
@@ -374,6 +638,17 @@ fn regenerate() {
     }))
     .unwrap();
     std::fs::write(common::data_file(CORPUS), text + "\n").unwrap();
+}
+
+/// Verifies a corpus token as the corpus says: audience `my-app`, now [`NOW`], 3600 s.
+fn verify_case(token: &str, name: &str) -> Result<token::VerifiedToken, token::TokenError> {
+    let issuers: &[Issuer] = if name == LOCAL_FIRST_ONLY {
+        &[Issuer::LocalFirst]
+    } else {
+        &[Issuer::LocalFirst, Issuer::Anonymous]
+    };
+    let options = VerifyOptions::new("my-app").with_issuers(issuers);
+    token::verify(token, &options, &FixedClock::new(NOW))
 }
 
 fn load_corpus() -> Vec<Value> {
@@ -408,6 +683,55 @@ fn every_corpus_token_fails_with_its_code() {
             "case {}: {error}",
             case["name"]
         );
+        // The whole refusal, byte for byte: what a client or a log shows.
+        assert_eq!(
+            error.to_string(),
+            case["message"].as_str().unwrap(),
+            "case {}",
+            case["name"]
+        );
+    }
+}
+
+#[test]
+fn a_cached_key_changes_no_outcome() {
+    // The verifier keeps decompressed keys: each case fails the same way with its key
+    // first seen and with its key cached (the first verification of a case whose
+    // signature holds caches the key).
+    for case in load_corpus() {
+        let (name, jwt) = (
+            case["name"].as_str().unwrap(),
+            case["token"].as_str().unwrap(),
+        );
+        token::forget_cached_keys();
+        let first_seen = verify_case(jwt, name).unwrap_err().to_string();
+        let cached = verify_case(jwt, name).unwrap_err().to_string();
+        assert_eq!(first_seen, case["message"].as_str().unwrap(), "{name}");
+        assert_eq!(cached, first_seen, "{name}");
+    }
+    // A cached key still needs a valid signature, subject and audience on every token.
+    let a = identity(0);
+    let good = token::mint(&a, Issuer::LocalFirst, "my-app", IAT, 3600).unwrap();
+    let options = VerifyOptions::new("my-app");
+    let clock = FixedClock::new(NOW);
+    for _ in 0..2 {
+        assert_eq!(
+            token::verify(&good, &options, &clock).unwrap().user_id,
+            a.user_id()
+        );
+    }
+    for (name, code) in [
+        ("tampered-signature", "invalid-signature"),
+        ("tampered-claims", "invalid-signature"),
+        ("sub-key-mismatch", "subject-mismatch"),
+        ("wrong-audience", "audience-mismatch"),
+    ] {
+        let case = load_corpus()
+            .into_iter()
+            .find(|c| c["name"] == name)
+            .unwrap();
+        let error = token::verify(case["token"].as_str().unwrap(), &options, &clock).unwrap_err();
+        assert_eq!(error.code(), code, "{name}");
     }
 }
 
@@ -480,6 +804,59 @@ fn the_unmodified_token_verifies() {
         good,
         token::mint(&a, Issuer::LocalFirst, "my-app", IAT, 3600).unwrap()
     );
+}
+
+/// `\uXXXX` for the first character of `text`.
+fn escape_first(text: &str) -> String {
+    format!("\\u{:04x}", u32::from(text.chars().next().unwrap()))
+}
+
+#[test]
+fn claims_in_another_valid_json_spelling_verify() {
+    // The same claims, spelled with escapes, whitespace or in another order, are the same
+    // claims: each verifies to the same user.
+    let a = identity(0);
+    let user_id = a.user_id().to_string();
+    let key_text = a.public_key().to_base64url();
+    let audience = token::normalize_audience("my-app");
+    let sorted_and_spaced = serde_json::to_string_pretty(
+        &claims(&a)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect::<serde_json::Map<_, _>>(),
+    )
+    .unwrap();
+    assert!(sorted_and_spaced.contains('\n'));
+    for (what, claims_text) in [
+        (
+            "escaped name",
+            claims_edit(&a, r#""iss":"#, r#""\u0069ss":"#),
+        ),
+        (
+            "escaped issuer",
+            claims_edit(&a, "local-first", r"local\u002dfirst"),
+        ),
+        (
+            "escaped subject",
+            claims_edit(&a, &user_id[..1], &escape_first(&user_id)),
+        ),
+        (
+            "escaped audience",
+            claims_edit(&a, &audience[..1], &escape_first(&audience)),
+        ),
+        (
+            "escaped key",
+            claims_edit(&a, &key_text[..1], &escape_first(&key_text)),
+        ),
+        ("sorted and spaced", sorted_and_spaced.into_bytes()),
+    ] {
+        let jwt = craft_raw(token::HEADER_JSON, &claims_text, &a);
+        let verified = token::verify(&jwt, &VerifyOptions::new("my-app"), &FixedClock::new(NOW))
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(verified.user_id, a.user_id(), "{what}");
+        assert_eq!(verified.public_key, *a.public_key(), "{what}");
+        assert_eq!(verified.expires_at, IAT + 3600, "{what}");
+    }
 }
 
 proptest! {

@@ -100,6 +100,55 @@ fn error_codes_are_stable() {
     assert_eq!(PhraseError::InvalidSecret.code(), "invalid-secret");
 }
 
+#[test]
+fn refusals_keep_their_order_and_words_any_spelling() {
+    let (secret, words) = &reference()[1];
+    let list: Vec<&str> = words.split(' ').collect();
+    let with = |edits: &[(usize, &str)]| {
+        let mut edited = list.clone();
+        for (at, word) in edits {
+            edited[*at] = word;
+        }
+        edited.join(" ")
+    };
+    // An unknown word is named (lower-cased, one-based) even when the checksum fails too,
+    // and only the first of several.
+    let both = with(&[(2, "ZZZ"), (5, "qqq"), (0, list[1]), (1, list[0])]);
+    let error = phrase_to_secret(&both).unwrap_err();
+    assert_eq!(
+        error,
+        PhraseError::InvalidWord {
+            position: 3,
+            word: "zzz".into()
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        r#"Word 3 ("zzz") is not in the recovery word list"#
+    );
+    assert_eq!(
+        phrase_to_secret(&with(&[(23, "CAFÉ")])).unwrap_err(),
+        PhraseError::InvalidWord {
+            position: 24,
+            word: "café".into()
+        }
+    );
+    // The count comes first, whatever the words.
+    assert_eq!(
+        phrase_to_secret(&format!("{both} café")).unwrap_err(),
+        PhraseError::InvalidLength { got: 25 }
+    );
+    // Any Unicode whitespace separates words; a letter that lower-cases to an ASCII one
+    // (the Kelvin sign to "k") is that letter.
+    let ideographic = list.join("\u{3000}");
+    assert_eq!(&phrase_to_secret(&ideographic).unwrap(), secret);
+    let at = list.iter().position(|word| word.contains('k')).unwrap();
+    let kelvin = list[at].replacen('k', "\u{212A}", 1);
+    let text = with(&[(at, &kelvin)]);
+    assert_eq!(&phrase_to_secret(&text).unwrap(), secret);
+    assert_eq!(RecoveryPhrase::parse(&text).unwrap().expose(), words);
+}
+
 proptest! {
     #[test]
     fn any_secret_round_trips(bytes in any::<[u8; 32]>()) {

@@ -167,14 +167,14 @@ test('identity proofs: audience, lifetime, empty token', () => {
 test('a backend chooses the proof lifetime limit, up to the 3600 s Jazz accepts', () => {
   const secret = AuthSecret.generate()
   // A Jazz client asking for a 900 s proof: over our default of 600 s.
-  const jazzLike = localFirstIdentityProof(secret, 'betterauth-signup', 900, IAT)
+  const jazzLike = mintLocalFirstToken(secret, 'betterauth-signup', 900, IAT)
   const now = { now: IAT + 1 }
   assert.equal(verifyLocalFirstIdentityProof(jazzLike, 'betterauth-signup', now).code, 'ttl-too-long')
   assert.deepEqual(verifyLocalFirstIdentityProof(jazzLike, 'betterauth-signup', { ...now, maxTtlSeconds: 900 }), {
     ok: true,
     id: secret.userId(),
   })
-  const hour = localFirstIdentityProof(secret, 'betterauth-signup', 3600, IAT)
+  const hour = mintLocalFirstToken(secret, 'betterauth-signup', 3600, IAT)
   assert.equal(verifyLocalFirstIdentityProof(hour, 'betterauth-signup', { ...now, maxTtlSeconds: 3600 }).ok, true)
   for (const bad of [0, 3601, -1, 1.5, Number.NaN]) {
     const refused = verifyLocalFirstIdentityProof(jazzLike, 'betterauth-signup', { ...now, maxTtlSeconds: bad })

@@ -78,6 +78,7 @@ pub(crate) async fn run(
         state.limits.send_queue,
         state.limits.slow_consumer_timeout,
         shutdown.clone(),
+        Arc::clone(&state.slow_consumers),
     );
 
     match auth {

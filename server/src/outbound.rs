@@ -15,6 +15,7 @@
 //!
 //! [`Limits::slow_consumer_timeout`]: crate::config::Limits::slow_consumer_timeout
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -53,6 +54,8 @@ pub(crate) struct Outbound {
     cut: Arc<CutOff>,
     patience: Duration,
     shutdown: watch::Receiver<bool>,
+    /// The server's count of sockets cut off as slow consumers.
+    slow_consumers: Arc<AtomicU64>,
 }
 
 /// The writer task of one socket.
@@ -61,12 +64,14 @@ pub(crate) struct Writer {
 }
 
 /// Starts the writer of `sink` with a queue of `capacity` frames; a full queue
-/// waits at most `patience` for room.
+/// waits at most `patience` for room. A socket cut off as a slow consumer
+/// adds one to `slow_consumers`.
 pub(crate) fn start(
     sink: SplitSink<WebSocket, Message>,
     capacity: usize,
     patience: Duration,
     shutdown: watch::Receiver<bool>,
+    slow_consumers: Arc<AtomicU64>,
 ) -> (Outbound, Writer) {
     let (queue, receiver) = mpsc::channel(capacity.max(4));
     let cut = Arc::new(CutOff {
@@ -79,6 +84,7 @@ pub(crate) fn start(
         cut,
         patience,
         shutdown,
+        slow_consumers,
     };
     (outbound, Writer { task })
 }
@@ -113,7 +119,9 @@ impl Outbound {
                     "the client read none of its answers for {} s",
                     self.patience.as_secs_f64()
                 );
-                self.cut_off(CLOSE_SLOW_CONSUMER, codes::SLOW_CONSUMER, message);
+                if self.cut_off(CLOSE_SLOW_CONSUMER, codes::SLOW_CONSUMER, message) {
+                    self.slow_consumers.fetch_add(1, Ordering::Relaxed);
+                }
                 Err(Gone)
             }
             _ = shutdown.wait_for(|stop| *stop) => {
@@ -129,9 +137,11 @@ impl Outbound {
         let _ = self.queue.try_send(message);
     }
 
-    fn cut_off(&self, close_code: u16, code: &'static str, message: String) {
-        let _ = self.cut.why.set((close_code, code, message));
+    /// Stops the writer with `why`; false when it was stopped already.
+    fn cut_off(&self, close_code: u16, code: &'static str, message: String) -> bool {
+        let first = self.cut.why.set((close_code, code, message)).is_ok();
         self.cut.notify.notify_one();
+        first
     }
 }
 

@@ -1,6 +1,7 @@
 //! The server's routes, its connection limits, start and graceful shutdown.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -37,6 +38,9 @@ pub(crate) struct AppState {
     pub(crate) slots: Arc<Semaphore>,
     pub(crate) users: Arc<SlotCounts<String>>,
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// Sockets cut off so far because their client read nothing for
+    /// [`Limits::slow_consumer_timeout`].
+    pub(crate) slow_consumers: Arc<AtomicU64>,
 }
 
 /// A server accepting connections; stop it with [`RunningServer::shutdown`].
@@ -98,6 +102,7 @@ pub async fn serve(config: ServerConfig) -> Result<RunningServer, ServerError> {
         slots: Arc::new(Semaphore::new(config.limits.max_connections)),
         users: SlotCounts::new(),
         shutdown: shutdown.clone(),
+        slow_consumers: Arc::new(AtomicU64::new(0)),
     });
     let router = Router::new()
         .route("/health", get(health))
@@ -146,6 +151,13 @@ impl RunningServer {
     /// How many sync sockets are open.
     pub fn connections(&self) -> usize {
         open_connections(&self.state)
+    }
+
+    /// How many sockets were cut off so far because their client read none of
+    /// its answers for [`Limits::slow_consumer_timeout`] (also in `/admin/stats`
+    /// as `slowConsumers`).
+    pub fn slow_consumers(&self) -> u64 {
+        self.state.slow_consumers.load(Ordering::Relaxed)
     }
 
     /// Stops accepting, tells every socket to close (`shutting-down`), waits for
@@ -343,5 +355,10 @@ async fn stats(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
         Ok(cursor) => cursor,
         Err(_) => return problem(StatusCode::SERVICE_UNAVAILABLE, "storage", "storage failed"),
     };
-    Json(json!({"connections": open_connections(&state), "cursor": cursor})).into_response()
+    Json(json!({
+        "connections": open_connections(&state),
+        "cursor": cursor,
+        "slowConsumers": state.slow_consumers.load(Ordering::Relaxed),
+    }))
+    .into_response()
 }

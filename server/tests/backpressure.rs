@@ -86,9 +86,18 @@ async fn a_client_that_never_reads_is_told_why_it_is_cut_off() {
     seed(server.local_addr()).await;
     let mut client = connect_user(server.local_addr(), 1, "never-reads").await;
     pipeline(&mut client, 1000).await;
-    // Wait well past the timeout (the queue fills within seconds even on a
-    // loaded machine; the last frames wait 10 s for the client), then read.
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    // Read nothing until the server has given up on the socket (the queue
+    // stayed full for the timeout), then read at once: its last frames wait
+    // for the client. How long the queue takes to fill depends on the load of
+    // the machine, so wait for the event itself, not for a fixed time.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while server.slow_consumers() == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server never cut off a client that reads nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let (frames, close) = read_to_close(&mut client).await;
     let answers = frames.iter().filter(|f| f["type"] != "error").count();
     let last_text = frames.last().cloned();
@@ -101,6 +110,7 @@ async fn a_client_that_never_reads_is_told_why_it_is_cut_off() {
         answers < 2000,
         "cut off before answering everything ({answers})"
     );
+    assert_eq!(server.slow_consumers(), 1);
     // The server goes on with other clients.
     let mut other = connect_user(server.local_addr(), 2, "other").await;
     assert!(other.ping().await.is_empty());

@@ -17,7 +17,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use localfirst_core::db::{AuthConfig, Db, DbConfig, DbDeps, Row, RowValues, StorageMode};
+use localfirst_core::db::{
+    validate_app_id, AuthConfig, Db, DbConfig, DbDeps, Row, RowValues, StorageMode,
+};
 use localfirst_core::local_db::{namespace_exists, wipe_namespace, Filter, Query, WipeOutcome};
 use localfirst_core::policy::{self, PolicySet};
 use localfirst_core::secret_store::{app_secret, FileStoreOptions, SecretPurpose, StorageKey};
@@ -187,15 +189,10 @@ fn storage(data_dir: &Path) -> Result<StorageMode, CliError> {
     }
 }
 
-/// Checks the app id the way `Db::open` does, before any store is touched.
+/// Checks the app id with the core's rule (what `Db::open` applies), before any
+/// store is touched.
 fn check_app_id(app_id: &str) -> Result<(), CliError> {
-    if app_id.trim().is_empty() || app_id.len() > 200 {
-        return Err(CliError::new(
-            Code::InvalidConfig,
-            "--app-id must be 1 to 200 bytes and not blank",
-        ));
-    }
-    Ok(())
+    validate_app_id(app_id.to_owned()).map_err(|e| CliError::from_error(&e))
 }
 
 /// Validates every input first (app id, JWT, policies), then touches the secret

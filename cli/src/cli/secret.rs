@@ -16,9 +16,9 @@ use localfirst_core::identity::Identity;
 use localfirst_core::secret::Secret;
 use localfirst_core::secret_store::file::DEFAULT_LOCK_TIMEOUT;
 use localfirst_core::secret_store::{
-    app_secret, AuthSecretStore, FileStoreOptions, SecretPurpose, StorageKey,
+    app_secret, storage_key_for, AuthSecretStore, FileStoreOptions, SecretPurpose, StorageKey,
 };
-use localfirst_core::Code;
+use localfirst_core::{Code, ErrorCode as _};
 
 use super::identity::secret_arg;
 use super::{CliError, Report};
@@ -139,33 +139,31 @@ pub enum SecretCommand {
 }
 
 impl StoreArgs {
-    /// The storage key these arguments select. A given but blank `--app-id`,
-    /// `--user-id` or `--session-id` is refused (it would silently select a
-    /// shorter key, perhaps the global default).
+    /// The storage key these arguments select, by the core's rule
+    /// (`secret_store::storage_key_for`). `--key` together with an id is already a
+    /// usage error (the flags conflict). A given but blank `--app-id`, `--user-id`
+    /// or `--session-id` is refused here (it would silently select a shorter key,
+    /// perhaps the global default): a typed flag is expected to mean something.
     pub fn storage_key(&self) -> Result<StorageKey, CliError> {
-        match &self.key {
-            Some(key) => StorageKey::explicit(key)
-                .map_err(|e| CliError::new(Code::InvalidStorageKey, format!("--key: {e}"))),
-            None => {
-                for (flag, value) in [
-                    ("--app-id", &self.app_id),
-                    ("--user-id", &self.user_id),
-                    ("--session-id", &self.session_id),
-                ] {
-                    if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
-                        return Err(CliError::new(
-                            Code::InvalidStorageKey,
-                            format!("{flag} must not be blank"),
-                        ));
-                    }
-                }
-                Ok(StorageKey::namespaced(
-                    self.app_id.as_deref(),
-                    self.user_id.as_deref(),
-                    self.session_id.as_deref(),
-                ))
+        for (flag, value) in [
+            ("--app-id", &self.app_id),
+            ("--user-id", &self.user_id),
+            ("--session-id", &self.session_id),
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(CliError::new(
+                    Code::InvalidStorageKey,
+                    format!("{flag} must not be blank"),
+                ));
             }
         }
+        storage_key_for(
+            self.key.clone(),
+            self.app_id.clone(),
+            self.user_id.clone(),
+            self.session_id.clone(),
+        )
+        .map_err(|e| CliError::new(e.code(), format!("--key: {e}")))
     }
 
     /// Opens the selected store for a write (creating its directory). Call it only

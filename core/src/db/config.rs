@@ -14,6 +14,7 @@ use crate::token;
 
 use super::discard::AccountDiscardMigrator;
 use super::refresh::JwtRefresher;
+use super::DbError;
 
 /// Default lifetime of the self-signed session tokens a `Db` mints, in seconds.
 pub const DEFAULT_SESSION_TOKEN_TTL: u64 = token::DEFAULT_TTL_SECONDS;
@@ -21,6 +22,30 @@ pub const DEFAULT_SESSION_TOKEN_TTL: u64 = token::DEFAULT_TTL_SECONDS;
 /// Default time a caller of [`Db::report_server_rejection`](super::Db::report_server_rejection)
 /// waits for the [`JwtRefresher`].
 pub const DEFAULT_JWT_REFRESH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Longest app id, in bytes (UTF-8).
+pub const MAX_APP_ID_BYTES: usize = 200;
+
+/// Whether `app_id` may name an app: 1 to [`MAX_APP_ID_BYTES`] bytes and not
+/// blank (whitespace only), else [`DbError::Config`] (`invalid-config`).
+///
+/// [`Db::open`](super::Db::open) applies it first; a tool that takes the app id
+/// from outside (the CLI's `--app-id`) calls it before touching any store, so a
+/// refused id never creates an identity. Any other string is accepted as given
+/// (no trimming): the namespace directory encodes every byte.
+pub fn validate_app_id(app_id: String) -> Result<(), DbError> {
+    if app_id.trim().is_empty() {
+        return Err(DbError::Config {
+            reason: "app_id must not be blank".into(),
+        });
+    }
+    if app_id.len() > MAX_APP_ID_BYTES {
+        return Err(DbError::Config {
+            reason: format!("app_id must be at most {MAX_APP_ID_BYTES} bytes"),
+        });
+    }
+    Ok(())
+}
 
 /// Who the `Db` acts as: exactly one credential, or none.
 #[derive(Clone)]

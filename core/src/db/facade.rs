@@ -11,12 +11,12 @@ use crate::secret::Secret;
 use crate::session::{AuthMode, Session};
 use crate::token::{self, Issuer};
 
-use super::config::{AuthConfig, DbConfig, DbDeps, StorageMode};
+use super::config::{validate_app_id, AuthConfig, DbConfig, DbDeps, StorageMode};
 use super::delivery::Delivery;
 use super::inner::{AuthCore, Inner, Minted};
 use super::refresh::{self, RefreshOutcome, RefreshRuntime};
 use super::subscription::{AuthStateListener, Subscription};
-use super::{discard, lock, DbError, MAX_IDENTITY_PROOF_TTL_SECONDS};
+use super::{discard, lock, DbError};
 
 /// A client database bound to one principal and one storage namespace.
 ///
@@ -282,10 +282,12 @@ impl Db {
 
     /// A short-lived proof of the local-first identity for an app backend
     /// (`audience` defaults to the app id); `None` unless this `Db` is local-first.
-    /// `ttl_seconds` must be 1..=[`MAX_IDENTITY_PROOF_TTL_SECONDS`] (600): a
-    /// longer proof would be refused by verifiers anyway, and a leaked proof
-    /// should not stay usable for long. The default in the spec is 60 s
-    /// (`token::DEFAULT_PROOF_TTL_SECONDS`).
+    /// The same mint rule as [`token::identity_proof`]: `ttl_seconds` is 1 to
+    /// [`token::MAX_IDENTITY_PROOF_TTL_SECONDS`] (600; `invalid-ttl` otherwise, since a
+    /// longer proof would be refused by the default verifier, and a leaked proof
+    /// should not stay usable for long) and a given audience is not blank
+    /// (`invalid-argument`). Use `token::DEFAULT_PROOF_TTL_SECONDS` (60 s) unless
+    /// you need longer.
     pub fn get_local_first_identity_proof(
         &self,
         ttl_seconds: u64,
@@ -298,19 +300,11 @@ impl Db {
         let Some(identity) = &self.inner.identity else {
             return Ok(None);
         };
-        if ttl_seconds == 0 || ttl_seconds > MAX_IDENTITY_PROOF_TTL_SECONDS {
-            return Err(DbError::InvalidArgument {
-                reason: format!(
-                    "ttl_seconds of an identity proof must be between 1 and {MAX_IDENTITY_PROOF_TTL_SECONDS}"
-                ),
-            });
-        }
         let audience = audience.unwrap_or_else(|| self.inner.app_id.clone());
-        Ok(Some(token::mint_now(
+        Ok(Some(token::mint_identity_proof(
             identity,
-            Issuer::LocalFirst,
-            &audience,
             ttl_seconds,
+            &audience,
             self.inner.clock.as_ref(),
         )?))
     }
@@ -369,16 +363,7 @@ impl std::fmt::Debug for Db {
 }
 
 fn validate(config: &DbConfig) -> Result<(), DbError> {
-    if config.app_id.trim().is_empty() {
-        return Err(DbError::Config {
-            reason: "app_id must not be empty".into(),
-        });
-    }
-    if config.app_id.len() > 200 {
-        return Err(DbError::Config {
-            reason: "app_id must be at most 200 bytes".into(),
-        });
-    }
+    validate_app_id(config.app_id.clone())?;
     if config.token_ttl_seconds == 0 || config.token_ttl_seconds > token::DEFAULT_MAX_TTL_SECONDS {
         return Err(DbError::Config {
             reason: format!(

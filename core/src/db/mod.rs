@@ -59,13 +59,17 @@ mod inner;
 mod refresh;
 mod row;
 mod subscription;
+#[cfg(feature = "sync")]
+mod sync_host;
 mod sync_seams;
 
 use std::sync::{Mutex, MutexGuard};
 
+/// What applying one frame of remote changes did (defined with the sync module).
+pub use crate::sync::AppliedChanges;
 pub use config::{
-    AuthConfig, DbConfig, DbDeps, StorageMode, DEFAULT_JWT_REFRESH_TIMEOUT,
-    DEFAULT_SESSION_TOKEN_TTL,
+    validate_app_id, AuthConfig, DbConfig, DbDeps, StorageMode, DEFAULT_JWT_REFRESH_TIMEOUT,
+    DEFAULT_SESSION_TOKEN_TTL, MAX_APP_ID_BYTES,
 };
 pub use discard::{AccountDiscardMigrator, DiscardedAccount, MigrationError};
 pub use error::DbError;
@@ -73,25 +77,14 @@ pub use facade::Db;
 pub use refresh::{JwtRefresher, RefreshError, RefreshFuture, RefreshOutcome};
 pub use row::{query_from_json, Row, RowValues};
 pub use subscription::{AuthStateListener, RowsListener, Subscription};
-pub use sync_seams::{AppliedChanges, META_CURSOR_PREFIX};
+pub use sync_seams::META_CURSOR_PREFIX;
 
 /// Metadata key under which the namespace remembers its local-first user id.
 pub const META_LOCAL_FIRST_USER: &str = "local_first_user_id";
 
-/// Longest lifetime of an identity proof, in seconds: what
-/// [`crate::token::verify_local_first_identity_proof`] accepts
-/// ([`crate::token::DEFAULT_PROOF_MAX_TTL_SECONDS`]).
-pub const MAX_IDENTITY_PROOF_TTL_SECONDS: u64 = crate::token::DEFAULT_PROOF_MAX_TTL_SECONDS;
-
-/// The state behind a `Db` (for the sync engine).
-#[cfg(feature = "sync")]
-pub(crate) type DbInner = inner::Inner;
-
-/// The sync slot's state, locked.
-#[cfg(feature = "sync")]
-pub(crate) fn lock_sync(inner: &inner::Inner) -> MutexGuard<'_, sync_seams::SlotState> {
-    lock(&inner.sync.state)
-}
+/// Longest lifetime of an identity proof, in seconds (the mint rule's limit, see
+/// [`crate::token::identity_proof`]).
+pub use crate::token::MAX_IDENTITY_PROOF_TTL_SECONDS;
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Poisoning only means a listener-free critical section panicked; the

@@ -1,6 +1,7 @@
-//! The `Db`'s sync seams: client id, credential, cursor, applying remote
-//! changes, and the engine's status slot. The engine itself is
-//! `crate::sync` (feature `sync`).
+//! The `Db`'s side of sync: client id, credential, cursor, applying remote
+//! changes, and the engine's status slot. The engine itself is `crate::sync`
+//! (feature `sync`), which reaches these through its `SyncHost` seam
+//! (`sync_host.rs`).
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -12,7 +13,8 @@ use crate::error::{Code, ErrorCode as _};
 use crate::local_db::StorageError;
 use crate::sync::protocol::{ChangeOp, WireChange};
 use crate::sync::{
-    Credential, SkippedChange, SyncStatus, SyncStatusListener, MAX_CURSOR, MAX_KEPT_REJECTIONS,
+    AppliedChanges, Credential, SkippedChange, SyncStatus, SyncStatusListener, MAX_CURSOR,
+    MAX_KEPT_REJECTIONS,
 };
 
 use super::delivery::Delivery;
@@ -21,15 +23,6 @@ use super::{lock, Db, DbError};
 
 /// Prefix of the metadata key holding the server cursor, followed by the sync URL.
 pub const META_CURSOR_PREFIX: &str = "sync_cursor:";
-
-/// What [`Db::apply_remote_changes`] did with one frame of changes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AppliedChanges {
-    /// Changes stored (puts and deletes).
-    pub applied: u64,
-    /// Changes this client cannot store, skipped (in frame order).
-    pub skipped: Vec<SkippedChange>,
-}
 
 /// Whether a failure to store a remote change is about the change itself (it
 /// can never be stored here) rather than the storage.

@@ -18,9 +18,11 @@
 //! answered "empty". A value that is not a secret is [`VaultError::Corrupt`] and
 //! replaces nothing.
 //!
-//! Callers that do the vault's I/O themselves (a JavaScript vault object) run the
-//! same decisions step by step: see [`restore_from_vault_value`] and the steps
-//! next to it.
+//! Every decision lives in one sans-IO state machine, [`VaultDriver`]: it names
+//! the next vault call ([`VaultAction`]) and takes its result ([`VaultAnswer`]).
+//! The two async functions here are a loop over it with a Rust [`SecretVault`];
+//! callers whose vault is not Rust (a JavaScript object, a platform's networking)
+//! run the same loop over the driver themselves.
 //!
 //! The vault's futures and the store's (blocking) calls run on a tokio runtime:
 //! the one given in [`VaultOptions::runtime`], else the current one; awaiting the
@@ -38,15 +40,14 @@ use crate::error::{Code, ErrorCode};
 use crate::secret::Secret;
 use crate::secret_store::{AuthSecretStore, StoreError};
 
+mod driver;
 mod steps;
 
+pub use driver::{VaultAction, VaultAnswer, VaultCompletion, VaultDriver, DEFAULT_VAULT_TIMEOUT};
 pub use steps::{
     adopt_vault_value, confirm_vault_readback, restore_from_vault_value, secret_for_vault_backup,
     VaultBackup,
 };
-
-/// Default bound on each vault call.
-pub const DEFAULT_VAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The future a [`SecretVault`] call returns.
 pub type VaultFuture<T> =
@@ -237,6 +238,14 @@ pub enum VaultError {
         /// Why.
         reason: String,
     },
+    /// The flow was driven wrongly: a zero timeout, or an answer that does not fit
+    /// the pending [`VaultAction`] (code `invalid-argument`). That answer touched
+    /// nothing.
+    #[error("{reason}")]
+    InvalidArgument {
+        /// What was wrong.
+        reason: String,
+    },
 }
 
 impl ErrorCode for VaultError {
@@ -249,28 +258,29 @@ impl ErrorCode for VaultError {
             VaultError::IdentityConflict { .. } => Code::VaultIdentityConflict,
             VaultError::Store(error) => error.code(),
             VaultError::Runtime { .. } => Code::RuntimeUnavailable,
+            VaultError::InvalidArgument { .. } => Code::InvalidArgument,
         }
     }
 }
 
 /// Makes the device's secret store and the vault hold the same identity (see the
-/// module documentation for each case).
+/// module documentation for each case): [`VaultDriver::start`] driven with `vault`.
 pub async fn restore_or_backup_with_vault(
     vault: Arc<dyn SecretVault>,
     store: Arc<dyn AuthSecretStore>,
     options: VaultOptions,
 ) -> Result<VaultIdentity, VaultError> {
     let handle = runtime(&options)?;
-    let flow = Flow {
-        vault,
-        store,
-        timeout: options.timeout,
-    };
-    join(handle.spawn(async move { flow.restore_or_backup().await })).await
+    let driver = VaultDriver::start(store, Some(options.timeout))?;
+    match join(handle.spawn(drive(vault, driver))).await? {
+        VaultCompletion::Shared { identity } => Ok(identity),
+        VaultCompletion::Adopted { .. } => Err(ended_otherwise()),
+    }
 }
 
 /// Replaces the device's identity with the vault's, after a
-/// [`VaultError::IdentityConflict`] and the user's consent.
+/// [`VaultError::IdentityConflict`] and the user's consent:
+/// [`VaultDriver::start_adopt`] driven with `vault`.
 ///
 /// `vault_user_id` is the id the user agreed to (from the conflict): if the vault
 /// now holds another one, nothing is replaced and the conflict is reported again.
@@ -283,13 +293,19 @@ pub async fn adopt_vault_identity(
     options: VaultOptions,
 ) -> Result<AdoptedIdentity, VaultError> {
     let handle = runtime(&options)?;
-    let flow = Flow {
-        vault,
-        store,
-        timeout: options.timeout,
-    };
-    let expected = vault_user_id.to_owned();
-    join(handle.spawn(async move { flow.adopt(expected).await })).await
+    let driver = VaultDriver::start_adopt(store, vault_user_id.to_owned(), Some(options.timeout))?;
+    match join(handle.spawn(drive(vault, driver))).await? {
+        VaultCompletion::Adopted { adopted } => Ok(adopted),
+        VaultCompletion::Shared { .. } => Err(ended_otherwise()),
+    }
+}
+
+/// A driver ended with the completion of the other flow (it cannot: each start
+/// has one kind of completion).
+fn ended_otherwise() -> VaultError {
+    VaultError::InvalidArgument {
+        reason: "the vault flow ended with another kind of result than it started for".to_owned(),
+    }
 }
 
 fn runtime(options: &VaultOptions) -> Result<Handle, VaultError> {
@@ -309,68 +325,47 @@ async fn join<T>(task: tokio::task::JoinHandle<Result<T, VaultError>>) -> Result
     })
 }
 
-struct Flow {
+/// The one loop over the driver: performs each vault call within the action's
+/// timeout and runs each (blocking) store step off the async workers.
+async fn drive(
     vault: Arc<dyn SecretVault>,
-    store: Arc<dyn AuthSecretStore>,
-    timeout: Duration,
-}
-
-impl Flow {
-    async fn restore_or_backup(&self) -> Result<VaultIdentity, VaultError> {
-        // The vault first: until it answers, nothing on the device changes.
-        match self.load_vault().await? {
-            Some(value) => {
-                self.on_store(move |store| restore_from_vault_value(store, &value))
-                    .await
+    driver: VaultDriver,
+) -> Result<VaultCompletion, VaultError> {
+    let driver = Arc::new(driver);
+    let mut action = driver.next_action();
+    loop {
+        let answer = match action {
+            VaultAction::ReadVault { timeout } => match bounded(vault.load(), timeout).await {
+                Ok(value) => VaultAnswer::Loaded { value },
+                Err(answer) => answer,
+            },
+            VaultAction::WriteVault { value, timeout } => {
+                match bounded(vault.store(value), timeout).await {
+                    Ok(()) => VaultAnswer::Stored,
+                    Err(answer) => answer,
+                }
             }
-            None => self.backup().await,
-        }
-    }
-
-    async fn backup(&self) -> Result<VaultIdentity, VaultError> {
-        let backup = self.on_store(secret_for_vault_backup).await?;
-        self.bounded(self.vault.store(VaultValue::of(&backup.secret)))
-            .await?;
-        let read_back = self.load_vault().await?;
-        confirm_vault_readback(&backup, read_back.as_ref())
-    }
-
-    async fn adopt(&self, expected: String) -> Result<AdoptedIdentity, VaultError> {
-        let value = self.load_vault().await?;
-        self.on_store(move |store| adopt_vault_value(store, value.as_ref(), &expected))
-            .await
-    }
-
-    /// The vault's value, as read (the steps validate it).
-    async fn load_vault(&self) -> Result<Option<VaultValue>, VaultError> {
-        self.bounded(self.vault.load()).await
-    }
-
-    async fn bounded<T>(&self, call: VaultFuture<T>) -> Result<T, VaultError> {
-        match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(VaultError::Unavailable {
-                reason: error.reason,
-            }),
-            Err(_) => Err(VaultError::Timeout {
-                timeout: self.timeout,
-            }),
-        }
-    }
-
-    /// Runs a blocking store step off the async workers.
-    async fn on_store<T, F>(&self, step: F) -> Result<T, VaultError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&dyn AuthSecretStore) -> Result<T, VaultError> + Send + 'static,
-    {
-        let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || step(store.as_ref()))
+            VaultAction::Done { completion } => return Ok(completion),
+            VaultAction::Failed { error } => return Err(error),
+        };
+        let step = Arc::clone(&driver);
+        action = tokio::task::spawn_blocking(move || step.resume(answer))
             .await
             .map_err(|e| {
                 VaultError::Store(StoreError::Backend {
                     reason: format!("the secret store call failed: {e}"),
                 })
-            })?
+            })?;
+    }
+}
+
+/// A vault call within `timeout`, its failure as the driver's answer.
+async fn bounded<T>(call: VaultFuture<T>, timeout: Duration) -> Result<T, VaultAnswer> {
+    match tokio::time::timeout(timeout, call).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(VaultAnswer::Failed {
+            reason: error.reason,
+        }),
+        Err(_) => Err(VaultAnswer::TimedOut),
     }
 }

@@ -33,6 +33,7 @@ use crate::secret::Secret;
 pub mod conformance;
 pub mod file;
 pub(crate) mod fsutil;
+mod jazz_import;
 pub mod keychain;
 // The Java KeyStore store. On Android it is always built; elsewhere only with the
 // `jni-store` feature together with `testing` (its desktop profile is a test double).
@@ -44,6 +45,7 @@ pub mod keystore;
 pub mod memory;
 
 pub use file::{FileStore, FileStoreOptions};
+pub use jazz_import::{import_jazz_secret, JazzImport, JazzImportOutcome};
 pub use memory::MemoryStore;
 
 /// The default storage key, shared with Jazz's secret stores.
@@ -102,6 +104,11 @@ pub enum StoreError {
     /// read or written.
     #[error("an explicit storage key must be 1 to 255 bytes and not blank")]
     InvalidStorageKey,
+    /// An explicit storage key together with an app, user or session id
+    /// ([`storage_key_for`]): the key would silently win over the ids, so the
+    /// combination is refused. Same code as [`StoreError::InvalidStorageKey`].
+    #[error("an explicit storage key cannot be combined with an app, user or session id")]
+    ExplicitKeyWithParts,
     /// The system random number generator failed while creating a secret; nothing
     /// was stored.
     #[error("the system random number generator failed")]
@@ -118,7 +125,9 @@ impl ErrorCode for StoreError {
             StoreError::Io { .. } => Code::SecretStoreIo,
             StoreError::Backend { .. } => Code::SecretStoreBackend,
             StoreError::Locked { .. } => Code::SecretStoreLocked,
-            StoreError::InvalidStorageKey => Code::InvalidStorageKey,
+            StoreError::InvalidStorageKey | StoreError::ExplicitKeyWithParts => {
+                Code::InvalidStorageKey
+            }
             StoreError::Rng => Code::RngFailure,
         }
     }
@@ -233,6 +242,34 @@ impl StorageKey {
     }
 }
 
+/// The storage key an app's store options name, the one rule every shell applies
+/// (Node's `storageKeyFor`, the Swift and Kotlin stores, Expo and its test mock).
+///
+/// * `key` given: used verbatim ([`StorageKey::explicit`]: 1 to 255 bytes, not
+///   blank, else [`StoreError::InvalidStorageKey`]). Given together with any id,
+///   even a blank one, it is refused with [`StoreError::ExplicitKeyWithParts`]
+///   (code `invalid-storage-key` too) instead of silently winning.
+/// * otherwise Jazz's namespaced key from the ids ([`StorageKey::namespaced`]:
+///   trimmed, URI-encoded, blank ids dropped); no ids at all is the default key
+///   `jazz-auth-secret`.
+pub fn storage_key_for(
+    key: Option<String>,
+    app_id: Option<String>,
+    user_id: Option<String>,
+    session_id: Option<String>,
+) -> Result<StorageKey, StoreError> {
+    let any_part = app_id.is_some() || user_id.is_some() || session_id.is_some();
+    match key {
+        Some(_) if any_part => Err(StoreError::ExplicitKeyWithParts),
+        Some(key) => StorageKey::explicit(&key),
+        None => Ok(StorageKey::namespaced(
+            app_id.as_deref(),
+            user_id.as_deref(),
+            session_id.as_deref(),
+        )),
+    }
+}
+
 impl std::fmt::Display for StorageKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -336,6 +373,43 @@ pub fn app_secret(
         SecretPurpose::Write => store.get_or_create_secret().map(Some),
         SecretPurpose::Read => store.load_secret(),
     }
+}
+
+/// Where [`place_secret`] left a secret.
+#[derive(Debug)]
+pub(crate) enum Placement {
+    /// The store held nothing; the secret is now stored.
+    Stored,
+    /// The store already held this very secret.
+    AlreadyThere,
+    /// The store holds another secret (found by the read, or by the write that
+    /// never replaces); nothing was changed.
+    Occupied(Secret),
+}
+
+/// Stores `secret` only if the store holds none, inside the store's exclusive
+/// section, and says what it found: the one rule behind restoring from a vault
+/// and importing Jazz's secret. Never replaces; every read error propagates.
+pub(crate) fn place_secret(
+    store: &dyn AuthSecretStore,
+    secret: &Secret,
+) -> Result<Placement, StoreError> {
+    // As in `get_or_create_secret`: a secret that appeared meanwhile (or that a
+    // read wrongly reported absent) is returned by `create_secret`, never replaced.
+    let _section = store.lock_exclusive()?;
+    if let Some(held) = store.load_secret()? {
+        return Ok(if held == *secret {
+            Placement::AlreadyThere
+        } else {
+            Placement::Occupied(held)
+        });
+    }
+    let stored = store.create_secret(secret.clone())?;
+    Ok(if stored == *secret {
+        Placement::Stored
+    } else {
+        Placement::Occupied(stored)
+    })
 }
 
 /// Proof of being inside a store's exclusive section; leaving it on drop.

@@ -1,10 +1,9 @@
 //! The sync engine: one WebSocket session ([`Session`]) driven either once
-//! ([`Db::sync_once`]) or by a background task with reconnects
-//! ([`Db::start_sync`]). Tasks hold the `Db` weakly between steps, so no task
+//! ([`once`], behind `Db::sync_once`) or by a background task with reconnects
+//! ([`run`], behind `Db::start_sync`). It drives the database through the
+//! [`SyncHost`] seam only. Tasks hold the host weakly between steps, so no task
 //! keeps a dropped `Db` alive, and the `Db` aborts its task when it goes.
 
-use std::future::Future;
-use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -14,14 +13,15 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::auth::AuthFailure;
-use crate::db::{Db, DbError, RefreshOutcome};
 use crate::local_db::OutboxOp;
 use crate::session::AuthMode;
 
 use super::exchange::{exchange, reject, InFlight, PullBudget};
+use super::host::{SyncError, SyncHost};
 use super::protocol::{
-    codes, encoded_len, ClientMessage, PushEntry, ServerMessage, WriteOp, CLOSE_AUTH_REJECTED,
-    MAX_CLIENT_FRAME_BYTES, MIN_FRAME_BYTES, PROTOCOL_VERSION,
+    codes, encoded_len, ClientMessage, PushEntry, ServerMessage, WriteOp, AUTHORIZATION_HEADER,
+    BEARER_PREFIX, CLOSE_AUTH_REJECTED, COOKIE_HEADER, MAX_CLIENT_FRAME_BYTES, MIN_FRAME_BYTES,
+    PROTOCOL_VERSION, TOKEN_COOKIE,
 };
 use super::{
     sync_url, violation, Backoff, Credential, SyncRejection, SyncReport, SyncState, MAX_CURSOR,
@@ -36,73 +36,9 @@ const MAX_RENEWALS_PER_RUN: u32 = 2;
 pub(super) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-pub(super) type Inner = crate::db::DbInner;
-
-impl Db {
-    /// Starts the background sync task on the `Db`'s runtime (no-op when it
-    /// runs already). It connects with the current credential, pushes the
-    /// outbox, pulls from the persisted cursor, stays subscribed to live
-    /// changes, pushes new local writes promptly, and reconnects with
-    /// [`Backoff`] after network failures. When `sync_when` or a missing
-    /// server URL keeps the data local, the status stays
-    /// [`SyncState::Disabled`]. Never blocks on the network.
-    pub fn start_sync(&self) -> Result<(), DbError> {
-        self.start_sync_with(Backoff::default())
-    }
-
-    /// [`start_sync`](Self::start_sync) with another reconnect backoff (tests).
-    pub fn start_sync_with(&self, backoff: Backoff) -> Result<(), DbError> {
-        self.inner.ensure_open()?;
-        let handle = self.inner.runtime.handle()?;
-        let mut state = crate::db::lock_sync(&self.inner);
-        if state.task.as_ref().is_some_and(|t| !t.is_finished()) {
-            return Ok(());
-        }
-        let weak = Arc::downgrade(&self.inner);
-        state.task = Some(handle.spawn(run(weak, backoff)));
-        Ok(())
-    }
-
-    /// Stops the background sync task (its socket closes). Pending writes stay
-    /// in the outbox.
-    pub fn stop_sync(&self) {
-        self.inner.sync.stop(false);
-        self.notify_status();
-    }
-
-    /// Connects, pushes everything pending (in batches of the server's
-    /// `maxBatch`), pulls until caught up, waits for every acknowledgement and
-    /// disconnects. Runs on the `Db`'s runtime; the returned future may be
-    /// awaited on any executor. An `expired` rejection with a JWT refresher
-    /// refreshes once and retries.
-    pub fn sync_once(&self) -> impl Future<Output = Result<SyncReport, DbError>> + Send + 'static {
-        let db = self.clone();
-        let spawned = self
-            .inner
-            .runtime
-            .handle()
-            .map(|handle| handle.spawn(async move { once(db).await }));
-        async move {
-            match spawned {
-                Ok(task) => task.await.unwrap_or_else(|e| {
-                    Err(DbError::Runtime {
-                        reason: e.to_string(),
-                    })
-                }),
-                Err(e) => Err(e),
-            }
-        }
-    }
-
-    pub(super) fn notify_status(&self) {
-        let pending = self.pending_count().unwrap_or(0);
-        self.update_sync_status(|s| s.pending = pending);
-    }
-}
-
-/// Why a session ended.
+/// Why a session ended; `E` is the host's error.
 #[derive(Debug)]
-pub(super) enum Failure {
+pub(super) enum Failure<E> {
     /// The server refused the credential.
     Auth { code: String, message: String },
     /// Network trouble; retry later.
@@ -110,32 +46,34 @@ pub(super) enum Failure {
     /// An `error` frame or an unexpected answer.
     Protocol { code: String, message: String },
     /// A local failure (logged out, storage).
-    Db(DbError),
-    /// The `Db` is gone.
+    Host(E),
+    /// The host is gone.
     Gone,
     /// The server showed that another device writes under this client id; a
     /// new one was taken, and the session must reconnect with it.
     ClientIdRenewed,
 }
 
-impl From<DbError> for Failure {
-    fn from(e: DbError) -> Failure {
-        Failure::Db(e)
+impl<E> From<E> for Failure<E> {
+    fn from(e: E) -> Failure<E> {
+        Failure::Host(e)
     }
 }
 
-impl Failure {
-    fn into_db_error(self) -> DbError {
+impl<E: crate::error::ErrorCode + std::fmt::Display + From<SyncError>> Failure<E> {
+    /// The host's error for this failure.
+    fn into_error(self) -> E {
         match self {
-            Failure::Auth { code, message } => DbError::SyncAuthRejected { code, message },
-            Failure::Net(reason) => DbError::SyncNetwork { reason },
-            Failure::Protocol { code, message } => DbError::SyncProtocol { code, message },
-            Failure::Db(e) => e,
-            Failure::Gone => DbError::LoggedOut,
-            Failure::ClientIdRenewed => DbError::SyncProtocol {
+            Failure::Auth { code, message } => SyncError::AuthRejected { code, message }.into(),
+            Failure::Net(reason) => SyncError::Network { reason }.into(),
+            Failure::Protocol { code, message } => SyncError::Protocol { code, message }.into(),
+            Failure::Host(e) => e,
+            Failure::Gone => SyncError::Gone.into(),
+            Failure::ClientIdRenewed => SyncError::Protocol {
                 code: codes::CLIENT_ID_REUSED.into(),
                 message: "the server keeps refusing this device's client id".into(),
-            },
+            }
+            .into(),
         }
     }
 
@@ -144,7 +82,7 @@ impl Failure {
             Failure::Auth { code, message } => (format!("auth-{code}"), message.clone()),
             Failure::Net(reason) => ("network".into(), reason.clone()),
             Failure::Protocol { code, message } => (code.clone(), message.clone()),
-            Failure::Db(e) => (crate::ErrorCode::code(e).as_str().to_owned(), e.to_string()),
+            Failure::Host(e) => (e.code().as_str().to_owned(), e.to_string()),
             Failure::Gone => ("logged-out".into(), "the Db is gone".into()),
             Failure::ClientIdRenewed => (
                 codes::CLIENT_ID_REUSED.into(),
@@ -154,15 +92,18 @@ impl Failure {
     }
 }
 
-fn net(e: impl std::fmt::Display) -> Failure {
+fn net<E>(e: impl std::fmt::Display) -> Failure<E> {
     Failure::Net(e.to_string())
 }
 
-/// The `Db` behind a weak reference, for one step.
-pub(super) fn db(weak: &Weak<Inner>) -> Result<Db, Failure> {
-    weak.upgrade()
-        .map(|inner| Db { inner })
-        .ok_or(Failure::Gone)
+/// The host behind a weak reference, for one step.
+pub(super) fn host<H: SyncHost>(weak: &H::Weak) -> Result<H, Failure<H::Error>> {
+    H::upgrade(weak).ok_or(Failure::Gone)
+}
+
+/// Recounts the pending outbox into the status.
+pub(super) fn notify_status<H: SyncHost>(host: &H) {
+    host.refresh_pending();
 }
 
 /// One open, handshaken socket.
@@ -183,20 +124,20 @@ pub(super) struct Session {
     pub(super) announced: u64,
 }
 
-/// Whether sync may run for this `Db`, ignoring a refused credential.
-fn gate(db: &Db) -> Result<(), DbError> {
-    if db.server_url().is_none() {
-        return Err(DbError::SyncUnavailable {
+/// Whether sync may run for this host, ignoring a refused credential.
+fn gate<H: SyncHost>(host: &H) -> Result<(), SyncError> {
+    if host.server_url().is_none() {
+        return Err(SyncError::Unavailable {
             reason: "no server URL is configured".into(),
         });
     }
-    let mut state = db.get_auth_state();
+    let mut state = host.auth_state();
     state.error = None;
-    if !crate::auth::should_sync(db.inner.sync_when, &state) {
-        return Err(DbError::SyncUnavailable {
+    let when = host.sync_when();
+    if !crate::auth::should_sync(when, &state) {
+        return Err(SyncError::Unavailable {
             reason: format!(
-                "sync_when {:?} keeps {} data local",
-                db.inner.sync_when,
+                "sync_when {when:?} keeps {} data local",
                 state.auth_mode.as_str()
             ),
         });
@@ -204,26 +145,26 @@ fn gate(db: &Db) -> Result<(), DbError> {
     Ok(())
 }
 
-async fn connect(weak: &Weak<Inner>) -> Result<Session, Failure> {
+async fn connect<H: SyncHost>(weak: &H::Weak) -> Result<Session, Failure<H::Error>> {
     let (url, request, client_id, can_push) = {
-        let db = db(weak)?;
-        let server = db.server_url().unwrap_or_default();
-        let url = sync_url(&server, &db.app_id());
+        let host = host::<H>(weak)?;
+        let server = host.server_url().unwrap_or_default();
+        let url = sync_url(&server, &host.app_id());
         let mut request = url.as_str().into_client_request().map_err(net)?;
         let header = |text: String| HeaderValue::from_str(&text).map_err(net);
-        match db.current_credential()? {
+        match host.current_credential()? {
             Credential::Bearer(token) => {
-                let value = header(format!("Bearer {token}"))?;
-                request.headers_mut().insert("authorization", value);
+                let value = header(format!("{BEARER_PREFIX}{token}"))?;
+                request.headers_mut().insert(AUTHORIZATION_HEADER, value);
             }
             Credential::Cookie(token) => {
-                let value = header(format!("localfirst-token={token}"))?;
-                request.headers_mut().insert("cookie", value);
+                let value = header(format!("{TOKEN_COOKIE}={token}"))?;
+                request.headers_mut().insert(COOKIE_HEADER, value);
             }
             Credential::None => {}
         }
-        let can_push = db.get_auth_state().auth_mode != AuthMode::Anonymous;
-        (url, request, db.client_id()?, can_push)
+        let can_push = host.auth_state().auth_mode != AuthMode::Anonymous;
+        (url, request, host.client_id()?, can_push)
     };
     // Frames above what the protocol lets a server send end the socket.
     let frames = WebSocketConfig::default()
@@ -252,7 +193,7 @@ async fn connect(weak: &Weak<Inner>) -> Result<Session, Failure> {
                     limits,
                     cursor,
                     ..
-                } => return Ok::<_, Failure>((session, limits, cursor)),
+                } => return Ok::<_, Failure<H::Error>>((session, limits, cursor)),
                 other => unexpected(other)?,
             }
         }
@@ -290,7 +231,7 @@ async fn connect(weak: &Weak<Inner>) -> Result<Session, Failure> {
 /// Turns frames that end a session into failures; others are ignored. A
 /// server that cut the client off as a slow consumer, or is shutting down, is
 /// a network condition: retry later.
-pub(super) fn unexpected(frame: ServerMessage) -> Result<(), Failure> {
+pub(super) fn unexpected<E>(frame: ServerMessage) -> Result<(), Failure<E>> {
     match frame {
         ServerMessage::AuthRejected { code, message } => Err(Failure::Auth { code, message }),
         ServerMessage::Error { code, message }
@@ -305,7 +246,7 @@ pub(super) fn unexpected(frame: ServerMessage) -> Result<(), Failure> {
     }
 }
 
-pub(super) async fn send(ws: &mut Ws, message: &ClientMessage) -> Result<(), Failure> {
+pub(super) async fn send<E>(ws: &mut Ws, message: &ClientMessage) -> Result<(), Failure<E>> {
     let text = serde_json::to_string(message).map_err(|e| Failure::Protocol {
         code: "unserialisable".into(),
         message: e.to_string(),
@@ -314,7 +255,7 @@ pub(super) async fn send(ws: &mut Ws, message: &ClientMessage) -> Result<(), Fai
 }
 
 /// The next server frame (frames of unknown types are skipped).
-pub(super) async fn next_frame(ws: &mut Ws) -> Result<ServerMessage, Failure> {
+pub(super) async fn next_frame<E>(ws: &mut Ws) -> Result<ServerMessage, Failure<E>> {
     loop {
         match ws.next().await {
             None => return Err(Failure::Net("the server closed the connection".into())),
@@ -346,12 +287,12 @@ pub(super) async fn next_frame(ws: &mut Ws) -> Result<ServerMessage, Failure> {
 /// `maxFrameBytes`; an entry too large for any frame can never be accepted, so
 /// it is dropped at once as rejected `row-too-large` (never stalling the rest,
 /// never part of the batch in flight).
-pub(super) async fn push_next(
-    weak: &Weak<Inner>,
+pub(super) async fn push_next<H: SyncHost>(
+    weak: &H::Weak,
     session: &mut Session,
     in_flight: &mut Option<InFlight>,
     report: &mut SyncReport,
-) -> Result<bool, Failure> {
+) -> Result<bool, Failure<H::Error>> {
     if !session.can_push || in_flight.is_some() {
         return Ok(false);
     }
@@ -359,9 +300,9 @@ pub(super) async fn push_next(
         entries: Vec::new(),
     });
     let (batch, entries) = loop {
-        let db = db(weak)?;
+        let host = host::<H>(weak)?;
         let limit = u32::try_from(session.push_read).unwrap_or(u32::MAX);
-        let pending = db.pending_outbox(limit)?;
+        let pending = host.pending_outbox(limit)?;
         if pending.is_empty() {
             return Ok(false);
         }
@@ -401,7 +342,7 @@ pub(super) async fn push_next(
                         session.max_frame_bytes
                     ),
                 };
-                reject(&db, report, e.op, rejection)?;
+                reject(&host, report, e.op, rejection)?;
                 continue;
             }
             size = grown;
@@ -425,67 +366,71 @@ pub(super) async fn push_next(
     Ok(true)
 }
 
-/// What to do after the server refused the credential.
-async fn handle_auth(weak: &Weak<Inner>, code: &str) -> Result<RefreshOutcome, Failure> {
-    let db = db(weak)?;
+/// What to do after the server refused the credential: whether a refresh
+/// brought a new one.
+async fn handle_auth<H: SyncHost>(weak: &H::Weak, code: &str) -> Result<bool, Failure<H::Error>> {
+    let host = host::<H>(weak)?;
     let failure = AuthFailure::from_server_code(code);
-    Ok(db.report_server_rejection(failure).await?)
+    Ok(host.refresh_after_rejection(failure).await?)
 }
 
-async fn once(db: Db) -> Result<SyncReport, DbError> {
-    gate(&db)?;
-    if db.get_auth_state().error.is_some() {
-        return Err(DbError::SyncUnavailable {
+/// One run: connect, push everything pending, pull until caught up, wait for
+/// every acknowledgement, disconnect (`Db::sync_once`).
+pub(crate) async fn once<H: SyncHost>(host: H) -> Result<SyncReport, H::Error> {
+    gate(&host)?;
+    if host.auth_state().error.is_some() {
+        return Err(SyncError::Unavailable {
             reason: "the server refuses the credential; sync is paused until a new token".into(),
-        });
+        }
+        .into());
     }
-    let limits = db.inner.sync_limits;
-    match tokio::time::timeout(limits.run_timeout, once_bounded(&db)).await {
+    let limits = host.sync_limits();
+    match tokio::time::timeout(limits.run_timeout, once_bounded(&host)).await {
         Ok(result) => result,
         Err(_) => {
-            let failure = Failure::Net(format!(
+            let failure = Failure::<H::Error>::Net(format!(
                 "the sync run took longer than its limit of {:?} (SyncLimits::run_timeout)",
                 limits.run_timeout
             ));
             let (code, message) = failure.code_and_message();
-            db.update_sync_status(|s| s.last_error = Some((code, message)));
-            Err(failure.into_db_error())
+            host.update_sync_status(|s| s.last_error = Some((code, message)));
+            Err(failure.into_error())
         }
     }
 }
 
 /// The sessions of one `sync_once` run: one, plus one retry after a refreshed
 /// token, plus one per client id renewal (at most [`MAX_RENEWALS_PER_RUN`]).
-async fn once_bounded(db: &Db) -> Result<SyncReport, DbError> {
-    let weak = Arc::downgrade(&db.inner);
+async fn once_bounded<H: SyncHost>(host: &H) -> Result<SyncReport, H::Error> {
+    let weak = host.downgrade();
     let mut report = SyncReport::default();
-    let mut budget = PullBudget(Some(db.inner.sync_limits.max_pulls));
+    let mut budget = PullBudget(Some(host.sync_limits().max_pulls));
     let mut refreshed = false;
     let mut renewals = 0;
     loop {
         let result = async {
-            let mut session = connect(&weak).await?;
-            db.report_server_accepted()?;
-            let outcome = exchange(&weak, &mut session, false, &mut report, &mut budget).await;
+            let mut session = connect::<H>(&weak).await?;
+            host.report_server_accepted()?;
+            let outcome = exchange::<H>(&weak, &mut session, false, &mut report, &mut budget).await;
             let _ = session.ws.close(None).await;
             outcome
         }
         .await;
         let failure = match result {
             Ok(()) => {
-                report.cursor = db.sync_cursor(&sync_url(
-                    &db.server_url().unwrap_or_default(),
-                    &db.app_id(),
+                report.cursor = host.sync_cursor(&sync_url(
+                    &host.server_url().unwrap_or_default(),
+                    &host.app_id(),
                 ))?;
-                db.notify_status();
+                notify_status(host);
                 return Ok(report);
             }
             Err(Failure::Auth { code, message }) => {
-                let outcome = handle_auth(&weak, &code)
+                let new_token = handle_auth::<H>(&weak, &code)
                     .await
-                    .map_err(Failure::into_db_error)?;
-                if outcome != RefreshOutcome::Refreshed || refreshed {
-                    return Err(DbError::SyncAuthRejected { code, message });
+                    .map_err(Failure::into_error)?;
+                if !new_token || refreshed {
+                    return Err(SyncError::AuthRejected { code, message }.into());
                 }
                 refreshed = true;
                 continue;
@@ -497,44 +442,45 @@ async fn once_bounded(db: &Db) -> Result<SyncReport, DbError> {
             Err(other) => other,
         };
         let (code, message) = failure.code_and_message();
-        db.update_sync_status(|s| s.last_error = Some((code, message)));
-        return Err(failure.into_db_error());
+        host.update_sync_status(|s| s.last_error = Some((code, message)));
+        return Err(failure.into_error());
     }
 }
 
 /// The background task: connect, exchange live, reconnect with backoff; pause
-/// while the credential is refused; end when the `Db` goes or sync is disabled.
-async fn run(weak: Weak<Inner>, backoff: Backoff) {
+/// while the credential is refused; end when the host goes or sync is disabled
+/// (`Db::start_sync`).
+pub(crate) async fn run<H: SyncHost>(weak: H::Weak, backoff: Backoff) {
     let mut failures: u32 = 0;
     loop {
-        let Ok(db_now) = db(&weak) else { return };
-        if gate(&db_now).is_err() || db_now.is_logged_out() {
-            db_now.update_sync_status(|s| s.state = SyncState::Disabled);
+        let Ok(now) = host::<H>(&weak) else { return };
+        if gate(&now).is_err() || now.is_logged_out() {
+            now.update_sync_status(|s| s.state = SyncState::Disabled);
             return;
         }
-        if db_now.get_auth_state().error.is_some() {
-            db_now.update_sync_status(|s| s.state = SyncState::Paused);
-            let wake = Arc::clone(&db_now.inner.sync.wake);
-            drop(db_now);
+        if now.auth_state().error.is_some() {
+            now.update_sync_status(|s| s.state = SyncState::Paused);
+            let wake = now.wake();
+            drop(now);
             wake.notified().await;
             continue;
         }
-        db_now.update_sync_status(|s| s.state = SyncState::Connecting);
-        drop(db_now);
+        now.update_sync_status(|s| s.state = SyncState::Connecting);
+        drop(now);
         let mut report = SyncReport::default();
         let result = async {
-            let mut session = connect(&weak).await?;
+            let mut session = connect::<H>(&weak).await?;
             {
-                let db = db(&weak)?;
-                db.report_server_accepted()?;
-                db.update_sync_status(|s| {
+                let host = host::<H>(&weak)?;
+                host.report_server_accepted()?;
+                host.update_sync_status(|s| {
                     s.state = SyncState::Connected;
                     s.last_error = None;
                 });
             }
             failures = 0;
             // A live session has no pull budget; it only stops on failure.
-            exchange(
+            exchange::<H>(
                 &weak,
                 &mut session,
                 true,
@@ -546,25 +492,26 @@ async fn run(weak: Weak<Inner>, backoff: Backoff) {
         .await;
         let failure = match result {
             Ok(()) => continue,
-            Err(Failure::Gone | Failure::Db(DbError::LoggedOut)) => return,
+            Err(Failure::Gone) => return,
+            // A local failure after a logout (the host refuses every call): stop.
+            Err(Failure::Host(_)) if H::upgrade(&weak).is_none_or(|h| h.is_logged_out()) => return,
             Err(f) => f,
         };
         let (code, message) = failure.code_and_message();
-        if let Ok(db) = db(&weak) {
-            db.update_sync_status(|s| s.last_error = Some((code, message)));
+        if let Ok(host) = host::<H>(&weak) {
+            host.update_sync_status(|s| s.last_error = Some((code, message)));
         }
         if let Failure::Auth { code, .. } = &failure {
-            match handle_auth(&weak, code).await {
-                // A fresh token: reconnect at once with it.
-                Ok(RefreshOutcome::Refreshed) => continue,
-                // Otherwise `error` is set: the loop pauses until the auth state changes.
+            match handle_auth::<H>(&weak, code).await {
+                // A fresh token: reconnect at once with it. Otherwise `error` is
+                // set: the loop pauses until the auth state changes.
                 Ok(_) => continue,
                 Err(_) => return,
             }
         }
-        let Ok(db_now) = db(&weak) else { return };
-        db_now.update_sync_status(|s| s.state = SyncState::Offline);
-        drop(db_now);
+        let Ok(now) = host::<H>(&weak) else { return };
+        now.update_sync_status(|s| s.state = SyncState::Offline);
+        drop(now);
         let mut random = [0u8; 4];
         let _ = getrandom::getrandom(&mut random);
         let delay = backoff.delay(failures, u32::from_le_bytes(random));

@@ -5,13 +5,14 @@
 //! one-shot run has a budget of pulls.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use crate::db::Db;
 use crate::local_db::OutboxOp;
 
-use super::engine::{db, next_frame, push_next, send, unexpected, Failure, Inner, Session};
+use super::engine::{
+    host, next_frame, notify_status, push_next, send, unexpected, Failure, Session,
+};
+use super::host::SyncHost;
 use super::protocol::{codes, ClientMessage, ServerMessage, WireChange};
 use super::{violation, SyncRejection, SyncReport, MAX_CURSOR};
 
@@ -26,7 +27,7 @@ pub(super) struct PullBudget(pub(super) Option<u32>);
 
 impl PullBudget {
     /// Spends one pull, or fails once none is left.
-    fn spend(&mut self) -> Result<(), Failure> {
+    fn spend<E>(&mut self) -> Result<(), Failure<E>> {
         match &mut self.0 {
             None => Ok(()),
             Some(0) => Err(violated(
@@ -80,7 +81,7 @@ struct Position {
     caught_up: bool,
 }
 
-fn violated(code: &str, message: String) -> Failure {
+fn violated<E>(code: &str, message: String) -> Failure<E> {
     Failure::Protocol {
         code: code.to_owned(),
         message,
@@ -88,7 +89,7 @@ fn violated(code: &str, message: String) -> Failure {
 }
 
 /// Fails unless `cursor` is one a client may store.
-fn check_cursor(cursor: u64, what: &str) -> Result<u64, Failure> {
+fn check_cursor<E>(cursor: u64, what: &str) -> Result<u64, Failure<E>> {
     if cursor > MAX_CURSOR {
         return Err(violated(
             violation::CURSOR_OUT_OF_RANGE,
@@ -99,13 +100,13 @@ fn check_cursor(cursor: u64, what: &str) -> Result<u64, Failure> {
 }
 
 /// Sends a `pull` from `cursor`, spending the budget.
-async fn pull(
+async fn pull<E>(
     session: &mut Session,
     position: &mut Position,
     budget: &mut PullBudget,
     cursor: u64,
     live: bool,
-) -> Result<(), Failure> {
+) -> Result<(), Failure<E>> {
     budget.spend()?;
     let message = ClientMessage::Pull {
         cursor,
@@ -122,23 +123,23 @@ async fn pull(
 /// with nothing pending and nothing in flight. Ends with
 /// [`Failure::ClientIdRenewed`] when the server showed that another device
 /// writes under this client id (the caller reconnects with the new id).
-pub(super) async fn exchange(
-    weak: &Weak<Inner>,
+pub(super) async fn exchange<H: SyncHost>(
+    weak: &H::Weak,
     session: &mut Session,
     live: bool,
     report: &mut SyncReport,
     budget: &mut PullBudget,
-) -> Result<(), Failure> {
+) -> Result<(), Failure<H::Error>> {
     let (cursor, wake) = {
-        let db = db(weak)?;
-        let mut cursor = db.sync_cursor(&session.url)?;
+        let host = host::<H>(weak)?;
+        let mut cursor = host.sync_cursor(&session.url)?;
         if cursor > session.announced {
             // Not a cursor of this server's log (stored by an earlier version,
             // or the server lost data since): pull everything again.
-            db.reset_sync_cursor(&session.url)?;
+            host.reset_sync_cursor(&session.url)?;
             cursor = 0;
         }
-        (cursor, Arc::clone(&db.inner.sync.wake))
+        (cursor, host.wake())
     };
     report.cursor = cursor;
     let mut position = Position {
@@ -157,7 +158,7 @@ pub(super) async fn exchange(
         ONCE_IDLE_TIMEOUT
     };
     let mut in_flight: Option<InFlight> = None;
-    push_next(weak, session, &mut in_flight, report).await?;
+    push_next::<H>(weak, session, &mut in_flight, report).await?;
     loop {
         if !live && position.caught_up && in_flight.is_none() {
             return Ok(());
@@ -167,8 +168,8 @@ pub(super) async fn exchange(
                 frame.map_err(|_| Failure::Net("the server stopped answering".into()))??
             }
             _ = wake.notified(), if live => {
-                push_next(weak, session, &mut in_flight, report).await?;
-                db(weak)?.notify_status();
+                push_next::<H>(weak, session, &mut in_flight, report).await?;
+                notify_status(&host::<H>(weak)?);
                 continue;
             }
             _ = tokio::time::sleep(PING_INTERVAL), if live => {
@@ -187,7 +188,7 @@ pub(super) async fn exchange(
                 if pushed_live {
                     // A live frame tells of changes just committed: it announces its cursor.
                     position.announced = position.announced.max(cursor);
-                    apply(weak, session, report, &changes, cursor)?;
+                    apply::<H>(weak, session, report, &changes, cursor)?;
                     continue;
                 }
                 let Some(asked) = position.pulling.take() else {
@@ -213,7 +214,7 @@ pub(super) async fn exchange(
                 }
                 // Never persist beyond what the server announced as its latest: a
                 // later run pulls from there again instead of skipping changes.
-                apply(
+                apply::<H>(
                     weak,
                     session,
                     report,
@@ -239,8 +240,9 @@ pub(super) async fn exchange(
                     .into_iter()
                     .partition(|seq| batch.entries.remove(seq).is_some());
                 report.acknowledged += u64::try_from(sent.len()).unwrap_or(0);
-                db(weak)?.ack_outbox(sent)?;
-                db(weak)?.notify_status();
+                let acknowledging = host::<H>(weak)?;
+                acknowledging.ack_outbox(sent)?;
+                notify_status(&acknowledging);
                 if !unsent.is_empty() || !batch.entries.is_empty() {
                     return Err(violated(
                         violation::UNEXPECTED_ACK,
@@ -252,7 +254,7 @@ pub(super) async fn exchange(
                     ));
                 }
                 if batch.client_id_reused {
-                    db(weak)?.renew_client_id(&session.client_id)?;
+                    host::<H>(weak)?.renew_client_id(&session.client_id)?;
                     return Err(Failure::ClientIdRenewed);
                 }
                 position.announced = position.announced.max(cursor);
@@ -262,7 +264,7 @@ pub(super) async fn exchange(
                     let from = position.reached;
                     pull(session, &mut position, budget, from, false).await?;
                 }
-                push_next(weak, session, &mut in_flight, report).await?;
+                push_next::<H>(weak, session, &mut in_flight, report).await?;
             }
             ServerMessage::Rejected { seq, code, message } => {
                 let known = in_flight
@@ -287,7 +289,7 @@ pub(super) async fn exchange(
                     code,
                     message,
                 };
-                reject(&db(weak)?, report, op, rejection)?;
+                reject(&host::<H>(weak)?, report, op, rejection)?;
             }
             other => unexpected(other)?,
         }
@@ -295,20 +297,20 @@ pub(super) async fn exchange(
 }
 
 /// Applies a page and persists `persist` as the cursor (never backwards).
-fn apply(
-    weak: &Weak<Inner>,
+fn apply<H: SyncHost>(
+    weak: &H::Weak,
     session: &Session,
     report: &mut SyncReport,
     changes: &[WireChange],
     persist: u64,
-) -> Result<(), Failure> {
-    let db = db(weak)?;
-    let done = db.apply_remote_changes(&session.url, changes, persist)?;
+) -> Result<(), Failure<H::Error>> {
+    let host = host::<H>(weak)?;
+    let done = host.apply_remote_changes(&session.url, changes, persist)?;
     report.pulled += done.applied;
     report.skipped += u64::try_from(done.skipped.len()).unwrap_or(0);
     report.cursor = report.cursor.max(persist);
     let now = report.cursor;
-    db.update_sync_status(|s| {
+    host.update_sync_status(|s| {
         s.cursor = now;
         s.skipped_changes.extend(done.skipped);
     });
@@ -318,19 +320,19 @@ fn apply(
 /// Drops a refused entry from the outbox, rolls a refused insert back, and
 /// records the rejection in the status: for a rejection from the server, and
 /// for an entry too large for any frame, refused before it is sent.
-pub(super) fn reject(
-    db: &Db,
+pub(super) fn reject<H: SyncHost>(
+    host: &H,
     report: &mut SyncReport,
     op: OutboxOp,
     rejection: SyncRejection,
-) -> Result<(), Failure> {
+) -> Result<(), Failure<H::Error>> {
     report.rejected += 1;
-    db.ack_outbox(vec![rejection.seq])?;
+    host.ack_outbox(vec![rejection.seq])?;
     // The insert never reached the server: the local copy goes too (unless
     // the server has its own row under that id).
     if op == OutboxOp::Insert && rejection.code != codes::ROW_EXISTS {
-        db.remove_local_copy(&rejection.table, &rejection.id)?;
+        host.remove_local_copy(&rejection.table, &rejection.id)?;
     }
-    db.update_sync_status(|s| s.last_rejections.push(rejection));
+    host.update_sync_status(|s| s.last_rejections.push(rejection));
     Ok(())
 }

@@ -1,22 +1,29 @@
 //! Sync with a `localfirst-server` (`docs/SYNC.md`, wire format in
 //! `docs/PROTOCOL.md`).
 //!
-//! - [`protocol`]: the frames, both directions (always compiled; the server
-//!   uses the same types).
-//! - The engine (cargo feature `sync`, on by default): `Db::start_sync`,
-//!   `Db::stop_sync`, `Db::sync_once`, plus [`Db::sync_status`] and
-//!   [`Db::on_sync_status`](crate::db::Db::on_sync_status) (always present;
-//!   `Disabled` without the feature). It runs on the `Db`'s runtime and never
-//!   blocks the caller on the network.
-//!
-//! [`Db::sync_status`]: crate::db::Db::sync_status
+//! - [`protocol`]: the frames, both directions, and the names of the credential
+//!   header and cookie (always compiled; the server uses the same definitions).
+//! - The engine (cargo feature `sync`, on by default), behind `Db::start_sync`,
+//!   `Db::stop_sync`, `Db::sync_once`, plus `Db::sync_status` and
+//!   `Db::on_sync_status` (always present; `Disabled` without the feature). It
+//!   runs on the `Db`'s runtime, never blocks the caller on the network, and
+//!   drives the database through one narrow seam, `SyncHost` (outbox, cursor and
+//!   remote changes, credential and client id, status, wake-ups), which the `Db`
+//!   implements: this module names nothing of `db`.
 
 mod digest;
 #[cfg(feature = "sync")]
 mod engine;
 #[cfg(feature = "sync")]
 mod exchange;
+#[cfg(feature = "sync")]
+mod host;
 pub mod protocol;
+
+#[cfg(feature = "sync")]
+pub(crate) use engine::{once, run};
+#[cfg(feature = "sync")]
+pub(crate) use host::{SyncError, SyncHost};
 
 use std::time::Duration;
 
@@ -98,6 +105,15 @@ pub struct SkippedChange {
     pub message: String,
 }
 
+/// What applying one frame of remote changes did (`Db::apply_remote_changes`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppliedChanges {
+    /// Changes stored (puts and deletes).
+    pub applied: u64,
+    /// Changes this client cannot store, skipped (in frame order).
+    pub skipped: Vec<SkippedChange>,
+}
+
 /// A snapshot of the sync engine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -155,7 +171,7 @@ pub struct SyncReport {
 }
 
 /// Receives sync status snapshots (like
-/// [`AuthStateListener`](crate::db::AuthStateListener)): once at once, then
+/// `AuthStateListener`): once at once, then
 /// after every change, in order, with no lock held.
 pub trait SyncStatusListener: Send + Sync {
     /// The status changed.
@@ -168,8 +184,7 @@ impl<F: Fn(SyncStatus) + Send + Sync> SyncStatusListener for F {
     }
 }
 
-/// Bounds of one [`Db::sync_once`](crate::db::Db::sync_once) run
-/// ([`DbConfig::sync_limits`](crate::db::DbConfig::sync_limits)), so that no
+/// Bounds of one `Db::sync_once` run (`DbConfig::sync_limits`), so that no
 /// server can keep a one-shot sync running forever.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SyncLimits {
@@ -197,7 +212,7 @@ impl Default for SyncLimits {
 /// the protocol ([`violation::CURSOR_OUT_OF_RANGE`]).
 pub const MAX_CURSOR: u64 = (1 << 53) - 1;
 
-/// Codes the client engine puts in [`DbError::SyncProtocol`](crate::db::DbError::SyncProtocol)
+/// Codes the client engine puts in `DbError::SyncProtocol`
 /// when the server breaks the protocol (`docs/SYNC.md`). The server's own
 /// `error` frame codes arrive there unchanged.
 pub mod violation {

@@ -36,6 +36,17 @@ pub const CLOSE_PROTOCOL_ERROR: u16 = 4002;
 /// (after an `error` frame `slow-consumer`; the reason is `slow-consumer`).
 pub const CLOSE_SLOW_CONSUMER: u16 = 4003;
 
+/// The header a client presents a bearer credential in, on the WebSocket upgrade:
+/// `Authorization: Bearer <token>` (an external JWT or a self-signed token).
+pub const AUTHORIZATION_HEADER: &str = "authorization";
+/// What precedes the token in [`AUTHORIZATION_HEADER`].
+pub const BEARER_PREFIX: &str = "Bearer ";
+/// The header carrying cookies.
+pub const COOKIE_HEADER: &str = "cookie";
+/// The cookie carrying a token when no `Authorization` header is sent:
+/// `Cookie: localfirst-token=<token>`.
+pub const TOKEN_COOKIE: &str = "localfirst-token";
+
 /// Stable codes of `error` frames.
 pub mod codes {
     /// Not JSON, or a field of the wrong type.

@@ -20,25 +20,31 @@
 //! `proof.rs`) are short-lived local-first tokens with an application-defined
 //! audience, used by an app backend to link an external account to the same user id.
 
+use std::borrow::Cow;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ed25519_dalek::Signature;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::error::{Code, ErrorCode, Quoted};
 use crate::identity::{Identity, PublicKey, UserId};
-use crate::json::visit_unique_keys;
 
+mod claims;
+mod keys;
 mod proof;
 
+pub use claims::{decode_claims_unverified, parse_claims_object, peek_issuer};
+use keys::KnownKey;
+pub use keys::KEY_CACHE_CAPACITY;
+pub(crate) use proof::mint_identity_proof;
 pub use proof::{
     identity_proof, verify_identity_proof, verify_local_first_identity_proof,
     verify_local_first_identity_proof_with_max_ttl, ProofVerification,
-    DEFAULT_PROOF_MAX_TTL_SECONDS, DEFAULT_PROOF_TTL_SECONDS, MAX_PROOF_MAX_TTL_SECONDS,
-    PROOF_TOKEN_REQUIRED,
+    DEFAULT_PROOF_MAX_TTL_SECONDS, DEFAULT_PROOF_TTL_SECONDS, MAX_IDENTITY_PROOF_TTL_SECONDS,
+    MAX_PROOF_MAX_TTL_SECONDS, PROOF_TOKEN_REQUIRED,
 };
 
 /// The only header a self-signed token may carry.
@@ -282,6 +288,22 @@ pub enum TokenError {
     /// A mint request asked for a zero lifetime, or one ending after [`MAX_TIMESTAMP`].
     #[error("token lifetime must be at least one second and end at or before 2^53-1 seconds")]
     InvalidTtl,
+    /// An identity proof was asked to live longer than
+    /// [`MAX_IDENTITY_PROOF_TTL_SECONDS`], which our verifiers refuse by default. Code
+    /// `invalid-ttl`, like [`TokenError::InvalidTtl`].
+    #[error(
+        "an identity proof may live at most {max} s (the verifiers' default limit), not {ttl} s"
+    )]
+    ProofTtlTooLong {
+        /// The lifetime asked for.
+        ttl: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// An identity proof was asked for a blank audience: the backend verifies it
+    /// for a named audience. Code `invalid-argument`.
+    #[error("an identity proof needs an audience (the backend verifies it for one)")]
+    ProofAudienceRequired,
 }
 
 impl ErrorCode for TokenError {
@@ -307,7 +329,8 @@ impl ErrorCode for TokenError {
             TokenError::Expired { .. } => Code::Expired,
             TokenError::TtlTooLong { .. } => Code::TtlTooLong,
             TokenError::InvalidLifetime { .. } => Code::InvalidLifetime,
-            TokenError::InvalidTtl => Code::InvalidTtl,
+            TokenError::InvalidTtl | TokenError::ProofTtlTooLong { .. } => Code::InvalidTtl,
+            TokenError::ProofAudienceRequired => Code::InvalidArgument,
         }
     }
 }
@@ -353,100 +376,6 @@ struct OutgoingClaims<'a> {
     jazz_pub_key: &'a str,
     iat: u64,
     exp: u64,
-}
-
-/// Claims as read from a token: every known claim optional, the first unknown
-/// claim name remembered, duplicates refused, all in one pass.
-#[derive(Default)]
-struct IncomingClaims {
-    iss: Option<String>,
-    sub: Option<String>,
-    aud: Option<String>,
-    jazz_pub_key: Option<String>,
-    iat: Option<u64>,
-    exp: Option<u64>,
-    unknown: Option<String>,
-}
-
-fn fill_claim<'de, A, T>(slot: &mut Option<T>, map: &mut A) -> Result<(), A::Error>
-where
-    A: serde::de::MapAccess<'de>,
-    T: Deserialize<'de>,
-{
-    *slot = Some(map.next_value()?);
-    Ok(())
-}
-
-struct ClaimsVisitor;
-
-impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
-    type Value = IncomingClaims;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON object of claims")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(
-        self,
-        mut map: A,
-    ) -> Result<IncomingClaims, A::Error> {
-        let mut claims = IncomingClaims::default();
-        visit_unique_keys(&mut map, |key, map| match key {
-            "iss" => fill_claim(&mut claims.iss, map),
-            "sub" => fill_claim(&mut claims.sub, map),
-            "aud" => fill_claim(&mut claims.aud, map),
-            "jazz_pub_key" => fill_claim(&mut claims.jazz_pub_key, map),
-            "iat" => fill_claim(&mut claims.iat, map),
-            "exp" => fill_claim(&mut claims.exp, map),
-            other => {
-                if claims.unknown.is_none() {
-                    claims.unknown = Some(other.to_owned());
-                }
-                map.next_value::<serde::de::IgnoredAny>().map(|_| ())
-            }
-        })?;
-        Ok(claims)
-    }
-}
-
-/// Any JSON object of claims, read through [`visit_unique_keys`] (duplicates refused).
-struct UniqueClaims(Map<String, Value>);
-
-struct UniqueClaimsVisitor;
-
-impl<'de> serde::de::Visitor<'de> for UniqueClaimsVisitor {
-    type Value = UniqueClaims;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON object of claims")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<UniqueClaims, A::Error> {
-        let mut claims = Map::new();
-        visit_unique_keys(&mut map, |key, map| {
-            let value: Value = map.next_value()?;
-            claims.insert(key.to_owned(), value);
-            Ok(())
-        })?;
-        Ok(UniqueClaims(claims))
-    }
-}
-
-impl<'de> Deserialize<'de> for UniqueClaims {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(UniqueClaimsVisitor)
-    }
-}
-
-impl<'de> Deserialize<'de> for IncomingClaims {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ClaimsVisitor)
-    }
-}
-
-#[derive(Deserialize)]
-struct IncomingHeader {
-    alg: Option<Value>,
 }
 
 /// Mints a self-signed token for `identity`.
@@ -503,11 +432,11 @@ pub fn mint_now(
 }
 
 /// What a verifier accepts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct VerifyOptions {
     /// Expected audience as the caller gave it (an app id, or a UUID); normalised
-    /// ([`normalize_audience`]) at verification. Errors and [`VerifiedToken`] name it
-    /// as given, beside its UUID.
+    /// ([`normalize_audience`]) once by [`VerifyOptions::new`], again at verification only
+    /// if changed since. Errors and [`VerifiedToken`] name it as given, beside its UUID.
     pub audience: String,
     /// Maximum `exp - iat` in seconds (default 3600).
     pub max_ttl_seconds: u64,
@@ -515,16 +444,21 @@ pub struct VerifyOptions {
     pub iat_skew_seconds: u64,
     /// Issuers accepted (default both self-signed issuers).
     pub issuers: Vec<Issuer>,
+    /// The audience normalised by [`VerifyOptions::new`], with the text it was made from:
+    /// used while [`audience`](Self::audience) still holds that text.
+    normalized: (String, String),
 }
 
 impl VerifyOptions {
     /// Default options for an audience: max TTL 3600 s, skew 60 s, both issuers.
+    /// Normalises the audience once, here, not on every token.
     pub fn new(audience: &str) -> VerifyOptions {
         VerifyOptions {
             audience: audience.to_owned(),
             max_ttl_seconds: DEFAULT_MAX_TTL_SECONDS,
             iat_skew_seconds: DEFAULT_IAT_SKEW_SECONDS,
             issuers: vec![Issuer::LocalFirst, Issuer::Anonymous],
+            normalized: (audience.to_owned(), normalize_audience(audience)),
         }
     }
 
@@ -539,7 +473,39 @@ impl VerifyOptions {
         self.issuers = issuers.to_vec();
         self
     }
+
+    /// The expected audience normalised: the one computed by [`VerifyOptions::new`] unless
+    /// [`audience`](Self::audience) was changed since.
+    fn audience_uuid(&self) -> Cow<'_, str> {
+        if self.normalized.0 == self.audience {
+            Cow::Borrowed(&self.normalized.1)
+        } else {
+            Cow::Owned(normalize_audience(&self.audience))
+        }
+    }
+
+    fn expected<'a>(&'a self, audience_uuid: &'a str, issuers: &'a [Issuer]) -> Expected<'a> {
+        Expected {
+            audience: &self.audience,
+            audience_uuid,
+            issuers,
+            max_ttl_seconds: self.max_ttl_seconds,
+            iat_skew_seconds: self.iat_skew_seconds,
+        }
+    }
 }
+
+/// Options are equal when what they accept is: the audience, limits and issuers.
+impl PartialEq for VerifyOptions {
+    fn eq(&self, other: &VerifyOptions) -> bool {
+        self.audience == other.audience
+            && self.max_ttl_seconds == other.max_ttl_seconds
+            && self.iat_skew_seconds == other.iat_skew_seconds
+            && self.issuers == other.issuers
+    }
+}
+
+impl Eq for VerifyOptions {}
 
 /// The facts a successfully verified token establishes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -562,86 +528,65 @@ pub struct VerifiedToken {
     pub expires_at: u64,
 }
 
-fn decode_part(part: &str, which: TokenPart) -> Result<Vec<u8>, TokenError> {
-    URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| TokenError::InvalidEncoding { part: which })
-}
-
-/// Splits a compact JWT into its three parts, enforcing the size limit `max`.
-fn split(token: &str, max: usize) -> Result<[&str; 3], TokenError> {
-    if token.len() > max {
-        return Err(TokenError::TooLarge {
-            len: token.len(),
-            max,
-        });
-    }
-    let mut parts = token.split('.');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(h), Some(c), Some(s), None) => Ok([h, c, s]),
-        _ => Err(TokenError::WrongPartCount {
-            parts: token.split('.').count(),
-        }),
-    }
-}
-
-/// Decodes a JWT's claims without checking anything but its shape.
-///
-/// For external tokens on the client, whose signature only the server can check.
-/// Accepts tokens of up to [`MAX_EXTERNAL_TOKEN_LEN`] bytes; a claim name that appears
-/// twice is refused ([`TokenError::InvalidClaims`]), exactly as [`verify`] refuses it.
-pub fn decode_claims_unverified(token: &str) -> Result<Map<String, Value>, TokenError> {
-    let [_, claims, _] = split(token, MAX_EXTERNAL_TOKEN_LEN)?;
-    parse_claims_object(&decode_part(claims, TokenPart::Claims)?)
-}
-
-/// Parses a decoded JWT claims object with the one rule every verifier of this
-/// project applies: a claim name that appears twice is refused
-/// ([`TokenError::InvalidClaims`], reason `duplicate field ...`), never "last wins".
-/// The server's external-token verifier uses it too.
-pub fn parse_claims_object(bytes: &[u8]) -> Result<Map<String, Value>, TokenError> {
-    serde_json::from_slice::<UniqueClaims>(bytes)
-        .map(|claims| claims.0)
-        .map_err(|e| TokenError::InvalidClaims {
-            reason: e.to_string(),
-        })
-}
-
-/// The `iss` claim of a JWT, read without verification (for routing to a verifier).
-pub fn peek_issuer(token: &str) -> Result<Option<String>, TokenError> {
-    Ok(decode_claims_unverified(token)?
-        .get("iss")
-        .and_then(Value::as_str)
-        .map(str::to_owned))
-}
-
 /// Verifies a self-signed token completely: shape, header, claims, issuer,
 /// signature (strict Ed25519), subject/key binding, audience and times.
+///
+/// The signer's key, decompressed, and its user id are cached (a bounded cache of
+/// [`KEY_CACHE_CAPACITY`] keys shared by every verification; both are pure functions of
+/// the key bytes): a returning user's token skips the decompression, never a check.
 pub fn verify(
     token: &str,
     options: &VerifyOptions,
     clock: &dyn Clock,
 ) -> Result<VerifiedToken, TokenError> {
-    let [header_b64, claims_b64, signature_b64] = split(token, MAX_TOKEN_LEN)?;
+    let audience_uuid = options.audience_uuid();
+    let checked = check(
+        token,
+        &options.expected(&audience_uuid, &options.issuers),
+        clock,
+    )?;
+    Ok(VerifiedToken {
+        issuer: checked.issuer,
+        user_id: checked.key.user_id,
+        public_key: checked.key.key,
+        audience: options.audience.clone(),
+        audience_uuid: audience_uuid.into_owned(),
+        issued_at: checked.issued_at,
+        expires_at: checked.expires_at,
+    })
+}
 
-    let header_bytes = decode_part(header_b64, TokenPart::Header)?;
-    if header_bytes != HEADER_JSON.as_bytes() {
-        // Not the one header we issue: say whether the algorithm is the reason.
-        return Err(
-            match serde_json::from_slice::<IncomingHeader>(&header_bytes) {
-                Ok(IncomingHeader {
-                    alg: Some(Value::String(alg)),
-                }) if alg != "EdDSA" => TokenError::UnsupportedAlgorithm { alg },
-                _ => TokenError::InvalidHeader,
-            },
-        );
-    }
+/// Empties the verifier's key cache, so the next token of every key is verified as a
+/// first-seen one (for measurements and tests).
+#[cfg(feature = "testing")]
+pub fn forget_cached_keys() {
+    keys::KEYS.clear();
+}
 
-    let claims_bytes = decode_part(claims_b64, TokenPart::Claims)?;
-    let claims: IncomingClaims =
-        serde_json::from_slice(&claims_bytes).map_err(|e| TokenError::InvalidClaims {
-            reason: e.to_string(),
-        })?;
+/// What a token must match: the verifier's options, borrowed.
+struct Expected<'a> {
+    audience: &'a str,
+    audience_uuid: &'a str,
+    issuers: &'a [Issuer],
+    max_ttl_seconds: u64,
+    iat_skew_seconds: u64,
+}
+
+/// What [`check`] proved.
+struct Checked {
+    issuer: Issuer,
+    key: KnownKey,
+    issued_at: u64,
+    expires_at: u64,
+}
+
+/// Every check of [`verify`], in its order; each refusal is its own [`TokenError`].
+fn check(token: &str, expected: &Expected<'_>, clock: &dyn Clock) -> Result<Checked, TokenError> {
+    let [header_b64, claims_b64, signature_b64] = claims::split(token, MAX_TOKEN_LEN)?;
+    claims::check_header(header_b64)?;
+
+    let claims_bytes = claims::decode_part(claims_b64, TokenPart::Claims)?;
+    let claims = claims::read_claims(&claims_bytes)?;
     if let Some(claim) = claims.unknown {
         return Err(TokenError::UnknownClaim { claim });
     }
@@ -649,58 +594,54 @@ pub fn verify(
     let iss = claims.iss.ok_or(TokenError::MissingClaim {
         claim: RequiredClaim::Iss,
     })?;
-    let issuer = Issuer::from_claim(&iss).ok_or_else(|| TokenError::UnknownIssuer {
-        issuer: iss.clone(),
-    })?;
-    if !options.issuers.contains(&issuer) {
-        return Err(TokenError::IssuerNotAllowed { issuer: iss });
+    let Some(issuer) = Issuer::from_claim(&iss) else {
+        return Err(TokenError::UnknownIssuer {
+            issuer: iss.into_owned(),
+        });
+    };
+    if !expected.issuers.contains(&issuer) {
+        return Err(TokenError::IssuerNotAllowed {
+            issuer: iss.into_owned(),
+        });
     }
 
     let key_text = claims.jazz_pub_key.ok_or(TokenError::MissingClaim {
         claim: RequiredClaim::JazzPubKey,
     })?;
-    let key_bytes = URL_SAFE_NO_PAD
-        .decode(&key_text)
-        .map_err(|_| TokenError::InvalidPublicKey)?;
-    if key_bytes.len() != 32 {
-        return Err(TokenError::PublicKeyLength {
-            actual: key_bytes.len(),
-        });
-    }
-    let public_key = PublicKey::from_bytes(&key_bytes).map_err(|_| TokenError::InvalidPublicKey)?;
+    let key_bytes = claims::decode_key(&key_text)?;
+    let cached = keys::KEYS.get(&key_bytes);
+    let public_key = match &cached {
+        Some(known) => known.key,
+        None => PublicKey::from_bytes(&key_bytes).map_err(|_| TokenError::InvalidPublicKey)?,
+    };
 
-    let signature_bytes = decode_part(signature_b64, TokenPart::Signature)?;
-    let signature_array: [u8; 64] =
-        signature_bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| TokenError::SignatureLength {
-                actual: signature_bytes.len(),
-            })?;
-    let signature = Signature::from_bytes(&signature_array);
+    let signature = Signature::from_bytes(&claims::decode_signature(signature_b64)?);
     let signed_len = header_b64.len() + 1 + claims_b64.len();
     public_key
         .verifying_key()
         .verify_strict(&token.as_bytes()[..signed_len], &signature)
         .map_err(|_| TokenError::InvalidSignature)?;
+    let key = cached.unwrap_or_else(|| {
+        let known = KnownKey::new(public_key);
+        keys::KEYS.insert(known);
+        known
+    });
 
     let sub = claims.sub.ok_or(TokenError::MissingClaim {
         claim: RequiredClaim::Sub,
     })?;
-    let user_id = public_key.user_id();
-    if UserId::parse(&sub).ok() != Some(user_id) || sub != user_id.to_string() {
+    if !key.is_subject(&sub) {
         return Err(TokenError::SubjectMismatch);
     }
 
     let aud = claims.aud.ok_or(TokenError::MissingClaim {
         claim: RequiredClaim::Aud,
     })?;
-    let expected = normalize_audience(&options.audience);
-    if aud != expected {
+    if aud != expected.audience_uuid {
         return Err(TokenError::AudienceMismatch {
-            audience: options.audience.clone(),
-            expected,
-            actual: aud,
+            audience: expected.audience.to_owned(),
+            expected: expected.audience_uuid.to_owned(),
+            actual: aud.into_owned(),
         });
     }
 
@@ -716,7 +657,7 @@ pub fn verify(
         });
     }
     let now = clock.now_unix();
-    if iat > now.saturating_add(options.iat_skew_seconds) {
+    if iat > now.saturating_add(expected.iat_skew_seconds) {
         return Err(TokenError::IssuedInFuture { iat, now });
     }
     if exp <= now {
@@ -725,19 +666,16 @@ pub fn verify(
     if exp <= iat {
         return Err(TokenError::InvalidLifetime { iat, exp });
     }
-    if exp - iat > options.max_ttl_seconds {
+    if exp - iat > expected.max_ttl_seconds {
         return Err(TokenError::TtlTooLong {
             ttl: exp - iat,
-            max: options.max_ttl_seconds,
+            max: expected.max_ttl_seconds,
         });
     }
 
-    Ok(VerifiedToken {
+    Ok(Checked {
         issuer,
-        user_id,
-        public_key,
-        audience: options.audience.clone(),
-        audience_uuid: expected,
+        key,
         issued_at: iat,
         expires_at: exp,
     })
@@ -782,6 +720,24 @@ mod tests {
             mint(&identity, Issuer::LocalFirst, "a", MAX_TIMESTAMP - 10, 11),
             Err(TokenError::InvalidTtl)
         );
+    }
+
+    #[test]
+    fn options_changed_after_new_verify_against_their_new_audience() {
+        let secret = Secret::from_bytes([7; 32]);
+        let clock = FixedClock::new(50_000);
+        let token = identity_proof(&secret, 60, "other-app", &clock).unwrap();
+        let mut options = VerifyOptions::new("my-app");
+        assert!(verify(&token, &options, &clock).is_err());
+        assert!(!verify_identity_proof(&token, &options, &clock).ok);
+        options.audience = "other-app".into();
+        let verified = verify(&token, &options, &clock).unwrap();
+        assert_eq!(verified.audience, "other-app");
+        assert_eq!(verified.audience_uuid, normalize_audience("other-app"));
+        assert!(verify_identity_proof(&token, &options, &clock).ok);
+        // Options compare by what they accept.
+        assert_eq!(options, VerifyOptions::new("other-app"));
+        assert_ne!(options, VerifyOptions::new("my-app"));
     }
 
     #[test]

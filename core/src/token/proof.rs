@@ -7,7 +7,10 @@ use crate::error::{Code, ErrorCode as _};
 use crate::identity::Identity;
 use crate::secret::Secret;
 
-use super::{mint_now, verify, Issuer, TokenError, VerifyOptions};
+use super::{
+    check, mint_now, normalize_audience, Expected, Issuer, TokenError, VerifyOptions,
+    DEFAULT_IAT_SKEW_SECONDS,
+};
 
 /// Default lifetime of an identity proof, in seconds.
 pub const DEFAULT_PROOF_TTL_SECONDS: u64 = 60;
@@ -19,19 +22,49 @@ pub const DEFAULT_PROOF_MAX_TTL_SECONDS: u64 = 600;
 /// ([`verify_local_first_identity_proof_with_max_ttl`]), in seconds: what Jazz's own
 /// verifier accepts, so a backend can take every proof a Jazz client mints.
 pub const MAX_PROOF_MAX_TTL_SECONDS: u64 = 3600;
+/// Longest identity proof anything of ours mints, in seconds: the limit our verifiers
+/// apply by default ([`DEFAULT_PROOF_MAX_TTL_SECONDS`]), so that no proof we mint is
+/// refused by a verifier we ship. A backend may accept longer proofs from Jazz clients
+/// ([`MAX_PROOF_MAX_TTL_SECONDS`]); minting stays within the default.
+pub const MAX_IDENTITY_PROOF_TTL_SECONDS: u64 = DEFAULT_PROOF_MAX_TTL_SECONDS;
 /// Error text of [`verify_local_first_identity_proof`] when the token is empty.
 pub const PROOF_TOKEN_REQUIRED: &str = "proofToken is required";
 
 /// Mints an identity proof: a local-first token for `audience` living `ttl_seconds`
 /// (use [`DEFAULT_PROOF_TTL_SECONDS`] unless you need longer), issued now by `clock`.
+///
+/// The mint rule every path applies (this function, `Db::get_local_first_identity_proof`
+/// and every shell): the lifetime is 1 to [`MAX_IDENTITY_PROOF_TTL_SECONDS`] seconds
+/// (zero is [`TokenError::InvalidTtl`], longer is [`TokenError::ProofTtlTooLong`], both
+/// `invalid-ttl`: a longer proof would be refused by the default verifier, so it is not
+/// minted), and the audience is not blank ([`TokenError::ProofAudienceRequired`],
+/// `invalid-argument`).
 pub fn identity_proof(
     secret: &Secret,
     ttl_seconds: u64,
     audience: &str,
     clock: &dyn Clock,
 ) -> Result<String, TokenError> {
-    let identity = Identity::from_secret(secret);
-    mint_now(&identity, Issuer::LocalFirst, audience, ttl_seconds, clock)
+    mint_identity_proof(&Identity::from_secret(secret), ttl_seconds, audience, clock)
+}
+
+/// [`identity_proof`] for an identity already derived (the `Db` holds one).
+pub(crate) fn mint_identity_proof(
+    identity: &Identity,
+    ttl_seconds: u64,
+    audience: &str,
+    clock: &dyn Clock,
+) -> Result<String, TokenError> {
+    if audience.trim().is_empty() {
+        return Err(TokenError::ProofAudienceRequired);
+    }
+    if ttl_seconds > MAX_IDENTITY_PROOF_TTL_SECONDS {
+        return Err(TokenError::ProofTtlTooLong {
+            ttl: ttl_seconds,
+            max: MAX_IDENTITY_PROOF_TTL_SECONDS,
+        });
+    }
+    mint_now(identity, Issuer::LocalFirst, audience, ttl_seconds, clock)
 }
 
 /// The outcome of verifying an identity proof, shaped for app backends.
@@ -77,8 +110,15 @@ pub fn verify_local_first_identity_proof_with_max_ttl(
     max_ttl_seconds: u64,
     clock: &dyn Clock,
 ) -> ProofVerification {
-    let options = VerifyOptions::new(audience).with_max_ttl(max_ttl_seconds);
-    verify_identity_proof(token, &options, clock)
+    let audience_uuid = normalize_audience(audience);
+    let expected = Expected {
+        audience,
+        audience_uuid: &audience_uuid,
+        issuers: &[Issuer::LocalFirst],
+        max_ttl_seconds,
+        iat_skew_seconds: DEFAULT_IAT_SKEW_SECONDS,
+    };
+    proof_outcome(token, &expected, clock)
 }
 
 /// Verifies an identity proof with explicit options (audience, lifetime limit, skew).
@@ -90,18 +130,29 @@ pub fn verify_identity_proof(
     options: &VerifyOptions,
     clock: &dyn Clock,
 ) -> ProofVerification {
+    let audience_uuid = options.audience_uuid();
+    proof_outcome(
+        token,
+        &options.expected(&audience_uuid, &[Issuer::LocalFirst]),
+        clock,
+    )
+}
+
+/// The proof checks in their order: the backend's lifetime limit, an empty token, then
+/// every check of [`verify`](super::verify) against `expected`.
+fn proof_outcome(token: &str, expected: &Expected<'_>, clock: &dyn Clock) -> ProofVerification {
     let refused = |error: String, code: Code| ProofVerification {
         ok: false,
         id: None,
         error: Some(error),
         code: Some(code),
     };
-    if !(1..=MAX_PROOF_MAX_TTL_SECONDS).contains(&options.max_ttl_seconds) {
+    if !(1..=MAX_PROOF_MAX_TTL_SECONDS).contains(&expected.max_ttl_seconds) {
         return refused(
             format!(
                 "the longest proof lifetime accepted must be 1 to {MAX_PROOF_MAX_TTL_SECONDS} \
                  seconds, got {}",
-                options.max_ttl_seconds
+                expected.max_ttl_seconds
             ),
             Code::InvalidArgument,
         );
@@ -109,11 +160,10 @@ pub fn verify_identity_proof(
     if token.trim().is_empty() {
         return refused(PROOF_TOKEN_REQUIRED.to_owned(), Code::ProofTokenRequired);
     }
-    let options = options.clone().with_issuers(&[Issuer::LocalFirst]);
-    match verify(token, &options, clock) {
-        Ok(verified) => ProofVerification {
+    match check(token, expected, clock) {
+        Ok(checked) => ProofVerification {
             ok: true,
-            id: Some(verified.user_id.to_string()),
+            id: Some(checked.key.user_id.to_string()),
             error: None,
             code: None,
         },
@@ -127,6 +177,13 @@ mod tests {
     use super::*;
     use crate::clock::FixedClock;
 
+    /// A proof for `app` living `ttl` seconds as a Jazz client mints it: a
+    /// local-first token, whatever its lifetime.
+    fn jazz_proof(secret: &Secret, ttl: u64, clock: &FixedClock) -> String {
+        let identity = Identity::from_secret(secret);
+        mint(&identity, Issuer::LocalFirst, "app", clock.now_unix(), ttl).unwrap()
+    }
+
     #[test]
     fn proofs_have_a_short_maximum_lifetime() {
         let secret = Secret::from_bytes([4; 32]);
@@ -134,8 +191,8 @@ mod tests {
         let longest =
             identity_proof(&secret, DEFAULT_PROOF_MAX_TTL_SECONDS, "app", &clock).unwrap();
         assert!(verify_local_first_identity_proof(&longest, "app", &clock).ok);
-        let too_long =
-            identity_proof(&secret, DEFAULT_PROOF_MAX_TTL_SECONDS + 1, "app", &clock).unwrap();
+        // Minted as a Jazz client would (our minters refuse it).
+        let too_long = jazz_proof(&secret, DEFAULT_PROOF_MAX_TTL_SECONDS + 1, &clock);
         let refused = verify_local_first_identity_proof(&too_long, "app", &clock);
         assert_eq!(refused.code.map(Code::as_str), Some("ttl-too-long"));
         let lenient = VerifyOptions::new("app").with_max_ttl(3600);
@@ -162,12 +219,12 @@ mod tests {
         let secret = Secret::from_bytes([5; 32]);
         let clock = FixedClock::new(50_000);
         // A Jazz client asking for a 900 s proof.
-        let jazz_like = identity_proof(&secret, 900, "app", &clock).unwrap();
+        let jazz_like = jazz_proof(&secret, 900, &clock);
         let default = verify_local_first_identity_proof(&jazz_like, "app", &clock);
         assert_eq!(default.code.map(Code::as_str), Some("ttl-too-long"));
         let chosen = verify_local_first_identity_proof_with_max_ttl(&jazz_like, "app", 900, &clock);
         assert!(chosen.ok, "{chosen:?}");
-        let longest = identity_proof(&secret, MAX_PROOF_MAX_TTL_SECONDS, "app", &clock).unwrap();
+        let longest = jazz_proof(&secret, MAX_PROOF_MAX_TTL_SECONDS, &clock);
         assert!(
             verify_local_first_identity_proof_with_max_ttl(
                 &longest,

@@ -264,11 +264,12 @@ fn identity_proofs_only_for_local_first() {
         .unwrap()
         .unwrap();
     assert!(token::verify_local_first_identity_proof(&default, "app", &*clock).ok);
+    // The mint rule's code for a lifetime out of range (as `token::identity_proof`).
     assert_eq!(
         db.get_local_first_identity_proof(0, None)
             .unwrap_err()
             .code(),
-        "invalid-argument"
+        "invalid-ttl"
     );
 
     let external = Db::open(
@@ -308,7 +309,7 @@ fn identity_proofs_live_at_most_six_hundred_seconds() {
         let error = db
             .get_local_first_identity_proof(too_long, None)
             .unwrap_err();
-        assert_eq!(error.code(), "invalid-argument", "{too_long}");
+        assert_eq!(error.code(), "invalid-ttl", "{too_long}");
         assert!(error.to_string().contains("600"), "{error}");
     }
 }

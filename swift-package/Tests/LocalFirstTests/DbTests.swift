@@ -139,7 +139,7 @@ final class DbTests: ServerTestCase {
 
         let db = try await openDb(server.config(.localFirst(secret: AuthSecret.generate())))
         let ttl = await dbErrorCode { _ = try db.getLocalFirstIdentityProof(ttlSeconds: 0, audience: nil) }
-        XCTAssertEqual(ttl, "invalid-argument")
+        XCTAssertEqual(ttl, "invalid-ttl")
         let missing = await dbErrorCode { _ = try db.delete(table: "todos", id: "missing") }
         XCTAssertEqual(missing, "not-found")
         try db.logout()

@@ -1,23 +1,22 @@
-//! The vault flow's decisions as synchronous steps over a secret store, for
-//! callers that do the vault's I/O themselves (a JavaScript vault object driven
-//! from TypeScript, a platform's own networking). [`Flow`](super) runs the same
-//! steps, so every rule exists once:
+//! The store-side steps of the vault flow, each a synchronous call over a secret
+//! store. [`VaultDriver`](super::VaultDriver) sequences them (it is the only
+//! orchestration); they stay public for the bindings that still call them one by
+//! one, until those drive the [`VaultDriver`](super::VaultDriver) instead:
 //!
 //! ```text
-//! value = vault.load()                       (the caller, bounded by its timeout)
-//! value present → restore_from_vault_value(store, value)
-//! value absent  → backup = secret_for_vault_backup(store)
-//!                 vault.store(backup.secret)  (the caller)
-//!                 confirm_vault_readback(&backup, vault.load())
+//! the vault holds a value → restore_from_vault_value(store, value)
+//! the vault is empty      → backup = secret_for_vault_backup(store)
+//!                           (the vault write)
+//!                           confirm_vault_readback(&backup, the read-back)
 //! after a conflict and the user's consent:
-//!                 adopt_vault_value(store, vault.load(), vault_user_id)
+//!                           adopt_vault_value(store, a fresh read, vault_user_id)
 //! ```
 //!
 //! Each step blocks on the store: call it off the UI thread.
 
 use crate::identity::Identity;
 use crate::secret::Secret;
-use crate::secret_store::{AuthSecretStore, StoreError};
+use crate::secret_store::{place_secret, AuthSecretStore, Placement, StoreError};
 
 use super::{AdoptedIdentity, VaultError, VaultIdentity, VaultOutcome, VaultValue};
 
@@ -42,21 +41,11 @@ pub fn restore_from_vault_value(
     value: &VaultValue,
 ) -> Result<VaultIdentity, VaultError> {
     let vault_secret = value.to_secret()?;
-    let (outcome, device) = {
-        // As in `get_or_create_secret`: a secret that appeared meanwhile is
-        // returned by `create_secret`, never replaced.
-        let _section = store.lock_exclusive()?;
-        match store.load_secret()? {
-            Some(device) => (VaultOutcome::InSync, device),
-            None => (
-                VaultOutcome::Restored,
-                store.create_secret(vault_secret.clone())?,
-            ),
-        }
+    let outcome = match place_secret(store, &vault_secret)? {
+        Placement::Stored => VaultOutcome::Restored,
+        Placement::AlreadyThere => VaultOutcome::InSync,
+        Placement::Occupied(device) => return Err(conflict(&device, &vault_secret)),
     };
-    if device != vault_secret {
-        return Err(conflict(&device, &vault_secret));
-    }
     Ok(VaultIdentity {
         outcome,
         user_id: user_id_of(&vault_secret),

@@ -162,7 +162,7 @@ class DbTest : ServerSuite() {
         assertNull(anonymous.getLocalFirstIdentityProof(60uL, null), "no proof without a local-first identity")
 
         val db = openDb(config(AuthConfig.LocalFirst(AuthSecret.generate()), null))
-        assertEquals("invalid-argument", assertThrows<DbException.Failed> { db.getLocalFirstIdentityProof(0uL, null) }.code)
+        assertEquals("invalid-ttl", assertThrows<DbException.Failed> { db.getLocalFirstIdentityProof(0uL, null) }.code)
         assertEquals("not-found", assertThrows<DbException.Failed> { db.delete("todos", "missing") }.code)
         db.logout()
         assertEquals("logged-out", assertThrows<DbException.Failed> { db.insert("todos", "{}") }.code)
