@@ -149,8 +149,9 @@ export declare class RecoveryPhrase {
   static fromSecret(secret: AuthSecret): string
   /**
    * The secret a phrase encodes. Input is trimmed, lower-cased and split on any
-   * whitespace. Fails with `invalid-length`, `invalid-word`, `invalid-checksum`
-   * or `invalid-secret`.
+   * whitespace. Fails with `invalid-length` (`details.got`: the word count),
+   * `invalid-word` (`details.position` and `details.word`), `invalid-checksum` or
+   * `invalid-secret`.
    */
   static toSecret(phrase: string): AuthSecret
 }
@@ -358,8 +359,8 @@ export declare function vaultConfirmReadback(backup: VaultBackup, readBack?: str
 /**
  * The vault held `value` (text as read): validates it and makes it this store's
  * identity. Throws `vault-corrupt` (nothing touched), `vault-identity-conflict`
- * (the store holds another identity; nothing replaced; the error has
- * `deviceUserId` and `vaultUserId`) or the store's own code.
+ * (the store holds another identity; nothing replaced; the error's `details` are
+ * `{ kind: 'identityConflict', deviceUserId, vaultUserId }`) or the store's own code.
  */
 export declare function vaultRestore(store: MemorySecretStore | FileSecretStore, value: string): VaultIdentity
 

@@ -48,6 +48,10 @@ bash scripts/test-node.sh
 step "Expo module and example app (one npm workspace install; tsc; jest over the real core through @localfirst/node; config plugin)"
 bash scripts/test-expo.sh
 
+step "install path: package dist/ (debug builds), install it into new projects outside the repository, run them"
+bash scripts/package.sh --debug
+bash scripts/test-install.sh
+
 step "Swift package (XCTest through the Linux system-library target)"
 if command -v swift >/dev/null 2>&1; then
   # The Db suites start target/debug/localfirst as a server (built by test-kotlin.sh).

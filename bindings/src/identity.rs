@@ -6,7 +6,7 @@ use localfirst_core::identity::Identity;
 use localfirst_core::phrase::RecoveryPhrase;
 use localfirst_core::secret::Secret;
 
-use crate::error::{PhraseError, SecretError};
+use crate::error::LocalFirstError;
 
 /// A user's 32-byte account secret: the identity itself.
 ///
@@ -23,14 +23,14 @@ pub struct AuthSecret {
 impl AuthSecret {
     /// Draws a fresh secret from the operating system's random number generator.
     #[uniffi::constructor]
-    pub fn generate() -> Result<Arc<AuthSecret>, SecretError> {
+    pub fn generate() -> Result<Arc<AuthSecret>, LocalFirstError> {
         Ok(Arc::new(AuthSecret::from(Secret::generate()?)))
     }
 
     /// Parses strict unpadded base64url (43 characters, no `=`, no `+` or `/`,
     /// canonical trailing bits), the form Jazz stores secrets in.
     #[uniffi::constructor]
-    pub fn from_base64_url(text: String) -> Result<Arc<AuthSecret>, SecretError> {
+    pub fn from_base64_url(text: String) -> Result<Arc<AuthSecret>, LocalFirstError> {
         Ok(Arc::new(AuthSecret::from(Secret::parse_base64url(&text)?)))
     }
 
@@ -88,7 +88,7 @@ pub fn recovery_phrase_from_secret(secret: Arc<AuthSecret>) -> String {
 ///
 /// Kotlin and Swift call this as `RecoveryPhrase.toSecret(phrase)`.
 #[uniffi::export]
-pub fn recovery_phrase_to_secret(phrase: String) -> Result<Arc<AuthSecret>, PhraseError> {
+pub fn recovery_phrase_to_secret(phrase: String) -> Result<Arc<AuthSecret>, LocalFirstError> {
     let secret = RecoveryPhrase::parse(&phrase)?.to_secret()?;
     Ok(AuthSecret::wrap(secret))
 }

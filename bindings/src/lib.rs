@@ -24,22 +24,21 @@
 //!   `SecretStoreHarness`, giving a `ConformanceReport`) and
 //!   `KeystoreSecretStore.withDesktopKeystore`, the Keystore store over a PKCS12 file
 //!   on a desktop JVM.
-//! - Errors: one type per area ([`SecretError`], [`PhraseError`], [`TokenError`],
-//!   [`SecretStoreError`]; Kotlin renames them `...Exception`). Every variant carries
-//!   the stable `code` of the catalogue (`docs/ERRORS.md`) and a `reason`.
+//! - Errors: one type, [`LocalFirstError`] (Kotlin `LocalFirstException`), thrown by every
+//!   fallible export and by every interface the app implements: `code()` (an
+//!   [`ErrorCode`], the catalogue of `docs/ERRORS.md`), `reason()` and `details()` (the
+//!   core's typed [`ErrorDetails`]).
 //! - The [`Db`]: `Db.open(config)` with [`DbConfig`] / [`AuthConfig`] (a
 //!   [`CookieSession`] object for cookie auth), rows as JSON ([`Row`], `insertMany`),
 //!   auth and query listeners ([`AuthStateListener`], [`RowsListener`],
 //!   [`Subscription`]), the app's async [`JwtRefresher`] and [`AccountDiscardMigrator`]
-//!   (handed a [`DiscardedAccount`]), sync with its [`SyncRejection`]s; errors as
-//!   [`DbError`] (Kotlin `DbException`).
+//!   (handed a [`DiscardedAccount`]), sync with its [`SyncRejection`]s.
 //! - Recovery beyond the phrase: [`PasskeyCeremony`] (the passkey requests, as
 //!   [`PasskeyRegistrationRequest`] / [`PasskeyAssertionRequest`]) with
 //!   [`secret_from_assertion_json`] (Android) and [`secret_from_assertion`] (iOS),
 //!   [`passkey_platform_error`] for the platform layers' `PasskeyBackup`; the app's
 //!   async [`SecretVault`] with [`restore_or_backup_with_vault`] and
-//!   [`adopt_vault_identity`]; errors [`PasskeyError`], [`VaultError`],
-//!   [`VaultAccessError`]. For a vault the platform layer drives itself (the Expo
+//!   [`adopt_vault_identity`]. For a vault the platform layer drives itself (the Expo
 //!   module's JavaScript vault), the same flow step by step: [`vault_restore`],
 //!   [`vault_backup_secret`], [`vault_confirm_readback`], [`vault_adopt`], each
 //!   returning a [`VaultStep`] record (a failure is its `code`).
@@ -66,14 +65,13 @@ mod vault_steps;
 
 pub use db::{
     AccountDiscardMigrator, AuthConfig, AuthMode, AuthState, AuthStateListener, CookieSession, Db,
-    DbConfig, DbError, DiscardedAccount, JwtRefresher, Row, RowsListener, StorageMode,
-    Subscription, SyncRejection, SyncReport, SyncState, SyncStatus, SyncStatusListener, SyncWhen,
+    DbConfig, DiscardedAccount, JwtRefresher, Row, RowsListener, StorageMode, Subscription,
+    SyncRejection, SyncReport, SyncState, SyncStatus, SyncStatusListener, SyncWhen,
 };
-pub use error::{
-    PasskeyError, PhraseError, SecretError, SecretStoreError, TokenError, VaultAccessError,
-    VaultError,
-};
+pub use error::{error_code_from_text, ErrorCode, LocalFirstError};
 pub use identity::{recovery_phrase_from_secret, recovery_phrase_to_secret, AuthSecret};
+pub use localfirst_core::error::ErrorDetails;
+pub use localfirst_core::policy::Operation;
 pub use platform_store::{
     KeychainAccessibility, KeychainOptions, KeychainSecretStore, KeystoreSecretStore,
 };

@@ -16,7 +16,7 @@ use localfirst_core::secret_store::keychain::{
     Accessibility, KeychainOptions as CoreKeychainOptions,
 };
 
-use crate::error::SecretStoreError;
+use crate::error::LocalFirstError;
 use crate::store::{builtin_store, StorageKey};
 
 /// When the Keychain item can be read (the Keychain's `kSecAttrAccessible...`).
@@ -74,7 +74,7 @@ impl KeychainSecretStore {
     pub fn new(
         storage_key: Arc<StorageKey>,
         options: KeychainOptions,
-    ) -> Result<Arc<KeychainSecretStore>, SecretStoreError> {
+    ) -> Result<Arc<KeychainSecretStore>, LocalFirstError> {
         let store = platform::keychain(options.into(), storage_key.key.clone())?;
         Ok(Arc::new(KeychainSecretStore { store }))
     }
@@ -100,7 +100,7 @@ impl KeystoreSecretStore {
     /// Fails with `secret-store-backend` if `init` has not been called, and with
     /// `secret-store-unavailable` on anything but Android.
     #[uniffi::constructor]
-    pub fn new(storage_key: Arc<StorageKey>) -> Result<Arc<KeystoreSecretStore>, SecretStoreError> {
+    pub fn new(storage_key: Arc<StorageKey>) -> Result<Arc<KeystoreSecretStore>, LocalFirstError> {
         let (store, envelope_path) = platform::android_keystore(storage_key.key.clone())?;
         Ok(KeystoreSecretStore::wrap(store, envelope_path))
     }

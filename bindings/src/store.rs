@@ -15,7 +15,7 @@ use localfirst_core::secret_store::{
     StorageKey as CoreKey, StoreError,
 };
 
-use crate::error::SecretStoreError;
+use crate::error::LocalFirstError;
 use crate::identity::AuthSecret;
 
 /// The name under which one secret is stored.
@@ -62,7 +62,7 @@ impl StorageKey {
     /// A key chosen by the app, used verbatim: 1 to 255 bytes, not blank
     /// (else code `invalid-storage-key`).
     #[uniffi::constructor]
-    pub fn explicit(key: String) -> Result<Arc<StorageKey>, SecretStoreError> {
+    pub fn explicit(key: String) -> Result<Arc<StorageKey>, LocalFirstError> {
         Ok(StorageKey::wrap(CoreKey::explicit(&key)?))
     }
 
@@ -90,7 +90,7 @@ impl StorageKey {
 ///
 /// The rule: a read that fails is never "absent". Return `null`/`nil` from
 /// `loadSecret` only when the backend definitively holds nothing; otherwise throw
-/// a `SecretStoreError` of the right kind. Methods are synchronous and may be
+/// a `LocalFirstError` with the store's code (`secret-store-unavailable`, ...). Methods are synchronous and may be
 /// called from any thread.
 #[uniffi::export(rust, foreign)]
 pub trait AuthSecretStore: Send + Sync {
@@ -98,23 +98,23 @@ pub trait AuthSecretStore: Send + Sync {
     fn storage_key(&self) -> Arc<StorageKey>;
 
     /// Reads the secret; `null` only when definitively absent.
-    fn load_secret(&self) -> Result<Option<Arc<AuthSecret>>, SecretStoreError>;
+    fn load_secret(&self) -> Result<Option<Arc<AuthSecret>>, LocalFirstError>;
 
     /// Stores `secret`, replacing any previous one.
-    fn save_secret(&self, secret: Arc<AuthSecret>) -> Result<(), SecretStoreError>;
+    fn save_secret(&self, secret: Arc<AuthSecret>) -> Result<(), LocalFirstError>;
 
     /// Removes the secret. Clearing an absent secret succeeds.
-    fn clear_secret(&self) -> Result<(), SecretStoreError>;
+    fn clear_secret(&self) -> Result<(), LocalFirstError>;
 
     /// Stores `secret` only if nothing is stored, and returns what is stored
     /// afterwards (`secret`, or the one already there). Never replaces.
-    fn create_secret(&self, secret: Arc<AuthSecret>) -> Result<Arc<AuthSecret>, SecretStoreError>;
+    fn create_secret(&self, secret: Arc<AuthSecret>) -> Result<Arc<AuthSecret>, LocalFirstError>;
 
     /// Returns the stored secret, or creates, stores and returns a new one when the
     /// store definitively holds none. Foreign implementations should return
     /// `defaultGetOrCreateSecret(this)`, the core's atomic algorithm over
     /// `loadSecret` and `createSecret`.
-    fn get_or_create_secret(&self) -> Result<Arc<AuthSecret>, SecretStoreError>;
+    fn get_or_create_secret(&self) -> Result<Arc<AuthSecret>, LocalFirstError>;
 }
 
 /// The core's `get_or_create` over any store: under an in-process exclusive
@@ -125,7 +125,7 @@ pub trait AuthSecretStore: Send + Sync {
 #[uniffi::export]
 pub fn default_get_or_create_secret(
     store: Arc<dyn AuthSecretStore>,
-) -> Result<Arc<AuthSecret>, SecretStoreError> {
+) -> Result<Arc<AuthSecret>, LocalFirstError> {
     let adapter = ForeignStore::new(store);
     Ok(AuthSecret::wrap(adapter.get_or_create_secret()?))
 }
@@ -144,7 +144,7 @@ impl FileSecretStore {
     pub fn new(
         dir: String,
         storage_key: Arc<StorageKey>,
-    ) -> Result<Arc<FileSecretStore>, SecretStoreError> {
+    ) -> Result<Arc<FileSecretStore>, LocalFirstError> {
         let store = FileStore::open(PathBuf::from(dir), storage_key.key.clone())?;
         Ok(Arc::new(FileSecretStore { store }))
     }
@@ -181,14 +181,14 @@ impl MemorySecretStore {
 }
 
 /// Forwards the exported trait to a core store.
-pub(crate) fn load(store: &dyn CoreStore) -> Result<Option<Arc<AuthSecret>>, SecretStoreError> {
+pub(crate) fn load(store: &dyn CoreStore) -> Result<Option<Arc<AuthSecret>>, LocalFirstError> {
     Ok(store.load_secret()?.map(AuthSecret::wrap))
 }
 
 pub(crate) fn create(
     store: &dyn CoreStore,
     secret: &AuthSecret,
-) -> Result<Arc<AuthSecret>, SecretStoreError> {
+) -> Result<Arc<AuthSecret>, LocalFirstError> {
     Ok(AuthSecret::wrap(
         store.create_secret(secret.secret().clone())?,
     ))
@@ -206,20 +206,19 @@ macro_rules! builtin_store {
 
             fn load_secret(
                 &self,
-            ) -> Result<Option<::std::sync::Arc<$crate::AuthSecret>>, $crate::SecretStoreError>
-            {
+            ) -> Result<Option<::std::sync::Arc<$crate::AuthSecret>>, $crate::LocalFirstError> {
                 $crate::store::load(&self.store)
             }
 
             fn save_secret(
                 &self,
                 secret: ::std::sync::Arc<$crate::AuthSecret>,
-            ) -> Result<(), $crate::SecretStoreError> {
+            ) -> Result<(), $crate::LocalFirstError> {
                 use ::localfirst_core::secret_store::AuthSecretStore as _;
                 Ok(self.store.save_secret(secret.secret().clone())?)
             }
 
-            fn clear_secret(&self) -> Result<(), $crate::SecretStoreError> {
+            fn clear_secret(&self) -> Result<(), $crate::LocalFirstError> {
                 use ::localfirst_core::secret_store::AuthSecretStore as _;
                 Ok(self.store.clear_secret()?)
             }
@@ -227,13 +226,13 @@ macro_rules! builtin_store {
             fn create_secret(
                 &self,
                 secret: ::std::sync::Arc<$crate::AuthSecret>,
-            ) -> Result<::std::sync::Arc<$crate::AuthSecret>, $crate::SecretStoreError> {
+            ) -> Result<::std::sync::Arc<$crate::AuthSecret>, $crate::LocalFirstError> {
                 $crate::store::create(&self.store, &secret)
             }
 
             fn get_or_create_secret(
                 &self,
-            ) -> Result<::std::sync::Arc<$crate::AuthSecret>, $crate::SecretStoreError> {
+            ) -> Result<::std::sync::Arc<$crate::AuthSecret>, $crate::LocalFirstError> {
                 use ::localfirst_core::secret_store::AuthSecretStoreExt as _;
                 Ok($crate::AuthSecret::wrap(self.store.get_or_create_secret()?))
             }
@@ -245,6 +244,14 @@ pub(crate) use builtin_store;
 
 builtin_store!(FileSecretStore);
 builtin_store!(MemorySecretStore);
+
+/// A foreign store's error, back into the core's: the code decides
+/// ([`StoreError::from_report`]); a code that is not a store's becomes `secret-store-backend`.
+impl From<LocalFirstError> for StoreError {
+    fn from(error: LocalFirstError) -> StoreError {
+        StoreError::from_report(error.report())
+    }
+}
 
 /// An exported-trait store (possibly foreign) seen as a core store. The storage
 /// key is read once, when the adapter is made.

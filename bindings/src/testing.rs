@@ -15,7 +15,7 @@ use localfirst_core::secret_store::{
     AuthSecretStore as CoreStore, StorageKey as CoreKey, StoreError,
 };
 
-use crate::error::SecretStoreError;
+use crate::error::LocalFirstError;
 use crate::platform_store::{platform, KeystoreSecretStore};
 use crate::store::{AuthSecretStore, ForeignStore, StorageKey};
 
@@ -33,7 +33,7 @@ impl KeystoreSecretStore {
         keystore_path: String,
         password: String,
         envelope_dir: Option<String>,
-    ) -> Result<Arc<KeystoreSecretStore>, SecretStoreError> {
+    ) -> Result<Arc<KeystoreSecretStore>, LocalFirstError> {
         let password = zeroize::Zeroizing::new(password);
         let (store, envelope_path) = desktop_keystore(
             storage_key.key.clone(),
@@ -83,7 +83,7 @@ pub trait SecretStoreHarness: Send + Sync {
     fn open(
         &self,
         storage_key: Arc<StorageKey>,
-    ) -> Result<Arc<dyn AuthSecretStore>, SecretStoreError>;
+    ) -> Result<Arc<dyn AuthSecretStore>, LocalFirstError>;
 }
 
 /// What the conformance suite found.

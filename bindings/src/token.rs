@@ -6,7 +6,7 @@ use localfirst_core::clock::SystemClock;
 use localfirst_core::identity::Identity;
 use localfirst_core::token::{self as core_token, Issuer};
 
-use crate::error::TokenError;
+use crate::error::{ErrorCode, LocalFirstError};
 use crate::identity::AuthSecret;
 
 /// The outcome of verifying an identity proof, shaped for app backends.
@@ -19,9 +19,9 @@ pub struct ProofVerification {
     /// Why the proof was refused when not `ok` (`"proofToken is required"` for an
     /// empty token).
     pub error: Option<String>,
-    /// The stable code of the refusal when not `ok` (`proof-token-required` for an
+    /// The catalogue code of the refusal when not `ok` (`proof-token-required` for an
     /// empty token).
-    pub code: Option<String>,
+    pub code: Option<ErrorCode>,
 }
 
 /// Mints a local-first token (issuer `urn:jazz:local-first`) for `audience`, issued
@@ -32,7 +32,7 @@ pub fn mint_local_first_token(
     secret: Arc<AuthSecret>,
     audience: String,
     ttl_seconds: u64,
-) -> Result<String, TokenError> {
+) -> Result<String, LocalFirstError> {
     let identity = Identity::from_secret(secret.secret());
     Ok(core_token::mint_now(
         &identity,
@@ -51,7 +51,7 @@ pub fn local_first_identity_proof(
     secret: Arc<AuthSecret>,
     audience: String,
     ttl_seconds: u64,
-) -> Result<String, TokenError> {
+) -> Result<String, LocalFirstError> {
     Ok(core_token::identity_proof(
         secret.secret(),
         ttl_seconds,
@@ -80,6 +80,6 @@ pub fn verify_local_first_identity_proof(
         ok: outcome.ok,
         id: outcome.id,
         error: outcome.error,
-        code: outcome.code.map(|code| code.as_str().to_owned()),
+        code: outcome.code.map(ErrorCode::from),
     }
 }

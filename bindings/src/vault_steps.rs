@@ -11,6 +11,8 @@
 use std::sync::Arc;
 
 use localfirst_core::error::ErrorCode as _;
+
+use crate::error::ErrorCode;
 use localfirst_core::recovery::vault::{
     adopt_vault_value, confirm_vault_readback, restore_from_vault_value, secret_for_vault_backup,
     VaultBackup, VaultError, VaultIdentity, VaultOutcome, VaultValue,
@@ -25,7 +27,7 @@ use crate::AuthSecret;
 pub struct VaultStep {
     /// The catalogue code of the failure (`vault-corrupt`, `vault-identity-conflict`,
     /// `vault-write-unconfirmed`, `vault-unavailable`, `secret-store-*`), or `None`.
-    pub code: Option<String>,
+    pub code: Option<ErrorCode>,
     /// Why it failed (never secret material), or `None`.
     pub message: Option<String>,
     /// For `vault-identity-conflict`: the device's user id (empty when it holds none).
@@ -135,7 +137,7 @@ fn step(result: Result<VaultStep, VaultError>) -> VaultStep {
             _ => (None, None),
         };
         VaultStep {
-            code: Some(error.code().as_str().to_owned()),
+            code: Some(ErrorCode::from(error.code())),
             message: Some(error.to_string()),
             device_user_id,
             vault_user_id,

@@ -22,10 +22,8 @@ fn config(auth: AuthConfig) -> DbConfig {
     }
 }
 
-fn code(error: DbError) -> String {
-    match error {
-        DbError::Failed { code, .. } => code,
-    }
+fn code(error: LocalFirstError) -> String {
+    error.code().to_string()
 }
 
 fn json(text: &str) -> serde_json::Value {
@@ -39,13 +37,13 @@ struct Recorder {
 }
 
 impl RowsListener for Recorder {
-    fn on_rows_changed(&self, rows: Vec<Row>) -> Result<(), DbError> {
+    fn on_rows_changed(&self, rows: Vec<Row>) -> Result<(), LocalFirstError> {
         let mut seen = self.seen.lock().unwrap();
         seen.push(rows);
         if seen.len() % 2 == 1 {
-            return Err(DbError::from(uniffi::UnexpectedUniFFICallbackError::new(
-                "listener threw",
-            )));
+            return Err(LocalFirstError::from(
+                uniffi::UnexpectedUniFFICallbackError::new("listener threw"),
+            ));
         }
         Ok(())
     }
@@ -55,7 +53,7 @@ impl RowsListener for Recorder {
 struct States(Mutex<Vec<AuthState>>);
 
 impl AuthStateListener for States {
-    fn on_auth_changed(&self, state: AuthState) -> Result<(), DbError> {
+    fn on_auth_changed(&self, state: AuthState) -> Result<(), LocalFirstError> {
         self.0.lock().unwrap().push(state);
         Ok(())
     }
@@ -161,6 +159,13 @@ fn errors_carry_catalogue_codes() {
     let denied = anonymous
         .insert("todos".into(), r#"{"title": "x"}"#.into())
         .unwrap_err();
+    assert_eq!(
+        denied.details(),
+        Some(ErrorDetails::TableOperation {
+            table: "todos".into(),
+            operation: Operation::Insert
+        })
+    );
     assert_eq!(code(denied), "anonymous-write-denied");
     assert_eq!(
         anonymous.get_local_first_identity_proof(60, None).unwrap(),
@@ -179,10 +184,12 @@ fn errors_carry_catalogue_codes() {
         code(db.query(r#"{"tabel": "todos"}"#.into()).unwrap_err()),
         "invalid-argument"
     );
+    let missing = db.delete("todos".into(), "missing".into()).unwrap_err();
     assert_eq!(
-        code(db.delete("todos".into(), "missing".into()).unwrap_err()),
-        "not-found"
+        missing.details_json().as_deref(),
+        Some(r#"{"kind":"row","table":"todos","id":"missing"}"#)
     );
+    assert_eq!(code(missing), "not-found");
     // Without a server URL sync stays disabled (not an error).
     db.start_sync().unwrap();
     assert_eq!(db.sync_status().state, SyncState::Disabled);
@@ -204,7 +211,7 @@ fn errors_carry_catalogue_codes() {
     });
     assert_eq!(code(Db::open(jwt).unwrap_err()), "invalid-token");
 
-    let callback = DbError::from(uniffi::UnexpectedUniFFICallbackError::new("boom"));
+    let callback = LocalFirstError::from(uniffi::UnexpectedUniFFICallbackError::new("boom"));
     assert_eq!(code(callback), "callback-failed");
 }
 

@@ -5,17 +5,8 @@
 
 use localfirst_ffi::*;
 
-fn code_and_reason(error: SecretStoreError) -> (String, String) {
-    match error {
-        SecretStoreError::Unavailable { code, reason }
-        | SecretStoreError::KeyInvalidated { code, reason }
-        | SecretStoreError::Corrupted { code, reason }
-        | SecretStoreError::PermissionDenied { code, reason }
-        | SecretStoreError::Io { code, reason }
-        | SecretStoreError::Backend { code, reason }
-        | SecretStoreError::InvalidStorageKey { code, reason }
-        | SecretStoreError::Rng { code, reason } => (code, reason),
-    }
+fn code_and_reason(error: LocalFirstError) -> (String, String) {
+    (error.code().to_string(), error.reason())
 }
 
 fn options() -> KeychainOptions {
@@ -43,10 +34,7 @@ fn the_keychain_store_is_unavailable_off_apple_platforms() {
         else {
             panic!("a Keychain store was built off Apple platforms");
         };
-        assert!(
-            matches!(error, SecretStoreError::Unavailable { .. }),
-            "{error:?}"
-        );
+        assert_eq!(error.code(), ErrorCode::SecretStoreUnavailable, "{error:?}");
         let (code, reason) = code_and_reason(error);
         assert_eq!(code, "secret-store-unavailable");
         assert!(reason.contains("iOS or macOS"), "{reason}");

@@ -23,18 +23,8 @@ fn text(value: &Value, key: &str) -> String {
     value[key].as_str().unwrap().to_owned()
 }
 
-fn passkey_code(error: &PasskeyError) -> &str {
-    match error {
-        PasskeyError::NotSupported { code, .. }
-        | PasskeyError::InvalidSecret { code, .. }
-        | PasskeyError::CreateFailed { code, .. }
-        | PasskeyError::GetFailed { code, .. }
-        | PasskeyError::NoCredential { code, .. }
-        | PasskeyError::InvalidCredential { code, .. }
-        | PasskeyError::VerificationFailed { code, .. }
-        | PasskeyError::InvalidArgument { code, .. }
-        | PasskeyError::Rng { code, .. } => code,
-    }
+fn passkey_code(error: &LocalFirstError) -> String {
+    error.code().to_string()
 }
 
 #[test]
@@ -67,8 +57,9 @@ fn checks_keep_the_core_codes_and_fields() {
     let mut data = vec![0u8; 37];
     data[32] = 0x01;
     let error = secret_from_assertion(data.clone(), Some(vec![7; 32])).unwrap_err();
-    assert!(
-        matches!(&error, PasskeyError::VerificationFailed { flags: 0x01, .. }),
+    assert_eq!(
+        error.details(),
+        Some(ErrorDetails::AuthenticatorFlags { flags: 0x01 }),
         "{error:?}"
     );
     assert_eq!(passkey_code(&error), "verification-failed");
@@ -79,10 +70,7 @@ fn checks_keep_the_core_codes_and_fields() {
         "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc"
     );
     let none = secret_from_assertion_json("null".into()).unwrap_err();
-    assert!(
-        matches!(none, PasskeyError::NoCredential { .. }),
-        "{none:?}"
-    );
+    assert_eq!(none.code(), ErrorCode::NoCredential, "{none:?}");
     let bad = PasskeyCeremony::new("My App".into(), "https://x.example".into()).unwrap_err();
     assert_eq!(passkey_code(&bad), "invalid-argument");
 }
@@ -112,19 +100,21 @@ struct Vault {
 
 #[async_trait::async_trait]
 impl SecretVault for Vault {
-    async fn load(&self) -> Result<Option<String>, VaultAccessError> {
+    async fn load(&self) -> Result<Option<String>, LocalFirstError> {
         if self.hang {
             std::future::pending::<()>().await;
         }
         if let Some(reason) = &self.fail {
-            return Err(VaultAccessError::Failed {
+            return Err(LocalFirstError::Failed {
+                code: ErrorCode::VaultUnavailable,
                 reason: reason.clone(),
+                details: None,
             });
         }
         Ok(self.value.lock().unwrap().clone())
     }
 
-    async fn store(&self, secret: String) -> Result<(), VaultAccessError> {
+    async fn store(&self, secret: String) -> Result<(), LocalFirstError> {
         *self.value.lock().unwrap() = Some(secret);
         Ok(())
     }
@@ -154,16 +144,14 @@ async fn the_vault_flow_converts_outcomes_and_errors() {
     let error = restore_or_backup_with_vault(vault.clone(), other.clone(), None)
         .await
         .unwrap_err();
-    let VaultError::IdentityConflict {
-        code,
+    assert_eq!(error.code().to_string(), "vault-identity-conflict");
+    let Some(ErrorDetails::IdentityConflict {
         device_user_id,
         vault_user_id,
-        ..
-    } = error
+    }) = error.details()
     else {
         panic!("{error:?}");
     };
-    assert_eq!(code, "vault-identity-conflict");
     assert_eq!(device_user_id, device_id);
     assert_eq!(vault_user_id, backed_up.user_id);
     let adopted = adopt_vault_identity(vault, other.clone(), vault_user_id, None)
@@ -190,10 +178,9 @@ async fn a_failing_or_silent_vault_keeps_its_code_and_creates_nothing() {
     let error = restore_or_backup_with_vault(failing, device.clone(), None)
         .await
         .unwrap_err();
-    assert!(
-        matches!(&error, VaultError::Unavailable { code, reason } if code == "vault-unavailable" && reason.contains("503")),
-        "{error:?}"
-    );
+    assert_eq!(error.code(), ErrorCode::VaultUnavailable, "{error:?}");
+    assert!(error.reason().contains("503"), "{error:?}");
+    assert_eq!(error.details(), None);
     let silent = Arc::new(Vault {
         hang: true,
         ..Vault::default()
@@ -201,9 +188,10 @@ async fn a_failing_or_silent_vault_keeps_its_code_and_creates_nothing() {
     let error = restore_or_backup_with_vault(silent, device.clone(), Some(250))
         .await
         .unwrap_err();
-    assert!(
-        matches!(&error, VaultError::Timeout { code, timeout_ms: 250, .. } if code == "vault-timeout"),
-        "{error:?}"
+    assert_eq!(error.code(), ErrorCode::VaultTimeout, "{error:?}");
+    assert_eq!(
+        error.details(),
+        Some(ErrorDetails::VaultTimeout { timeout_ms: 250 })
     );
     assert!(device.load_secret().unwrap().is_none());
 }

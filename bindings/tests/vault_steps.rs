@@ -13,6 +13,11 @@ fn store() -> Arc<dyn AuthSecretStore> {
     MemorySecretStore::new(StorageKey::for_app("ffi-vault-steps".into()))
 }
 
+/// A code's catalogue text.
+fn text(code: ErrorCode) -> String {
+    code.to_string()
+}
+
 fn secret() -> Arc<AuthSecret> {
     AuthSecret::generate().unwrap()
 }
@@ -37,7 +42,10 @@ fn empty_vault_backup_then_readback_then_in_sync() {
     assert_eq!(confirmed.user_id, Some(written.user_id()));
 
     let unconfirmed = vault_confirm_readback(written.clone(), true, None);
-    assert_eq!(unconfirmed.code.as_deref(), Some("vault-write-unconfirmed"));
+    assert_eq!(
+        unconfirmed.code.map(text).as_deref(),
+        Some("vault-write-unconfirmed")
+    );
     assert_eq!(unconfirmed.secret.map(|s| s.to_base64_url()), None);
 
     let again = vault_restore(store, written.to_base64_url());
@@ -54,7 +62,10 @@ fn restore_conflict_and_adopt() {
 
     let other = store_holding(mine.clone());
     let conflict = vault_restore(other.clone(), theirs.to_base64_url());
-    assert_eq!(conflict.code.as_deref(), Some("vault-identity-conflict"));
+    assert_eq!(
+        conflict.code.map(text).as_deref(),
+        Some("vault-identity-conflict")
+    );
     assert_eq!(conflict.device_user_id, Some(mine.user_id()));
     assert_eq!(conflict.vault_user_id, Some(theirs.user_id()));
     assert!(conflict.message.is_some());
@@ -69,9 +80,12 @@ fn restore_conflict_and_adopt() {
         Some(theirs.to_base64_url()),
         "someone".into(),
     );
-    assert_eq!(refused.code.as_deref(), Some("vault-identity-conflict"));
+    assert_eq!(
+        refused.code.map(text).as_deref(),
+        Some("vault-identity-conflict")
+    );
     let empty = vault_adopt(other.clone(), None, theirs.user_id());
-    assert_eq!(empty.code.as_deref(), Some("vault-unavailable"));
+    assert_eq!(empty.code.map(text).as_deref(), Some("vault-unavailable"));
 
     let adopted = vault_adopt(
         other.clone(),
@@ -95,12 +109,16 @@ fn corrupt_values_are_codes_not_panics() {
     let store = store();
     for bad in ["", "QUJD", "not a secret"] {
         assert_eq!(
-            vault_restore(store.clone(), bad.into()).code.as_deref(),
+            vault_restore(store.clone(), bad.into())
+                .code
+                .map(text)
+                .as_deref(),
             Some("vault-corrupt")
         );
         assert_eq!(
             vault_confirm_readback(secret(), false, Some(bad.into()))
                 .code
+                .map(text)
                 .as_deref(),
             Some("vault-corrupt")
         );

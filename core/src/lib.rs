@@ -52,6 +52,7 @@ pub mod error;
 pub mod identity;
 pub mod json;
 pub mod local_db;
+pub mod operation;
 pub mod phrase;
 pub mod policy;
 pub mod recovery;

@@ -12,7 +12,7 @@ use bip39::{Language, Mnemonic};
 use subtle::ConstantTimeEq as _;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::error::{Code, ErrorCode};
+use crate::error::{Code, ErrorCode, ErrorDetails};
 use crate::secret::Secret;
 
 /// Number of words in a recovery phrase.
@@ -51,6 +51,19 @@ impl ErrorCode for PhraseError {
             PhraseError::InvalidWord { .. } => Code::InvalidWord,
             PhraseError::InvalidChecksum => Code::InvalidChecksum,
             PhraseError::InvalidSecret => Code::InvalidSecret,
+        }
+    }
+
+    fn details(&self) -> Option<ErrorDetails> {
+        match self {
+            PhraseError::InvalidLength { got } => Some(ErrorDetails::PhraseLength {
+                got: ErrorDetails::count(*got),
+            }),
+            PhraseError::InvalidWord { position, word } => Some(ErrorDetails::InvalidWord {
+                position: ErrorDetails::count(*position),
+                word: word.clone(),
+            }),
+            PhraseError::InvalidChecksum | PhraseError::InvalidSecret => None,
         }
     }
 }

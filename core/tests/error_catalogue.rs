@@ -73,6 +73,37 @@ const SERVER_ONLY: &[&str] = &[
     "provider-rejected",
 ];
 
+/// Codes of the sync protocol (docs/PROTOCOL.md): the `code` of `error` frames,
+/// rejections, skipped changes and HTTP refusals, and of the client's own protocol
+/// checks inside `sync-protocol`. No error enum returns them as its own code; they
+/// travel as text in frames and in the sync errors' `code` field.
+const PROTOCOL_ONLY: &[&str] = &[
+    "row-too-large",
+    "malformed-frame",
+    "unknown-message",
+    "unsupported-frame",
+    "frame-too-large",
+    "batch-too-large",
+    "hello-required",
+    "handshake-timeout",
+    "unsupported-version",
+    "invalid-client-id",
+    "storage",
+    "slow-consumer",
+    "shutting-down",
+    "row-exists",
+    "invalid-entry",
+    "client-id-reused",
+    "cursor-not-advancing",
+    "cursor-out-of-range",
+    "unexpected-ack",
+    "unexpected-rejection",
+    "unexpected-changes",
+    "too-many-pulls",
+    "server-busy",
+    "unknown-app",
+];
+
 /// The codes in the first column of the table under `## Catalogue` in docs/ERRORS.md.
 fn documented_codes() -> Vec<String> {
     let text = include_str!("../../docs/ERRORS.md");
@@ -603,7 +634,7 @@ fn every_code_is_returned_by_some_error() {
     for (code, _, _) in samples() {
         *reached.entry(code.as_str()).or_default() += 1;
     }
-    for other in CLI_ONLY.iter().chain(SERVER_ONLY) {
+    for other in CLI_ONLY.iter().chain(SERVER_ONLY).chain(PROTOCOL_ONLY) {
         assert!(
             !reached.contains_key(other),
             "{other} is returned by a core error too"
@@ -614,15 +645,77 @@ fn every_code_is_returned_by_some_error() {
     let reached: BTreeSet<&str> = reached.into_keys().collect();
     let unused: Vec<_> = catalogue.difference(&reached).collect();
     // `proof-token-required` is not an error enum variant: it is the `code` of a
-    // refused identity proof, checked below. `row-too-large` is the code of a sync
-    // rejection or a skipped change (`SyncRejection`, `SkippedChange`), the same
-    // text on the wire.
-    assert_eq!(unused, vec![&"proof-token-required", &"row-too-large"]);
-    assert_eq!(
-        localfirst_core::sync::protocol::codes::ROW_TOO_LARGE,
-        Code::RowTooLarge.as_str()
-    );
+    // refused identity proof, checked below.
+    assert_eq!(unused, vec![&"proof-token-required"]);
     assert!(reached.is_subset(&catalogue));
+}
+
+/// The backticked code in `cell`, if the cell is exactly one.
+fn code_cell(cell: &str) -> Option<&str> {
+    let code = cell.trim().strip_prefix('`')?.strip_suffix('`')?;
+    Code::is_well_formed(code).then_some(code)
+}
+
+#[test]
+fn every_code_the_protocol_documents_is_catalogued() {
+    let text = include_str!("../../docs/PROTOCOL.md");
+    let mut documented: Vec<String> = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    for (at, line) in lines.iter().enumerate() {
+        let is_header = lines
+            .get(at + 1)
+            .is_some_and(|next| next.starts_with("|-") || next.starts_with("| -"));
+        if is_header {
+            continue;
+        }
+        let cells: Vec<&str> = line.trim_matches('|').split('|').collect();
+        // The HTTP refusals (`| 503 | `server-busy` | ... |`) and the close reasons
+        // (`| `4001` | `expired`, `missing`, ... | ... |`, or a list in parentheses:
+        // `the `error` code (`handshake-timeout`, ...)`).
+        if line.starts_with('|') && cells.len() >= 3 {
+            let cell = cells[1];
+            let listed = match (cell.find('('), cell.rfind(')')) {
+                (Some(open), Some(close)) if open < close => &cell[open + 1..close],
+                _ => cell,
+            };
+            for code in listed.split(',').filter_map(code_cell) {
+                documented.push(code.to_owned());
+            }
+        }
+    }
+    // The rejection codes: one sentence, `Rejection codes: ... (below).`
+    let start = text
+        .find("Rejection codes:")
+        .expect("the rejection codes sentence");
+    let sentence = &text[start..start + text[start..].find(". A ").expect("its end")];
+    for (at, part) in sentence.split('`').enumerate() {
+        if at % 2 == 1 && Code::is_well_formed(part) {
+            documented.push(part.to_owned());
+        }
+    }
+    for code in [
+        "server-busy",
+        "unknown-app",
+        "too-many-connections",
+        "row-exists",
+        "client-id-reused",
+        "storage",
+        "slow-consumer",
+    ] {
+        assert!(
+            documented.iter().any(|d| d == code),
+            "{code} not found in docs/PROTOCOL.md"
+        );
+    }
+    for code in &documented {
+        assert!(
+            code.parse::<Code>().is_ok(),
+            "docs/PROTOCOL.md names {code}, which is not in the catalogue"
+        );
+    }
+    for code in PROTOCOL_ONLY {
+        assert!(code.parse::<Code>().is_ok(), "{code}");
+    }
 }
 
 #[test]

@@ -547,3 +547,52 @@ fn the_cursor_seam_refuses_cursors_above_2_pow_53() {
         .unwrap();
     assert_eq!(db.sync_cursor("ws://h/sync/a").unwrap(), MAX_CURSOR);
 }
+
+/// The server's echo of a row this client already holds, equal in every column,
+/// leaves the database untouched (a look-up, no rewrite); a row that differs in
+/// any column is still written.
+#[test]
+fn an_echo_of_an_identical_row_writes_nothing() {
+    use localfirst_core::sync::protocol::{ChangeOp, WireChange};
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(
+        DbConfig::new(
+            APP,
+            StorageMode::DataDir(dir.path().to_str().unwrap().to_owned()),
+            AuthConfig::LocalFirst(Secret::from_bytes([7; 32])),
+        ),
+        DbDeps::with_clock(Arc::new(FixedClock::new(1_700_000_000))),
+    )
+    .unwrap();
+    let url = "ws://h/sync/a";
+    let change = |title: &str| {
+        let row = json!({
+            "title": title,
+            "$createdBy": "u", "$createdAt": 1, "$updatedBy": "u", "$updatedAt": 2,
+        });
+        WireChange {
+            cursor: 1,
+            table: "todos".into(),
+            id: "r1".into(),
+            op: ChangeOp::Put,
+            row: Some(row.as_object().unwrap().clone()),
+            omitted: None,
+        }
+    };
+    db.apply_remote_changes(url, &[change("a")], 1).unwrap();
+    // Another connection sees every commit that changed the file.
+    let observer = rusqlite::Connection::open(db.database_path().unwrap()).unwrap();
+    let version = || -> i64 {
+        observer
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = version();
+    let done = db.apply_remote_changes(url, &[change("a")], 1).unwrap();
+    assert_eq!(done.applied, 1, "the echo counts as applied");
+    assert_eq!(version(), before, "an identical echo rewrote the row");
+    db.apply_remote_changes(url, &[change("b")], 1).unwrap();
+    assert_ne!(version(), before, "a changed row was not written");
+    let row = db.get("todos", "r1").unwrap().unwrap();
+    assert_eq!(row.to_json_value()["title"], json!("b"));
+}

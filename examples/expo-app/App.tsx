@@ -92,7 +92,11 @@ function Account() {
       <Section title="Identity">
         {error !== null ? (
           // A failed read is never replaced by a new identity: say why, offer retry or restore.
-          <Text style={styles.error}>Your key cannot be read right now ({error.code}).</Text>
+          <Text style={styles.error}>
+            {`Your key cannot be read right now (${
+              error instanceof LocalFirstError ? error.code : error.message
+            }).`}
+          </Text>
         ) : secret === null ? (
           <Text>Signed out.</Text>
         ) : (

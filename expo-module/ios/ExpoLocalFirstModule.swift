@@ -1,7 +1,9 @@
 // The ExpoLocalFirst native module (iOS): thin calls into the localfirst Swift bindings
 // (AuthSecret, RecoveryPhrase, tokens, StorageKey, KeychainSecretStore), which are compiled
 // into this pod from vendor/ (see ExpoLocalFirst.podspec). Secrets cross the bridge as
-// unpadded base64url strings; errors are rethrown with the catalogue code as `code`.
+// unpadded base64url strings. A `LocalFirstError` of the bindings crosses as a JavaScript
+// `Error` whose `code` is its catalogue code (`ErrorCode.description`) and whose message is
+// its reason; any other error is passed on to Expo unchanged.
 // Written, not built, in this repository (no Swift toolchain on its CI).
 import ExpoModulesCore
 
@@ -128,7 +130,7 @@ struct VaultStepResult: Record {
   init() {}
 
   init(_ step: VaultStep) {
-    code = step.code
+    code = step.code?.description
     message = step.message
     deviceUserId = step.deviceUserId
     vaultUserId = step.vaultUserId
@@ -174,7 +176,7 @@ struct StoreOptions: Record {
     case "whenUnlockedThisDeviceOnly": return .whenUnlockedThisDeviceOnly
     case "whenUnlocked": return .whenUnlocked
     case "whenPasscodeSetThisDeviceOnly": return .whenPasscodeSetThisDeviceOnly
-    default: throw LocalFirstException(code: "invalid-argument", reason: "unknown accessibility \(accessibility)")
+    default: throw LocalFirstException(code: .invalidArgument, reason: "unknown accessibility \(accessibility)")
     }
   }
 }
@@ -192,29 +194,29 @@ struct ProofResult: Record {
     ok = outcome.ok
     id = outcome.id
     error = outcome.error
-    code = outcome.code
+    code = outcome.code?.description
   }
 }
 
-/// An error the bridge turns into a JavaScript `Error` whose `code` is the catalogue code.
+/// A `LocalFirstError` as the bridge carries it: a JavaScript `Error` whose `code` is the
+/// catalogue code and whose message is the reason.
 final class LocalFirstException: Exception, @unchecked Sendable {
-  init(code: String, reason: String) {
-    super.init(name: "LocalFirstError", description: reason, code: code)
+  init(code: ErrorCode, reason: String) {
+    super.init(name: "LocalFirstError", description: reason, code: code.description)
+  }
+
+  convenience init(_ error: LocalFirstError) {
+    self.init(code: error.code(), reason: error.reason())
   }
 }
 
-/// Runs `body`, rethrowing a bindings error as a `LocalFirstException` with its code.
-/// Every bindings error case carries `code` and `reason` as its first associated values.
+/// Runs `body`; a `LocalFirstError` is rethrown as the bridge's `LocalFirstException` with
+/// its code and reason, read from the error itself. Any other error passes unchanged.
 private func coded<T>(_ body: () throws -> T) throws -> T {
   do {
     return try body()
-  } catch let error as Exception {
-    throw error
-  } catch {
-    let fields = Mirror(reflecting: error).children.first.map { Mirror(reflecting: $0.value).children }
-    let code = fields?.first { $0.label == "code" }?.value as? String ?? "internal"
-    let reason = fields?.first { $0.label == "reason" }?.value as? String ?? "\(error)"
-    throw LocalFirstException(code: code, reason: reason)
+  } catch let error as LocalFirstError {
+    throw LocalFirstException(error)
   }
 }
 
@@ -222,14 +224,14 @@ private func coded<T>(_ body: () throws -> T) throws -> T {
 private func codedAsync<T>(_ body: () async throws -> T) async throws -> T {
   do {
     return try await body()
-  } catch {
-    return try coded { throw error }
+  } catch let error as LocalFirstError {
+    throw LocalFirstException(error)
   }
 }
 
 private func seconds(_ value: Double) throws -> UInt64 {
   guard value.isFinite, value >= 0, value.rounded() == value, value <= Double(UInt32.max) else {
-    throw LocalFirstException(code: "invalid-argument", reason: "ttlSeconds must be a whole number of seconds")
+    throw LocalFirstException(code: .invalidArgument, reason: "ttlSeconds must be a whole number of seconds")
   }
   return UInt64(value)
 }

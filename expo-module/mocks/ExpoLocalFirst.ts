@@ -13,6 +13,7 @@ import type {
   NativeVaultStep,
   ProofVerification,
 } from '../src/ExpoLocalFirstModule';
+import { isErrorCode } from '../src/errors';
 
 /** The part of `@localfirst/node` this stand-in uses. */
 interface NodeAuthSecret {
@@ -174,7 +175,7 @@ export function localFirstIdentityProof(
 /** Verifies an identity proof now; never throws. */
 export function verifyLocalFirstIdentityProof(token: string, audience: string): ProofVerification {
   const { ok, id, error, code } = localFirst().verifyLocalFirstIdentityProof(token, audience);
-  return { ok, id: id ?? null, error: error ?? null, code: code ?? null };
+  return { ok, id: id ?? null, error: error ?? null, code: isErrorCode(code) ? code : null };
 }
 
 /** The storage key the options select. */
@@ -233,21 +234,21 @@ function vaultStep(body: () => Partial<NativeVaultStep>): NativeVaultStep {
   try {
     return { ...NO_STEP, ...body() };
   } catch (error) {
-    const { code, message, deviceUserId, vaultUserId } = error as {
+    const { code, message, details } = error as {
       code?: string;
       message?: string;
-      deviceUserId?: string;
-      vaultUserId?: string;
+      details?: { kind: string; deviceUserId?: string; vaultUserId?: string };
     };
-    if (typeof code !== 'string') {
+    if (!isErrorCode(code)) {
       throw error;
     }
+    const conflict = details?.kind === 'identityConflict' ? details : undefined;
     return {
       ...NO_STEP,
       code,
       message: message ?? code,
-      deviceUserId: deviceUserId ?? null,
-      vaultUserId: vaultUserId ?? null,
+      deviceUserId: conflict?.deviceUserId ?? null,
+      vaultUserId: conflict?.vaultUserId ?? null,
     };
   }
 }

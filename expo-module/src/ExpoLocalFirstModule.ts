@@ -1,5 +1,7 @@
 import { requireNativeModule } from 'expo';
 
+import type { ErrorCode } from './codes';
+
 /** iOS Keychain accessibility of the stored secret (ignored on Android). */
 export type KeychainAccessibility =
   | 'afterFirstUnlockThisDeviceOnly'
@@ -47,7 +49,7 @@ export interface ProofVerification {
   /** Why the proof was refused when not `ok`. */
   error: string | null;
   /** The catalogue code of the refusal when not `ok`. */
-  code: string | null;
+  code: ErrorCode | null;
 }
 
 /**
@@ -57,7 +59,7 @@ export interface ProofVerification {
  */
 export interface NativeVaultStep {
   /** The failure's catalogue code, or `null` on success. */
-  code: string | null;
+  code: ErrorCode | null;
   /** Why it failed, or `null`. */
   message: string | null;
   /** `vault-identity-conflict`: the device's user id (empty when it holds none). */

@@ -11,7 +11,7 @@
  * - concurrent requests for the same store share one native call.
  */
 import type { ExpoAuthSecretStore } from './ExpoAuthSecretStore';
-import { type LocalFirstError, toLocalFirstError } from './errors';
+import { type LocalFirstError, failureOf } from './errors';
 
 /** Where an entry is in its life. */
 export type AuthStatus = 'idle' | 'loading' | 'ready' | 'signed-out' | 'error';
@@ -23,7 +23,7 @@ export interface AuthSnapshot {
   /** The secret when `ready`. */
   readonly secret: string | null;
   /** Why the last load failed when `error`. */
-  readonly error: LocalFirstError | null;
+  readonly error: LocalFirstError | Error | null;
 }
 
 /** How a load that finds nothing ends: create an identity, or report signed-out. */
@@ -126,7 +126,7 @@ function startLoad(entry: Entry, mode: LoadMode): Promise<string | null> {
       return secret;
     },
     (reason: unknown) => {
-      const error = toLocalFirstError(reason);
+      const error = failureOf(reason);
       if (entry.ticket === ticket) {
         entry.pending = null;
         entry.pendingMode = null;

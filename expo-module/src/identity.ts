@@ -3,6 +3,7 @@ import {
   LocalFirstError,
   RecoveryPhraseError,
   codeOf,
+  detailsOf,
   isRecoveryPhraseErrorCode,
   rethrowing,
   toLocalFirstError,
@@ -67,7 +68,7 @@ export const RecoveryPhrase = {
       const code = codeOf(error);
       if (code !== undefined && isRecoveryPhraseErrorCode(code)) {
         const message = error instanceof Error ? error.message : String(error);
-        throw new RecoveryPhraseError(code, message, { cause: error });
+        throw new RecoveryPhraseError(code, message, { cause: error, details: detailsOf(error) });
       }
       throw toLocalFirstError(error);
     }

@@ -8,8 +8,8 @@ export type { ExpoAuthSecretStoreOptions } from './ExpoAuthSecretStore';
 export { KEYCHAIN_ACCESSIBILITY } from './ExpoLocalFirstModule';
 export type { KeychainAccessibility, ProofVerification } from './ExpoLocalFirstModule';
 export { AuthSecret, RecoveryPhrase } from './identity';
-export { LocalFirstError, RecoveryPhraseError } from './errors';
-export type { RecoveryPhraseErrorCode } from './errors';
+export { ERROR_CODES, LocalFirstError, RecoveryPhraseError, isErrorCode } from './errors';
+export type { ErrorCode, ErrorDetails, Operation, RecoveryPhraseErrorCode } from './errors';
 export { useLocalFirstAuth } from './useLocalFirstAuth';
 export type { LocalFirstAuth, UseLocalFirstAuthOptions } from './useLocalFirstAuth';
 export {

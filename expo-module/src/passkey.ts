@@ -10,7 +10,14 @@
  * Android a Digital Asset Links file on the domain naming the app's signing certificate.
  */
 import { ExpoLocalFirst } from './ExpoLocalFirstModule';
-import { LocalFirstError, codeOf } from './errors';
+import {
+  type ErrorCode,
+  type ErrorDetails,
+  LocalFirstError,
+  codeOf,
+  detailsOf,
+  toLocalFirstError,
+} from './errors';
 import { AuthSecret } from './identity';
 
 /** Options of `new ExpoPasskeyBackup(...)` (Jazz's names). */
@@ -26,7 +33,8 @@ export interface ExpoPasskeyBackupOptions {
 }
 
 /** The codes a passkey backup or restore fails with. */
-export type PasskeyBackupErrorCode =
+export type PasskeyBackupErrorCode = Extract<
+  ErrorCode,
   | 'not-supported'
   | 'invalid-secret'
   | 'create-failed'
@@ -34,7 +42,8 @@ export type PasskeyBackupErrorCode =
   | 'no-credential'
   | 'invalid-credential'
   | 'verification-failed'
-  | 'invalid-argument';
+  | 'invalid-argument'
+>;
 
 const PASSKEY_CODES: readonly string[] = [
   'not-supported',
@@ -49,7 +58,11 @@ const PASSKEY_CODES: readonly string[] = [
 
 /** A failed passkey backup or restore (Jazz's `PasskeyBackupError`). */
 export class PasskeyBackupError extends LocalFirstError<PasskeyBackupErrorCode> {
-  constructor(code: PasskeyBackupErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: PasskeyBackupErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: ErrorDetails | null },
+  ) {
     super(code, message, options);
     this.name = 'PasskeyBackupError';
   }
@@ -100,8 +113,11 @@ async function passkeyCall<T>(call: () => Promise<T>): Promise<T> {
     const code = codeOf(error);
     const message = error instanceof Error ? error.message : String(error);
     if (code !== undefined && PASSKEY_CODES.includes(code)) {
-      throw new PasskeyBackupError(code as PasskeyBackupErrorCode, message, { cause: error });
+      throw new PasskeyBackupError(code as PasskeyBackupErrorCode, message, {
+        cause: error,
+        details: detailsOf(error),
+      });
     }
-    throw new LocalFirstError(code ?? 'internal', message, { cause: error });
+    throw toLocalFirstError(error);
   }
 }

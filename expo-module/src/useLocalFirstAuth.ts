@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 
 import { ExpoAuthSecretStore, type ExpoAuthSecretStoreOptions } from './ExpoAuthSecretStore';
 import { ensureSecret, getSnapshot, subscribe } from './authState';
-import { type LocalFirstError, toLocalFirstError } from './errors';
+import { LocalFirstError, failureOf } from './errors';
 import { AuthSecret } from './identity';
 import {
   adoptVaultIdentity as adoptFromVault,
@@ -43,7 +43,7 @@ export interface LocalFirstAuth {
    * `secret-store-key-invalidated`, `secret-store-corrupted`, ...). Never hidden behind a
    * fresh identity: offer recovery, or retry with `getOrCreateSecret()`.
    */
-  error: LocalFirstError | null;
+  error: LocalFirstError | Error | null;
   /** Replaces the stored secret with `secret` (e.g. from a recovery phrase); every hook updates. */
   login(secret: string): Promise<void>;
   /** Clears the stored secret. No new identity is created until the app asks for one. */
@@ -96,16 +96,14 @@ export function useLocalFirstAuth(
   const vaultRef = useRef({ vault, vaultTimeoutMs });
   vaultRef.current = { vault, vaultTimeoutMs };
   const hasVault = vault !== undefined;
-  const [vaultError, setVaultError] = useState<LocalFirstError | null>(null);
+  const [vaultError, setVaultError] = useState<LocalFirstError | Error | null>(null);
   // With a vault the hook is loading until the vault flow has settled.
   const [vaultBusy, setVaultBusy] = useState(hasVault);
   const withVault = useCallback(
     async <T>(run: (vault: SecretVault, timeoutMs: number | undefined) => Promise<T>): Promise<T> => {
       const { vault, vaultTimeoutMs } = vaultRef.current;
       if (vault === undefined) {
-        throw toLocalFirstError(
-          Object.assign(new Error('useLocalFirstAuth was given no vault'), { code: 'invalid-argument' }),
-        );
+        throw new LocalFirstError('invalid-argument', 'useLocalFirstAuth was given no vault');
       }
       setVaultBusy(true);
       try {
@@ -113,7 +111,7 @@ export function useLocalFirstAuth(
         setVaultError(null);
         return result;
       } catch (error) {
-        const coded = toLocalFirstError(error);
+        const coded = failureOf(error);
         setVaultError(coded);
         throw coded;
       } finally {

@@ -17,7 +17,7 @@
 import { secretChanged } from './authState';
 import { ExpoAuthSecretStore, type ExpoAuthSecretStoreOptions } from './ExpoAuthSecretStore';
 import { ExpoLocalFirst, type NativeVaultStep } from './ExpoLocalFirstModule';
-import { LocalFirstError, rethrowingAsync, toLocalFirstError } from './errors';
+import { type ErrorCode, LocalFirstError, rethrowingAsync } from './errors';
 
 /** Where the provider keeps the secret for the signed-in user. */
 export interface SecretVault {
@@ -71,12 +71,14 @@ export interface AdoptedIdentity {
 }
 
 /** The codes the vault flow adds to the catalogue's. */
-export type VaultErrorCode =
+export type VaultErrorCode = Extract<
+  ErrorCode,
   | 'vault-unavailable'
   | 'vault-timeout'
   | 'vault-corrupt'
   | 'vault-write-unconfirmed'
-  | 'vault-identity-conflict';
+  | 'vault-identity-conflict'
+>;
 
 /**
  * A failure of the vault flow. For `vault-identity-conflict`, `deviceUserId` and `vaultUserId`
@@ -94,7 +96,17 @@ export class VaultError extends LocalFirstError<VaultErrorCode> {
     ids: { deviceUserId?: string | null; vaultUserId?: string | null } = {},
     options?: { cause?: unknown },
   ) {
-    super(code, message, options);
+    super(code, message, {
+      ...options,
+      details:
+        code === 'vault-identity-conflict'
+          ? {
+              kind: 'identityConflict',
+              deviceUserId: ids.deviceUserId ?? '',
+              vaultUserId: ids.vaultUserId ?? '',
+            }
+          : null,
+    });
     this.name = 'VaultError';
     this.deviceUserId = ids.deviceUserId ?? null;
     this.vaultUserId = ids.vaultUserId ?? null;
@@ -212,7 +224,7 @@ async function step(call: () => Promise<NativeVaultStep>): Promise<NativeVaultSt
   if (result.code.startsWith('vault-')) {
     throw new VaultError(result.code as VaultErrorCode, message, result);
   }
-  throw toLocalFirstError(Object.assign(new Error(message), { code: result.code }));
+  throw new LocalFirstError(result.code, message);
 }
 
 function identity(result: NativeVaultStep): VaultIdentity {

@@ -12,7 +12,7 @@ use napi::bindgen_prelude::{ArrayBuffer, Either, FromNapiValue, TypedArray, Unkn
 use napi::{JsValue as _, ValueType};
 use zeroize::Zeroizing;
 
-use crate::error::{invalid_argument, Result};
+use crate::error::{invalid_argument, Failure, Result};
 
 /// Bytes copied out of JavaScript, wiped when dropped.
 pub(crate) type Bytes = Zeroizing<Vec<u8>>;
@@ -31,7 +31,7 @@ pub(crate) fn instance<'a, T>(value: Instance<'a, T>, name: &str, class: &str) -
 /// The refusal of `new <class>()` for a class whose objects only come from other
 /// calls (`made_by` says which): `invalid-argument`, where napi would throw an
 /// error without a code.
-pub(crate) fn not_constructible(class: &str, made_by: &str) -> napi::Error<String> {
+pub(crate) fn not_constructible(class: &str, made_by: &str) -> Failure {
     invalid_argument(format!(
         "{class} has no constructor: its objects come from {made_by}"
     ))
@@ -125,7 +125,7 @@ fn kind(value: &Unknown<'_>) -> ValueType {
 }
 
 /// `invalid-argument`: `<name> must be <expected>, got <what it got>`.
-pub(crate) fn refused(name: &str, expected: &str, got: &Unknown<'_>) -> napi::Error<String> {
+pub(crate) fn refused(name: &str, expected: &str, got: &Unknown<'_>) -> Failure {
     let got = match kind(got) {
         ValueType::Undefined => "undefined",
         ValueType::Null => "null",

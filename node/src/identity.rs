@@ -9,7 +9,7 @@ use napi_derive::napi;
 use zeroize::Zeroizing;
 
 use crate::args::{instance, not_constructible, string, Instance};
-use crate::error::{coded, thrown, Result};
+use crate::error::OrThrow as _;
 
 /// A user's 32-byte account secret: the identity itself.
 ///
@@ -25,18 +25,19 @@ pub struct AuthSecret {
 impl AuthSecret {
     /// Not callable: `new AuthSecret()` fails with `invalid-argument`.
     #[napi(constructor, skip_typescript)]
-    pub fn new() -> Result<AuthSecret> {
+    pub fn new(env: &Env) -> napi::Result<AuthSecret> {
         Err(not_constructible(
             "AuthSecret",
             "AuthSecret.generate() and AuthSecret.fromBase64Url()",
         ))
+        .or_throw(env)
     }
 
     /// Draws a fresh secret from the operating system's random number generator
     /// (`rng-failure` if it fails).
     #[napi(factory)]
-    pub fn generate() -> Result<AuthSecret> {
-        Secret::generate().map(AuthSecret::from).map_err(coded)
+    pub fn generate(env: &Env) -> napi::Result<AuthSecret> {
+        Secret::generate().map(AuthSecret::from).or_throw(env)
     }
 
     /// Parses strict unpadded base64url (43 characters, no `=`, no `+` or `/`,
@@ -44,11 +45,11 @@ impl AuthSecret {
     /// `secret-padding`, `secret-invalid-character`, `secret-invalid-length` or
     /// `secret-non-canonical` (`invalid-argument` for a value that is not a string).
     #[napi(factory, ts_args_type = "text: string")]
-    pub fn from_base64_url(text: Unknown) -> Result<AuthSecret> {
-        let text = Zeroizing::new(string(text, "text")?);
+    pub fn from_base64_url(env: &Env, text: Unknown) -> napi::Result<AuthSecret> {
+        let text = Zeroizing::new(string(text, "text").or_throw(env)?);
         Secret::parse_base64url(&text)
             .map(AuthSecret::from)
-            .map_err(coded)
+            .or_throw(env)
     }
 
     /// The secret as unpadded base64url. This text *is* the identity: keep it
@@ -75,8 +76,8 @@ impl AuthSecret {
     /// Whether `other` holds the same secret (compared in constant time);
     /// `invalid-argument` when it is not an `AuthSecret`.
     #[napi(ts_args_type = "other: AuthSecret")]
-    pub fn equals(&self, other: Instance<AuthSecret>) -> Result<bool> {
-        Ok(self.secret == instance(other, "other", "AuthSecret")?.secret)
+    pub fn equals(&self, env: &Env, other: Instance<AuthSecret>) -> napi::Result<bool> {
+        Ok(self.secret == instance(other, "other", "AuthSecret").or_throw(env)?.secret)
     }
 
     /// `AuthSecret(<redacted>)`: the secret never appears in logs or string templates.
@@ -109,11 +110,12 @@ pub struct RecoveryPhrase {}
 impl RecoveryPhrase {
     /// Not callable: `new RecoveryPhrase()` fails with `invalid-argument`.
     #[napi(constructor, skip_typescript)]
-    pub fn new() -> Result<RecoveryPhrase> {
+    pub fn new(env: &Env) -> napi::Result<RecoveryPhrase> {
         Err(not_constructible(
             "RecoveryPhrase",
             "its static functions (a phrase is a string)",
         ))
+        .or_throw(env)
     }
 
     /// The phrase of `secret`: 24 lowercase words joined by single spaces. Show it
@@ -123,19 +125,20 @@ impl RecoveryPhrase {
         env: &'env Env,
         secret: Instance<AuthSecret>,
     ) -> napi::Result<JsString<'env>> {
-        let secret = instance(secret, "secret", "AuthSecret").map_err(|e| thrown(env, e))?;
+        let secret = instance(secret, "secret", "AuthSecret").or_throw(env)?;
         env.create_string(CorePhrase::from_secret(secret.secret()).expose())
     }
 
     /// The secret a phrase encodes. Input is trimmed, lower-cased and split on any
-    /// whitespace. Fails with `invalid-length`, `invalid-word`, `invalid-checksum`
-    /// or `invalid-secret`.
+    /// whitespace. Fails with `invalid-length` (`details.got`: the word count),
+    /// `invalid-word` (`details.position` and `details.word`), `invalid-checksum` or
+    /// `invalid-secret`.
     #[napi(ts_args_type = "phrase: string")]
-    pub fn to_secret(phrase: Unknown) -> Result<AuthSecret> {
-        let phrase = Zeroizing::new(string(phrase, "phrase")?);
+    pub fn to_secret(env: &Env, phrase: Unknown) -> napi::Result<AuthSecret> {
+        let phrase = Zeroizing::new(string(phrase, "phrase").or_throw(env)?);
         CorePhrase::parse(&phrase)
             .and_then(|parsed| parsed.to_secret())
             .map(AuthSecret::from)
-            .map_err(coded)
+            .or_throw(env)
     }
 }

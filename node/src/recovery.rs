@@ -4,11 +4,11 @@
 //! passkey backup). Forwarding only: `localfirst_core::recovery`.
 
 use localfirst_core::recovery::passkey::{self as core_passkey, PasskeyBackup};
-use localfirst_core::recovery::vault::{self as core_vault, VaultError, VaultOutcome, VaultValue};
+use localfirst_core::recovery::vault::{self as core_vault, VaultOutcome, VaultValue};
 use localfirst_core::secret::Secret;
 use localfirst_core::secret_store::AuthSecretStore;
-use napi::bindgen_prelude::{Either3, JsError, JsObjectValue as _, Unknown};
-use napi::{Env, JsString, JsValue as _, ValueType};
+use napi::bindgen_prelude::{Either3, Unknown};
+use napi::{Env, JsString, ValueType};
 use napi_derive::napi;
 use zeroize::{Zeroize as _, Zeroizing};
 
@@ -16,7 +16,7 @@ use crate::args::{
     boolean, bytes, instance, not_constructible, object, optional_bytes, optional_string, refused,
     string, Bytes, Instance,
 };
-use crate::error::{coded, thrown, Result};
+use crate::error::{OrThrow as _, Result};
 use crate::identity::AuthSecret;
 use crate::store::{FileSecretStore, MemorySecretStore};
 
@@ -33,11 +33,12 @@ pub struct VaultIdentity {
 impl VaultIdentity {
     /// Not callable: `new VaultIdentity()` fails with `invalid-argument`.
     #[napi(constructor, skip_typescript)]
-    pub fn new() -> Result<VaultIdentity> {
+    pub fn new(env: &Env) -> napi::Result<VaultIdentity> {
         Err(not_constructible(
             "VaultIdentity",
             "vaultRestore() and vaultConfirmReadback()",
         ))
+        .or_throw(env)
     }
 
     /// `"restored"` (the vault's secret is now stored here), `"in-sync"` (it already
@@ -82,14 +83,21 @@ impl VaultBackup {
     /// A backup as `vaultBackupSecret` returned it, rebuilt from its parts (a caller
     /// that carried the secret and `created` elsewhere, e.g. across a bridge).
     #[napi(constructor, ts_args_type = "secret: AuthSecret, created: boolean")]
-    pub fn new(secret: Instance<AuthSecret>, created: Unknown) -> Result<VaultBackup> {
-        let secret = instance(secret, "secret", "AuthSecret")?;
-        Ok(VaultBackup {
-            backup: core_vault::VaultBackup {
-                secret: secret.secret().clone(),
-                created: boolean(created, "created")?,
-            },
-        })
+    pub fn new(
+        env: &Env,
+        secret: Instance<AuthSecret>,
+        created: Unknown,
+    ) -> napi::Result<VaultBackup> {
+        let backup = || -> Result<VaultBackup> {
+            let secret = instance(secret, "secret", "AuthSecret")?;
+            Ok(VaultBackup {
+                backup: core_vault::VaultBackup {
+                    secret: secret.secret().clone(),
+                    created: boolean(created, "created")?,
+                },
+            })
+        };
+        backup().or_throw(env)
     }
 
     /// The device's secret (stored on the device).
@@ -115,8 +123,8 @@ pub struct AdoptedIdentity {
 impl AdoptedIdentity {
     /// Not callable: `new AdoptedIdentity()` fails with `invalid-argument`.
     #[napi(constructor, skip_typescript)]
-    pub fn new() -> Result<AdoptedIdentity> {
-        Err(not_constructible("AdoptedIdentity", "vaultAdopt()"))
+    pub fn new(env: &Env) -> napi::Result<AdoptedIdentity> {
+        Err(not_constructible("AdoptedIdentity", "vaultAdopt()")).or_throw(env)
     }
 
     /// The vault's user id, now this device's.
@@ -148,24 +156,26 @@ fn core_store<'a>(env: &Env, store: &'a StoreArg<'a>) -> napi::Result<&'a dyn Au
     match store {
         Either3::A(memory) => Ok(memory.core()),
         Either3::B(file) => Ok(file.core()),
-        Either3::C(other) => Err(thrown(
-            env,
-            refused("store", "a MemorySecretStore or a FileSecretStore", other),
-        )),
+        Either3::C(other) => Err(refused(
+            "store",
+            "a MemorySecretStore or a FileSecretStore",
+            other,
+        ))
+        .or_throw(env),
     }
 }
 
 /// The vault held `value` (text as read): validates it and makes it this store's
 /// identity. Throws `vault-corrupt` (nothing touched), `vault-identity-conflict`
-/// (the store holds another identity; nothing replaced; the error has
-/// `deviceUserId` and `vaultUserId`) or the store's own code.
+/// (the store holds another identity; nothing replaced; the error's `details` are
+/// `{ kind: 'identityConflict', deviceUserId, vaultUserId }`) or the store's own code.
 #[napi(ts_args_type = "store: MemorySecretStore | FileSecretStore, value: string")]
 pub fn vault_restore(env: Env, store: StoreArg, value: Unknown) -> napi::Result<VaultIdentity> {
     let store = core_store(&env, &store)?;
-    let value = VaultValue::new(string(value, "value").map_err(|e| thrown(&env, e))?);
+    let value = VaultValue::new(string(value, "value").or_throw(&env)?);
     core_vault::restore_from_vault_value(store, &value)
         .map(identity)
-        .map_err(|e| vault_error(&env, e))
+        .or_throw(&env)
 }
 
 /// The vault is definitively empty: the store's secret to write into it (created
@@ -174,7 +184,7 @@ pub fn vault_restore(env: Env, store: StoreArg, value: Unknown) -> napi::Result<
 pub fn vault_backup_secret(env: Env, store: StoreArg) -> napi::Result<VaultBackup> {
     core_vault::secret_for_vault_backup(core_store(&env, &store)?)
         .map(|backup| VaultBackup { backup })
-        .map_err(|e| vault_error(&env, e))
+        .or_throw(&env)
 }
 
 /// Checks what the vault returned (`readBack`, `null` for nothing) after `backup`
@@ -186,13 +196,13 @@ pub fn vault_confirm_readback(
     backup: Instance<VaultBackup>,
     read_back: Option<Unknown>,
 ) -> napi::Result<VaultIdentity> {
-    let backup = instance(backup, "backup", "VaultBackup").map_err(|e| thrown(&env, e))?;
+    let backup = instance(backup, "backup", "VaultBackup").or_throw(&env)?;
     let read_back = optional_string(read_back, "readBack")
-        .map_err(|e| thrown(&env, e))?
+        .or_throw(&env)?
         .map(VaultValue::new);
     core_vault::confirm_vault_readback(&backup.backup, read_back.as_ref())
         .map(identity)
-        .map_err(|e| vault_error(&env, e))
+        .or_throw(&env)
 }
 
 /// After a `vault-identity-conflict` and the user's consent to `vaultUserId`:
@@ -210,12 +220,12 @@ pub fn vault_adopt(
 ) -> napi::Result<AdoptedIdentity> {
     let store = core_store(&env, &store)?;
     let value = optional_string(value, "value")
-        .map_err(|e| thrown(&env, e))?
+        .or_throw(&env)?
         .map(VaultValue::new);
-    let vault_user_id = string(vault_user_id, "vaultUserId").map_err(|e| thrown(&env, e))?;
+    let vault_user_id = string(vault_user_id, "vaultUserId").or_throw(&env)?;
     core_vault::adopt_vault_value(store, value.as_ref(), &vault_user_id)
         .map(|adopted| AdoptedIdentity { adopted })
-        .map_err(|e| vault_error(&env, e))
+        .or_throw(&env)
 }
 
 fn identity(identity: core_vault::VaultIdentity) -> VaultIdentity {
@@ -224,27 +234,6 @@ fn identity(identity: core_vault::VaultIdentity) -> VaultIdentity {
         user_id: identity.user_id,
         secret: identity.secret,
     }
-}
-
-/// A vault error as a thrown `Error` with its `code`; a conflict also carries
-/// `deviceUserId` and `vaultUserId`.
-fn vault_error(env: &Env, error: VaultError) -> napi::Error {
-    let ids = match &error {
-        VaultError::IdentityConflict {
-            device_user_id,
-            vault_user_id,
-        } => Some((device_user_id.clone(), vault_user_id.clone())),
-        _ => None,
-    };
-    let thrown = JsError::from(coded(error)).into_unknown(*env);
-    if let Some((device_user_id, vault_user_id)) = ids {
-        if let Ok(mut object) = thrown.coerce_to_object() {
-            // Best effort: without the ids the error still has its code and message.
-            let _ = object.set_named_property("deviceUserId", device_user_id);
-            let _ = object.set_named_property("vaultUserId", vault_user_id);
-        }
-    }
-    napi::Error::from(thrown)
 }
 
 /// Builds the WebAuthn requests of a passkey backup on relying-party id `rpId`
@@ -260,12 +249,15 @@ impl PasskeyCeremony {
     /// A ceremony for `appName` (`rp.name`) on `rpId` (a bare host name, never
     /// changed afterwards). Throws `invalid-argument`.
     #[napi(constructor, ts_args_type = "appName: string, rpId: string")]
-    pub fn new(app_name: Unknown, rp_id: Unknown) -> Result<PasskeyCeremony> {
-        let app_name = string(app_name, "appName")?;
-        let rp_id = string(rp_id, "rpId")?;
-        PasskeyBackup::new(&app_name, &rp_id)
-            .map(|backup| PasskeyCeremony { backup })
-            .map_err(coded)
+    pub fn new(env: &Env, app_name: Unknown, rp_id: Unknown) -> napi::Result<PasskeyCeremony> {
+        let ceremony = || -> Result<PasskeyCeremony> {
+            let app_name = string(app_name, "appName")?;
+            let rp_id = string(rp_id, "rpId")?;
+            Ok(PasskeyCeremony {
+                backup: PasskeyBackup::new(&app_name, &rp_id)?,
+            })
+        };
+        ceremony().or_throw(env)
     }
 
     /// The app name.
@@ -295,7 +287,7 @@ impl PasskeyCeremony {
         challenge: Option<Unknown>,
     ) -> napi::Result<JsString<'env>> {
         let (secret, display_name, challenge) =
-            registration_arguments(secret, display_name, challenge).map_err(|e| thrown(env, e))?;
+            registration_arguments(secret, display_name, challenge).or_throw(env)?;
         let request = match challenge {
             Some(challenge) => self.backup.registration_request_with_challenge(
                 secret.secret(),
@@ -306,22 +298,28 @@ impl PasskeyCeremony {
                 .backup
                 .registration_request(secret.secret(), &display_name),
         }
-        .map_err(|e| napi::Error::from(JsError::from(coded(e)).into_unknown(*env)))?;
+        .or_throw(env)?;
         env.create_string(request.to_json().as_str())
     }
 
     /// `PublicKeyCredentialRequestOptionsJSON` restoring the secret; a random
     /// challenge unless one (16 to 64 bytes) is given.
     #[napi(ts_args_type = "challenge?: ArrayBuffer | Uint8Array | undefined | null")]
-    pub fn assertion_request_json(&self, challenge: Option<Unknown>) -> Result<String> {
-        match optional_bytes(challenge, "challenge")? {
-            Some(challenge) => self
-                .backup
-                .assertion_request_with_challenge(challenge.to_vec()),
-            None => self.backup.assertion_request(),
-        }
-        .map(|request| request.to_json())
-        .map_err(coded)
+    pub fn assertion_request_json(
+        &self,
+        env: &Env,
+        challenge: Option<Unknown>,
+    ) -> napi::Result<String> {
+        let request = || -> Result<String> {
+            let request = match optional_bytes(challenge, "challenge")? {
+                Some(challenge) => self
+                    .backup
+                    .assertion_request_with_challenge(challenge.to_vec()),
+                None => self.backup.assertion_request(),
+            }?;
+            Ok(request.to_json())
+        };
+        request().or_throw(env)
     }
 }
 
@@ -344,7 +342,12 @@ fn registration_arguments<'a>(
 /// `verification-failed` (user not present and verified) or `invalid-argument`
 /// (neither a string nor an object).
 #[napi(ts_args_type = "json: string | Record<string, unknown> | null")]
-pub fn secret_from_assertion_json(json: Option<Unknown>) -> Result<AuthSecret> {
+pub fn secret_from_assertion_json(env: &Env, json: Option<Unknown>) -> napi::Result<AuthSecret> {
+    assertion_json_secret(json).or_throw(env)
+}
+
+/// `secretFromAssertionJson`'s argument as text, then the core's check.
+fn assertion_json_secret(json: Option<Unknown>) -> Result<AuthSecret> {
     let text = match json {
         None => Zeroizing::new("null".to_owned()),
         Some(value) if value.get_type().ok() == Some(ValueType::Object) => {
@@ -355,9 +358,9 @@ pub fn secret_from_assertion_json(json: Option<Unknown>) -> Result<AuthSecret> {
         }
         Some(value) => Zeroizing::new(string(value, "json")?),
     };
-    core_passkey::secret_from_assertion_json(&text)
-        .map(AuthSecret::from)
-        .map_err(coded)
+    Ok(AuthSecret::from(core_passkey::secret_from_assertion_json(
+        &text,
+    )?))
 }
 
 /// Wipes the strings of a parsed assertion (its user handle is the secret).
@@ -378,15 +381,17 @@ fn wipe(value: &mut serde_json::Value) {
     ts_args_type = "authenticatorData: ArrayBuffer | Uint8Array, userHandle?: ArrayBuffer | Uint8Array | undefined | null"
 )]
 pub fn secret_from_assertion(
+    env: &Env,
     authenticator_data: Unknown,
     user_handle: Option<Unknown>,
-) -> Result<AuthSecret> {
-    let authenticator_data = bytes(authenticator_data, "authenticatorData")?;
-    let user_handle = optional_bytes(user_handle, "userHandle")?;
-    core_passkey::secret_from_assertion(
-        &authenticator_data,
-        user_handle.as_deref().map(Vec::as_slice),
-    )
-    .map(AuthSecret::from)
-    .map_err(coded)
+) -> napi::Result<AuthSecret> {
+    let check = || -> Result<AuthSecret> {
+        let authenticator_data = bytes(authenticator_data, "authenticatorData")?;
+        let user_handle = optional_bytes(user_handle, "userHandle")?;
+        Ok(AuthSecret::from(core_passkey::secret_from_assertion(
+            &authenticator_data,
+            user_handle.as_deref().map(Vec::as_slice),
+        )?))
+    };
+    check().or_throw(env)
 }

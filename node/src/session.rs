@@ -18,7 +18,7 @@ use napi_derive::napi;
 use serde_json::{Map, Value};
 
 use crate::args::object;
-use crate::error::{coded, invalid_argument, thrown, to_js_seconds, with_code, Result};
+use crate::error::{invalid_argument, to_js_seconds, with_code, Failure, OrThrow as _, Result};
 
 /// How a backend resolves requests into sessions. The order is fixed (first match
 /// wins): backend impersonation (`X-Jazz-Backend-Secret` + `X-Jazz-Session`),
@@ -81,59 +81,8 @@ impl SessionResolver {
     /// `shared-secret-too-short` for a backend secret under 16 bytes; `invalid-jwks-url`,
     /// `invalid-key` or `empty-key-set` for an unusable provider key.
     #[napi(constructor, ts_args_type = "config: SessionResolverConfig")]
-    pub fn new(config: Unknown) -> Result<SessionResolver> {
-        let config: SessionResolverConfig = object(config, "config")?;
-        if config.app_id.trim().is_empty() {
-            return Err(with_code(Code::InvalidConfig, "appId must not be blank"));
-        }
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let source = match (config.jwks_url, config.jwt_public_key) {
-            (Some(_), Some(_)) => {
-                return Err(with_code(
-                    Code::InvalidConfig,
-                    "set jwksUrl or jwtPublicKey, not both",
-                ))
-            }
-            (Some(url), None) => Some(ExternalKeySource::Jwks {
-                url,
-                options: JwksOptions::default(),
-            }),
-            (None, Some(key)) => Some(ExternalKeySource::Static { key }),
-            (None, None) => None,
-        };
-        let external = source
-            .map(|keys| {
-                let expected = ExternalAuthConfig {
-                    keys,
-                    issuers: values(config.jwt_issuer),
-                    audiences: values(config.jwt_audience),
-                    insecure_skip_issuer_check: config.insecure_skip_issuer_check == Some(true),
-                    insecure_skip_audience_check: config.insecure_skip_audience_check == Some(true),
-                };
-                ExternalVerifier::new(expected, Arc::clone(&clock))
-            })
-            .transpose()
-            .map_err(|error| match error {
-                ExternalAuthError::ChecksNotConfigured { .. } => with_code(
-                    error.code(),
-                    format!("{error}; set jwtIssuer and jwtAudience"),
-                ),
-                other => coded(other),
-            })?;
-        let backend_secret = config
-            .backend_secret
-            .map(SharedSecret::new)
-            .transpose()
-            .map_err(|e| with_code(e.code(), format!("backendSecret: {e}")))?;
-        Ok(SessionResolver {
-            inner: Arc::new(ServerResolver::new(
-                &config.app_id,
-                config.allow_local_first.unwrap_or(false),
-                backend_secret,
-                external,
-                clock,
-            )),
-        })
+    pub fn new(env: &Env, config: Unknown) -> napi::Result<SessionResolver> {
+        resolver(config).or_throw(env)
     }
 
     /// Resolves a request's headers (Node's `req.headers`: names in any case,
@@ -163,9 +112,65 @@ impl SessionResolver {
                 };
                 Ok(outcome)
             },
-            |env, outcome| outcome.map(session).map_err(|error| thrown(env, error)),
+            |env, outcome| outcome.map(session).map_err(|error| error.thrown(env)),
         )
     }
+}
+
+/// `SessionResolver`'s config checked, then the server's resolver built from it.
+fn resolver(config: Unknown) -> Result<SessionResolver> {
+    let config: SessionResolverConfig = object(config, "config")?;
+    if config.app_id.trim().is_empty() {
+        return Err(with_code(Code::InvalidConfig, "appId must not be blank"));
+    }
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let source = match (config.jwks_url, config.jwt_public_key) {
+        (Some(_), Some(_)) => {
+            return Err(with_code(
+                Code::InvalidConfig,
+                "set jwksUrl or jwtPublicKey, not both",
+            ))
+        }
+        (Some(url), None) => Some(ExternalKeySource::Jwks {
+            url,
+            options: JwksOptions::default(),
+        }),
+        (None, Some(key)) => Some(ExternalKeySource::Static { key }),
+        (None, None) => None,
+    };
+    let external = source
+        .map(|keys| {
+            let expected = ExternalAuthConfig {
+                keys,
+                issuers: values(config.jwt_issuer),
+                audiences: values(config.jwt_audience),
+                insecure_skip_issuer_check: config.insecure_skip_issuer_check == Some(true),
+                insecure_skip_audience_check: config.insecure_skip_audience_check == Some(true),
+            };
+            ExternalVerifier::new(expected, Arc::clone(&clock))
+        })
+        .transpose()
+        .map_err(|error| match error {
+            ExternalAuthError::ChecksNotConfigured { .. } => with_code(
+                error.code(),
+                format!("{error}; set jwtIssuer and jwtAudience"),
+            ),
+            other => Failure::from(other),
+        })?;
+    let backend_secret = config
+        .backend_secret
+        .map(SharedSecret::new)
+        .transpose()
+        .map_err(|e| with_code(e.code(), format!("backendSecret: {e}")))?;
+    Ok(SessionResolver {
+        inner: Arc::new(ServerResolver::new(
+            &config.app_id,
+            config.allow_local_first.unwrap_or(false),
+            backend_secret,
+            external,
+            clock,
+        )),
+    })
 }
 
 /// One value or a list, as a list.

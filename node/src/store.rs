@@ -7,10 +7,11 @@ use localfirst_core::secret_store::{
     AuthSecretStore as _, AuthSecretStoreExt as _, FileStore, MemoryStore, StorageKey, StoreError,
 };
 use napi::bindgen_prelude::Unknown;
+use napi::Env;
 use napi_derive::napi;
 
 use crate::args::{instance, optional_object, string, Instance};
-use crate::error::{coded, Result};
+use crate::error::{OrThrow as _, Result};
 use crate::identity::AuthSecret;
 
 /// Which key a store keeps its secret under. Either `key` (used verbatim: 1 to
@@ -33,8 +34,8 @@ pub struct StorageKeyOptions {
 /// The storage key `options` name, as text. Fails with `invalid-storage-key` for a
 /// blank or over-long `key`, or a `key` combined with `appId`/`userId`/`sessionId`.
 #[napi(ts_args_type = "options?: StorageKeyOptions | undefined | null")]
-pub fn storage_key_for(options: Option<Unknown>) -> Result<String> {
-    Ok(storage_key(options)?.as_str().to_owned())
+pub fn storage_key_for(env: &Env, options: Option<Unknown>) -> napi::Result<String> {
+    Ok(storage_key(options).or_throw(env)?.as_str().to_owned())
 }
 
 /// The key `options` (a `StorageKeyOptions` object, or nothing) name.
@@ -43,9 +44,9 @@ fn storage_key(options: Option<Unknown>) -> Result<StorageKey> {
     let parts = [&options.app_id, &options.user_id, &options.session_id];
     match &options.key {
         Some(_) if parts.iter().any(|part| part.is_some()) => {
-            Err(coded(StoreError::InvalidStorageKey))
+            Err(StoreError::InvalidStorageKey.into())
         }
-        Some(key) => StorageKey::explicit(key).map_err(coded),
+        Some(key) => Ok(StorageKey::explicit(key)?),
         None => Ok(StorageKey::namespaced(
             options.app_id.as_deref(),
             options.user_id.as_deref(),
@@ -68,17 +69,17 @@ impl MemorySecretStore {
         constructor,
         ts_args_type = "options?: StorageKeyOptions | undefined | null"
     )]
-    pub fn new(options: Option<Unknown>) -> Result<MemorySecretStore> {
+    pub fn new(env: &Env, options: Option<Unknown>) -> napi::Result<MemorySecretStore> {
         Ok(MemorySecretStore {
-            store: MemoryStore::new(storage_key(options)?),
+            store: MemoryStore::new(storage_key(options).or_throw(env)?),
         })
     }
 
     /// A store over the same memory, bound to the key `options` name.
     #[napi(ts_args_type = "options?: StorageKeyOptions | undefined | null")]
-    pub fn sibling(&self, options: Option<Unknown>) -> Result<MemorySecretStore> {
+    pub fn sibling(&self, env: &Env, options: Option<Unknown>) -> napi::Result<MemorySecretStore> {
         Ok(MemorySecretStore {
-            store: self.store.sibling(storage_key(options)?),
+            store: self.store.sibling(storage_key(options).or_throw(env)?),
         })
     }
 }
@@ -97,10 +98,14 @@ impl FileSecretStore {
         constructor,
         ts_args_type = "dir: string, options?: StorageKeyOptions | undefined | null"
     )]
-    pub fn new(dir: Unknown, options: Option<Unknown>) -> Result<FileSecretStore> {
-        let dir = PathBuf::from(string(dir, "dir")?);
-        let store = FileStore::open(dir, storage_key(options)?).map_err(coded)?;
-        Ok(FileSecretStore { store })
+    pub fn new(env: &Env, dir: Unknown, options: Option<Unknown>) -> napi::Result<FileSecretStore> {
+        let open = || -> Result<FileStore> {
+            let dir = PathBuf::from(string(dir, "dir")?);
+            Ok(FileStore::open(dir, storage_key(options)?)?)
+        };
+        Ok(FileSecretStore {
+            store: open().or_throw(env)?,
+        })
     }
 
     /// The path of the file holding this key's secret.
@@ -131,38 +136,38 @@ macro_rules! store_operations {
             /// The stored secret, or `null` when the store definitively holds none.
             /// A read that fails throws (`secret-store-*` codes); it never reads as absent.
             #[napi]
-            pub fn load_secret(&self) -> Result<Option<AuthSecret>> {
+            pub fn load_secret(&self, env: &Env) -> napi::Result<Option<AuthSecret>> {
                 Ok(self
                     .store
                     .load_secret()
-                    .map_err(coded)?
+                    .or_throw(env)?
                     .map(AuthSecret::from))
             }
 
             /// Stores `secret`, replacing any previous one.
             #[napi(ts_args_type = "secret: AuthSecret")]
-            pub fn save_secret(&self, secret: Instance<AuthSecret>) -> Result<()> {
-                let secret = instance(secret, "secret", "AuthSecret")?;
+            pub fn save_secret(&self, env: &Env, secret: Instance<AuthSecret>) -> napi::Result<()> {
+                let secret = instance(secret, "secret", "AuthSecret").or_throw(env)?;
                 self.store
                     .save_secret(secret.secret().clone())
-                    .map_err(coded)
+                    .or_throw(env)
             }
 
             /// Removes the secret; clearing an absent secret succeeds.
             #[napi]
-            pub fn clear_secret(&self) -> Result<()> {
-                self.store.clear_secret().map_err(coded)
+            pub fn clear_secret(&self, env: &Env) -> napi::Result<()> {
+                self.store.clear_secret().or_throw(env)
             }
 
             /// The stored secret, or a new one created and stored when the store
             /// definitively holds none. Atomic: concurrent callers get the same
             /// secret, and an existing secret is never replaced.
             #[napi]
-            pub fn get_or_create_secret(&self) -> Result<AuthSecret> {
+            pub fn get_or_create_secret(&self, env: &Env) -> napi::Result<AuthSecret> {
                 self.store
                     .get_or_create_secret()
                     .map(AuthSecret::from)
-                    .map_err(coded)
+                    .or_throw(env)
             }
         }
     };

@@ -5,12 +5,13 @@ use localfirst_core::clock::{Clock, FixedClock, SystemClock};
 use localfirst_core::identity::Identity;
 use localfirst_core::token::{self as core_token, Issuer, VerifyOptions};
 use napi::bindgen_prelude::Unknown;
+use napi::Env;
 use napi_derive::napi;
 
 use crate::args::{
     instance, number, optional_number, optional_object, optional_string, string, Instance,
 };
-use crate::error::{coded, invalid_argument, seconds, to_js_seconds, Result};
+use crate::error::{invalid_argument, seconds, to_js_seconds, OrThrow as _, Result};
 use crate::identity::AuthSecret;
 
 /// The outcome of verifying an identity proof, shaped for app backends (a
@@ -86,23 +87,26 @@ pub struct VerifiedToken {
     ts_args_type = "secret: AuthSecret, audience: string, ttlSeconds: number, issuedAt?: number | undefined | null"
 )]
 pub fn mint_local_first_token(
+    env: &Env,
     secret: Instance<AuthSecret>,
     audience: Unknown,
     ttl_seconds: Unknown,
     issued_at: Option<Unknown>,
-) -> Result<String> {
-    let secret = instance(secret, "secret", "AuthSecret")?;
-    let audience = string(audience, "audience")?;
-    let (ttl, clock) = lifetime(ttl_seconds, issued_at)?;
-    let identity = Identity::from_secret(secret.secret());
-    core_token::mint_now(
-        &identity,
-        Issuer::LocalFirst,
-        &audience,
-        ttl,
-        clock.as_ref(),
-    )
-    .map_err(coded)
+) -> napi::Result<String> {
+    let mint = || -> Result<String> {
+        let secret = instance(secret, "secret", "AuthSecret")?;
+        let audience = string(audience, "audience")?;
+        let (ttl, clock) = lifetime(ttl_seconds, issued_at)?;
+        let identity = Identity::from_secret(secret.secret());
+        Ok(core_token::mint_now(
+            &identity,
+            Issuer::LocalFirst,
+            &audience,
+            ttl,
+            clock.as_ref(),
+        )?)
+    };
+    mint().or_throw(env)
 }
 
 /// Mints an identity proof: a short-lived local-first token for `audience` that an
@@ -113,15 +117,24 @@ pub fn mint_local_first_token(
     ts_args_type = "secret: AuthSecret, audience: string, ttlSeconds: number, issuedAt?: number | undefined | null"
 )]
 pub fn local_first_identity_proof(
+    env: &Env,
     secret: Instance<AuthSecret>,
     audience: Unknown,
     ttl_seconds: Unknown,
     issued_at: Option<Unknown>,
-) -> Result<String> {
-    let secret = instance(secret, "secret", "AuthSecret")?;
-    let audience = string(audience, "audience")?;
-    let (ttl, clock) = lifetime(ttl_seconds, issued_at)?;
-    core_token::identity_proof(secret.secret(), ttl, &audience, clock.as_ref()).map_err(coded)
+) -> napi::Result<String> {
+    let mint = || -> Result<String> {
+        let secret = instance(secret, "secret", "AuthSecret")?;
+        let audience = string(audience, "audience")?;
+        let (ttl, clock) = lifetime(ttl_seconds, issued_at)?;
+        Ok(core_token::identity_proof(
+            secret.secret(),
+            ttl,
+            &audience,
+            clock.as_ref(),
+        )?)
+    };
+    mint().or_throw(env)
 }
 
 /// Verifies an identity proof against `audience`, now or at `options.now` (Unix
@@ -141,12 +154,13 @@ pub fn verify_local_first_identity_proof(
     let (token, audience, max_ttl, clock) = match proof_arguments(token, audience, options) {
         Ok(checked) => checked,
         Err(error) => {
+            let report = error.into_report();
             return ProofVerification {
                 ok: false,
                 id: None,
-                error: Some(error.reason),
-                code: Some(error.status),
-            }
+                error: Some(report.reason),
+                code: Some(report.code.as_str().to_owned()),
+            };
         }
     };
     let outcome = core_token::verify_local_first_identity_proof_with_max_ttl(
@@ -188,6 +202,16 @@ fn proof_arguments(
     ts_args_type = "token: string, audience: string, options?: VerifyTokenOptions | undefined | null"
 )]
 pub fn verify_local_first_token(
+    env: &Env,
+    token: Unknown,
+    audience: Unknown,
+    options: Option<Unknown>,
+) -> napi::Result<VerifiedToken> {
+    verified_token(token, audience, options).or_throw(env)
+}
+
+/// `verifyLocalFirstToken`'s arguments checked, then the core's verification.
+fn verified_token(
     token: Unknown,
     audience: Unknown,
     options: Option<Unknown>,
@@ -207,7 +231,7 @@ pub fn verify_local_first_token(
             .collect::<Result<Vec<Issuer>>>()?;
         verify = verify.with_issuers(&issuers);
     }
-    let verified = core_token::verify(&token, &verify, clock.as_ref()).map_err(coded)?;
+    let verified = core_token::verify(&token, &verify, clock.as_ref())?;
     Ok(VerifiedToken {
         user_id: verified.user_id.to_string(),
         issuer: issuer_name(verified.issuer).to_owned(),

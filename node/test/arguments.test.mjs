@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import * as localfirst from '../index.js'
+import { isLocalFirstError } from './data.mjs'
 
 const {
   AuthSecret,
@@ -167,7 +168,10 @@ test('valid arguments are accepted', async () => {
     const { error } = await outcome(call, args)
     if (always) assert.equal(error?.code, always, name)
     // Some valid calls still have their own answer (a vault conflict, no credential).
-    if (error) assert.ok(catalogue.has(error.code), `${name}: ${error.code} ${error.message}`)
+    if (error) {
+      isLocalFirstError(error)
+      assert.ok(catalogue.has(error.code), `${name}: ${error.code} ${error.message}`)
+    }
   }
 })
 
@@ -189,8 +193,9 @@ test('every argument of the wrong type is refused with a catalogue code', async 
         } else if (refused) {
           assert.ok(error, `${what} was accepted`)
           assert.equal(error.code, 'invalid-argument', `${what}: ${error.code} ${error.message}`)
-          assert.ok(error instanceof Error && error.message, what)
+          isLocalFirstError(error)
         } else if (error) {
+          isLocalFirstError(error)
           assert.ok(catalogue.has(error.code), `${what}: ${error.code} ${error.message}`)
         }
         if (refused) refusals += 1

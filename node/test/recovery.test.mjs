@@ -72,8 +72,11 @@ test('another identity: a conflict with both ids, nothing replaced; adopt on con
     () => vaultRestore(store, theirs.toBase64Url()),
     (error) => {
       hasCode('vault-identity-conflict')(error)
-      assert.equal(error.deviceUserId, mine.userId())
-      assert.equal(error.vaultUserId, theirs.userId())
+      assert.deepEqual(error.details, {
+        kind: 'identityConflict',
+        deviceUserId: mine.userId(),
+        vaultUserId: theirs.userId(),
+      })
       return true
     },
   )
@@ -114,7 +117,7 @@ test('the read-back decides: nothing, another identity, or a bad value', () => {
   const winner = secretOf(10)
   assert.throws(
     () => vaultConfirmReadback(backup, winner.toBase64Url()),
-    (error) => error.code === 'vault-identity-conflict' && error.vaultUserId === winner.userId(),
+    (error) => error.code === 'vault-identity-conflict' && error.details.vaultUserId === winner.userId(),
   )
   assert.throws(() => vaultConfirmReadback(backup, 'QUJD'), hasCode('vault-corrupt'))
   // Rebuilt from its parts, as across a bridge.

@@ -123,12 +123,22 @@ test('bad secret text fails with its code', () => {
 
 test('bad recovery phrases fail with their codes', () => {
   const phrase = vectors.vectors[1].recovery_phrase.split(' ')
-  assert.throws(() => RecoveryPhrase.toSecret(phrase.slice(1).join(' ')), hasCode('invalid-length'))
-  assert.throws(() => RecoveryPhrase.toSecret(''), hasCode('invalid-length'))
-  const unknown = [...phrase.slice(0, 23), 'notaword']
-  assert.throws(() => RecoveryPhrase.toSecret(unknown.join(' ')), hasCode('invalid-word'))
+  assert.throws(
+    () => RecoveryPhrase.toSecret(phrase.slice(1).join(' ')),
+    hasCode('invalid-length', { kind: 'phraseLength', got: 23 }),
+  )
+  assert.throws(() => RecoveryPhrase.toSecret(''), hasCode('invalid-length', { kind: 'phraseLength', got: 0 }))
+  const unknown = [...phrase.slice(0, 23), 'NotAWord']
+  assert.throws(
+    () => RecoveryPhrase.toSecret(unknown.join(' ')),
+    hasCode('invalid-word', { kind: 'invalidWord', position: 24, word: 'notaword' }),
+  )
   const swapped = [phrase[1], phrase[0], ...phrase.slice(2)]
-  assert.throws(() => RecoveryPhrase.toSecret(swapped.join(' ')), hasCode('invalid-checksum'))
+  assert.throws(() => RecoveryPhrase.toSecret(swapped.join(' ')), (error) => {
+    hasCode('invalid-checksum')(error)
+    assert.equal('details' in error, false)
+    return true
+  })
 })
 
 test('identity proofs: audience, lifetime, empty token', () => {

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use localfirst_core::error::Quoted;
+use localfirst_core::error::{Code, Quoted};
 use localfirst_core::local_db::check_entry;
 use localfirst_core::policy::{Operation, PolicySet, Row};
 use localfirst_core::session::{AuthMode, Session};
 use localfirst_core::ErrorCode as _;
 use serde_json::Value;
 
-use crate::protocol::{codes, encoded_len, WireChange};
+use crate::protocol::{encoded_len, WireChange};
 use crate::store::{Change, ChangeOp, Decide, Decision, PushEntry, Rejection, WriteOp};
 
 /// How far ahead of the server's clock a writer's time (`at`) may be, in
@@ -64,7 +64,7 @@ impl Rules<'_> {
         };
         if self.session.auth_mode == AuthMode::Anonymous {
             return Err(Rejection::new(
-                codes::ANONYMOUS_WRITE_DENIED,
+                Code::AnonymousWriteDenied,
                 format!(
                     "anonymous sessions cannot {operation} rows of {}",
                     Quoted(&entry.table)
@@ -76,7 +76,7 @@ impl Rules<'_> {
             None => Ok(()),
             Some(set) => set
                 .check(&entry.table, operation, self.session, old, new)
-                .map_err(|e| Rejection::new(codes::POLICY_DENIED, e.to_string())),
+                .map_err(|e| Rejection::new(Code::PolicyDenied, e.to_string())),
         };
         let user = Value::String(self.session.user_id.clone());
         let stamp = Value::from(self.stamp(entry));
@@ -92,7 +92,7 @@ impl Rules<'_> {
                 self.check_size(&row)?;
                 if old.is_some() {
                     return Err(Rejection::new(
-                        codes::ROW_EXISTS,
+                        Code::RowExists,
                         format!(
                             "row {} already exists in {}",
                             Quoted(&entry.id),
@@ -150,7 +150,7 @@ impl Rules<'_> {
         let size = encoded_len(row);
         if size > self.max_row_bytes {
             return Err(Rejection::new(
-                codes::ROW_TOO_LARGE,
+                Code::RowTooLarge,
                 format!(
                     "the row would be {size} bytes; rows are at most {} bytes",
                     self.max_row_bytes
@@ -163,7 +163,7 @@ impl Rules<'_> {
 
 fn not_found(entry: &PushEntry) -> Rejection {
     Rejection::new(
-        codes::NOT_FOUND,
+        Code::NotFound,
         format!("no row {} in {}", Quoted(&entry.id), Quoted(&entry.table)),
     )
 }
@@ -171,7 +171,7 @@ fn not_found(entry: &PushEntry) -> Rejection {
 /// The entry's shape (`invalid-entry`), then the names every client accepts
 /// (the core's [`check_entry`]: `invalid-name`, `invalid-row`).
 fn validate(entry: &PushEntry) -> Result<(), Rejection> {
-    let invalid = |message: String| Err(Rejection::new(codes::INVALID_ENTRY, message));
+    let invalid = |message: String| Err(Rejection::new(Code::InvalidEntry, message));
     match (entry.op, &entry.payload) {
         (WriteOp::Delete, Some(_)) => return invalid("a delete carries no payload".to_owned()),
         (WriteOp::Update, None) => return invalid("an update needs a payload".to_owned()),
@@ -186,7 +186,7 @@ fn validate(entry: &PushEntry) -> Result<(), Rejection> {
         }
     }
     check_entry(&entry.table, &entry.id, entry.payload.as_ref())
-        .map_err(|e| Rejection::new(e.code().as_str(), e.to_string()))
+        .map_err(|e| Rejection::new(e.code(), e.to_string()))
 }
 
 /// How `change` looks to `session`: a put when it may read the new row, a

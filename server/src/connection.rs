@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use futures_util::StreamExt as _;
+use localfirst_core::error::Code;
 use localfirst_core::session::AuthMode;
 use tokio::sync::{broadcast, watch};
 
@@ -18,8 +19,8 @@ use crate::auth::{AuthRejection, Resolved};
 use crate::outbound::{self, close, Outbound};
 use crate::pages;
 use crate::protocol::{
-    codes, parse_client_frame, ClientMessage, ServerMessage, WireLimits, WireSession,
-    CLOSE_AUTH_REJECTED, CLOSE_PROTOCOL_ERROR, PROTOCOL_VERSION,
+    parse_client_frame, ClientMessage, ServerMessage, WireLimits, WireSession, CLOSE_AUTH_REJECTED,
+    CLOSE_PROTOCOL_ERROR, PROTOCOL_VERSION,
 };
 use crate::server::AppState;
 use crate::slots::SocketSlots;
@@ -51,14 +52,16 @@ impl Conn {
         self.out.send(message).await.map_err(|_| Closed)
     }
 
-    async fn error(&self, code: &str, message: impl Into<String>) -> Result<(), Closed> {
+    async fn error(&self, code: Code, message: impl Into<String>) -> Result<(), Closed> {
         self.send(&ServerMessage::error(code, message)).await
     }
 
     /// Sends an error frame, then closes.
-    async fn fatal(&self, code: &str, message: impl Into<String>) -> Closed {
+    async fn fatal(&self, code: Code, message: impl Into<String>) -> Closed {
         let _ = self.error(code, message).await;
-        let _ = self.send_raw(close(CLOSE_PROTOCOL_ERROR, code)).await;
+        let _ = self
+            .send_raw(close(CLOSE_PROTOCOL_ERROR, code.as_str()))
+            .await;
         Closed
     }
 }
@@ -133,9 +136,9 @@ async fn serve_socket(
                     // limit, or a protocol violation): say why, then close.
                     let text = e.to_string();
                     let code = if text.contains("too long") || text.contains("limit") {
-                        codes::FRAME_TOO_LARGE
+                        Code::FrameTooLarge
                     } else {
-                        codes::MALFORMED_FRAME
+                        Code::MalformedFrame
                     };
                     return Err(conn.fatal(code, format!("unreadable frame: {text}")).await);
                 }
@@ -146,11 +149,11 @@ async fn serve_socket(
                 Err(broadcast::error::RecvError::Closed) => notify_open = false,
             },
             _ = tokio::time::sleep_until(deadline), if handshaking => {
-                return Err(conn.fatal(codes::HANDSHAKE_TIMEOUT, "no hello within the handshake timeout").await);
+                return Err(conn.fatal(Code::HandshakeTimeout, "no hello within the handshake timeout").await);
             }
             _ = shutdown.changed() => {
-                let _ = conn.error(codes::SHUTTING_DOWN, "the server is shutting down").await;
-                let _ = conn.send_raw(close(1001, codes::SHUTTING_DOWN)).await;
+                let _ = conn.error(Code::ShuttingDown, "the server is shutting down").await;
+                let _ = conn.send_raw(close(1001, Code::ShuttingDown.as_str())).await;
                 return Ok(());
             }
         }
@@ -162,7 +165,7 @@ async fn handle_frame(conn: &mut Conn, message: Message) -> Result<(), Closed> {
         Message::Text(text) => text,
         Message::Binary(_) => {
             return conn
-                .error(codes::UNSUPPORTED_FRAME, "binary frames are not used")
+                .error(Code::UnsupportedFrame, "binary frames are not used")
                 .await;
         }
         // Pings are answered by the WebSocket layer.
@@ -172,7 +175,7 @@ async fn handle_frame(conn: &mut Conn, message: Message) -> Result<(), Closed> {
     if text.len() > max {
         return conn
             .error(
-                codes::FRAME_TOO_LARGE,
+                Code::FrameTooLarge,
                 format!("frame of {} bytes exceeds the {max}-byte limit", text.len()),
             )
             .await;
@@ -184,9 +187,7 @@ async fn handle_frame(conn: &mut Conn, message: Message) -> Result<(), Closed> {
     check_expiry(conn).await?;
     match parsed {
         ClientMessage::Hello { version, client_id } => hello(conn, version, client_id).await,
-        _ if conn.client_id.is_none() => {
-            conn.error(codes::HELLO_REQUIRED, "send hello first").await
-        }
+        _ if conn.client_id.is_none() => conn.error(Code::HelloRequired, "send hello first").await,
         ClientMessage::Push { entries } => push(conn, entries).await,
         ClientMessage::Pull {
             cursor,
@@ -202,13 +203,13 @@ async fn hello(conn: &mut Conn, version: u32, client_id: String) -> Result<(), C
     // negotiates the version (and may end the socket).
     if conn.client_id.is_some() {
         return conn
-            .error(codes::MALFORMED_FRAME, "hello was already received")
+            .error(Code::MalformedFrame, "hello was already received")
             .await;
     }
     if version != PROTOCOL_VERSION {
         return Err(conn
             .fatal(
-                codes::UNSUPPORTED_VERSION,
+                Code::UnsupportedVersion,
                 format!(
                     "protocol version {version} is not supported; supported: [{PROTOCOL_VERSION}]"
                 ),
@@ -223,14 +224,14 @@ async fn hello(conn: &mut Conn, version: u32, client_id: String) -> Result<(), C
     if !valid {
         return conn
             .error(
-                codes::INVALID_CLIENT_ID,
+                Code::InvalidClientId,
                 "clientId must be 1-128 characters of [A-Za-z0-9_.:-]",
             )
             .await;
     }
     let cursor = match conn.state.store.latest_cursor().await {
         Ok(cursor) => cursor,
-        Err(e) => return Err(conn.fatal(codes::STORAGE, e.to_string()).await),
+        Err(e) => return Err(conn.fatal(Code::Storage, e.to_string()).await),
     };
     conn.client_id = Some(client_id);
     let limits = conn.state.limits;
@@ -256,7 +257,7 @@ async fn push(conn: &mut Conn, entries: Vec<PushEntry>) -> Result<(), Closed> {
     if entries.len() > max {
         return conn
             .error(
-                codes::BATCH_TOO_LARGE,
+                Code::BatchTooLarge,
                 format!(
                     "{} entries exceed the {max}-entry batch limit",
                     entries.len()
@@ -280,7 +281,7 @@ async fn push(conn: &mut Conn, entries: Vec<PushEntry>) -> Result<(), Closed> {
         Err(e) => {
             tracing::error!(error = %e, "push failed in storage");
             return conn
-                .error(codes::STORAGE, "storage failed; retry later")
+                .error(Code::Storage, "storage failed; retry later")
                 .await;
         }
     };
@@ -322,7 +323,7 @@ async fn pull(
         Err(e) => {
             tracing::error!(error = %e, "pull failed in storage");
             return conn
-                .error(codes::STORAGE, "storage failed; retry later")
+                .error(Code::Storage, "storage failed; retry later")
                 .await;
         }
     };
@@ -379,7 +380,7 @@ async fn forward_live(conn: &mut Conn) -> Result<(), Closed> {
             Err(e) => {
                 tracing::error!(error = %e, "live read failed in storage");
                 return conn
-                    .error(codes::STORAGE, "storage failed; pull again later")
+                    .error(Code::Storage, "storage failed; pull again later")
                     .await;
             }
         };

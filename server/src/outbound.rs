@@ -25,7 +25,9 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::protocol::{codes, ServerMessage, CLOSE_SLOW_CONSUMER};
+use localfirst_core::error::Code;
+
+use crate::protocol::{ServerMessage, CLOSE_SLOW_CONSUMER};
 
 /// Longest time the last frames of a socket (and the client's closing
 /// handshake) may take once the server decided to close it.
@@ -43,7 +45,7 @@ pub(crate) struct Gone;
 
 /// Why the writer has to stop sending queued frames.
 struct CutOff {
-    why: OnceLock<(u16, &'static str, String)>,
+    why: OnceLock<(u16, Code, String)>,
     notify: Notify,
 }
 
@@ -119,14 +121,14 @@ impl Outbound {
                     "the client read none of its answers for {} s",
                     self.patience.as_secs_f64()
                 );
-                if self.cut_off(CLOSE_SLOW_CONSUMER, codes::SLOW_CONSUMER, message) {
+                if self.cut_off(CLOSE_SLOW_CONSUMER, Code::SlowConsumer, message) {
                     self.slow_consumers.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(Gone)
             }
             _ = shutdown.wait_for(|stop| *stop) => {
                 let message = "the server is shutting down".to_owned();
-                self.cut_off(CLOSE_GOING_AWAY, codes::SHUTTING_DOWN, message);
+                self.cut_off(CLOSE_GOING_AWAY, Code::ShuttingDown, message);
                 Err(Gone)
             }
         }
@@ -138,7 +140,7 @@ impl Outbound {
     }
 
     /// Stops the writer with `why`; false when it was stopped already.
-    fn cut_off(&self, close_code: u16, code: &'static str, message: String) -> bool {
+    fn cut_off(&self, close_code: u16, code: Code, message: String) -> bool {
         let first = self.cut.why.set((close_code, code, message)).is_ok();
         self.cut.notify.notify_one();
         first
@@ -175,9 +177,9 @@ async fn write(
     }
     let last = async {
         if let Some((close_code, code, message)) = cut.why.get() {
-            let frame = ServerMessage::error(code, message.clone()).to_text();
+            let frame = ServerMessage::error(*code, message.clone()).to_text();
             sink.send(Message::Text(Utf8Bytes::from(frame))).await?;
-            sink.send(close(*close_code, code)).await?;
+            sink.send(close(*close_code, code.as_str())).await?;
         }
         sink.close().await
     };

@@ -5,7 +5,9 @@ use localfirst_core::policy::PolicySet;
 use localfirst_core::session::Session;
 
 use crate::apply;
-use crate::protocol::{codes, encoded_len, ServerMessage, WireChange};
+use localfirst_core::error::Code;
+
+use crate::protocol::{encoded_len, ServerMessage, WireChange};
 use crate::store::Change;
 
 /// One `changes` frame's worth of a page.
@@ -49,7 +51,7 @@ pub(crate) fn next_part(
             let mut grown = size.saturating_add(encoded_len(&wire)).saturating_add(1);
             if grown > max_frame_bytes && part.changes.is_empty() {
                 wire.row = None;
-                wire.omitted = Some(codes::ROW_TOO_LARGE.to_owned());
+                wire.omitted = Some(Code::RowTooLarge.as_str().to_owned());
                 grown = size.saturating_add(encoded_len(&wire)).saturating_add(1);
             }
             // The first change always goes in, so every part makes progress

@@ -3,6 +3,7 @@
 //! and the client engine); this module re-exports them and adds the server's
 //! frame parser.
 
+use localfirst_core::error::Code;
 use serde_json::Value;
 
 pub use localfirst_core::sync::protocol::*;
@@ -11,7 +12,7 @@ pub use localfirst_core::sync::protocol::*;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameError {
     /// `malformed-frame` or `unknown-message`.
-    pub code: &'static str,
+    pub code: Code,
     /// Explanation.
     pub message: String,
 }
@@ -21,7 +22,7 @@ const CLIENT_TYPES: [&str; 4] = ["hello", "push", "pull", "ping"];
 /// Parses a client text frame, telling malformed frames from unknown types.
 pub fn parse_client_frame(text: &str) -> Result<ClientMessage, FrameError> {
     let value: Value = serde_json::from_str(text).map_err(|e| FrameError {
-        code: codes::MALFORMED_FRAME,
+        code: Code::MalformedFrame,
         message: format!("not JSON: {e}"),
     })?;
     let kind = value
@@ -29,18 +30,18 @@ pub fn parse_client_frame(text: &str) -> Result<ClientMessage, FrameError> {
         .and_then(Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| FrameError {
-            code: codes::MALFORMED_FRAME,
+            code: Code::MalformedFrame,
             message: "a frame must be an object with a string `type`".to_owned(),
         })?;
     if !CLIENT_TYPES.contains(&kind.as_str()) {
         let shown: String = kind.chars().take(64).collect();
         return Err(FrameError {
-            code: codes::UNKNOWN_MESSAGE,
+            code: Code::UnknownMessage,
             message: format!("unknown message type `{shown}`"),
         });
     }
     serde_json::from_value(value).map_err(|e| FrameError {
-        code: codes::MALFORMED_FRAME,
+        code: Code::MalformedFrame,
         message: format!("bad `{kind}` frame: {e}"),
     })
 }

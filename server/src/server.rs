@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use localfirst_core::error::Code;
 use localfirst_core::policy::PolicySet;
 use serde_json::json;
 use tokio::sync::{watch, Semaphore};
@@ -265,8 +266,12 @@ async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     Json(json!({"ok": true, "appId": state.app_id}))
 }
 
-fn problem(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({"code": code, "message": message}))).into_response()
+fn problem(status: StatusCode, code: Code, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"code": code.as_str(), "message": message})),
+    )
+        .into_response()
 }
 
 async fn sync(
@@ -279,7 +284,7 @@ async fn sync(
     if app_id != state.app_id {
         return problem(
             StatusCode::NOT_FOUND,
-            "unknown-app",
+            Code::UnknownApp,
             "no such app on this server",
         );
     }
@@ -290,14 +295,14 @@ async fn sync(
     if *state.shutdown.borrow() {
         return problem(
             StatusCode::SERVICE_UNAVAILABLE,
-            "shutting-down",
+            Code::ShuttingDown,
             "the server is shutting down",
         );
     }
     let Ok(permit) = Arc::clone(&state.slots).try_acquire_owned() else {
         return problem(
             StatusCode::SERVICE_UNAVAILABLE,
-            "server-busy",
+            Code::ServerBusy,
             "too many connections; retry later",
         );
     };
@@ -339,7 +344,7 @@ async fn stats(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
     let Some(secret) = &state.admin_secret else {
         return problem(
             StatusCode::NOT_FOUND,
-            "not-found",
+            Code::NotFound,
             "no admin secret configured",
         );
     };
@@ -347,13 +352,19 @@ async fn stats(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
     if !secret.matches(given) {
         return problem(
             StatusCode::UNAUTHORIZED,
-            "invalid",
+            Code::Invalid,
             "missing or wrong admin secret",
         );
     }
     let cursor = match state.store.latest_cursor().await {
         Ok(cursor) => cursor,
-        Err(_) => return problem(StatusCode::SERVICE_UNAVAILABLE, "storage", "storage failed"),
+        Err(_) => {
+            return problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Code::Storage,
+                "storage failed",
+            )
+        }
     };
     Json(json!({
         "connections": open_connections(&state),

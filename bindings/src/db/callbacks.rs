@@ -11,28 +11,28 @@ use localfirst_core::sync::{
 };
 
 use super::types::{rows, AuthState, Row, SyncStatus};
-use super::DbError;
+use crate::error::LocalFirstError;
 
 /// Receives auth snapshots: once at once, then after every real change, in
 /// order, on a thread of the core, with no lock held.
 #[uniffi::export(foreign)]
 pub trait AuthStateListener: Send + Sync {
     /// The auth state changed.
-    fn on_auth_changed(&self, state: AuthState) -> Result<(), DbError>;
+    fn on_auth_changed(&self, state: AuthState) -> Result<(), LocalFirstError>;
 }
 
 /// Receives query results: once at once, then whenever the result changed.
 #[uniffi::export(foreign)]
 pub trait RowsListener: Send + Sync {
     /// The rows of the subscribed query.
-    fn on_rows_changed(&self, rows: Vec<Row>) -> Result<(), DbError>;
+    fn on_rows_changed(&self, rows: Vec<Row>) -> Result<(), LocalFirstError>;
 }
 
 /// Receives sync status snapshots: once at once, then after every change.
 #[uniffi::export(foreign)]
 pub trait SyncStatusListener: Send + Sync {
     /// The sync status changed.
-    fn on_sync_status(&self, status: SyncStatus) -> Result<(), DbError>;
+    fn on_sync_status(&self, status: SyncStatus) -> Result<(), LocalFirstError>;
 }
 
 /// Supplies a fresh JWT after the server rejected the current one as expired.
@@ -44,7 +44,7 @@ pub trait SyncStatusListener: Send + Sync {
 #[async_trait::async_trait]
 pub trait JwtRefresher: Send + Sync {
     /// A fresh JWT for the same user, or `null` when there is none.
-    async fn refresh(&self) -> Result<Option<String>, DbError>;
+    async fn refresh(&self) -> Result<Option<String>, LocalFirstError>;
 }
 
 /// A listener registration; `cancel()` (or closing/releasing it) unsubscribes.

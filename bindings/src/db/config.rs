@@ -12,7 +12,7 @@ use localfirst_core::policy::PolicySet;
 
 use super::callbacks::{JwtRefresher, RefresherAdapter};
 use super::discard::{AccountDiscardMigrator, MigratorAdapter};
-use super::DbError;
+use crate::error::LocalFirstError;
 use crate::identity::AuthSecret;
 
 /// Where the `Db` keeps its rows.
@@ -132,7 +132,7 @@ pub struct DbConfig {
 }
 
 /// The core's config for `config`.
-pub(crate) fn core_config(config: DbConfig) -> Result<CoreDbConfig, DbError> {
+pub(crate) fn core_config(config: DbConfig) -> Result<CoreDbConfig, LocalFirstError> {
     let storage = match config.storage {
         StorageMode::InMemory => CoreStorage::InMemory,
         StorageMode::DataDir { path } => CoreStorage::DataDir(path),
@@ -153,8 +153,8 @@ pub(crate) fn core_config(config: DbConfig) -> Result<CoreDbConfig, DbError> {
         core = core.with_server_url(url);
     }
     if let Some(json) = config.policies_json {
-        let policies =
-            PolicySet::from_json(&json).map_err(|e| DbError::from(core_db::DbError::Policy(e)))?;
+        let policies = PolicySet::from_json(&json)
+            .map_err(|e| LocalFirstError::from(core_db::DbError::from(e)))?;
         core = core.with_policies(policies);
     }
     if let Some(refresher) = config.jwt_refresher {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use localfirst_core::db::{self as core_db, MigrationError};
 
 use super::types::{rows, Row};
-use super::{Db, DbError};
+use super::Db;
+use crate::error::LocalFirstError;
 
 /// Called (synchronously, inside `Db.open`) when an external account whose
 /// user id differs from the namespace's local-first identity opens the
@@ -20,7 +21,7 @@ use super::{Db, DbError};
 #[uniffi::export(foreign)]
 pub trait AccountDiscardMigrator: Send + Sync {
     /// Migrates what should survive of `account`.
-    fn migrate(&self, account: Arc<DiscardedAccount>) -> Result<(), DbError>;
+    fn migrate(&self, account: Arc<DiscardedAccount>) -> Result<(), LocalFirstError>;
 }
 
 /// The local-first identity an external account is replacing: a snapshot of
@@ -44,7 +45,7 @@ impl DiscardedAccount {
 
     /// The rows of `table` the discarded identity created, as of the snapshot
     /// (no read policy applies: they are this device's own rows).
-    pub fn rows(&self, table: String) -> Result<Vec<Row>, DbError> {
+    pub fn rows(&self, table: String) -> Result<Vec<Row>, LocalFirstError> {
         Ok(rows(self.inner.rows(&table)?))
     }
 
@@ -55,7 +56,7 @@ impl DiscardedAccount {
 }
 
 /// A foreign [`AccountDiscardMigrator`] as the core's: any error it throws
-/// (a `DbError` or another exception) declines the migration.
+/// (a `LocalFirstError` or another exception) declines the migration.
 pub(crate) struct MigratorAdapter(pub(crate) Arc<dyn AccountDiscardMigrator>);
 
 impl core_db::AccountDiscardMigrator for MigratorAdapter {

@@ -11,7 +11,8 @@ mod types;
 use std::sync::Arc;
 
 use localfirst_core::db::{self as core_db, query_from_json, DbDeps, RowValues};
-use localfirst_core::error::{Code, ErrorCode};
+
+use crate::error::LocalFirstError;
 
 pub use callbacks::{
     AuthStateListener, JwtRefresher, RowsListener, Subscription, SyncStatusListener,
@@ -23,41 +24,6 @@ pub use types::{AuthMode, AuthState, Row, SyncRejection, SyncReport, SyncState, 
 use callbacks::{AuthAdapter, RowsAdapter, SyncStatusAdapter};
 use types::rows;
 
-/// A `Db` operation failed (Kotlin `DbException`). `code` is the catalogue's
-/// stable code (`anonymous-write-denied`, `logged-out`, `not-found`,
-/// `policy-denied`, `sync-network`, ...; docs/ERRORS.md).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
-pub enum DbError {
-    /// The operation failed; `code` tells why.
-    #[error("[{code}] {reason}")]
-    Failed {
-        /// The stable error code.
-        code: String,
-        /// The core's message.
-        reason: String,
-    },
-}
-
-impl From<core_db::DbError> for DbError {
-    fn from(error: core_db::DbError) -> DbError {
-        DbError::Failed {
-            code: error.code().as_str().to_owned(),
-            reason: error.to_string(),
-        }
-    }
-}
-
-/// An exception thrown by a foreign listener or refresher that is not a
-/// `DbError` becomes one (code `callback-failed`) instead of a panic.
-impl From<uniffi::UnexpectedUniFFICallbackError> for DbError {
-    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> DbError {
-        DbError::Failed {
-            code: Code::CallbackFailed.as_str().to_owned(),
-            reason: error.reason,
-        }
-    }
-}
-
 /// A client database bound to one principal and one storage namespace.
 #[derive(Debug, uniffi::Object)]
 pub struct Db {
@@ -68,7 +34,7 @@ pub struct Db {
 impl Db {
     /// Opens (or creates) the namespace's database for `config`.
     #[uniffi::constructor]
-    pub fn open(config: DbConfig) -> Result<Arc<Db>, DbError> {
+    pub fn open(config: DbConfig) -> Result<Arc<Db>, LocalFirstError> {
         let inner = core_db::Db::open(config::core_config(config)?, DbDeps::default())?;
         Ok(Db::wrap(inner))
     }
@@ -94,14 +60,17 @@ impl Db {
     }
 
     /// Replaces the bearer JWT with a fresh one for the same user.
-    pub fn update_auth_token(&self, jwt: String) -> Result<(), DbError> {
+    pub fn update_auth_token(&self, jwt: String) -> Result<(), LocalFirstError> {
         Ok(self.inner.update_auth_token(jwt)?)
     }
 
     /// Replaces the mirrored cookie session (a new cookie value, say) for the
     /// same user; another user is `principal-change` (open a new `Db`). The same
     /// session again is a no-op; a new one clears a credential `error`.
-    pub fn update_cookie_session(&self, session: Arc<CookieSession>) -> Result<(), DbError> {
+    pub fn update_cookie_session(
+        &self,
+        session: Arc<CookieSession>,
+    ) -> Result<(), LocalFirstError> {
         Ok(self.inner.update_cookie_session(session.core())?)
     }
 
@@ -111,43 +80,52 @@ impl Db {
         &self,
         ttl_seconds: u64,
         audience: Option<String>,
-    ) -> Result<Option<String>, DbError> {
+    ) -> Result<Option<String>, LocalFirstError> {
         Ok(self
             .inner
             .get_local_first_identity_proof(ttl_seconds, audience)?)
     }
 
     /// Inserts a row; `values_json` is a JSON object of column values.
-    pub fn insert(&self, table: String, values_json: String) -> Result<Row, DbError> {
+    pub fn insert(&self, table: String, values_json: String) -> Result<Row, LocalFirstError> {
         let values = RowValues::from_json_str(&values_json)?;
         Ok(Row::from(self.inner.insert(&table, values)?))
     }
 
     /// Inserts the rows of `rows_json` (a JSON array of objects) in one
     /// transaction: all or none. Subscriptions see them in one delivery.
-    pub fn insert_many(&self, table: String, rows_json: String) -> Result<Vec<Row>, DbError> {
+    pub fn insert_many(
+        &self,
+        table: String,
+        rows_json: String,
+    ) -> Result<Vec<Row>, LocalFirstError> {
         let values = RowValues::list_from_json_str(&rows_json)?;
         Ok(rows(self.inner.insert_many(&table, values)?))
     }
 
     /// Patches row `id` with the columns of `patch_json`.
-    pub fn update(&self, table: String, id: String, patch_json: String) -> Result<Row, DbError> {
+    pub fn update(
+        &self,
+        table: String,
+        id: String,
+        patch_json: String,
+    ) -> Result<Row, LocalFirstError> {
         let patch = RowValues::from_json_str(&patch_json)?;
         Ok(Row::from(self.inner.update(&table, &id, patch)?))
     }
 
     /// Deletes row `id`; returns it as it was.
-    pub fn delete(&self, table: String, id: String) -> Result<Row, DbError> {
+    pub fn delete(&self, table: String, id: String) -> Result<Row, LocalFirstError> {
         Ok(Row::from(self.inner.delete(&table, &id)?))
     }
 
     /// Row `id`, or `null` when it is missing or not readable.
-    pub fn get(&self, table: String, id: String) -> Result<Option<Row>, DbError> {
+    pub fn get(&self, table: String, id: String) -> Result<Option<Row>, LocalFirstError> {
         Ok(self.inner.get(&table, &id)?.map(Row::from))
     }
 
     /// The rows matching `query_json` (docs/DB.md query form).
-    pub fn query(&self, query_json: String) -> Result<Vec<Row>, DbError> {
+    pub fn query(&self, query_json: String) -> Result<Vec<Row>, LocalFirstError> {
         let query = query_from_json(&query_json)?;
         Ok(rows(self.inner.query(&query)?))
     }
@@ -157,7 +135,7 @@ impl Db {
         &self,
         query_json: String,
         listener: Arc<dyn RowsListener>,
-    ) -> Result<Arc<Subscription>, DbError> {
+    ) -> Result<Arc<Subscription>, LocalFirstError> {
         let query = query_from_json(&query_json)?;
         let inner = self
             .inner
@@ -167,28 +145,28 @@ impl Db {
 
     /// Picks up changes other processes committed to this namespace: when the
     /// database changed, every subscription re-runs. Returns whether it changed.
-    pub fn refresh(&self) -> Result<bool, DbError> {
+    pub fn refresh(&self) -> Result<bool, LocalFirstError> {
         Ok(self.inner.refresh()?)
     }
 
     /// Stops listeners and background work and closes the database; later
     /// calls fail with `logged-out`. Never touches a secret store.
-    pub fn logout(&self) -> Result<(), DbError> {
+    pub fn logout(&self) -> Result<(), LocalFirstError> {
         Ok(self.inner.logout()?)
     }
 
     /// Like `logout`, and deletes this namespace's database files.
-    pub fn logout_and_wipe(&self) -> Result<(), DbError> {
+    pub fn logout_and_wipe(&self) -> Result<(), LocalFirstError> {
         Ok(self.inner.logout_and_wipe()?)
     }
 
     /// Deletes this namespace's database without logging out.
-    pub fn delete_client_storage(&self) -> Result<(), DbError> {
+    pub fn delete_client_storage(&self) -> Result<(), LocalFirstError> {
         Ok(self.inner.delete_client_storage()?)
     }
 
     /// Starts background sync (no-op when running); never blocks on the network.
-    pub fn start_sync(&self) -> Result<(), DbError> {
+    pub fn start_sync(&self) -> Result<(), LocalFirstError> {
         Ok(self.inner.start_sync()?)
     }
 
@@ -218,7 +196,7 @@ impl Db {
 
     /// Connects, pushes everything pending, pulls until caught up, disconnects.
     /// An `expired` rejection with a refresher refreshes once and retries.
-    pub async fn sync_once(&self) -> Result<SyncReport, DbError> {
+    pub async fn sync_once(&self) -> Result<SyncReport, LocalFirstError> {
         Ok(SyncReport::from(self.inner.sync_once().await?))
     }
 }

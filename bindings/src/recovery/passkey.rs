@@ -11,7 +11,7 @@ use localfirst_core::recovery::passkey::{
 };
 use zeroize::Zeroizing;
 
-use crate::error::PasskeyError;
+use crate::error::LocalFirstError;
 use crate::identity::AuthSecret;
 
 /// One app's passkey requests: its name (shown as the relying party) and its
@@ -34,7 +34,7 @@ impl PasskeyCeremony {
     pub fn new(
         app_name: String,
         relying_party_id: String,
-    ) -> Result<Arc<PasskeyCeremony>, PasskeyError> {
+    ) -> Result<Arc<PasskeyCeremony>, LocalFirstError> {
         let inner = CoreBackup::new(&app_name, &relying_party_id)?;
         Ok(Arc::new(PasskeyCeremony { inner }))
     }
@@ -55,7 +55,7 @@ impl PasskeyCeremony {
         &self,
         secret: Arc<AuthSecret>,
         display_name: String,
-    ) -> Result<Arc<PasskeyRegistrationRequest>, PasskeyError> {
+    ) -> Result<Arc<PasskeyRegistrationRequest>, LocalFirstError> {
         let request = self
             .inner
             .registration_request(secret.secret(), &display_name)?;
@@ -69,7 +69,7 @@ impl PasskeyCeremony {
         secret: Arc<AuthSecret>,
         display_name: String,
         challenge: Vec<u8>,
-    ) -> Result<Arc<PasskeyRegistrationRequest>, PasskeyError> {
+    ) -> Result<Arc<PasskeyRegistrationRequest>, LocalFirstError> {
         let request = self.inner.registration_request_with_challenge(
             secret.secret(),
             &display_name,
@@ -84,7 +84,7 @@ impl PasskeyCeremony {
         &self,
         secret: String,
         display_name: String,
-    ) -> Result<Arc<PasskeyRegistrationRequest>, PasskeyError> {
+    ) -> Result<Arc<PasskeyRegistrationRequest>, LocalFirstError> {
         let secret = Zeroizing::new(secret);
         let request = self
             .inner
@@ -93,7 +93,7 @@ impl PasskeyCeremony {
     }
 
     /// The assertion request that restores the secret, with a fresh random challenge.
-    pub fn assertion_request(&self) -> Result<Arc<PasskeyAssertionRequest>, PasskeyError> {
+    pub fn assertion_request(&self) -> Result<Arc<PasskeyAssertionRequest>, LocalFirstError> {
         Ok(PasskeyAssertionRequest::wrap(
             self.inner.assertion_request()?,
         ))
@@ -103,7 +103,7 @@ impl PasskeyCeremony {
     pub fn assertion_request_with_challenge(
         &self,
         challenge: Vec<u8>,
-    ) -> Result<Arc<PasskeyAssertionRequest>, PasskeyError> {
+    ) -> Result<Arc<PasskeyAssertionRequest>, LocalFirstError> {
         Ok(PasskeyAssertionRequest::wrap(
             self.inner.assertion_request_with_challenge(challenge)?,
         ))
@@ -205,7 +205,7 @@ impl PasskeyAssertionRequest {
 /// (`PublicKeyCredential.authenticationResponseJson`). Codes: `no-credential` for
 /// `null`, `invalid-credential`, `verification-failed`.
 #[uniffi::export]
-pub fn secret_from_assertion_json(json: String) -> Result<Arc<AuthSecret>, PasskeyError> {
+pub fn secret_from_assertion_json(json: String) -> Result<Arc<AuthSecret>, LocalFirstError> {
     let json = Zeroizing::new(json);
     Ok(AuthSecret::wrap(core_passkey::secret_from_assertion_json(
         &json,
@@ -219,7 +219,7 @@ pub fn secret_from_assertion_json(json: String) -> Result<Arc<AuthSecret>, Passk
 pub fn secret_from_assertion(
     authenticator_data: Vec<u8>,
     user_handle: Option<Vec<u8>>,
-) -> Result<Arc<AuthSecret>, PasskeyError> {
+) -> Result<Arc<AuthSecret>, LocalFirstError> {
     let user_handle = user_handle.map(Zeroizing::new);
     Ok(AuthSecret::wrap(core_passkey::secret_from_assertion(
         &authenticator_data,
@@ -243,11 +243,11 @@ pub enum PasskeyPlatformFailure {
     NoCredential,
 }
 
-/// The `PasskeyError` for a platform failure, with its catalogue code and `reason`
+/// The `LocalFirstError` for a platform failure, with its catalogue code and `reason`
 /// (the platform's message; never secret material). The platform layers throw it.
 #[uniffi::export]
-pub fn passkey_platform_error(failure: PasskeyPlatformFailure, reason: String) -> PasskeyError {
-    PasskeyError::from(match failure {
+pub fn passkey_platform_error(failure: PasskeyPlatformFailure, reason: String) -> LocalFirstError {
+    LocalFirstError::from(match failure {
         PasskeyPlatformFailure::NotSupported => CorePasskeyError::NotSupported { reason },
         PasskeyPlatformFailure::CreateFailed => CorePasskeyError::CreateFailed { reason },
         PasskeyPlatformFailure::GetFailed => CorePasskeyError::GetFailed { reason },

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use localfirst_core::recovery::vault::{
-    self as core_vault, AdoptedIdentity as CoreAdopted, SecretVault as CoreVault, VaultFuture,
-    VaultIdentity as CoreIdentity, VaultOptions, VaultOutcome as CoreOutcome, VaultValue,
+    self as core_vault, AdoptedIdentity as CoreAdopted, SecretVault as CoreVault,
+    VaultAccessError as VaultAccessFailure, VaultFuture, VaultIdentity as CoreIdentity,
+    VaultOptions, VaultOutcome as CoreOutcome, VaultValue,
 };
 
-use crate::error::{VaultAccessError, VaultError};
+use crate::error::LocalFirstError;
 use crate::identity::AuthSecret;
 use crate::store::{AuthSecretStore, ForeignStore};
 
@@ -20,16 +21,17 @@ use crate::store::{AuthSecretStore, ForeignStore};
 ///
 /// The value is the secret's 43-character base64url text. `load` returns `null` /
 /// `nil` **only** when the provider definitively holds nothing for the user; every
-/// failure (network, refused credential, unexpected answer) throws
-/// `VaultAccessError`, or a new identity would be made over nothing.
+/// failure (network, refused credential, unexpected answer) throws (a
+/// `LocalFirstError` or anything else), or a new identity would be made over nothing.
+/// Whatever it throws, the flow reports `vault-unavailable`.
 #[uniffi::export(foreign)]
 #[async_trait::async_trait]
 pub trait SecretVault: Send + Sync {
     /// The value stored for the signed-in user, or `null` when there is none.
-    async fn load(&self) -> Result<Option<String>, VaultAccessError>;
+    async fn load(&self) -> Result<Option<String>, LocalFirstError>;
 
     /// Stores `secret` for the signed-in user, replacing what is there.
-    async fn store(&self, secret: String) -> Result<(), VaultAccessError>;
+    async fn store(&self, secret: String) -> Result<(), LocalFirstError>;
 }
 
 /// What `restoreOrBackupWithVault` did.
@@ -73,7 +75,7 @@ pub struct AdoptedIdentity {
 ///
 /// - the vault holds a secret: it becomes the device's (`Restored`) or already is
 ///   (`InSync`); if the device holds **another** identity nothing is replaced and
-///   `VaultError.IdentityConflict` carries both user ids;
+///   a `vault-identity-conflict` error carries both user ids in its details;
 /// - the vault is empty: the device's secret (created if the store holds none) is
 ///   written, read back and compared (`BackedUp`).
 ///
@@ -85,7 +87,7 @@ pub async fn restore_or_backup_with_vault(
     vault: Arc<dyn SecretVault>,
     store: Arc<dyn AuthSecretStore>,
     timeout_ms: Option<u64>,
-) -> Result<VaultIdentity, VaultError> {
+) -> Result<VaultIdentity, LocalFirstError> {
     let identity = core_vault::restore_or_backup_with_vault(
         Arc::new(VaultAdapter(vault)),
         Arc::new(ForeignStore::new(store)),
@@ -96,7 +98,7 @@ pub async fn restore_or_backup_with_vault(
 }
 
 /// Replaces the device's identity with the vault's, after a
-/// `VaultError.IdentityConflict` and the user's consent. `vaultUserId` is the id
+/// `vault-identity-conflict` error and the user's consent. `vaultUserId` is the id
 /// the user agreed to (from the conflict): if the vault now holds another one,
 /// nothing is replaced and the conflict is reported again. The previous secret
 /// comes back in `AdoptedIdentity.replaced`.
@@ -106,7 +108,7 @@ pub async fn adopt_vault_identity(
     store: Arc<dyn AuthSecretStore>,
     vault_user_id: String,
     timeout_ms: Option<u64>,
-) -> Result<AdoptedIdentity, VaultError> {
+) -> Result<AdoptedIdentity, LocalFirstError> {
     let adopted = core_vault::adopt_vault_identity(
         Arc::new(VaultAdapter(vault)),
         Arc::new(ForeignStore::new(store)),
@@ -136,7 +138,7 @@ impl CoreVault for VaultAdapter {
         Box::pin(async move {
             match foreign.load().await {
                 Ok(text) => Ok(text.map(VaultValue::new)),
-                Err(error) => Err(error.into()),
+                Err(error) => Err(access_failure(error)),
             }
         })
     }
@@ -147,9 +149,15 @@ impl CoreVault for VaultAdapter {
             foreign
                 .store(value.expose().to_owned())
                 .await
-                .map_err(Into::into)
+                .map_err(access_failure)
         })
     }
+}
+
+/// What the app's vault threw, as the core's vault failure (`vault-unavailable`): the
+/// reason is kept, the code the vault chose does not matter.
+fn access_failure(error: LocalFirstError) -> VaultAccessFailure {
+    VaultAccessFailure::new(error.reason())
 }
 
 impl From<CoreOutcome> for VaultOutcome {

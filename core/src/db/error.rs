@@ -1,7 +1,7 @@
 //! [`DbError`]: why a `Db` operation failed.
 
 use crate::auth::{AuthError, PrincipalChangeKind};
-use crate::error::{Code, ErrorCode};
+use crate::error::{Code, ErrorCode, ErrorDetails};
 use crate::local_db::StorageError;
 use crate::policy::{Operation, PolicyError};
 use crate::token::TokenError;
@@ -143,6 +143,24 @@ impl ErrorCode for DbError {
             DbError::MigrationFailed { .. } => Code::MigrationFailed,
             DbError::Rng => Code::RngFailure,
             DbError::Runtime { .. } => Code::RuntimeUnavailable,
+        }
+    }
+
+    fn details(&self) -> Option<ErrorDetails> {
+        match self {
+            DbError::SyncAuthRejected { code, .. } | DbError::SyncProtocol { code, .. } => {
+                Some(ErrorDetails::SyncCode { code: code.clone() })
+            }
+            DbError::AnonymousWriteDenied { table, operation }
+            | DbError::PolicyDenied { table, operation } => {
+                Some(ErrorDetails::table_operation(table, *operation))
+            }
+            DbError::NotFound { table, id } => Some(ErrorDetails::row(table, id)),
+            DbError::Auth(e) => e.details(),
+            DbError::Policy(e) => e.details(),
+            DbError::Storage(e) => e.details(),
+            DbError::Token(e) => e.details(),
+            _ => None,
         }
     }
 }

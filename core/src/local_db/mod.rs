@@ -78,7 +78,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::error::{Code, ErrorCode, Quoted};
+use crate::error::{Code, ErrorCode, ErrorDetails, Quoted};
 
 pub(crate) use discard::ActorSnapshot;
 pub use files::{
@@ -249,6 +249,21 @@ impl ErrorCode for StorageError {
             StorageError::Io { .. } => Code::LocalDbIo,
             StorageError::Closed => Code::LoggedOut,
             StorageError::Rng => Code::RngFailure,
+        }
+    }
+
+    fn details(&self) -> Option<ErrorDetails> {
+        match self {
+            StorageError::NotFound { table, id } | StorageError::AlreadyExists { table, id } => {
+                Some(ErrorDetails::row(table, id))
+            }
+            StorageError::TableNameClash { table, existing } => {
+                Some(ErrorDetails::TableNameClash {
+                    table: table.clone(),
+                    existing: existing.clone(),
+                })
+            }
+            _ => None,
         }
     }
 }

@@ -15,6 +15,8 @@ pub const META_CLIENT_ID: &str = "sync_client_id";
 impl WriteTx<'_> {
     /// Stores `row` (the whole row, system columns included, as the server sent
     /// it) as row `id` of `table`, replacing any local copy. No outbox entry.
+    /// A local copy equal in every column is left as it is (not rewritten):
+    /// the server's echo of this client's own write costs a look-up only.
     /// A change this store cannot hold fails before anything is written:
     /// [`StorageError::InvalidName`], [`StorageError::InvalidRow`] (a bad id or
     /// row, see `check_remote_row`), [`StorageError::TableNameClash`].
@@ -35,7 +37,10 @@ impl WriteTx<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(id) DO UPDATE SET data = excluded.data,
                  created_by = excluded.created_by, created_at = excluded.created_at,
-                 updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                 updated_by = excluded.updated_by, updated_at = excluded.updated_at
+             WHERE data IS NOT excluded.data
+                 OR created_by IS NOT excluded.created_by OR created_at IS NOT excluded.created_at
+                 OR updated_by IS NOT excluded.updated_by OR updated_at IS NOT excluded.updated_at",
             sql_table(table)
         );
         self.tx.prepare_cached(&sql)?.execute(rusqlite::params![

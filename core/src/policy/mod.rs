@@ -56,8 +56,10 @@ use std::path::Path;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::error::{Code, ErrorCode};
+use crate::error::{Code, ErrorCode, ErrorDetails};
 use crate::session::Session;
+
+pub use crate::operation::Operation;
 
 /// A row as the policy engine sees it: its columns, including `id` and the system
 /// columns (`$createdBy`, `$createdAt`, `$updatedBy`, `$updatedAt`).
@@ -71,65 +73,6 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// The only policy format version there is so far.
 pub const FORMAT_VERSION: u64 = 1;
-
-/// Something a session can do to a table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Operation {
-    /// Seeing an existing row (checked against the row).
-    Read,
-    /// Creating a row (checked against the new row).
-    Insert,
-    /// Changing a row (checked against the row before and after).
-    Update,
-    /// Removing a row (checked against the existing row).
-    Delete,
-}
-
-impl Operation {
-    /// All operations, in a fixed order.
-    pub const ALL: [Operation; 4] = [
-        Operation::Read,
-        Operation::Insert,
-        Operation::Update,
-        Operation::Delete,
-    ];
-
-    /// The wire name: `read`, `insert`, `update` or `delete`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::Read => "read",
-            Operation::Insert => "insert",
-            Operation::Update => "update",
-            Operation::Delete => "delete",
-        }
-    }
-
-    /// Recognises a wire name; `None` for anything else.
-    pub fn from_name(name: &str) -> Option<Operation> {
-        Operation::ALL.into_iter().find(|op| op.as_str() == name)
-    }
-
-    /// Whether the operation changes data (everything but [`Operation::Read`]).
-    pub fn is_write(self) -> bool {
-        self != Operation::Read
-    }
-
-    fn index(self) -> usize {
-        match self {
-            Operation::Read => 0,
-            Operation::Insert => 1,
-            Operation::Update => 2,
-            Operation::Delete => 3,
-        }
-    }
-}
-
-impl std::fmt::Display for Operation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Why a policy set could not be loaded, or why an operation is not allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -178,6 +121,15 @@ impl ErrorCode for PolicyError {
             PolicyError::Invalid { .. } => Code::PolicyInvalid,
             PolicyError::Io { .. } => Code::PolicyIo,
             PolicyError::TooLarge { .. } => Code::PolicyTooLarge,
+        }
+    }
+
+    fn details(&self) -> Option<ErrorDetails> {
+        match self {
+            PolicyError::Denied { table, operation } => {
+                Some(ErrorDetails::table_operation(table, *operation))
+            }
+            _ => None,
         }
     }
 }

@@ -47,7 +47,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::error::{Code, ErrorCode};
+use crate::error::{Code, ErrorCode, ErrorDetails};
 use crate::secret::{Secret, SecretError, SECRET_LEN};
 
 /// Length of a challenge drawn by [`PasskeyBackup`], in bytes.
@@ -147,6 +147,15 @@ impl ErrorCode for PasskeyError {
             PasskeyError::VerificationFailed { .. } => Code::VerificationFailed,
             PasskeyError::InvalidArgument { .. } => Code::InvalidArgument,
             PasskeyError::Rng => Code::RngFailure,
+        }
+    }
+
+    fn details(&self) -> Option<ErrorDetails> {
+        match self {
+            PasskeyError::VerificationFailed { flags } => {
+                Some(ErrorDetails::AuthenticatorFlags { flags: *flags })
+            }
+            _ => None,
         }
     }
 }

@@ -36,7 +36,7 @@ use std::time::Duration;
 use tokio::runtime::Handle;
 use zeroize::Zeroizing;
 
-use crate::error::{Code, ErrorCode};
+use crate::error::{Code, ErrorCode, ErrorDetails};
 use crate::secret::Secret;
 use crate::secret_store::{AuthSecretStore, StoreError};
 
@@ -259,6 +259,23 @@ impl ErrorCode for VaultError {
             VaultError::Store(error) => error.code(),
             VaultError::Runtime { .. } => Code::RuntimeUnavailable,
             VaultError::InvalidArgument { .. } => Code::InvalidArgument,
+        }
+    }
+
+    fn details(&self) -> Option<ErrorDetails> {
+        match self {
+            VaultError::Timeout { timeout } => Some(ErrorDetails::VaultTimeout {
+                timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            }),
+            VaultError::IdentityConflict {
+                device_user_id,
+                vault_user_id,
+            } => Some(ErrorDetails::IdentityConflict {
+                device_user_id: device_user_id.clone(),
+                vault_user_id: vault_user_id.clone(),
+            }),
+            VaultError::Store(error) => error.details(),
+            _ => None,
         }
     }
 }

@@ -26,7 +26,7 @@ use std::collections::HashSet;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Instant;
 
-use crate::error::{Code, ErrorCode};
+use crate::error::{Code, ErrorCode, ErrorReport};
 use crate::secret::Secret;
 
 #[cfg(any(test, feature = "testing"))]
@@ -129,6 +129,44 @@ impl ErrorCode for StoreError {
                 Code::InvalidStorageKey
             }
             StoreError::Rng => Code::RngFailure,
+        }
+    }
+}
+
+impl StoreError {
+    /// The store error a report stands for: what a secret store written in another
+    /// language (Swift, Kotlin, JavaScript) threw, as its code and reason. The code
+    /// decides: a store's own code (`secret-store-*`, `invalid-storage-key`,
+    /// `rng-failure`) is that failure; any other code is not one a store may report, so
+    /// it becomes [`StoreError::Backend`] with the code named in the reason.
+    ///
+    /// ```
+    /// use localfirst_core::error::{Code, ErrorReport};
+    /// use localfirst_core::secret_store::StoreError;
+    ///
+    /// let locked = ErrorReport::new(Code::SecretStoreUnavailable, "device locked");
+    /// assert_eq!(
+    ///     StoreError::from_report(locked),
+    ///     StoreError::Unavailable { reason: "device locked".into() }
+    /// );
+    /// let odd = StoreError::from_report(ErrorReport::new(Code::VaultTimeout, "late"));
+    /// assert_eq!(odd, StoreError::Backend { reason: "[vault-timeout] late".into() });
+    /// ```
+    pub fn from_report(report: ErrorReport) -> StoreError {
+        let reason = report.reason;
+        match report.code {
+            Code::SecretStoreUnavailable => StoreError::Unavailable { reason },
+            Code::SecretStoreKeyInvalidated => StoreError::KeyInvalidated { reason },
+            Code::SecretStoreCorrupted => StoreError::Corrupted { reason },
+            Code::SecretStorePermissionDenied => StoreError::PermissionDenied { reason },
+            Code::SecretStoreIo => StoreError::Io { reason },
+            Code::SecretStoreBackend => StoreError::Backend { reason },
+            Code::SecretStoreLocked => StoreError::Locked { reason },
+            Code::InvalidStorageKey => StoreError::InvalidStorageKey,
+            Code::RngFailure => StoreError::Rng,
+            other => StoreError::Backend {
+                reason: format!("[{other}] {reason}"),
+            },
         }
     }
 }

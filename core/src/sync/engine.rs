@@ -13,19 +13,18 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::auth::AuthFailure;
+use crate::error::Code;
 use crate::local_db::OutboxOp;
 use crate::session::AuthMode;
 
 use super::exchange::{exchange, reject, InFlight, PullBudget};
 use super::host::{SyncError, SyncHost};
 use super::protocol::{
-    codes, encoded_len, ClientMessage, PushEntry, ServerMessage, WriteOp, AUTHORIZATION_HEADER,
+    encoded_len, ClientMessage, PushEntry, ServerMessage, WriteOp, AUTHORIZATION_HEADER,
     BEARER_PREFIX, CLOSE_AUTH_REJECTED, COOKIE_HEADER, MAX_CLIENT_FRAME_BYTES, MIN_FRAME_BYTES,
     PROTOCOL_VERSION, TOKEN_COOKIE,
 };
-use super::{
-    sync_url, violation, Backoff, Credential, SyncRejection, SyncReport, SyncState, MAX_CURSOR,
-};
+use super::{sync_url, Backoff, Credential, SyncRejection, SyncReport, SyncState, MAX_CURSOR};
 
 /// Longest time to open the socket and finish the handshake.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -70,25 +69,40 @@ impl<E: crate::error::ErrorCode + std::fmt::Display + From<SyncError>> Failure<E
             Failure::Host(e) => e,
             Failure::Gone => SyncError::Gone.into(),
             Failure::ClientIdRenewed => SyncError::Protocol {
-                code: codes::CLIENT_ID_REUSED.into(),
+                code: Code::ClientIdReused.as_str().into(),
                 message: "the server keeps refusing this device's client id".into(),
             }
             .into(),
         }
     }
 
+    /// The code and message of [`SyncStatus::last_error`](super::SyncStatus::last_error):
+    /// those of the error `sync_once` returns for the same failure, or `client-id-reused`
+    /// after the engine took a new client id.
     fn code_and_message(&self) -> (String, String) {
-        match self {
-            Failure::Auth { code, message } => (format!("auth-{code}"), message.clone()),
-            Failure::Net(reason) => ("network".into(), reason.clone()),
-            Failure::Protocol { code, message } => (code.clone(), message.clone()),
-            Failure::Host(e) => (e.code().as_str().to_owned(), e.to_string()),
-            Failure::Gone => ("logged-out".into(), "the Db is gone".into()),
-            Failure::ClientIdRenewed => (
-                codes::CLIENT_ID_REUSED.into(),
-                "took a new client id: this namespace was copied to another device".into(),
-            ),
-        }
+        let sync = match self {
+            Failure::Host(e) => return (e.code().as_str().to_owned(), e.to_string()),
+            Failure::ClientIdRenewed => {
+                return (
+                    Code::ClientIdReused.as_str().into(),
+                    "took a new client id: this namespace was copied to another device".into(),
+                )
+            }
+            Failure::Auth { code, message } => SyncError::AuthRejected {
+                code: code.clone(),
+                message: message.clone(),
+            },
+            Failure::Net(reason) => SyncError::Network {
+                reason: reason.clone(),
+            },
+            Failure::Protocol { code, message } => SyncError::Protocol {
+                code: code.clone(),
+                message: message.clone(),
+            },
+            Failure::Gone => SyncError::Gone,
+        };
+        let error = E::from(sync);
+        (error.code().as_str().to_owned(), error.to_string())
     }
 }
 
@@ -203,13 +217,13 @@ async fn connect<H: SyncHost>(weak: &H::Weak) -> Result<Session, Failure<H::Erro
     let (session, limits, announced) = welcome;
     if announced > MAX_CURSOR {
         return Err(Failure::Protocol {
-            code: violation::CURSOR_OUT_OF_RANGE.into(),
+            code: Code::CursorOutOfRange.as_str().into(),
             message: format!("the server announced cursor {announced}, above 2^53-1"),
         });
     }
     if !(MIN_FRAME_BYTES..=MAX_CLIENT_FRAME_BYTES).contains(&limits.max_frame_bytes) {
         return Err(Failure::Protocol {
-            code: codes::FRAME_TOO_LARGE.into(),
+            code: Code::FrameTooLarge.as_str().into(),
             message: format!(
                 "the server announces frames of up to {} bytes; this client takes {MIN_FRAME_BYTES} to {MAX_CLIENT_FRAME_BYTES}",
                 limits.max_frame_bytes
@@ -235,7 +249,7 @@ pub(super) fn unexpected<E>(frame: ServerMessage) -> Result<(), Failure<E>> {
     match frame {
         ServerMessage::AuthRejected { code, message } => Err(Failure::Auth { code, message }),
         ServerMessage::Error { code, message }
-            if code == codes::SLOW_CONSUMER || code == codes::SHUTTING_DOWN =>
+            if code == Code::SlowConsumer || code == Code::ShuttingDown =>
         {
             Err(Failure::Net(format!(
                 "the server closed the socket ({code}): {message}"
@@ -336,7 +350,7 @@ pub(super) async fn push_next<H: SyncHost>(
                     seq: entry.seq,
                     table: entry.table,
                     id: entry.id,
-                    code: codes::ROW_TOO_LARGE.to_owned(),
+                    code: Code::RowTooLarge.as_str().to_owned(),
                     message: format!(
                         "the entry does not fit into a frame of {} bytes (the server's maxFrameBytes)",
                         session.max_frame_bytes

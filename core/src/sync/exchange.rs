@@ -13,8 +13,9 @@ use super::engine::{
     host, next_frame, notify_status, push_next, send, unexpected, Failure, Session,
 };
 use super::host::SyncHost;
-use super::protocol::{codes, ClientMessage, ServerMessage, WireChange};
-use super::{violation, SyncRejection, SyncReport, MAX_CURSOR};
+use super::protocol::{ClientMessage, ServerMessage, WireChange};
+use super::{SyncRejection, SyncReport, MAX_CURSOR};
+use crate::error::Code;
 
 /// Longest silence of the server while `sync_once` waits for an answer.
 pub const ONCE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -31,7 +32,7 @@ impl PullBudget {
         match &mut self.0 {
             None => Ok(()),
             Some(0) => Err(violated(
-                violation::TOO_MANY_PULLS,
+                Code::TooManyPulls,
                 "the sync run reached its limit of pulls (SyncLimits::max_pulls)".into(),
             )),
             Some(left) => {
@@ -81,9 +82,9 @@ struct Position {
     caught_up: bool,
 }
 
-fn violated<E>(code: &str, message: String) -> Failure<E> {
+fn violated<E>(code: Code, message: String) -> Failure<E> {
     Failure::Protocol {
-        code: code.to_owned(),
+        code: code.as_str().to_owned(),
         message,
     }
 }
@@ -92,7 +93,7 @@ fn violated<E>(code: &str, message: String) -> Failure<E> {
 fn check_cursor<E>(cursor: u64, what: &str) -> Result<u64, Failure<E>> {
     if cursor > MAX_CURSOR {
         return Err(violated(
-            violation::CURSOR_OUT_OF_RANGE,
+            Code::CursorOutOfRange,
             format!("the server sent {what} cursor {cursor}, above 2^53-1"),
         ));
     }
@@ -193,20 +194,20 @@ pub(super) async fn exchange<H: SyncHost>(
                 }
                 let Some(asked) = position.pulling.take() else {
                     return Err(violated(
-                        violation::UNEXPECTED_CHANGES,
+                        Code::UnexpectedChanges,
                         "a changes frame answered no pull".into(),
                     ));
                 };
                 if cursor < asked {
                     return Err(violated(
-                        violation::CURSOR_OUT_OF_RANGE,
+                        Code::CursorOutOfRange,
                         format!("a pull from {asked} was answered with cursor {cursor}"),
                     ));
                 }
                 let follow = more || (!live && cursor < position.wanted);
                 if follow && cursor == asked {
                     return Err(violated(
-                        violation::CURSOR_NOT_ADVANCING,
+                        Code::CursorNotAdvancing,
                         format!(
                             "a pull from {asked} was answered with more to come but no progress"
                         ),
@@ -232,7 +233,7 @@ pub(super) async fn exchange<H: SyncHost>(
                 let cursor = check_cursor(cursor, "an ack")?;
                 let Some(mut batch) = in_flight.take() else {
                     return Err(violated(
-                        violation::UNEXPECTED_ACK,
+                        Code::UnexpectedAck,
                         "an ack arrived with no batch in flight".into(),
                     ));
                 };
@@ -245,7 +246,7 @@ pub(super) async fn exchange<H: SyncHost>(
                 notify_status(&acknowledging);
                 if !unsent.is_empty() || !batch.entries.is_empty() {
                     return Err(violated(
-                        violation::UNEXPECTED_ACK,
+                        Code::UnexpectedAck,
                         format!(
                             "the ack names {} entries not in flight and leaves {} sent entries unanswered",
                             unsent.len(),
@@ -272,11 +273,11 @@ pub(super) async fn exchange<H: SyncHost>(
                     .and_then(|batch| batch.entries.remove(&seq).map(|e| (batch, e)));
                 let Some((batch, (table, id, op))) = known else {
                     return Err(violated(
-                        violation::UNEXPECTED_REJECTION,
+                        Code::UnexpectedRejection,
                         format!("a rejection of entry {seq}, which is not in flight"),
                     ));
                 };
-                if code == codes::CLIENT_ID_REUSED {
+                if code == Code::ClientIdReused {
                     // Not this entry's fault: it stays in the outbox and goes
                     // again under a new client id once the batch is answered.
                     batch.client_id_reused = true;
@@ -330,7 +331,7 @@ pub(super) fn reject<H: SyncHost>(
     host.ack_outbox(vec![rejection.seq])?;
     // The insert never reached the server: the local copy goes too (unless
     // the server has its own row under that id).
-    if op == OutboxOp::Insert && rejection.code != codes::ROW_EXISTS {
+    if op == OutboxOp::Insert && rejection.code != Code::RowExists {
         host.remove_local_copy(&rejection.table, &rejection.id)?;
     }
     host.update_sync_status(|s| s.last_rejections.push(rejection));

@@ -192,7 +192,7 @@ pub struct SyncLimits {
     /// run fails with `sync-network` (nothing is lost, the next run goes on).
     pub run_timeout: Duration,
     /// Most `pull` requests the run may send; one more fails it with
-    /// `sync-protocol` ([`violation::TOO_MANY_PULLS`]).
+    /// `sync-protocol` ([`Code::TooManyPulls`](crate::error::Code::TooManyPulls)).
     pub max_pulls: u32,
 }
 
@@ -209,29 +209,8 @@ impl Default for SyncLimits {
 
 /// The largest cursor a client accepts from a server: 2^53 - 1, the largest
 /// integer every platform's JSON reads exactly. A server sending more breaks
-/// the protocol ([`violation::CURSOR_OUT_OF_RANGE`]).
+/// the protocol ([`Code::CursorOutOfRange`](crate::error::Code::CursorOutOfRange)).
 pub const MAX_CURSOR: u64 = (1 << 53) - 1;
-
-/// Codes the client engine puts in `DbError::SyncProtocol`
-/// when the server breaks the protocol (`docs/SYNC.md`). The server's own
-/// `error` frame codes arrive there unchanged.
-pub mod violation {
-    /// A `changes` page says `more` (or falls short of the client's own
-    /// acknowledged writes) without moving past the cursor the client asked from.
-    pub const CURSOR_NOT_ADVANCING: &str = "cursor-not-advancing";
-    /// A cursor above [`MAX_CURSOR`](super::MAX_CURSOR), or a page cursor
-    /// below the cursor the client asked from.
-    pub const CURSOR_OUT_OF_RANGE: &str = "cursor-out-of-range";
-    /// An `ack` with no batch in flight, or naming an entry not sent in the
-    /// batch in flight on this socket.
-    pub const UNEXPECTED_ACK: &str = "unexpected-ack";
-    /// A `rejected` frame for an entry not in the batch in flight on this socket.
-    pub const UNEXPECTED_REJECTION: &str = "unexpected-rejection";
-    /// A `changes` frame that is neither live nor the answer to a `pull`.
-    pub const UNEXPECTED_CHANGES: &str = "unexpected-changes";
-    /// The run would send more pulls than [`SyncLimits::max_pulls`](super::SyncLimits::max_pulls).
-    pub const TOO_MANY_PULLS: &str = "too-many-pulls";
-}
 
 /// Reconnect delays: `base × 2^min(n, max_exponent)` plus up to `jitter` of
 /// that, capped at `cap`, where `n` counts failed attempts in a row.

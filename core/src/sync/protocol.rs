@@ -47,58 +47,6 @@ pub const COOKIE_HEADER: &str = "cookie";
 /// `Cookie: localfirst-token=<token>`.
 pub const TOKEN_COOKIE: &str = "localfirst-token";
 
-/// Stable codes of `error` frames.
-pub mod codes {
-    /// Not JSON, or a field of the wrong type.
-    pub const MALFORMED_FRAME: &str = "malformed-frame";
-    /// A `type` the server does not know.
-    pub const UNKNOWN_MESSAGE: &str = "unknown-message";
-    /// A binary frame.
-    pub const UNSUPPORTED_FRAME: &str = "unsupported-frame";
-    /// A text frame above the frame limit.
-    pub const FRAME_TOO_LARGE: &str = "frame-too-large";
-    /// A push with more entries than allowed.
-    pub const BATCH_TOO_LARGE: &str = "batch-too-large";
-    /// A message other than `hello` before the handshake.
-    pub const HELLO_REQUIRED: &str = "hello-required";
-    /// No `hello` within the handshake timeout.
-    pub const HANDSHAKE_TIMEOUT: &str = "handshake-timeout";
-    /// A `hello` with a version the server does not speak.
-    pub const UNSUPPORTED_VERSION: &str = "unsupported-version";
-    /// A `hello` with an unusable client id.
-    pub const INVALID_CLIENT_ID: &str = "invalid-client-id";
-    /// The storage failed; retry later.
-    pub const STORAGE: &str = "storage";
-    /// The client did not read fast enough.
-    pub const SLOW_CONSUMER: &str = "slow-consumer";
-    /// The server is shutting down.
-    pub const SHUTTING_DOWN: &str = "shutting-down";
-    /// Rejection: anonymous sessions never write.
-    pub const ANONYMOUS_WRITE_DENIED: &str = "anonymous-write-denied";
-    /// Rejection: the policy set denies the write.
-    pub const POLICY_DENIED: &str = "policy-denied";
-    /// Rejection: insert of an existing id.
-    pub const ROW_EXISTS: &str = "row-exists";
-    /// Rejection: update of a missing row.
-    pub const NOT_FOUND: &str = "not-found";
-    /// Rejection: the entry itself is invalid.
-    pub const INVALID_ENTRY: &str = "invalid-entry";
-    /// Rejection: another entry was recorded under the same `(clientId, seq)`
-    /// with other content: the client id is used by two devices (a copied data
-    /// directory). Nothing was applied or recorded; the client takes a new id
-    /// and sends the entry again.
-    pub const CLIENT_ID_REUSED: &str = "client-id-reused";
-    /// Rejection: a table or column name no client accepts.
-    pub const INVALID_NAME: &str = super::Code::InvalidName.as_str();
-    /// Rejection: a row id no client accepts.
-    pub const INVALID_ROW: &str = super::Code::InvalidRow.as_str();
-    /// Rejection: the table name differs only in letter case from an existing table.
-    pub const TABLE_NAME_CLASH: &str = super::Code::TableNameClash.as_str();
-    /// Rejection: the row would be larger than `maxRowBytes`. Also the
-    /// `omitted` reason of a stored row too large for a frame.
-    pub const ROW_TOO_LARGE: &str = super::Code::RowTooLarge.as_str();
-}
-
 /// Frames a client sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -205,7 +153,8 @@ pub enum ServerMessage {
     Rejected {
         /// Its sequence number.
         seq: i64,
-        /// Stable code.
+        /// A catalogue code ([`Code`]); text on the wire, so a code a newer
+        /// server sends still arrives.
         code: String,
         /// Explanation.
         message: String,
@@ -224,7 +173,7 @@ pub enum ServerMessage {
     },
     /// A frame could not be processed.
     Error {
-        /// Stable code.
+        /// A catalogue code ([`Code`]); text on the wire, like a rejection's.
         code: String,
         /// Explanation.
         message: String,
@@ -242,9 +191,9 @@ pub enum ServerMessage {
 
 impl ServerMessage {
     /// An `error` frame.
-    pub fn error(code: &str, message: impl Into<String>) -> ServerMessage {
+    pub fn error(code: Code, message: impl Into<String>) -> ServerMessage {
         ServerMessage::Error {
-            code: code.to_owned(),
+            code: code.as_str().to_owned(),
             message: message.into(),
         }
     }

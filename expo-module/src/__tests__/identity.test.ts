@@ -46,6 +46,19 @@ describe('RecoveryPhraseError', () => {
     expect(error.name).toBe('RecoveryPhraseError');
   });
 
+  test('the core\'s details cross: which word, how many words', () => {
+    const wrongWord = thrownBy(() =>
+      RecoveryPhrase.toSecret([...words.slice(0, 23), 'NotAWord'].join(' ')),
+    ) as RecoveryPhraseError;
+    expect(wrongWord.details).toEqual({ kind: 'invalidWord', position: 24, word: 'notaword' });
+    const short = thrownBy(() => RecoveryPhrase.toSecret('abandon')) as RecoveryPhraseError;
+    expect(short.details).toEqual({ kind: 'phraseLength', got: 1 });
+    const checksum = thrownBy(() =>
+      RecoveryPhrase.toSecret([...words.slice(0, 23), 'abandon'].join(' ')),
+    ) as RecoveryPhraseError;
+    expect(checksum.details).toBeNull();
+  });
+
   test('the length error says how many words came', () => {
     expect(thrownBy(() => RecoveryPhrase.toSecret('abandon')).message).toMatch(/24 words, got 1/);
   });

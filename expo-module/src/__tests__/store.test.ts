@@ -128,9 +128,25 @@ describe('failures are errors with catalogue codes, never absence', () => {
     );
   });
 
-  test('an error without a code becomes internal', async () => {
-    native.clearSecret.mockRejectedValueOnce(new Error('boom'));
-    const error = await rejectionOf(ExpoAuthSecretStore.clearSecret());
-    expect(error.code).toBe('internal');
+  test('a failure without a catalogue code is passed on unchanged, never renamed', async () => {
+    const boom = new Error('boom');
+    native.clearSecret.mockRejectedValueOnce(boom);
+    expect(await rejectionOf(ExpoAuthSecretStore.clearSecret())).toBe(boom);
+    const bridge = Object.assign(new Error('cast failed'), { code: 'ERR_ARGUMENT_CAST' });
+    native.clearSecret.mockRejectedValueOnce(bridge);
+    expect(await rejectionOf(ExpoAuthSecretStore.clearSecret())).toBe(bridge);
+  });
+
+  test('a catalogue-coded native failure becomes a LocalFirstError with its code and details', async () => {
+    native.clearSecret.mockRejectedValueOnce(
+      Object.assign(new Error('locked'), {
+        code: 'secret-store-unavailable',
+        details: { kind: 'syncCode', code: 'x' },
+      }),
+    );
+    const error = (await rejectionOf(ExpoAuthSecretStore.clearSecret())) as LocalFirstError;
+    expect(error).toBeInstanceOf(LocalFirstError);
+    expect(error).toMatchObject({ code: 'secret-store-unavailable', message: 'locked' });
+    expect(error.details).toEqual({ kind: 'syncCode', code: 'x' });
   });
 });

@@ -49,7 +49,7 @@ test('a failed read is an error, never a fresh identity; the failure is not cach
   native.getOrCreateSecret.mockRejectedValueOnce(nativeError('secret-store-unavailable'));
   const hook = await ready();
   expect(hook.result.current.secret).toBeNull();
-  expect(hook.result.current.error?.code).toBe('secret-store-unavailable');
+  expect(hook.result.current.error).toMatchObject({ code: 'secret-store-unavailable' });
   expect(await ExpoAuthSecretStore.loadSecret()).toBe(vector.seed_b64url);
 
   // A later mount tries again (Jazz kept the rejected first load).
@@ -62,7 +62,7 @@ test('a failed read is an error, never a fresh identity; the failure is not cach
 test('getOrCreateSecret retries after an error', async () => {
   native.getOrCreateSecret.mockRejectedValueOnce(nativeError('secret-store-key-invalidated'));
   const hook = await ready();
-  expect(hook.result.current.error?.code).toBe('secret-store-key-invalidated');
+  expect(hook.result.current.error).toMatchObject({ code: 'secret-store-key-invalidated' });
   let secret = '';
   await act(async () => {
     secret = await hook.result.current.getOrCreateSecret();

@@ -62,7 +62,7 @@ test('a vault that fails is an error and creates nothing; syncWithVault retries'
   const vault = new TestVault();
   vault.faults = { loadError: 'offline' };
   const hook = await settled(vault);
-  await waitFor(() => expect(hook.result.current.error?.code).toBe('vault-unavailable'));
+  await waitFor(() => expect(hook.result.current.error).toMatchObject({ code: 'vault-unavailable' }));
   expect(hook.result.current.secret).toBeNull();
   expect(await ExpoAuthSecretStore.loadSecret()).toBeNull();
   expect(native.getOrCreateSecret).not.toHaveBeenCalled();
@@ -80,7 +80,7 @@ test('a conflict is an error with both ids, never a replaced identity; adopting 
   await storedEarlier(mine);
   const vault = new TestVault(theirs);
   const hook = await settled(vault);
-  await waitFor(() => expect(hook.result.current.error?.code).toBe('vault-identity-conflict'));
+  await waitFor(() => expect(hook.result.current.error).toMatchObject({ code: 'vault-identity-conflict' }));
   const error = hook.result.current.error as VaultError;
   expect(error).toBeInstanceOf(VaultError);
   expect(error.deviceUserId).toBe(AuthSecret.userId(mine));

@@ -52,7 +52,7 @@ pub enum Decision {
 /// Why an entry was refused; recorded so that a resend gets the same answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
-    /// Stable kebab-case code (`policy-denied`, `row-exists`, ...).
+    /// The catalogue code (`policy-denied`, `row-exists`, ...), as sent and stored.
     pub code: String,
     /// Human-readable explanation.
     pub message: String,
@@ -60,9 +60,9 @@ pub struct Rejection {
 
 impl Rejection {
     /// A rejection with a code and message.
-    pub fn new(code: &str, message: impl Into<String>) -> Rejection {
+    pub fn new(code: Code, message: impl Into<String>) -> Rejection {
         Rejection {
-            code: code.to_owned(),
+            code: code.as_str().to_owned(),
             message: message.into(),
         }
     }
@@ -72,7 +72,7 @@ impl Rejection {
     /// Never recorded: the key stays the first writer's.
     pub fn client_id_reused() -> Rejection {
         Rejection::new(
-            localfirst_core::sync::protocol::codes::CLIENT_ID_REUSED,
+            Code::ClientIdReused,
             "another entry was recorded under this client id and seq: the client id is \
              used by two devices; take a new one and send again",
         )
@@ -96,7 +96,7 @@ pub fn table_clash(table: &str, existing: &str) -> Rejection {
         table: table.to_owned(),
         existing: existing.to_owned(),
     };
-    Rejection::new(error.code().as_str(), error.to_string())
+    Rejection::new(error.code(), error.to_string())
 }
 
 /// Decides one entry inside the store's transaction, from the current row

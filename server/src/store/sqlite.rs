@@ -286,20 +286,18 @@ fn register_table(tx: &Transaction<'_>, table: &str) -> Result<Option<String>, S
 
 fn latest(conn: &Connection) -> Result<u64, StoreError> {
     let cursor: i64 = conn
-        .query_row("SELECT COALESCE(MAX(cursor), 0) FROM lf_changes", [], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT COALESCE(MAX(cursor), 0) FROM lf_changes")
+        .map_err(db)?
+        .query_row([], |r| r.get(0))
         .map_err(db)?;
     Ok(u64::try_from(cursor).unwrap_or(0))
 }
 
 fn current_row(tx: &Transaction<'_>, table: &str, id: &str) -> Result<Option<Row>, StoreError> {
     let text: Option<String> = tx
-        .query_row(
-            "SELECT data FROM lf_rows WHERE tbl = ?1 AND id = ?2",
-            params![table, id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT data FROM lf_rows WHERE tbl = ?1 AND id = ?2")
+        .map_err(db)?
+        .query_row(params![table, id], |r| r.get(0))
         .optional()
         .map_err(db)?;
     parse_opt(text)
@@ -326,29 +324,28 @@ fn apply_entry(
                 ));
             }
             let text = row_text(&row)?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO lf_rows (tbl, id, data) VALUES (?1, ?2, ?3)
                  ON CONFLICT (tbl, id) DO UPDATE SET data = excluded.data",
-                params![entry.table, entry.id, text],
             )
+            .map_err(db)?
+            .execute(params![entry.table, entry.id, text])
             .map_err(db)?;
             (ChangeOp::Put, Some(text))
         }
         Decision::Delete => {
-            tx.execute(
-                "DELETE FROM lf_rows WHERE tbl = ?1 AND id = ?2",
-                params![entry.table, entry.id],
-            )
-            .map_err(db)?;
+            tx.prepare_cached("DELETE FROM lf_rows WHERE tbl = ?1 AND id = ?2")
+                .map_err(db)?
+                .execute(params![entry.table, entry.id])
+                .map_err(db)?;
             (ChangeOp::Delete, None)
         }
     };
     let old_text = old.as_ref().map(row_text).transpose()?;
-    tx.execute(
-        "INSERT INTO lf_changes (tbl, id, op, row, old) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![entry.table, entry.id, op_name(op), new, old_text],
-    )
-    .map_err(db)?;
+    tx.prepare_cached("INSERT INTO lf_changes (tbl, id, op, row, old) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .map_err(db)?
+        .execute(params![entry.table, entry.id, op_name(op), new, old_text])
+        .map_err(db)?;
     Ok((Outcome::Applied, true))
 }
 
@@ -379,12 +376,14 @@ fn push_blocking(
         let recorded: Option<Recorded> = if reused {
             None
         } else {
-            tx.query_row(
+            tx.prepare_cached(
                 "SELECT code, message, digest FROM lf_applied
                  WHERE user_id = ?1 AND client_id = ?2 AND seq = ?3",
-                params![writer.user_id, writer.client_id, entry.seq],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
+            .map_err(db)?
+            .query_row(params![writer.user_id, writer.client_id, entry.seq], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()
             .map_err(db)?
         };
@@ -405,18 +404,19 @@ fn push_blocking(
                     Outcome::Rejected(r) => (Some(r.code.as_str()), Some(r.message.as_str())),
                     _ => (None, None),
                 };
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO lf_applied (user_id, client_id, seq, code, message, digest)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        writer.user_id,
-                        writer.client_id,
-                        entry.seq,
-                        code,
-                        message,
-                        digest.as_slice()
-                    ],
                 )
+                .map_err(db)?
+                .execute(params![
+                    writer.user_id,
+                    writer.client_id,
+                    entry.seq,
+                    code,
+                    message,
+                    digest.as_slice()
+                ])
                 .map_err(db)?;
                 outcome
             }

@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use localfirst_core::error::Code;
 use localfirst_core::policy::Row;
 use localfirst_server::store::{
     ChangeOp, Decide, Decision, Outcome, PushEntry, Rejection, ServerStore, WriteOp, Writer,
@@ -46,12 +47,12 @@ pub fn simple_decide() -> Decide {
     Arc::new(|entry: &PushEntry, old: Option<&Row>| {
         let payload = entry.payload.clone().unwrap_or_default();
         if payload.get("deny") == Some(&Value::Bool(true)) {
-            return Err(Rejection::new("policy-denied", "denied by test"));
+            return Err(Rejection::new(Code::PolicyDenied, "denied by test"));
         }
         match (entry.op, old) {
-            (WriteOp::Insert, Some(_)) => Err(Rejection::new("row-exists", "exists")),
+            (WriteOp::Insert, Some(_)) => Err(Rejection::new(Code::RowExists, "exists")),
             (WriteOp::Insert, None) => Ok(Decision::Put(payload)),
-            (WriteOp::Update, None) => Err(Rejection::new("not-found", "missing")),
+            (WriteOp::Update, None) => Err(Rejection::new(Code::NotFound, "missing")),
             (WriteOp::Update, Some(old)) => {
                 let mut row = old.clone();
                 row.extend(payload);

@@ -32,7 +32,7 @@ public extension Db {
     }
 
     /// The rows of `queryJson` as a stream: the current result first, then every changed
-    /// result. Finishes with the `DbError` when the query is invalid or the `Db` logged out.
+    /// result. Finishes with the `LocalFirstError` when the query is invalid or the `Db` logged out.
     func rows(queryJson: String) -> AsyncThrowingStream<[Row], Error> {
         AsyncThrowingStream { continuation in
             do {

@@ -12,8 +12,9 @@ public enum RecoveryPhrase {
         recoveryPhraseFromSecret(secret: secret)
     }
 
-    /// The secret `phrase` encodes. Throws `PhraseError` whose `code` is
-    /// `invalid-length`, `invalid-word`, `invalid-checksum` or `invalid-secret`.
+    /// The secret `phrase` encodes. Throws `LocalFirstError` whose `code()` is
+    /// `.invalidLength`, `.invalidWord` (its `details()` say which word), `.invalidChecksum`
+    /// or `.invalidSecret`.
     public static func toSecret(_ phrase: String) throws -> AuthSecret {
         try recoveryPhraseToSecret(phrase: phrase)
     }
@@ -21,7 +22,8 @@ public enum RecoveryPhrase {
 
 /// Stores written in Swift get the core's atomic `getOrCreateSecret` for free: implement
 /// `storageKey`, `loadSecret`, `saveSecret`, `clearSecret` and `createSecret`. A failed
-/// read must throw a `SecretStoreError`, never return `nil`.
+/// read must throw `LocalFirstError.Failed(code: .secretStoreUnavailable, reason: "why",
+/// details: nil)` (or another `secretStore...` code), never return `nil`.
 public extension AuthSecretStore {
     func getOrCreateSecret() throws -> AuthSecret {
         try defaultGetOrCreateSecret(store: self)
@@ -38,22 +40,10 @@ extension KeystoreSecretStore: AuthSecretStore {}
 // The platform stores exist on every platform with one API. `KeychainSecretStore(storageKey:options:)`
 // keeps the secret in the Keychain on iOS and macOS (default `KeychainOptions()`: after first
 // unlock, this device only, no access group, no presence prompt); elsewhere it throws
-// `SecretStoreError.Unavailable` (`secret-store-unavailable`). `KeystoreSecretStore` is the
+// `LocalFirstError` `.secretStoreUnavailable`. `KeystoreSecretStore` is the
 // Android Keystore store: from Swift its constructor throws (`secret-store-unavailable`).
 // Test builds of the library add `KeystoreSecretStore.withDesktopKeystore` (`secret-store-backend`
 // on a desktop without a JVM) and the conformance suite (Tests/LocalFirstTests/Conformance.swift).
-
-public extension SecretStoreError {
-    /// The catalogue code (docs/ERRORS.md) of any case, e.g. `secret-store-unavailable`.
-    var code: String {
-        switch self {
-        case let .Unavailable(code, _), let .KeyInvalidated(code, _), let .Corrupted(code, _),
-             let .PermissionDenied(code, _), let .Io(code, _), let .Backend(code, _),
-             let .InvalidStorageKey(code, _), let .Rng(code, _):
-            return code
-        }
-    }
-}
 
 public extension AuthSecretStore {
     /// `loadSecret()` off the caller's task (stores may block on disk or the Keychain).

@@ -16,7 +16,7 @@ import AppKit
 ///
 /// The app needs the Associated Domains entitlement `webcredentials:<relyingPartyId>` and
 /// the domain's `apple-app-site-association` listing it (docs/RECOVERY.md). Every failure is
-/// a `PasskeyError` with the catalogue's code: `not-supported` (before iOS 16 / macOS 13, or
+/// a `LocalFirstError` with the catalogue's code: `not-supported` (before iOS 16 / macOS 13, or
 /// the request was not handled), `create-failed`, `get-failed`, `no-credential` (none found,
 /// or the user dismissed the sheet), and from the core `invalid-credential` and
 /// `verification-failed`.
@@ -25,7 +25,7 @@ public final class PasskeyBackup: @unchecked Sendable {
     private let anchor: @MainActor () -> ASPresentationAnchor
 
     /// A backup for `appName` on `relyingPartyId` (`myapp.example`). The passkey sheets are
-    /// shown over `anchor()`, by default the app's key window. Throws `PasskeyError`
+    /// shown over `anchor()`, by default the app's key window. Throws `LocalFirstError`
     /// `invalid-argument` for a bad name or id.
     public init(
         appName: String,
@@ -97,7 +97,7 @@ public final class PasskeyBackup: @unchecked Sendable {
         #endif
     }
 
-    private static func tooOld() -> PasskeyError {
+    private static func tooOld() -> LocalFirstError {
         passkeyPlatformError(failure: .notSupported, reason: "passkeys need iOS 16 or macOS 13 or later")
     }
 
@@ -108,7 +108,7 @@ public final class PasskeyBackup: @unchecked Sendable {
         otherwise: PasskeyPlatformFailure,
         canceled: PasskeyPlatformFailure
     ) -> Error {
-        if error is PasskeyError { return error }
+        if error is LocalFirstError { return error }
         let reason = String(describing: error)
         guard let authorization = error as? ASAuthorizationError else {
             return passkeyPlatformError(failure: otherwise, reason: reason)

@@ -1,5 +1,5 @@
 // Recovery beyond the phrase, the platform-neutral part: the vault flow's closure and
-// `TimeInterval` forms, and the codes of the passkey and vault errors. The names match the
+// `TimeInterval` forms. The names match the
 // Kotlin layer (android-lib/src/main/kotlin/dev/localfirst/Recovery.kt). The passkey
 // ceremony itself is in PasskeyBackup.swift (AuthenticationServices).
 import Foundation
@@ -33,32 +33,19 @@ public final class ClosureSecretVault: SecretVault {
     }
 
     public func load() async throws -> String? {
-        try await guarded { try await self.loadBody() }
+        try await loadBody()
     }
 
     public func store(secret: String) async throws {
-        try await guarded { try await self.storeBody(secret) }
-    }
-
-    /// Rethrows cancellation and `VaultAccessError` as they are, anything else as
-    /// `VaultAccessError.Failed`.
-    private func guarded<T>(_ call: () async throws -> T) async throws -> T {
-        do {
-            return try await call()
-        } catch let error as CancellationError {
-            throw error
-        } catch let error as VaultAccessError {
-            throw error
-        } catch {
-            throw VaultAccessError.Failed(reason: String(describing: error))
-        }
+        try await storeBody(secret)
     }
 }
 
 /// `restoreOrBackupWithVault(vault:store:timeoutMs:)` with the bound on each vault call in
-/// seconds (default 10 s): makes `store` and `vault` hold the same identity. On
-/// `VaultError.IdentityConflict` nothing was replaced: ask the user, then call
-/// `adoptVaultIdentity(vault:store:vaultUserId:timeout:)` with its `vaultUserId`.
+/// seconds (default 10 s): makes `store` and `vault` hold the same identity. On a
+/// `LocalFirstError` `.vaultIdentityConflict` nothing was replaced: ask the user, then call
+/// `adoptVaultIdentity(vault:store:vaultUserId:timeout:)` with the `vaultUserId` of its
+/// `details()` (`.identityConflict`).
 public func restoreOrBackupWithVault(
     vault: SecretVault,
     store: AuthSecretStore,
@@ -83,28 +70,4 @@ public func adoptVaultIdentity(
 private func milliseconds(_ seconds: TimeInterval) -> UInt64 {
     let ms = (seconds * 1000).rounded()
     return ms.isFinite && ms > 0 ? UInt64(min(ms, Double(UInt64.max / 2))) : 0
-}
-
-public extension PasskeyError {
-    /// The catalogue code (docs/ERRORS.md) of any case, e.g. `verification-failed`.
-    var code: String {
-        switch self {
-        case let .NotSupported(code, _), let .InvalidSecret(code, _), let .CreateFailed(code, _),
-             let .GetFailed(code, _), let .NoCredential(code, _), let .InvalidCredential(code, _),
-             let .VerificationFailed(code, _, _), let .InvalidArgument(code, _), let .Rng(code, _):
-            return code
-        }
-    }
-}
-
-public extension VaultError {
-    /// The catalogue code (docs/ERRORS.md) of any case, e.g. `vault-identity-conflict`.
-    var code: String {
-        switch self {
-        case let .Unavailable(code, _), let .Timeout(code, _, _), let .Corrupt(code, _),
-             let .WriteUnconfirmed(code, _), let .IdentityConflict(code, _, _, _),
-             let .Store(code, _), let .Runtime(code, _):
-            return code
-        }
-    }
 }

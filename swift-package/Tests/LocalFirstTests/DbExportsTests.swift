@@ -144,14 +144,14 @@ final class DbExportsTests: ServerTestCase {
         let calls = Recorder<String>()
         let declining = accountDiscardMigrator { account in
             calls.append(account.userId())
-            throw DbError.Failed(code: "declined", reason: "the user keeps the local account")
+            throw LocalFirstError.Failed(code: .migrationFailed, reason: "the user keeps the local account", details: nil)
         }
         do {
             _ = try await openDb(server.config(.jwt(token: jwt), dir: dir, migrator: declining))
             XCTFail("the open must fail")
-        } catch let DbError.Failed(code, reason) {
-            XCTAssertEqual(code, "migration-failed")
-            XCTAssertTrue(reason.contains("the user keeps the local account"), reason)
+        } catch let error as LocalFirstError {
+            XCTAssertEqual(error.code(), .migrationFailed)
+            XCTAssertTrue(error.reason().contains("the user keeps the local account"), error.reason())
         }
         XCTAssertEqual(calls.values, [old])
 

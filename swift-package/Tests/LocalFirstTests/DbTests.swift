@@ -130,11 +130,17 @@ final class DbTests: ServerTestCase {
         try await db.logoutAsync()
     }
 
-    func testErrorsCrossAsDbErrorWithCatalogueCodes() async throws {
+    func testErrorsCrossAsLocalFirstErrorWithCatalogueCodes() async throws {
         let anonymous = try await openDb(server.config(.anonymous))
         XCTAssertEqual(anonymous.getAuthState().authMode, .anonymous)
         let denied = await dbErrorCode { _ = try anonymous.insert(table: "todos", valuesJson: #"{"title":"x"}"#) }
         XCTAssertEqual(denied, "anonymous-write-denied")
+        do {
+            _ = try anonymous.insert(table: "todos", valuesJson: #"{"title":"x"}"#)
+            XCTFail("an anonymous write must fail")
+        } catch let error as LocalFirstError {
+            XCTAssertEqual(error.details(), .tableOperation(table: "todos", operation: .insert))
+        }
         XCTAssertNil(try anonymous.getLocalFirstIdentityProof(ttlSeconds: 60, audience: nil))
 
         let db = try await openDb(server.config(.localFirst(secret: AuthSecret.generate())))

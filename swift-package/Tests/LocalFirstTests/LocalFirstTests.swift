@@ -14,21 +14,38 @@ final class LocalFirstTests: XCTestCase {
         XCTAssertFalse(String(describing: secret).contains(secret.toBase64Url()))
     }
 
-    func testPhraseErrorsCarryCodes() {
+    func testPhraseErrorsCarryCodesAndDetails() {
         XCTAssertThrowsError(try RecoveryPhrase.toSecret("abandon abandon")) { error in
-            guard case let PhraseError.InvalidLength(code, _, got) = error else {
+            guard let error = error as? LocalFirstError else {
                 return XCTFail("unexpected \(error)")
             }
-            XCTAssertEqual(code, "invalid-length")
-            XCTAssertEqual(got, 2)
+            XCTAssertEqual(error.code(), .invalidLength)
+            XCTAssertEqual(error.code().description, "invalid-length")
+            XCTAssertEqual(error.details(), .phraseLength(got: 2))
+            XCTAssertEqual(error.reason(), "Expected 24 words, got 2")
         }
+        var words = Array(repeating: "abandon", count: 24)
+        words[4] = "notaword"
+        XCTAssertThrowsError(try RecoveryPhrase.toSecret(words.joined(separator: " "))) { error in
+            guard case let LocalFirstError.Failed(code, _, details) = error else {
+                return XCTFail("unexpected \(error)")
+            }
+            XCTAssertEqual(code, .invalidWord)
+            XCTAssertEqual(details, .invalidWord(position: 5, word: "notaword"))
+        }
+    }
+
+    func testErrorCodesAreTheCatalogueTexts() {
+        XCTAssertEqual(ErrorCode.vaultIdentityConflict.description, "vault-identity-conflict")
+        XCTAssertEqual(errorCodeFromText(text: "server-busy"), .serverBusy)
+        XCTAssertNil(errorCodeFromText(text: "no-such-code"))
     }
 
     func testEmptyProofIsRequired() {
         let outcome = verifyLocalFirstIdentityProof(token: "", audience: "my-app")
         XCTAssertFalse(outcome.ok)
         XCTAssertEqual(outcome.error, "proofToken is required")
-        XCTAssertEqual(outcome.code, "proof-token-required")
+        XCTAssertEqual(outcome.code, .proofTokenRequired)
     }
 
     func testSwiftStorePassesConformance() {

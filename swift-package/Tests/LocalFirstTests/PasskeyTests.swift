@@ -37,8 +37,8 @@ func base64Url(_ data: Data) -> String {
 private func outcome(_ call: () throws -> AuthSecret) -> String {
     do {
         return "secret:" + (try call()).toBase64Url()
-    } catch let error as PasskeyError {
-        return "code:" + error.code
+    } catch let error as LocalFirstError {
+        return "code:" + error.code().description
     } catch {
         return "unexpected:\(error)"
     }
@@ -137,20 +137,20 @@ final class PasskeyTests: XCTestCase {
             (.getFailed, "get-failed"), (.noCredential, "no-credential"),
         ]
         for (failure, code) in cases {
-            XCTAssertEqual(passkeyPlatformError(failure: failure, reason: "provider said no").code, code)
+            XCTAssertEqual(passkeyPlatformError(failure: failure, reason: "provider said no").code().description, code)
         }
     }
 
     func testBadArgumentsAreRefusedWithCodes() throws {
         XCTAssertThrowsError(try PasskeyCeremony(appName: "My App", relyingPartyId: "https://myapp.example")) { error in
-            XCTAssertEqual((error as? PasskeyError)?.code, "invalid-argument")
+            XCTAssertEqual((error as? LocalFirstError)?.code().description, "invalid-argument")
         }
         let ceremony = try PasskeyCeremony(appName: "My App", relyingPartyId: "myapp.example")
         XCTAssertThrowsError(try ceremony.registrationRequestForText(secret: "AAAA", displayName: "x")) { error in
-            XCTAssertEqual((error as? PasskeyError)?.code, "invalid-secret")
+            XCTAssertEqual((error as? LocalFirstError)?.code().description, "invalid-secret")
         }
         XCTAssertThrowsError(try ceremony.assertionRequestWithChallenge(challenge: Data(count: 15))) { error in
-            XCTAssertEqual((error as? PasskeyError)?.code, "invalid-argument")
+            XCTAssertEqual((error as? LocalFirstError)?.code().description, "invalid-argument")
         }
     }
 }

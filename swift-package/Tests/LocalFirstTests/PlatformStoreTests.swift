@@ -17,7 +17,7 @@ final class PlatformStoreTests: XCTestCase {
     private func skipWithoutKeychainAccess(_ options: KeychainOptions) throws {
         do {
             _ = try KeychainSecretStore(storageKey: StorageKey.forApp(appId: "probe"), options: options).loadSecret()
-        } catch let error as SecretStoreError where error.code == "secret-store-permission-denied" {
+        } catch let error as LocalFirstError where error.code() == .secretStorePermissionDenied {
             throw XCTSkip("no keychain entitlement in this test host: \(error)")
         }
     }
@@ -64,11 +64,11 @@ final class PlatformStoreTests: XCTestCase {
         ]
         for make in makers {
             XCTAssertThrowsError(try make()) { error in
-                guard case let SecretStoreError.Unavailable(code, reason) = error else {
+                guard let error = error as? LocalFirstError else {
                     return XCTFail("unexpected \(error)")
                 }
-                XCTAssertEqual(code, "secret-store-unavailable")
-                XCTAssertTrue(reason.contains("iOS or macOS"), reason)
+                XCTAssertEqual(error.code(), .secretStoreUnavailable)
+                XCTAssertTrue(error.reason().contains("iOS or macOS"), error.reason())
             }
         }
     }
@@ -76,7 +76,7 @@ final class PlatformStoreTests: XCTestCase {
 
     func testTheAndroidKeystoreIsUnavailableFromSwift() {
         XCTAssertThrowsError(try KeystoreSecretStore(storageKey: StorageKey.defaultKey())) { error in
-            XCTAssertEqual((error as? SecretStoreError)?.code, "secret-store-unavailable", "\(error)")
+            XCTAssertEqual((error as? LocalFirstError)?.code(), ErrorCode.secretStoreUnavailable, "\(error)")
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
         XCTAssertThrowsError(
@@ -89,9 +89,9 @@ final class PlatformStoreTests: XCTestCase {
         ) { error in
             // No JVM on iOS; on a desktop, no LocalFirstAndroid.init has recorded one.
             #if os(iOS)
-            XCTAssertEqual((error as? SecretStoreError)?.code, "secret-store-unavailable", "\(error)")
+            XCTAssertEqual((error as? LocalFirstError)?.code(), ErrorCode.secretStoreUnavailable, "\(error)")
             #else
-            XCTAssertEqual((error as? SecretStoreError)?.code, "secret-store-backend", "\(error)")
+            XCTAssertEqual((error as? LocalFirstError)?.code(), ErrorCode.secretStoreBackend, "\(error)")
             #endif
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path))

@@ -161,7 +161,7 @@ class ServerTestCase: XCTestCase {
         return url
     }
 
-    /// The catalogue code of the `DbError` `body` throws (fails the test when it does not throw).
+    /// The catalogue code (its text) of the `LocalFirstError` `body` throws (fails the test when it does not throw).
     func dbErrorCode(
         file: StaticString = #filePath,
         line: UInt = #line,
@@ -169,12 +169,12 @@ class ServerTestCase: XCTestCase {
     ) async -> String? {
         do {
             try await body()
-            XCTFail("expected a DbError", file: file, line: line)
+            XCTFail("expected a LocalFirstError", file: file, line: line)
             return nil
-        } catch let DbError.Failed(code, _) {
-            return code
+        } catch let error as LocalFirstError {
+            return error.code().description
         } catch {
-            XCTFail("expected a DbError, got \(error)", file: file, line: line)
+            XCTFail("expected a LocalFirstError, got \(error)", file: file, line: line)
             return nil
         }
     }

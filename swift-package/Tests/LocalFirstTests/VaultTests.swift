@@ -42,7 +42,7 @@ final class SwiftVault: SecretVault, @unchecked Sendable {
             // Until the flow gives up and the task is cancelled.
             try await Task.sleep(nanoseconds: 3_600_000_000_000)
         }
-        if let error { throw VaultAccessError.Failed(reason: error) }
+        if let error { throw LocalFirstError.Failed(code: .vaultUnavailable, reason: error, details: nil) }
         return current
     }
 
@@ -59,12 +59,12 @@ final class VaultTests: XCTestCase {
         MemorySecretStore(storageKey: StorageKey.forApp(appId: "vault-test"))
     }
 
-    private func vaultError(_ call: () async throws -> Void) async -> VaultError? {
+    private func vaultError(_ call: () async throws -> Void) async -> LocalFirstError? {
         do {
             try await call()
             return nil
         } catch {
-            return error as? VaultError
+            return error as? LocalFirstError
         }
     }
 
@@ -98,10 +98,10 @@ final class VaultTests: XCTestCase {
         let account = try AuthSecret.generate()
         let vault = SwiftVault(account.toBase64Url())
         let error = await vaultError { _ = try await restoreOrBackupWithVault(vault: vault, store: store) }
-        guard case let .IdentityConflict(code, _, deviceUserId, vaultUserId)? = error else {
+        guard let error, case let .identityConflict(deviceUserId, vaultUserId)? = error.details() else {
             return XCTFail("unexpected \(String(describing: error))")
         }
-        XCTAssertEqual(code, "vault-identity-conflict")
+        XCTAssertEqual(error.code().description, "vault-identity-conflict")
         XCTAssertEqual(deviceUserId, device.userId())
         XCTAssertEqual(vaultUserId, account.userId())
         XCTAssertEqual(try store.loadSecret(), device)
@@ -116,7 +116,7 @@ final class VaultTests: XCTestCase {
         let vault = SwiftVault("not a secret")
         let store = emptyStore()
         let error = await vaultError { _ = try await restoreOrBackupWithVault(vault: vault, store: store) }
-        XCTAssertEqual(error?.code, "vault-corrupt")
+        XCTAssertEqual(error?.code(), ErrorCode.vaultCorrupt)
         XCTAssertNil(try store.loadSecret())
     }
 
@@ -125,16 +125,16 @@ final class VaultTests: XCTestCase {
         vault.loadError = "provider returned 503"
         let store = emptyStore()
         let error = await vaultError { _ = try await restoreOrBackupWithVault(vault: vault, store: store) }
-        XCTAssertEqual(error?.code, "vault-unavailable")
+        XCTAssertEqual(error?.code(), ErrorCode.vaultUnavailable)
         XCTAssertNil(try store.loadSecret())
         XCTAssertEqual(vault.stores, 0)
 
         let closures = secretVault(load: { throw ProviderDown() }, store: { _ in })
         let wrapped = await vaultError { _ = try await restoreOrBackupWithVault(vault: closures, store: store) }
-        guard case let .Unavailable(_, reason)? = wrapped else {
+        guard let wrapped, wrapped.code() == .vaultUnavailable else {
             return XCTFail("unexpected \(String(describing: wrapped))")
         }
-        XCTAssertTrue(reason.contains("connection reset"), reason)
+        XCTAssertTrue(wrapped.reason().contains("connection reset"), wrapped.reason())
         XCTAssertNil(try store.loadSecret())
     }
 
@@ -143,11 +143,8 @@ final class VaultTests: XCTestCase {
         vault.hangLoad = true
         let store = emptyStore()
         let error = await vaultError { _ = try await restoreOrBackupWithVault(vault: vault, store: store, timeout: 0.2) }
-        guard case let .Timeout(code, _, timeoutMs)? = error else {
-            return XCTFail("unexpected \(String(describing: error))")
-        }
-        XCTAssertEqual(code, "vault-timeout")
-        XCTAssertEqual(timeoutMs, 200)
+        XCTAssertEqual(error?.code(), ErrorCode.vaultTimeout)
+        XCTAssertEqual(error?.details(), ErrorDetails.vaultTimeout(timeoutMs: 200))
         XCTAssertNil(try store.loadSecret())
     }
 
@@ -156,7 +153,7 @@ final class VaultTests: XCTestCase {
         vault.dropWrites = true
         let store = emptyStore()
         let error = await vaultError { _ = try await restoreOrBackupWithVault(vault: vault, store: store) }
-        XCTAssertEqual(error?.code, "vault-write-unconfirmed")
+        XCTAssertEqual(error?.code(), ErrorCode.vaultWriteUnconfirmed)
         XCTAssertNil(vault.value)
         XCTAssertNotNil(try store.loadSecret())
     }

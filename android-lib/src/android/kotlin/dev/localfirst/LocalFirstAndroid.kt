@@ -28,7 +28,7 @@ object LocalFirstAndroid {
      * directory, key in the `AndroidKeyStore`); the same as `KeystoreSecretStore(storageKey)`.
      * Calls [init] with the application context first (after the first successful call
      * that returns at once). Throws `IllegalStateException` if `init` fails, otherwise
-     * [SecretStoreException] with the error code; the store's own operations block on
+     * [LocalFirstException] with the error code; the store's own operations block on
      * disk and the Keystore, so call them off the main thread (`loadSecretAsync`, ...).
      */
     @JvmStatic

@@ -29,9 +29,9 @@ import androidx.credentials.exceptions.NoCredentialException
  * screen, since it is kept). [appName] is shown as the relying party; [relyingPartyId] is
  * the app's web domain (`myapp.example`), which must list the app in its
  * `/.well-known/assetlinks.json` (docs/RECOVERY.md, "Domain association"). Throws
- * [PasskeyException] `invalid-argument` for a bad name or id.
+ * [LocalFirstException] `invalid-argument` for a bad name or id.
  *
- * Every failure is a [PasskeyException] with the catalogue's code: `not-supported`
+ * Every failure is a [LocalFirstException] with the catalogue's code: `not-supported`
  * (Android 8.1 or older, Credential Manager unavailable, no provider set up),
  * `create-failed`, `get-failed`, `no-credential` (no passkey of the id, or the user
  * dismissed the picker), and from the core `invalid-credential` and `verification-failed`.
@@ -117,6 +117,6 @@ class PasskeyBackup(
         }
     }
 
-    private fun platformError(failure: PasskeyPlatformFailure, cause: Exception): PasskeyException =
+    private fun platformError(failure: PasskeyPlatformFailure, cause: Exception): LocalFirstException =
         passkeyPlatformError(failure, "${cause.javaClass.simpleName}: ${cause.message ?: "no message"}")
 }

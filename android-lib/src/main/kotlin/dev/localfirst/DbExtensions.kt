@@ -49,7 +49,7 @@ fun Db.syncStatuses(): Flow<SyncStatus> = callbackFlow {
 
 /**
  * The rows of [queryJson] as a [Flow]: the current result first, then every changed
- * result. Throws [DbException] (from the collector) when the query is invalid or the
+ * result. Throws [LocalFirstException] (from the collector) when the query is invalid or the
  * `Db` is logged out.
  */
 fun Db.rows(queryJson: String): Flow<List<Row>> = callbackFlow {

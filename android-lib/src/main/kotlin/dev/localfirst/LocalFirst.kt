@@ -17,8 +17,9 @@ object RecoveryPhrase {
     fun fromSecret(secret: AuthSecret): String = recoveryPhraseFromSecret(secret)
 
     /**
-     * The secret [phrase] encodes. Throws [PhraseException] with `code` `invalid-length`,
-     * `invalid-word`, `invalid-checksum` or `invalid-secret`.
+     * The secret [phrase] encodes. Throws [LocalFirstException] with `code()`
+     * [ErrorCode.INVALID_LENGTH], [ErrorCode.INVALID_WORD] (its `details()` say which word),
+     * [ErrorCode.INVALID_CHECKSUM] or [ErrorCode.INVALID_SECRET].
      */
     fun toSecret(phrase: String): AuthSecret = recoveryPhraseToSecret(phrase)
 }
@@ -26,25 +27,13 @@ object RecoveryPhrase {
 /**
  * Base class for secret stores written in Kotlin: implement `storageKey`, `loadSecret`,
  * `saveSecret`, `clearSecret` and `createSecret`; `getOrCreateSecret` is the core's
- * atomic algorithm over them. Throw [SecretStoreException] when a read fails — never
- * return `null` for a read that did not definitively find nothing.
+ * atomic algorithm over them. When a read fails, throw
+ * `LocalFirstException.Failed(ErrorCode.SECRET_STORE_UNAVAILABLE, "why", null)` (or another
+ * `SECRET_STORE_*` code) — never return `null` for a read that did not definitively find nothing.
  */
 abstract class ForeignSecretStore : AuthSecretStore {
     override fun getOrCreateSecret(): AuthSecret = defaultGetOrCreateSecret(this)
 }
-
-/** The catalogue code (docs/ERRORS.md) of any [SecretStoreException], e.g. `secret-store-unavailable`. */
-val SecretStoreException.code: String
-    get() = when (this) {
-        is SecretStoreException.Unavailable -> code
-        is SecretStoreException.KeyInvalidated -> code
-        is SecretStoreException.Corrupted -> code
-        is SecretStoreException.PermissionDenied -> code
-        is SecretStoreException.Io -> code
-        is SecretStoreException.Backend -> code
-        is SecretStoreException.InvalidStorageKey -> code
-        is SecretStoreException.Rng -> code
-    }
 
 /** [AuthSecretStore.loadSecret] off the caller's thread (stores may block on disk or the Keystore). */
 suspend fun AuthSecretStore.loadSecretAsync(): AuthSecret? = withContext(Dispatchers.IO) { loadSecret() }

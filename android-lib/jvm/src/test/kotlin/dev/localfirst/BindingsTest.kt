@@ -51,32 +51,46 @@ class IdentityTest {
 
     @Test
     fun `bad secrets throw with codes`() {
-        val padded = assertThrows<SecretException.Invalid> { AuthSecret.fromBase64Url("A".repeat(42) + "=") }
-        assertEquals("secret-padding", padded.code)
-        assertEquals("secret-invalid-character", assertThrows<SecretException.Invalid> { AuthSecret.fromBase64Url("+".repeat(43)) }.code)
-        assertEquals("secret-invalid-length", assertThrows<SecretException.Invalid> { AuthSecret.fromBase64Url("AAAA") }.code)
-        assertEquals("secret-non-canonical", assertThrows<SecretException.Invalid> { AuthSecret.fromBase64Url("A".repeat(42) + "B") }.code)
+        val padded = assertThrows<LocalFirstException> { AuthSecret.fromBase64Url("A".repeat(42) + "=") }
+        assertEquals(ErrorCode.SECRET_PADDING, padded.code())
+        assertEquals("secret-padding", padded.code().toString())
+        assertEquals(ErrorCode.SECRET_INVALID_CHARACTER, assertThrows<LocalFirstException> { AuthSecret.fromBase64Url("+".repeat(43)) }.code())
+        assertEquals(ErrorCode.SECRET_INVALID_LENGTH, assertThrows<LocalFirstException> { AuthSecret.fromBase64Url("AAAA") }.code())
+        assertEquals(ErrorCode.SECRET_NON_CANONICAL, assertThrows<LocalFirstException> { AuthSecret.fromBase64Url("A".repeat(42) + "B") }.code())
+        assertNull(padded.details())
     }
 
     @Test
-    fun `phrase errors carry codes`() {
-        val short = assertThrows<PhraseException.InvalidLength> { RecoveryPhrase.toSecret("abandon abandon abandon") }
-        assertEquals("invalid-length", short.code)
-        assertEquals(3uL, short.got)
-        assertEquals("Expected 24 words, got 3", short.reason)
+    fun `phrase errors carry codes and details`() {
+        val short = assertThrows<LocalFirstException> { RecoveryPhrase.toSecret("abandon abandon abandon") }
+        assertEquals(ErrorCode.INVALID_LENGTH, short.code())
+        assertEquals(ErrorDetails.PhraseLength(3uL), short.details())
+        assertEquals("Expected 24 words, got 3", short.reason())
 
         val words = vectors()[0].phrase.split(" ").toMutableList()
         words[4] = "notaword"
-        val bad = assertThrows<PhraseException.InvalidWord> { RecoveryPhrase.toSecret(words.joinToString(" ")) }
-        assertEquals("invalid-word", bad.code)
-        assertEquals(5uL, bad.position)
-        assertEquals("notaword", bad.word)
+        val bad = assertThrows<LocalFirstException> { RecoveryPhrase.toSecret(words.joinToString(" ")) }
+        assertEquals(ErrorCode.INVALID_WORD, bad.code())
+        assertEquals(ErrorDetails.InvalidWord(position = 5uL, word = "notaword"), bad.details())
+        assertEquals("""{"kind":"invalidWord","position":5,"word":"notaword"}""", bad.detailsJson())
 
-        val checksum = assertThrows<PhraseException.InvalidChecksum> { RecoveryPhrase.toSecret(List(24) { "abandon" }.joinToString(" ")) }
-        assertEquals("invalid-checksum", checksum.code)
-        // Every phrase exception is one type an app can catch.
-        val any: PhraseException = assertThrows<PhraseException> { RecoveryPhrase.toSecret("") }
-        assertEquals("invalid-length", (any as PhraseException.InvalidLength).code)
+        val checksum = assertThrows<LocalFirstException> { RecoveryPhrase.toSecret(List(24) { "abandon" }.joinToString(" ")) }
+        assertEquals(ErrorCode.INVALID_CHECKSUM, checksum.code())
+        assertNull(checksum.details())
+        // The variant carries the same fields as the accessors.
+        val failed = assertThrows<LocalFirstException.Failed> { RecoveryPhrase.toSecret("") }
+        assertEquals(ErrorCode.INVALID_LENGTH, failed.code)
+        assertEquals(failed.reason(), failed.reason)
+    }
+
+    @Test
+    fun `error codes are the catalogue's texts both ways`() {
+        for (code in ErrorCode.entries) {
+            assertEquals(code, errorCodeFromText(code.toString()))
+        }
+        assertEquals("vault-identity-conflict", ErrorCode.VAULT_IDENTITY_CONFLICT.toString())
+        assertEquals("server-busy", ErrorCode.SERVER_BUSY.toString())
+        assertNull(errorCodeFromText("no-such-code"))
     }
 }
 
@@ -103,8 +117,8 @@ class TokenTest {
 
     @Test
     fun `zero ttl throws with a code`() {
-        val error = assertThrows<TokenException.InvalidTtl> { mintLocalFirstToken(AuthSecret.generate(), "my-app", 0uL) }
-        assertEquals("invalid-ttl", error.code)
+        val error = assertThrows<LocalFirstException> { mintLocalFirstToken(AuthSecret.generate(), "my-app", 0uL) }
+        assertEquals(ErrorCode.INVALID_TTL, error.code())
     }
 
     @Test
@@ -116,22 +130,22 @@ class TokenTest {
         val wrong = verifyLocalFirstIdentityProof(proof, "other-app")
         assertFalse(wrong.ok)
         assertNull(wrong.id)
-        assertEquals("audience-mismatch", wrong.code)
+        assertEquals(ErrorCode.AUDIENCE_MISMATCH, wrong.code)
 
         val empty = verifyLocalFirstIdentityProof("", "betterauth-signup")
-        assertEquals(ProofVerification(ok = false, id = null, error = "proofToken is required", code = "proof-token-required"), empty)
+        assertEquals(ProofVerification(ok = false, id = null, error = "proofToken is required", code = ErrorCode.PROOF_TOKEN_REQUIRED), empty)
 
         // A long-lived token is not a proof.
         val long = verifyLocalFirstIdentityProof(mintLocalFirstToken(secret, "betterauth-signup", 3600uL), "betterauth-signup")
         assertFalse(long.ok)
-        assertEquals("ttl-too-long", long.code)
+        assertEquals(ErrorCode.TTL_TOO_LONG, long.code)
 
         // A backend that takes Jazz clients' longer proofs chooses its limit, 1 to 3600 s.
         // (Minted as a Jazz client mints it: our proof minters stop at 600 s.)
         val jazzLike = mintLocalFirstToken(secret, "betterauth-signup", 900uL)
-        assertEquals("ttl-too-long", verifyLocalFirstIdentityProof(jazzLike, "betterauth-signup").code)
+        assertEquals(ErrorCode.TTL_TOO_LONG, verifyLocalFirstIdentityProof(jazzLike, "betterauth-signup").code)
         assertTrue(verifyLocalFirstIdentityProof(jazzLike, "betterauth-signup", maxTtlSeconds = 900uL).ok)
-        assertEquals("invalid-argument", verifyLocalFirstIdentityProof(jazzLike, "betterauth-signup", 3601uL).code)
+        assertEquals(ErrorCode.INVALID_ARGUMENT, verifyLocalFirstIdentityProof(jazzLike, "betterauth-signup", 3601uL).code)
 
         // The vector proofs were minted in 2023: expired now.
         val expired = verifyLocalFirstIdentityProof(
@@ -140,6 +154,6 @@ class TokenTest {
             "betterauth-signup",
         )
         assertFalse(expired.ok)
-        assertEquals("expired", expired.code)
+        assertEquals(ErrorCode.EXPIRED, expired.code)
     }
 }

@@ -32,9 +32,9 @@ class DbExportsTest : ServerSuite() {
         assertEquals(3uL, db.syncStatus().pending)
 
         // All or none: a bad row in the batch leaves nothing behind.
-        val bad = assertThrows<DbException.Failed> { db.insertMany("todos", """[{"n":4},{"${'$'}createdBy":"x"}]""") }
-        assertEquals("invalid-row", bad.code)
-        assertEquals("invalid-argument", assertThrows<DbException.Failed> { db.insertMany("todos", """{"n":4}""") }.code)
+        val bad = assertThrows<LocalFirstException> { db.insertMany("todos", """[{"n":4},{"${'$'}createdBy":"x"}]""") }
+        assertEquals("invalid-row", bad.code().toString())
+        assertEquals("invalid-argument", assertThrows<LocalFirstException> { db.insertMany("todos", """{"n":4}""") }.code().toString())
         assertEquals(3, db.queryAsync("""{"table":"todos"}""").size)
         assertNull(seen.poll(200))
 
@@ -80,8 +80,9 @@ class DbExportsTest : ServerSuite() {
         assertEquals(user, db.userId())
         db.insertAsync("todos", """{"title":"from a cookie user"}""")
 
-        val refused = assertThrows<DbException.Failed> { db.syncOnce() }
-        assertEquals("sync-auth-rejected", refused.code)
+        val refused = assertThrows<LocalFirstException> { db.syncOnce() }
+        assertEquals("sync-auth-rejected", refused.code().toString())
+        assertEquals(ErrorDetails.SyncCode("expired"), refused.details())
         assertEquals("expired", db.getAuthState().error)
         assertEquals(emptyList<SyncRejection>(), db.lastRejections(), "the credential, not the write, was refused")
         assertEquals(1uL, db.syncStatus().pending, "the write waits in the outbox")
@@ -90,8 +91,8 @@ class DbExportsTest : ServerSuite() {
         assertNull(db.getAuthState().error)
         assertEquals(1uL, db.syncOnce().acknowledged)
 
-        val other = assertThrows<DbException.Failed> { db.updateCookieSession(CookieSession("someone-else")) }
-        assertEquals("principal-change", other.code)
+        val other = assertThrows<LocalFirstException> { db.updateCookieSession(CookieSession("someone-else")) }
+        assertEquals("principal-change", other.code().toString())
         db.logoutAsync()
     }
 
@@ -143,21 +144,21 @@ class DbExportsTest : ServerSuite() {
         val calls = mutableListOf<String>()
         val declining = accountDiscardMigrator { account ->
             calls.add(account.userId())
-            throw DbException.Failed("declined", "the user keeps the local account")
+            throw LocalFirstException.Failed(ErrorCode.MIGRATION_FAILED, "the user keeps the local account", null)
         }
-        val declined = assertThrows<DbException.Failed> {
+        val declined = assertThrows<LocalFirstException> {
             Db.open(server.config(AuthConfig.Jwt(signer.jwt(user, 600)), dir, migrator = declining))
         }
-        assertEquals("migration-failed", declined.code)
-        assertTrue(declined.reason.contains("the user keeps the local account"), declined.reason)
+        assertEquals("migration-failed", declined.code().toString())
+        assertTrue(declined.reason().contains("the user keeps the local account"), declined.reason())
         assertEquals(listOf(old), calls)
 
         // Any exception declines too (it crosses as `callback-failed` inside the message).
         val crashing = accountDiscardMigrator { throw IllegalStateException("migrator bug") }
-        val crashed = assertThrows<DbException.Failed> {
+        val crashed = assertThrows<LocalFirstException> {
             Db.open(server.config(AuthConfig.Jwt(signer.jwt(user, 600)), dir, migrator = crashing))
         }
-        assertEquals("migration-failed", crashed.code)
+        assertEquals("migration-failed", crashed.code().toString())
 
         // Nothing was discarded: the external account sees the old identity's rows, still its own.
         val db = openDb(server.config(AuthConfig.Jwt(signer.jwt(user, 600)), dir))

@@ -123,10 +123,10 @@ class DbTest : ServerSuite() {
         val note = db.insertAsync("notes", """{"text":"a"}""")
         val next = withTimeout(5_000) { db.rows("""{"table":"notes"}""").first() }
         assertEquals(listOf(note), next)
-        val bad = assertThrows<DbException.Failed> {
+        val bad = assertThrows<LocalFirstException> {
             withTimeout(5_000) { db.rows("""{"tabel":"notes"}""").first() }
         }
-        assertEquals("invalid-argument", bad.code)
+        assertEquals("invalid-argument", bad.code().toString())
         db.logoutAsync()
     }
 
@@ -154,23 +154,24 @@ class DbTest : ServerSuite() {
     }
 
     @Test
-    fun `errors cross as DbException with catalogue codes`() = runBlocking {
+    fun `errors cross as LocalFirstException with catalogue codes`() = runBlocking {
         val anonymous = openDb(config(AuthConfig.Anonymous, null))
         assertEquals(AuthMode.ANONYMOUS, anonymous.getAuthState().authMode)
-        val denied = assertThrows<DbException.Failed> { anonymous.insert("todos", """{"title":"x"}""") }
-        assertEquals("anonymous-write-denied", denied.code)
+        val denied = assertThrows<LocalFirstException> { anonymous.insert("todos", """{"title":"x"}""") }
+        assertEquals("anonymous-write-denied", denied.code().toString())
+        assertEquals(ErrorDetails.TableOperation(table = "todos", operation = Operation.INSERT), denied.details())
         assertNull(anonymous.getLocalFirstIdentityProof(60uL, null), "no proof without a local-first identity")
 
         val db = openDb(config(AuthConfig.LocalFirst(AuthSecret.generate()), null))
-        assertEquals("invalid-ttl", assertThrows<DbException.Failed> { db.getLocalFirstIdentityProof(0uL, null) }.code)
-        assertEquals("not-found", assertThrows<DbException.Failed> { db.delete("todos", "missing") }.code)
+        assertEquals(ErrorCode.INVALID_TTL, assertThrows<LocalFirstException> { db.getLocalFirstIdentityProof(0uL, null) }.code())
+        assertEquals("not-found", assertThrows<LocalFirstException> { db.delete("todos", "missing") }.code().toString())
         db.logout()
-        assertEquals("logged-out", assertThrows<DbException.Failed> { db.insert("todos", "{}") }.code)
-        assertEquals("logged-out", assertThrows<DbException.Failed> { db.logout() }.code)
-        assertEquals("logged-out", assertThrows<DbException.Failed> { db.syncOnce() }.code)
+        assertEquals("logged-out", assertThrows<LocalFirstException> { db.insert("todos", "{}") }.code().toString())
+        assertEquals("logged-out", assertThrows<LocalFirstException> { db.logout() }.code().toString())
+        assertEquals("logged-out", assertThrows<LocalFirstException> { db.syncOnce() }.code().toString())
 
-        val blank = assertThrows<DbException.Failed> { Db.open(config(AuthConfig.Anonymous, null).copy(appId = " ")) }
-        assertEquals("invalid-config", blank.code)
+        val blank = assertThrows<LocalFirstException> { Db.open(config(AuthConfig.Anonymous, null).copy(appId = " ")) }
+        assertEquals("invalid-config", blank.code().toString())
         anonymous.logout()
     }
 }

@@ -41,8 +41,8 @@ object FreshProcess {
             val result = try {
                 block()
                 "ok"
-            } catch (e: SecretStoreException) {
-                e.code
+            } catch (e: LocalFirstException) {
+                e.code().toString()
             } catch (e: IllegalStateException) {
                 "ISE:${e.message}"
             }
@@ -124,13 +124,13 @@ class KeystoreStoreTest {
         val good = envelope.readText()
 
         val wrong = desktopStore(key, dir, password = "not-the-password")
-        assertEquals("secret-store-backend", assertThrows<SecretStoreException.Backend> { wrong.loadSecret() }.code)
-        assertThrows<SecretStoreException.Backend> { wrong.getOrCreateSecret() }
+        assertEquals("secret-store-backend", assertThrows<LocalFirstException> { wrong.loadSecret() }.code().toString())
+        assertEquals(ErrorCode.SECRET_STORE_BACKEND, assertThrows<LocalFirstException> { wrong.getOrCreateSecret() }.code())
 
         // The envelope without its keystore: what a restored backup would find.
         val lost = desktopStore(key, dir, keystore = "other.p12")
-        val invalidated = assertThrows<SecretStoreException.KeyInvalidated> { lost.getOrCreateSecret() }
-        assertEquals("secret-store-key-invalidated", invalidated.code)
+        val invalidated = assertThrows<LocalFirstException> { lost.getOrCreateSecret() }
+        assertEquals("secret-store-key-invalidated", invalidated.code().toString())
         assertFalse(dir.resolve("other.p12").toFile().exists(), "no key was made for a lost one")
 
         // Wrong lengths, then one altered ciphertext character (the GCM tag fails).
@@ -138,23 +138,23 @@ class KeystoreStoreTest {
         val flipped = good.replaceRange(ct.range, if (ct.value == "A") "B" else "A")
         for (damaged in listOf("""{"v":1,"iv":"AAAA","ct":"BBBB"}""", flipped, "")) {
             envelope.writeText(damaged)
-            val corrupted = assertThrows<SecretStoreException.Corrupted> { store.loadSecret() }
-            assertEquals("secret-store-corrupted", corrupted.code, damaged)
-            assertThrows<SecretStoreException.Corrupted> { store.getOrCreateSecret() }
+            val corrupted = assertThrows<LocalFirstException> { store.loadSecret() }
+            assertEquals("secret-store-corrupted", corrupted.code().toString(), damaged)
+            assertEquals(ErrorCode.SECRET_STORE_CORRUPTED, assertThrows<LocalFirstException> { store.getOrCreateSecret() }.code())
             assertEquals(damaged, envelope.readText(), "a damaged envelope is left as it is")
         }
         envelope.writeText(good)
         assertEquals(secret.toBase64Url(), store.loadSecret()?.toBase64Url())
 
-        val empty = assertThrows<SecretStoreException.Backend> { desktopStore(key, dir, password = "") }
-        assertEquals("secret-store-backend", empty.code)
+        val empty = assertThrows<LocalFirstException> { desktopStore(key, dir, password = "") }
+        assertEquals("secret-store-backend", empty.code().toString())
     }
 
     @Test
     fun `the Android Keystore and Keychain constructors are unavailable on a desktop JVM`() {
-        val android = assertThrows<SecretStoreException.Unavailable> { KeystoreSecretStore(StorageKey.defaultKey()) }
-        assertEquals("secret-store-unavailable", android.code)
-        assertTrue("withDesktopKeystore" in android.reason, android.reason)
+        val android = assertThrows<LocalFirstException> { KeystoreSecretStore(StorageKey.defaultKey()) }
+        assertEquals("secret-store-unavailable", android.code().toString())
+        assertTrue("withDesktopKeystore" in android.reason(), android.reason())
 
         val options = KeychainOptions(
             service = "localfirst-test",
@@ -163,9 +163,9 @@ class KeystoreStoreTest {
             userPresence = true,
         )
         for (make in listOf({ KeychainSecretStore(StorageKey.forApp("app")) }, { KeychainSecretStore(StorageKey.forApp("app"), options) })) {
-            val keychain = assertThrows<SecretStoreException.Unavailable> { make() }
-            assertEquals("secret-store-unavailable", keychain.code)
-            assertTrue("iOS or macOS" in keychain.reason, keychain.reason)
+            val keychain = assertThrows<LocalFirstException> { make() }
+            assertEquals("secret-store-unavailable", keychain.code().toString())
+            assertTrue("iOS or macOS" in keychain.reason(), keychain.reason())
         }
     }
 

@@ -44,8 +44,8 @@ private fun strictDecode(text: String): ByteArray? {
 private fun outcome(call: () -> AuthSecret): String =
     try {
         "secret:" + call().toBase64Url()
-    } catch (e: PasskeyException) {
-        "code:" + e.code
+    } catch (e: LocalFirstException) {
+        "code:" + e.code()
     }
 
 class PasskeyTest {
@@ -169,30 +169,30 @@ class PasskeyTest {
         data[32] = 0x05
         assertEquals(secret, secretFromAssertion(data, handle))
         data[32] = 0x01
-        val unverified = assertThrows<PasskeyException.VerificationFailed> { secretFromAssertion(data, handle) }
-        assertEquals("verification-failed", unverified.code)
-        assertEquals(0x01.toUByte(), unverified.flags)
+        val unverified = assertThrows<LocalFirstException> { secretFromAssertion(data, handle) }
+        assertEquals(ErrorCode.VERIFICATION_FAILED, unverified.code())
+        assertEquals(ErrorDetails.AuthenticatorFlags(0x01.toUByte()), unverified.details())
         assertFalse(unverified.toString().contains(secret.toBase64Url()))
         data[32] = 0x05
-        assertEquals("invalid-credential", assertThrows<PasskeyException.InvalidCredential> { secretFromAssertion(data, null) }.code)
-        assertEquals("invalid-credential", assertThrows<PasskeyException> { secretFromAssertion(data, handle.copyOf(31)) }.code)
-        assertEquals("invalid-credential", assertThrows<PasskeyException> { secretFromAssertion(ByteArray(36), handle) }.code)
-        assertEquals("no-credential", assertThrows<PasskeyException.NoCredential> { secretFromAssertionJson("null") }.code)
+        assertEquals("invalid-credential", assertThrows<LocalFirstException> { secretFromAssertion(data, null) }.code().toString())
+        assertEquals("invalid-credential", assertThrows<LocalFirstException> { secretFromAssertion(data, handle.copyOf(31)) }.code().toString())
+        assertEquals("invalid-credential", assertThrows<LocalFirstException> { secretFromAssertion(ByteArray(36), handle) }.code().toString())
+        assertEquals("no-credential", assertThrows<LocalFirstException> { secretFromAssertionJson("null") }.code().toString())
     }
 
     @Test
     fun `bad arguments are refused with codes`() {
         for (rpId in listOf("", "https://myapp.example", "myapp.example:443", "MyApp.example", "a..example")) {
-            assertEquals("invalid-argument", assertThrows<PasskeyException.InvalidArgument> { PasskeyCeremony("My App", rpId) }.code, rpId)
+            assertEquals("invalid-argument", assertThrows<LocalFirstException> { PasskeyCeremony("My App", rpId) }.code().toString(), rpId)
         }
-        assertEquals("invalid-argument", assertThrows<PasskeyException> { PasskeyCeremony(" ", "myapp.example") }.code)
+        assertEquals("invalid-argument", assertThrows<LocalFirstException> { PasskeyCeremony(" ", "myapp.example") }.code().toString())
         val ceremony = PasskeyCeremony("My App", "myapp.example")
         val secret = AuthSecret.generate()
-        assertEquals("invalid-argument", assertThrows<PasskeyException> { ceremony.registrationRequest(secret, "a\nb") }.code)
-        assertEquals("invalid-argument", assertThrows<PasskeyException> { ceremony.assertionRequestWithChallenge(ByteArray(15)) }.code)
-        assertEquals("invalid-argument", assertThrows<PasskeyException> { ceremony.registrationRequestWithChallenge(secret, "x", ByteArray(65)) }.code)
+        assertEquals("invalid-argument", assertThrows<LocalFirstException> { ceremony.registrationRequest(secret, "a\nb") }.code().toString())
+        assertEquals("invalid-argument", assertThrows<LocalFirstException> { ceremony.assertionRequestWithChallenge(ByteArray(15)) }.code().toString())
+        assertEquals("invalid-argument", assertThrows<LocalFirstException> { ceremony.registrationRequestWithChallenge(secret, "x", ByteArray(65)) }.code().toString())
         for (bad in listOf("", "AAAA", secret.toBase64Url() + "=")) {
-            assertEquals("invalid-secret", assertThrows<PasskeyException.InvalidSecret> { ceremony.registrationRequestForText(bad, "x") }.code, bad)
+            assertEquals("invalid-secret", assertThrows<LocalFirstException> { ceremony.registrationRequestForText(bad, "x") }.code().toString(), bad)
         }
         val fromText = ceremony.registrationRequestForText(secret.toBase64Url(), "x")
         assertArrayEquals(urlDecoder.decode(secret.toBase64Url()), fromText.userId())
@@ -208,12 +208,12 @@ class PasskeyTest {
         )
         for ((failure, code) in cases) {
             val error = passkeyPlatformError(failure, "provider said no")
-            assertEquals(code, error.code, failure.name)
-            // Thrown like any other PasskeyException.
-            assertEquals(code, assertThrows<PasskeyException> { throw error }.code)
+            assertEquals(code, error.code().toString(), failure.name)
+            // Thrown like any other LocalFirstException.
+            assertEquals(code, assertThrows<LocalFirstException> { throw error }.code().toString())
         }
-        assertTrue(passkeyPlatformError(PasskeyPlatformFailure.CREATE_FAILED, "provider said no") is PasskeyException.CreateFailed)
+        assertEquals(ErrorCode.CREATE_FAILED, passkeyPlatformError(PasskeyPlatformFailure.CREATE_FAILED, "provider said no").code())
         val notSupported = passkeyPlatformError(PasskeyPlatformFailure.NOT_SUPPORTED, "API 27")
-        assertTrue((notSupported as PasskeyException.NotSupported).reason.contains("API 27"), notSupported.reason)
+        assertTrue(notSupported.reason().contains("API 27"), notSupported.reason())
     }
 }

@@ -107,17 +107,25 @@ class SecretStoreTest {
     @Test
     fun `a failing Kotlin read never becomes a new identity`() {
         val key = StorageKey.forApp("my-app")
-        val locked = FailingStore(key) { SecretStoreException.Unavailable(code = "whatever", reason = "device locked") }
-        val error = assertThrows<SecretStoreException.Unavailable> { locked.getOrCreateSecret() }
-        // The code comes from the catalogue, not from what the store put in.
-        assertEquals("secret-store-unavailable", error.code)
-        assertEquals("device locked", error.reason)
+        val locked = FailingStore(key) {
+            LocalFirstException.Failed(ErrorCode.SECRET_STORE_UNAVAILABLE, "device locked", null)
+        }
+        val error = assertThrows<LocalFirstException> { locked.getOrCreateSecret() }
+        assertEquals(ErrorCode.SECRET_STORE_UNAVAILABLE, error.code())
+        assertEquals("secret store unavailable: device locked", error.reason())
         assertEquals(0, locked.writes.get())
 
+        // A code that is not a store's is a backend failure naming it.
+        val odd = FailingStore(key) { LocalFirstException.Failed(ErrorCode.VAULT_TIMEOUT, "late", null) }
+        val renamed = assertThrows<LocalFirstException> { odd.getOrCreateSecret() }
+        assertEquals(ErrorCode.SECRET_STORE_BACKEND, renamed.code())
+        assertTrue("[vault-timeout] late" in renamed.reason(), renamed.reason())
+        assertEquals(0, odd.writes.get())
+
         val crashing = FailingStore(key) { IllegalStateException("boom") }
-        val backend = assertThrows<SecretStoreException.Backend> { crashing.getOrCreateSecret() }
-        assertEquals("secret-store-backend", backend.code)
-        assertTrue("boom" in backend.reason, backend.reason)
+        val backend = assertThrows<LocalFirstException> { crashing.getOrCreateSecret() }
+        assertEquals(ErrorCode.SECRET_STORE_BACKEND, backend.code())
+        assertTrue("boom" in backend.reason(), backend.reason())
         assertEquals(0, crashing.writes.get())
     }
 
@@ -171,8 +179,8 @@ class SecretStoreTest {
         assertEquals("jazz-auth-secret:user=alice", StorageKey.namespaced(null, "alice", null).asString())
         assertEquals("custom", StorageKey.explicit("custom").asString())
         assertEquals(StorageKey.forApp("x"), StorageKey.namespaced("x", null, null))
-        val blank = assertThrows<SecretStoreException.InvalidStorageKey> { StorageKey.explicit("  ") }
-        assertEquals("invalid-storage-key", blank.code)
+        val blank = assertThrows<LocalFirstException> { StorageKey.explicit("  ") }
+        assertEquals(ErrorCode.INVALID_STORAGE_KEY, blank.code())
     }
 
     @Test

@@ -35,7 +35,7 @@ class VaultStepsTest {
         assertTrue(confirmed.created)
         assertEquals(written.userId(), confirmed.userId)
 
-        assertEquals("vault-write-unconfirmed", vaultConfirmReadback(written, true, null).code)
+        assertEquals("vault-write-unconfirmed", vaultConfirmReadback(written, true, null).code?.toString())
         assertEquals("in-sync", vaultRestore(store, vault).outcome)
     }
 
@@ -60,15 +60,15 @@ class VaultStepsTest {
         store.saveSecret(mine)
 
         val conflict = vaultRestore(store, theirs.toBase64Url())
-        assertEquals("vault-identity-conflict", conflict.code)
+        assertEquals("vault-identity-conflict", conflict.code?.toString())
         assertEquals(mine.userId(), conflict.deviceUserId)
         assertEquals(theirs.userId(), conflict.vaultUserId)
         assertNotNull(conflict.message)
         assertNull(conflict.secret)
         assertEquals(mine.toBase64Url(), store.loadSecret()!!.toBase64Url())
 
-        assertEquals("vault-identity-conflict", vaultAdopt(store, theirs.toBase64Url(), mine.userId()).code)
-        assertEquals("vault-unavailable", vaultAdopt(store, null, theirs.userId()).code)
+        assertEquals("vault-identity-conflict", vaultAdopt(store, theirs.toBase64Url(), mine.userId()).code?.toString())
+        assertEquals("vault-unavailable", vaultAdopt(store, null, theirs.userId()).code?.toString())
         assertEquals(mine.toBase64Url(), store.loadSecret()!!.toBase64Url())
 
         val adopted = vaultAdopt(store, theirs.toBase64Url(), conflict.vaultUserId!!)
@@ -84,9 +84,9 @@ class VaultStepsTest {
         val store = memory()
         store.saveSecret(mine)
         for (bad in listOf("", "QUJD", "not a secret", "A".repeat(44))) {
-            assertEquals("vault-corrupt", vaultRestore(store, bad).code, bad)
-            assertEquals("vault-corrupt", vaultAdopt(store, bad, "any").code, bad)
-            assertEquals("vault-corrupt", vaultConfirmReadback(mine, false, bad).code, bad)
+            assertEquals("vault-corrupt", vaultRestore(store, bad).code?.toString(), bad)
+            assertEquals("vault-corrupt", vaultAdopt(store, bad, "any").code?.toString(), bad)
+            assertEquals("vault-corrupt", vaultConfirmReadback(mine, false, bad).code?.toString(), bad)
         }
         assertEquals(mine.toBase64Url(), store.loadSecret()!!.toBase64Url())
         assertNull(memory("vault-steps-empty").also { vaultRestore(it, "QUJD") }.loadSecret())

@@ -45,7 +45,7 @@ class KotlinVault(@Volatile var value: String? = null) : SecretVault {
                 cancelled.complete(Unit)
             }
         }
-        loadError?.let { throw VaultAccessException.Failed(it) }
+        loadError?.let { throw LocalFirstException.Failed(ErrorCode.VAULT_UNAVAILABLE, it, null) }
         return value
     }
 
@@ -53,6 +53,12 @@ class KotlinVault(@Volatile var value: String? = null) : SecretVault {
         stores.incrementAndGet()
         if (!dropWrites) value = storeInstead ?: secret
     }
+}
+
+/** The two identities of a `vault-identity-conflict`. */
+fun LocalFirstException.conflict(): ErrorDetails.IdentityConflict {
+    assertEquals(ErrorCode.VAULT_IDENTITY_CONFLICT, code())
+    return details() as ErrorDetails.IdentityConflict
 }
 
 class VaultTest {
@@ -109,11 +115,12 @@ class VaultTest {
         val account = AuthSecret.generate()
         val vault = KotlinVault(account.toBase64Url())
 
-        val conflict = assertThrows<VaultException.IdentityConflict> { runBlocking { restoreOrBackupWithVault(vault, store) } }
-        assertEquals("vault-identity-conflict", conflict.code)
+        val error = assertThrows<LocalFirstException> { runBlocking { restoreOrBackupWithVault(vault, store) } }
+        assertEquals("vault-identity-conflict", error.code().toString())
+        val conflict = error.conflict()
         assertEquals(device.userId(), conflict.deviceUserId)
         assertEquals(account.userId(), conflict.vaultUserId)
-        assertTrue(conflict.reason.contains(device.userId()) && conflict.reason.contains(account.userId()), conflict.reason)
+        assertTrue(error.reason().contains(device.userId()) && error.reason().contains(account.userId()), error.reason())
         // Nothing was replaced on either side.
         assertEquals(device, store.loadSecret())
         assertEquals(account.toBase64Url(), vault.value)
@@ -121,8 +128,8 @@ class VaultTest {
 
         // The user agreed to an id the vault no longer holds: refused, nothing replaced.
         val stale = AuthSecret.generate().userId()
-        val refused = assertThrows<VaultException.IdentityConflict> { runBlocking { adoptVaultIdentity(vault, store, stale) } }
-        assertEquals(account.userId(), refused.vaultUserId)
+        val refused = assertThrows<LocalFirstException> { runBlocking { adoptVaultIdentity(vault, store, stale) } }
+        assertEquals(account.userId(), refused.conflict().vaultUserId)
         assertEquals(device, store.loadSecret())
 
         val adopted = adoptVaultIdentity(vault, store, conflict.vaultUserId)
@@ -138,8 +145,8 @@ class VaultTest {
         for (bad in listOf("not a secret", "", AuthSecret.generate().toBase64Url() + "=")) {
             val vault = KotlinVault(bad)
             val store = emptyStore()
-            val error = assertThrows<VaultException.Corrupt> { runBlocking { restoreOrBackupWithVault(vault, store) } }
-            assertEquals("vault-corrupt", error.code, bad)
+            val error = assertThrows<LocalFirstException> { runBlocking { restoreOrBackupWithVault(vault, store) } }
+            assertEquals(ErrorCode.VAULT_CORRUPT, error.code(), bad)
             assertNull(store.loadSecret(), bad)
             assertEquals(bad, vault.value)
             assertEquals(0, vault.stores.get())
@@ -150,9 +157,9 @@ class VaultTest {
     fun `a failing vault never leads to a new identity`() = runBlocking {
         val vault = KotlinVault().apply { loadError = "provider returned 503" }
         val store = emptyStore()
-        val error = assertThrows<VaultException.Unavailable> { runBlocking { restoreOrBackupWithVault(vault, store) } }
-        assertEquals("vault-unavailable", error.code)
-        assertTrue(error.reason.contains("provider returned 503"), error.reason)
+        val error = assertThrows<LocalFirstException> { runBlocking { restoreOrBackupWithVault(vault, store) } }
+        assertEquals(ErrorCode.VAULT_UNAVAILABLE, error.code())
+        assertTrue(error.reason().contains("provider returned 503"), error.reason())
         assertNull(store.loadSecret())
         assertEquals(0, vault.stores.get())
     }
@@ -162,16 +169,18 @@ class VaultTest {
         // Through the convenience: a plain IOException from the provider call.
         val viaLambdas = secretVault(load = { throw IOException("connection reset") }, store = { })
         val store = emptyStore()
-        val wrapped = assertThrows<VaultException.Unavailable> { runBlocking { restoreOrBackupWithVault(viaLambdas, store) } }
-        assertTrue(wrapped.reason.contains("connection reset"), wrapped.reason)
+        val wrapped = assertThrows<LocalFirstException> { runBlocking { restoreOrBackupWithVault(viaLambdas, store) } }
+        assertEquals(ErrorCode.VAULT_UNAVAILABLE, wrapped.code())
+        assertTrue(wrapped.reason().contains("connection reset"), wrapped.reason())
         // Implemented directly, throwing something UniFFI does not know.
         val raw = object : SecretVault {
             override suspend fun load(): String? = throw IllegalStateException("unexpected answer")
 
             override suspend fun store(secret: String) = Unit
         }
-        val unexpected = assertThrows<VaultException.Unavailable> { runBlocking { restoreOrBackupWithVault(raw, store) } }
-        assertTrue(unexpected.reason.contains("unexpected answer"), unexpected.reason)
+        val unexpected = assertThrows<LocalFirstException> { runBlocking { restoreOrBackupWithVault(raw, store) } }
+        assertEquals(ErrorCode.VAULT_UNAVAILABLE, unexpected.code())
+        assertTrue(unexpected.reason().contains("unexpected answer"), unexpected.reason())
         assertNull(store.loadSecret())
     }
 
@@ -180,11 +189,11 @@ class VaultTest {
         val cancelled = CompletableDeferred<Unit>()
         val vault = KotlinVault().apply { hangLoad = cancelled }
         val store = emptyStore()
-        val error = assertThrows<VaultException.Timeout> {
+        val error = assertThrows<LocalFirstException> {
             runBlocking { restoreOrBackupWithVault(vault, store, timeout = 200.milliseconds) }
         }
-        assertEquals("vault-timeout", error.code)
-        assertEquals(200uL, error.timeoutMs)
+        assertEquals(ErrorCode.VAULT_TIMEOUT, error.code())
+        assertEquals(ErrorDetails.VaultTimeout(200uL), error.details())
         assertNull(store.loadSecret())
         assertEquals(0, vault.stores.get())
         // The flow dropped the call: the Kotlin coroutine behind it was cancelled.
@@ -195,8 +204,8 @@ class VaultTest {
     fun `a write that does not read back is reported and the device keeps its secret`() = runBlocking {
         val vault = KotlinVault().apply { dropWrites = true }
         val store = emptyStore()
-        val error = assertThrows<VaultException.WriteUnconfirmed> { runBlocking { restoreOrBackupWithVault(vault, store) } }
-        assertEquals("vault-write-unconfirmed", error.code)
+        val error = assertThrows<LocalFirstException> { runBlocking { restoreOrBackupWithVault(vault, store) } }
+        assertEquals(ErrorCode.VAULT_WRITE_UNCONFIRMED, error.code())
         assertNull(vault.value)
         assertEquals(1, vault.stores.get())
         // The device's secret was made (the vault said "empty") and stays.
@@ -208,7 +217,7 @@ class VaultTest {
         val winner = AuthSecret.generate()
         val vault = KotlinVault().apply { storeInstead = winner.toBase64Url() }
         val store = emptyStore()
-        val conflict = assertThrows<VaultException.IdentityConflict> { runBlocking { restoreOrBackupWithVault(vault, store) } }
+        val conflict = assertThrows<LocalFirstException> { runBlocking { restoreOrBackupWithVault(vault, store) } }.conflict()
         assertEquals(winner.userId(), conflict.vaultUserId)
         assertEquals(store.loadSecret()!!.userId(), conflict.deviceUserId)
         assertNotEquals(conflict.deviceUserId, conflict.vaultUserId)
@@ -218,10 +227,11 @@ class VaultTest {
     fun `a failing secret store keeps its own code`() = runBlocking {
         val vault = KotlinVault(AuthSecret.generate().toBase64Url())
         val locked = FailingStore(StorageKey.forApp("vault-test")) {
-            SecretStoreException.Unavailable(code = "whatever", reason = "device locked")
+            LocalFirstException.Failed(ErrorCode.SECRET_STORE_UNAVAILABLE, "device locked", null)
         }
-        val error = assertThrows<VaultException.Store> { runBlocking { restoreOrBackupWithVault(vault, locked) } }
-        assertEquals("secret-store-unavailable", error.code)
+        val error = assertThrows<LocalFirstException> { runBlocking { restoreOrBackupWithVault(vault, locked) } }
+        assertEquals(ErrorCode.SECRET_STORE_UNAVAILABLE, error.code())
+        assertTrue(error.reason().contains("device locked"), error.reason())
         assertEquals(0, locked.writes.get())
     }
 
@@ -229,10 +239,10 @@ class VaultTest {
     fun `adopting from an empty vault is refused`() = runBlocking {
         val store = emptyStore()
         val device = store.getOrCreateSecret()
-        val error = assertThrows<VaultException.Unavailable> {
+        val error = assertThrows<LocalFirstException> {
             runBlocking { adoptVaultIdentity(KotlinVault(), store, device.userId()) }
         }
-        assertEquals("vault-unavailable", error.code)
+        assertEquals(ErrorCode.VAULT_UNAVAILABLE, error.code())
         assertEquals(device, store.loadSecret())
     }
 }

@@ -1,12 +1,16 @@
 // The ExpoLocalFirst native module (Android): thin calls into the localfirst Kotlin bindings
 // (AuthSecret, RecoveryPhrase, tokens, StorageKey, KeystoreSecretStore) from the Android
-// library. Secrets cross the bridge as unpadded base64url strings; errors are rethrown with
-// the catalogue code as `code`. Written, not built, in this repository (no Android SDK on CI).
+// library. Secrets cross the bridge as unpadded base64url strings. A LocalFirstException of the
+// bindings crosses as a JavaScript `Error` whose `code` is its catalogue code
+// (`ErrorCode.toString()`) and whose message is its reason; any other exception is passed on
+// to Expo unchanged. Written, not built, in this repository (no Android SDK on CI).
 package dev.localfirst.expo
 
 import dev.localfirst.AuthSecret
+import dev.localfirst.ErrorCode
 import dev.localfirst.KeystoreSecretStore
 import dev.localfirst.LocalFirstAndroid
+import dev.localfirst.LocalFirstException
 import dev.localfirst.PasskeyBackup
 import dev.localfirst.RecoveryPhrase
 import dev.localfirst.StorageKey
@@ -57,7 +61,7 @@ class ExpoLocalFirstModule : Module() {
     }
     Function("verifyLocalFirstIdentityProof") { token: String, audience: String ->
       val outcome = verifyLocalFirstIdentityProof(token, audience)
-      mapOf("ok" to outcome.ok, "id" to outcome.id, "error" to outcome.error, "code" to outcome.code)
+      mapOf("ok" to outcome.ok, "id" to outcome.id, "error" to outcome.error, "code" to outcome.code?.toString())
     }
     Function("storageKeyFor") { options: StoreOptions -> coded { options.storageKey().asString() } }
 
@@ -105,13 +109,13 @@ class ExpoLocalFirstModule : Module() {
 
   private fun activity(): android.app.Activity =
     appContext.currentActivity
-      ?: throw LocalFirstException("not-supported", "passkeys need an activity in the foreground")
+      ?: throw BridgeException(ErrorCode.NOT_SUPPORTED, "passkeys need an activity in the foreground")
 }
 
 /** A vault step as JavaScript sees it (`NativeVaultStep`): absent values `null`. */
 private fun stepMap(step: VaultStep): Map<String, Any?> =
   mapOf(
-    "code" to step.code,
+    "code" to step.code?.toString(),
     "message" to step.message,
     "deviceUserId" to step.deviceUserId,
     "vaultUserId" to step.vaultUserId,
@@ -135,20 +139,26 @@ class StoreOptions : Record {
 
   fun store(): KeystoreSecretStore {
     if (requireAuthentication) {
-      throw LocalFirstException("invalid-argument", "requireAuthentication is not supported on Android yet")
+      throw BridgeException(ErrorCode.INVALID_ARGUMENT, "requireAuthentication is not supported on Android yet")
     }
     return KeystoreSecretStore(storageKey())
   }
 }
 
-/** An error the bridge turns into a JavaScript `Error` whose `code` is the catalogue code. */
-class LocalFirstException(code: String, reason: String?) : CodedException(code, reason, null)
+/**
+ * An error as the bridge carries it: a JavaScript `Error` whose `code` is the catalogue code
+ * and whose message is the reason.
+ */
+class BridgeException(code: ErrorCode, reason: String) : CodedException(code.toString(), reason, null) {
+  /** A [LocalFirstException] of the bindings, with its own code and reason. */
+  constructor(error: LocalFirstException) : this(error.code(), error.reason())
+}
 
 private fun parse(secret: String): AuthSecret = AuthSecret.fromBase64Url(secret)
 
 private fun seconds(value: Double): ULong {
   if (!value.isFinite() || value < 0 || value != Math.rint(value) || value > UInt.MAX_VALUE.toDouble()) {
-    throw LocalFirstException("invalid-argument", "ttlSeconds must be a whole number of seconds")
+    throw BridgeException(ErrorCode.INVALID_ARGUMENT, "ttlSeconds must be a whole number of seconds")
   }
   return value.toULong()
 }
@@ -156,18 +166,12 @@ private fun seconds(value: Double): ULong {
 private suspend fun <T> io(body: () -> T): T = withContext(Dispatchers.IO) { coded(body) }
 
 /**
- * Runs [body], rethrowing a bindings exception as a [LocalFirstException] with its code.
- * Every bindings exception variant has `code` and `reason` properties.
+ * Runs [body]; a [LocalFirstException] is rethrown as a [BridgeException] with its code and
+ * reason, read from the exception itself. Any other exception passes unchanged.
  */
 private inline fun <T> coded(body: () -> T): T =
   try {
     body()
-  } catch (error: CodedException) {
-    throw error
-  } catch (error: Exception) {
-    val code = property(error, "getCode") ?: "internal"
-    throw LocalFirstException(code, property(error, "getReason") ?: error.message)
+  } catch (error: LocalFirstException) {
+    throw BridgeException(error)
   }
-
-private fun property(error: Exception, getter: String): String? =
-  runCatching { error.javaClass.getMethod(getter).invoke(error) as? String }.getOrNull()
