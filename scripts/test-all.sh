@@ -27,6 +27,9 @@ cargo fmt --all -- --check
 step "lint (every target: libraries, binaries, tests, benchmarks)"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
+step "dependency rules (no C crypto library; the Node addon without the server; no demo provider in the server or the mobile library)"
+bash scripts/check-deps.sh
+
 step "docs build without broken links"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked --quiet
 
@@ -44,6 +47,10 @@ bash scripts/test-node.sh
 
 step "Expo module and example app (one npm workspace install; tsc; jest over the real core through @localfirst/node; config plugin)"
 bash scripts/test-expo.sh
+
+step "install path: package dist/ (debug builds), install it into new projects outside the repository, run them"
+bash scripts/package.sh --debug
+bash scripts/test-install.sh
 
 step "Swift package (XCTest through the Linux system-library target)"
 if command -v swift >/dev/null 2>&1; then

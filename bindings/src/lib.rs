@@ -19,11 +19,15 @@
 //! - The core's app-facing choices: [`storage_key_for`] (which key holds a secret; a key
 //!   given with ids is `invalid-storage-key`) and [`import_jazz_secret`] (a [`JazzImport`]).
 //! - Secret stores: the foreign-implementable [`AuthSecretStore`] trait, the
-//!   built-in [`FileSecretStore`] and [`MemorySecretStore`], [`StorageKey`], and
-//!   [`run_secret_store_conformance`], the core's conformance suite for any store.
+//!   built-in [`FileSecretStore`] and [`MemorySecretStore`], and [`StorageKey`].
 //! - Platform stores, on every platform with one API: [`KeychainSecretStore`] (Apple)
-//!   and [`KeystoreSecretStore`] (Android; a PKCS12 double on a desktop JVM); where a
-//!   store does not exist its constructors fail with `secret-store-unavailable`.
+//!   and [`KeystoreSecretStore`] (Android); where a store does not exist its
+//!   constructors fail with `secret-store-unavailable`.
+//! - Only with the `testing` feature (test builds, never a shipped library): the
+//!   core's conformance suite for any store (`runSecretStoreConformance` over a
+//!   `SecretStoreHarness`, giving a `ConformanceReport`) and
+//!   `KeystoreSecretStore.withDesktopKeystore`, the Keystore store over a PKCS12 file
+//!   on a desktop JVM.
 //! - Errors: one type, [`LocalFirstError`] (Kotlin `LocalFirstException`), thrown by every
 //!   fallible export and by every interface the app implements: `code()` (an
 //!   [`ErrorCode`], the catalogue of `docs/ERRORS.md`), `reason()` and `details()` (the
@@ -49,8 +53,8 @@
 
 uniffi::setup_scaffolding!();
 
-// The JNI entry point: on every target but Apple's mobile ones (see Cargo.toml).
-#[cfg(not(all(target_vendor = "apple", not(target_os = "macos"))))]
+// The JNI entry point: where the Java KeyStore store exists (build.rs).
+#[cfg(jni_store)]
 pub mod android;
 mod app;
 mod db;
@@ -59,6 +63,8 @@ mod identity;
 mod platform_store;
 mod recovery;
 mod store;
+#[cfg(feature = "testing")]
+mod testing;
 mod token;
 mod vault_steps;
 
@@ -89,9 +95,10 @@ pub use recovery::vault::{
     VaultIdentity, VaultOutcome,
 };
 pub use store::{
-    default_get_or_create_secret, run_secret_store_conformance, AuthSecretStore, ConformanceReport,
-    FileSecretStore, MemorySecretStore, SecretStoreHarness, StorageKey,
+    default_get_or_create_secret, AuthSecretStore, FileSecretStore, MemorySecretStore, StorageKey,
 };
+#[cfg(feature = "testing")]
+pub use testing::{run_secret_store_conformance, ConformanceReport, SecretStoreHarness};
 pub use token::{
     local_first_identity_proof, mint_local_first_token, verify_local_first_identity_proof,
     ProofVerification,

@@ -2,8 +2,8 @@
 //!
 //! The Node.js addon of localfirst (npm package `@localfirst/node`), built with
 //! napi-rs. Like the UniFFI bindings, it holds no logic: every export converts
-//! JavaScript values to core (or server) types, calls the one implementation, and
-//! converts the result back. The core's and the server's tests cover behaviour;
+//! JavaScript values to core (or localfirst-auth) types, calls the one implementation, and
+//! converts the result back. The core's and localfirst-auth's tests cover behaviour;
 //! the package's `node --test` suite covers the crossing.
 //!
 //! What JavaScript sees (names are the same in Swift, Kotlin and TypeScript):
@@ -24,7 +24,7 @@
 //!   [`FileSecretStore`](store::FileSecretStore) with `loadSecret`, `saveSecret`,
 //!   `clearSecret` and `getOrCreateSecret` (the core's create-only-if-absent rule), and
 //!   [`importJazzSecret`](app::import_jazz_secret) (the core's Jazz import decision).
-//! - [`SessionResolver`](session::SessionResolver): the sync server's
+//! - [`SessionResolver`](session::SessionResolver): the sync server's (crate `localfirst-auth`)
 //!   resolution (backend impersonation, self-signed token, external JWT via a JWKS
 //!   URL or a static key) for a Node backend's requests; `resolve(headers)` returns
 //!   a promise.

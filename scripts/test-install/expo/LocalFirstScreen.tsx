@@ -1,0 +1,24 @@
+// A screen of a new Expo app using expo-localfirst as installed from its tarball
+// (scripts/test-install.sh copies it into an app made from the blank TypeScript template).
+import { Button, Text, View } from 'react-native';
+import { RecoveryPhrase, useLocalFirstAuth } from 'expo-localfirst';
+
+export const APP_ID = 'install-check';
+
+export default function LocalFirstScreen() {
+  const { secret, userId, isLoading, error, signOut, getOrCreateSecret } = useLocalFirstAuth({
+    appId: APP_ID,
+  });
+  if (isLoading) return <Text>Loading</Text>;
+  if (error) return <Text>Key unavailable: {error.code}</Text>;
+  if (!secret) {
+    return <Button title="Create account" onPress={() => void getOrCreateSecret()} />;
+  }
+  return (
+    <View>
+      <Text>User: {userId}</Text>
+      <Text>Phrase words: {RecoveryPhrase.fromSecret(secret).split(' ').length}</Text>
+      <Button title="Sign out" onPress={() => void signOut()} />
+    </View>
+  );
+}
