@@ -19,7 +19,7 @@
 //!
 //! The parts:
 //!
-//! - [`auth`]: session resolution in SPEC §7 order (backend impersonation,
+//! - [`auth`]: session resolution in its fixed order (backend impersonation,
 //!   self-signed bearer token, external bearer token, none) into a
 //!   [`Session`](localfirst_core::session::Session) or a structured rejection:
 //!   the `localfirst-auth` crate, re-exported (the Node addon uses the same crate).
