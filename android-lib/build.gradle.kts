@@ -85,6 +85,7 @@ dependencies {
 // Builds the release library for every shipped ABI into src/main/jniLibs with
 // cargo-ndk (cargo install cargo-ndk; ANDROID_NDK_HOME set) with the workspace's size
 // profile, linked for 16 KB pages and with packed relocations (docs/PERFORMANCE.md).
+// The shipped flavour: no `testing` feature, so no test code in the AAR.
 val cargoNdk by tasks.registering(Exec::class) {
     group = "build"
     description = "Builds liblocalfirst_ffi.so for arm64-v8a, armeabi-v7a and x86_64"
@@ -102,7 +103,8 @@ val cargoNdk by tasks.registering(Exec::class) {
     )
 }
 
-// Generates the Kotlin bindings (android = true) from the unstripped host library.
+// Generates the Kotlin bindings (android = true) from the unstripped host library of
+// the shipped flavour (gen-bindings.sh without --testing), matching the cargo-ndk build.
 val generateBindings by tasks.registering(Exec::class) {
     group = "build"
     description = "Generates the UniFFI Kotlin sources into build/generated/uniffi/kotlin"

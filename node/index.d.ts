@@ -208,10 +208,46 @@ export declare class VaultIdentity {
 }
 
 /**
+ * Mints an identity proof for `audience`, issued now or at `issuedAt` (Unix
+ * seconds), living `ttlSeconds` (`null`/`undefined`: the core's default, 60). A
+ * lifetime of 0 or over 600 seconds is `invalid-ttl` (a longer proof would be
+ * refused by the verifier); a blank audience `invalid-argument`. The backend checks
+ * it with `verifyLocalFirstIdentityProof`.
+ */
+export declare function identityProofFor(secret: AuthSecret, ttlSeconds: number | undefined | null, audience: string, issuedAt?: number | undefined | null): string
+
+/**
+ * Imports the secret Jazz stored (`jazzValue`, the text read from Jazz's store;
+ * `null` when it holds nothing) into `store`. A value that is not a secret is
+ * `secret-store-corrupted` and `store` is untouched; a store failure keeps its code.
+ */
+export declare function importJazzSecret(store: MemorySecretStore | FileSecretStore, jazzValue?: string | undefined | null): JazzImport
+
+/** What `importJazzSecret` found and did. */
+export interface JazzImport {
+  /**
+   * `"not-found"` (Jazz's store held nothing), `"imported"`, `"already-imported"`
+   * (our store held the same secret) or `"conflict"` (our store holds another
+   * identity; nothing was changed).
+   */
+  outcome: 'not-found' | 'imported' | 'already-imported' | 'conflict'
+  /** The user id of Jazz's secret (every outcome but `not-found`). */
+  userId?: string
+  /** `conflict`: the user id of the secret our store holds. */
+  existingUserId?: string
+  /**
+   * `true` exactly when our store holds the very secret Jazz's store holds: only
+   * then may Jazz's copy be deleted.
+   */
+  removeSource: boolean
+}
+
+/**
  * Mints an identity proof: a short-lived local-first token for `audience` that an
  * app backend checks with `verifyLocalFirstIdentityProof` before linking an
- * account to this user id. Use 60 seconds unless you need longer; the verifier
- * refuses proofs living more than 600 seconds unless the backend raises its limit.
+ * account to this user id. Use 60 seconds unless you need longer; a lifetime over
+ * 600 seconds is refused with `invalid-ttl` (the verifier's default limit). The
+ * core's form, with the lifetime optional, is `identityProofFor`.
  */
 export declare function localFirstIdentityProof(secret: AuthSecret, audience: string, ttlSeconds: number, issuedAt?: number | undefined | null): string
 

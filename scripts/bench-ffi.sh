@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 target_dir="${CARGO_TARGET_DIR:-target}"
-bash scripts/gen-bindings.sh --release
+# The Kotlin suite (MintOverheadBench among its test sources) needs the test flavour.
+bash scripts/gen-bindings.sh --release --testing
 cargo bench -p localfirst-ffi --bench mint --locked -- --noplot
 
 estimate() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["median"]["point_estimate"])' "$1"; }

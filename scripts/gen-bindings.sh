@@ -12,18 +12,27 @@
 # docs/BINDINGS.md. Names come from the root uniffi.toml: UniFFI 0.32's --config
 # takes a global file ([defaults], [crates.<name>]), so the script turns the root
 # file's [bindings.*] tables into [defaults.bindings.*] tables of a temporary one.
-# Usage: scripts/gen-bindings.sh [--release]
+#
+# Two flavours, and sources must come from a library of the flavour they run with:
+# the shipped one (default: no test code) and, with --testing, the test one (the
+# `testing` feature: the conformance suite and KeystoreSecretStore.withDesktopKeystore,
+# for the desktop-JVM suite and the Swift tests on Linux).
+# Usage: scripts/gen-bindings.sh [--release] [--testing]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 profile=debug
 cargo_flags=()
-if [ "${1:-}" = "--release" ]; then
-  profile=release
-  cargo_flags+=(--release)
-fi
+flavour=shipped
+for arg in "$@"; do
+  case "$arg" in
+    --release) profile=release; cargo_flags+=(--release) ;;
+    --testing) flavour=testing; cargo_flags+=(--features testing) ;;
+    *) echo "usage: scripts/gen-bindings.sh [--release] [--testing]" >&2; exit 2 ;;
+  esac
+done
 
-cargo build -p localfirst-ffi --lib --bin uniffi-bindgen --locked "${cargo_flags[@]}"
+cargo build -p localfirst-ffi --lib --bin uniffi-bindgen --locked ${cargo_flags[@]+"${cargo_flags[@]}"}
 
 target_dir="${CARGO_TARGET_DIR:-target}"
 lib="$target_dir/$profile/liblocalfirst_ffi.so"
@@ -67,4 +76,4 @@ module LocalFirstFFI {
 }
 MODULEMAP
 
-echo "bindings generated from $lib"
+echo "bindings generated from $lib ($flavour flavour)"

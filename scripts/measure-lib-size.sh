@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the bindings library with the size profile, generates the foreign sources
-# from the unstripped library (UniFFI reads its metadata from the symbols), then
-# strips a copy and prints the sizes. Usage: scripts/measure-lib-size.sh
+# Builds the bindings library as it ships (the size profile, no `testing` feature),
+# checks that it holds no test code, generates the foreign sources from the unstripped
+# library (UniFFI reads its metadata from the symbols), then strips a copy and prints
+# the sizes. Usage: scripts/measure-lib-size.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ target_dir="${CARGO_TARGET_DIR:-target}"
 RUSTFLAGS="${RUSTFLAGS:-} -C link-arg=-Wl,-z,pack-relative-relocs" \
   cargo build -p localfirst-ffi --lib --profile release-size --locked
 lib="$target_dir/release-size/liblocalfirst_ffi.so"
+bash scripts/check-no-test-code.sh "$lib"
 
 # Generation must work from this very library before it is stripped.
 cargo build -p localfirst-ffi --bin uniffi-bindgen --locked

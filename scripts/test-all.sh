@@ -27,6 +27,9 @@ cargo fmt --all -- --check
 step "lint (every target: libraries, binaries, tests, benchmarks)"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
+step "dependency rules (no C crypto library; the Node addon without the server; no demo provider in the server or the mobile library)"
+bash scripts/check-deps.sh
+
 step "docs build without broken links"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked --quiet
 

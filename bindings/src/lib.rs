@@ -12,14 +12,22 @@
 //! - Recovery phrases: [`recovery_phrase_from_secret`] / [`recovery_phrase_to_secret`]
 //!   (`recoveryPhraseFromSecret`, `recoveryPhraseToSecret`); the hand-written Kotlin and
 //!   Swift layers wrap them as `RecoveryPhrase.fromSecret` / `RecoveryPhrase.toSecret`.
-//! - Tokens: [`mint_local_first_token`], [`local_first_identity_proof`],
-//!   [`verify_local_first_identity_proof`] (system clock at the boundary).
+//! - Tokens: [`mint_local_first_token`], [`identity_proof_for`] (the core's mint rule:
+//!   60 s by default, at most 600 s) and the older [`local_first_identity_proof`] that
+//!   forwards to it, [`verify_local_first_identity_proof`] and [`verify_local_first_token`]
+//!   (a [`VerifiedToken`], or the first failed check's code); system clock at the boundary.
+//! - The core's app-facing choices: [`storage_key_for`] (which key holds a secret; a key
+//!   given with ids is `invalid-storage-key`) and [`import_jazz_secret`] (a [`JazzImport`]).
 //! - Secret stores: the foreign-implementable [`AuthSecretStore`] trait, the
-//!   built-in [`FileSecretStore`] and [`MemorySecretStore`], [`StorageKey`], and
-//!   [`run_secret_store_conformance`], the core's conformance suite for any store.
+//!   built-in [`FileSecretStore`] and [`MemorySecretStore`], and [`StorageKey`].
 //! - Platform stores, on every platform with one API: [`KeychainSecretStore`] (Apple)
-//!   and [`KeystoreSecretStore`] (Android; a PKCS12 double on a desktop JVM); where a
-//!   store does not exist its constructors fail with `secret-store-unavailable`.
+//!   and [`KeystoreSecretStore`] (Android); where a store does not exist its
+//!   constructors fail with `secret-store-unavailable`.
+//! - Only with the `testing` feature (test builds, never a shipped library): the
+//!   core's conformance suite for any store (`runSecretStoreConformance` over a
+//!   `SecretStoreHarness`, giving a `ConformanceReport`) and
+//!   `KeystoreSecretStore.withDesktopKeystore`, the Keystore store over a PKCS12 file
+//!   on a desktop JVM.
 //! - Errors: one type, [`LocalFirstError`] (Kotlin `LocalFirstException`), thrown by every
 //!   fallible export and by every interface the app implements: `code()` (an
 //!   [`ErrorCode`], the catalogue of `docs/ERRORS.md`), `reason()` and `details()` (the
@@ -45,18 +53,25 @@
 
 uniffi::setup_scaffolding!();
 
-// The JNI entry point: on every target but Apple's mobile ones (see Cargo.toml).
-#[cfg(not(all(target_vendor = "apple", not(target_os = "macos"))))]
+// The JNI entry point: where the Java KeyStore store exists (build.rs).
+#[cfg(jni_store)]
 pub mod android;
+mod app;
 mod db;
 mod error;
 mod identity;
 mod platform_store;
 mod recovery;
 mod store;
+#[cfg(feature = "testing")]
+mod testing;
 mod token;
 mod vault_steps;
 
+pub use app::{
+    identity_proof_for, import_jazz_secret, storage_key_for, verify_local_first_token,
+    VerifiedToken,
+};
 pub use db::{
     AccountDiscardMigrator, AuthConfig, AuthMode, AuthState, AuthStateListener, CookieSession, Db,
     DbConfig, DiscardedAccount, JwtRefresher, Row, RowsListener, StorageMode, Subscription,
@@ -66,6 +81,8 @@ pub use error::{error_code_from_text, ErrorCode, LocalFirstError};
 pub use identity::{recovery_phrase_from_secret, recovery_phrase_to_secret, AuthSecret};
 pub use localfirst_core::error::ErrorDetails;
 pub use localfirst_core::policy::Operation;
+pub use localfirst_core::secret_store::{JazzImport, JazzImportOutcome};
+pub use localfirst_core::token::Issuer;
 pub use platform_store::{
     KeychainAccessibility, KeychainOptions, KeychainSecretStore, KeystoreSecretStore,
 };
@@ -78,9 +95,10 @@ pub use recovery::vault::{
     VaultIdentity, VaultOutcome,
 };
 pub use store::{
-    default_get_or_create_secret, run_secret_store_conformance, AuthSecretStore, ConformanceReport,
-    FileSecretStore, MemorySecretStore, SecretStoreHarness, StorageKey,
+    default_get_or_create_secret, AuthSecretStore, FileSecretStore, MemorySecretStore, StorageKey,
 };
+#[cfg(feature = "testing")]
+pub use testing::{run_secret_store_conformance, ConformanceReport, SecretStoreHarness};
 pub use token::{
     local_first_identity_proof, mint_local_first_token, verify_local_first_identity_proof,
     ProofVerification,

@@ -1,12 +1,13 @@
 //! The platform secret stores: the Apple Keychain ([`KeychainSecretStore`]) and the
-//! Java KeyStore ([`KeystoreSecretStore`]: the Android Keystore, or a PKCS12 file on a
-//! desktop JVM for tests and developer tools).
+//! Java KeyStore ([`KeystoreSecretStore`]: the Android Keystore; with the `testing`
+//! feature also a PKCS12 file on a desktop JVM, see `testing`).
 //!
 //! One API on every platform: the Kotlin and Swift sources are generated from the
 //! host library and must match the iOS and Android libraries symbol for symbol, so
-//! nothing exported here is compiled out. On a platform without a store, its
-//! constructors fail with `secret-store-unavailable` and say which platform it needs.
-//! Which platform has what is decided once, in the `platform` module at the end.
+//! nothing exported here is compiled out by platform. On a platform without a store,
+//! its constructors fail with `secret-store-unavailable` and say which platform it
+//! needs. Which platform has what is decided once, in the `platform` module at the end
+//! (and, for the Java KeyStore, the `jni_store` cfg of build.rs).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -83,10 +84,9 @@ impl KeychainSecretStore {
 /// in a file (see docs/STORES-android.md).
 ///
 /// On Android, `KeystoreSecretStore(storageKey)` uses the `AndroidKeyStore` and the
-/// app's no-backup directory, after `LocalFirstAndroid.init(context)`.
-/// `withDesktopKeystore` runs the same JNI code on a desktop JVM over a PKCS12 file:
-/// a test and developer double, not a hardened store. On iOS both constructors fail
-/// with `secret-store-unavailable`.
+/// app's no-backup directory, after `LocalFirstAndroid.init(context)`. Elsewhere it
+/// fails with `secret-store-unavailable`. Test builds add `withDesktopKeystore`, the
+/// same JNI code on a desktop JVM over a PKCS12 file (a test double).
 #[derive(uniffi::Object)]
 pub struct KeystoreSecretStore {
     store: platform::Keystore,
@@ -105,30 +105,6 @@ impl KeystoreSecretStore {
         Ok(KeystoreSecretStore::wrap(store, envelope_path))
     }
 
-    /// A test and developer double: the same store with its keys in the
-    /// password-protected PKCS12 file `keystorePath` (created with the first key)
-    /// and envelopes in `envelopeDir` (default: the no-backup directory recorded by
-    /// `LocalFirstAndroid.init(context)`), on the JVM `init` was called from. The
-    /// password only opens that file and must not be empty (else
-    /// `secret-store-backend`, as is a missing `init`). `secret-store-unavailable`
-    /// on iOS.
-    #[uniffi::constructor(default(envelope_dir = None))]
-    pub fn with_desktop_keystore(
-        storage_key: Arc<StorageKey>,
-        keystore_path: String,
-        password: String,
-        envelope_dir: Option<String>,
-    ) -> Result<Arc<KeystoreSecretStore>, LocalFirstError> {
-        let password = zeroize::Zeroizing::new(password);
-        let (store, envelope_path) = platform::desktop_keystore(
-            storage_key.key.clone(),
-            PathBuf::from(keystore_path),
-            &password,
-            envelope_dir.map(PathBuf::from),
-        )?;
-        Ok(KeystoreSecretStore::wrap(store, envelope_path))
-    }
-
     /// The file holding this key's envelope (it exists while a secret is stored).
     pub fn envelope_path(&self) -> String {
         self.envelope_path.clone()
@@ -136,7 +112,10 @@ impl KeystoreSecretStore {
 }
 
 impl KeystoreSecretStore {
-    fn wrap(store: platform::Keystore, envelope_path: PathBuf) -> Arc<KeystoreSecretStore> {
+    pub(crate) fn wrap(
+        store: platform::Keystore,
+        envelope_path: PathBuf,
+    ) -> Arc<KeystoreSecretStore> {
         Arc::new(KeystoreSecretStore {
             store,
             envelope_path: envelope_path.to_string_lossy().into_owned(),
@@ -179,9 +158,9 @@ impl From<KeychainOptions> for CoreKeychainOptions {
     }
 }
 
-/// What each platform has. The cfg of the Java KeyStore parts must match the target
-/// table of `jni` in `bindings/Cargo.toml`: everything but Apple's mobile systems.
-mod platform {
+/// What each platform has. The Java KeyStore store exists where build.rs sets the
+/// `jni_store` cfg.
+pub(crate) mod platform {
     use std::path::PathBuf;
 
     use localfirst_core::secret::Secret;
@@ -215,11 +194,11 @@ mod platform {
     }
 
     /// The core store behind `KeystoreSecretStore` on this platform.
-    #[cfg(not(all(target_vendor = "apple", not(target_os = "macos"))))]
-    pub(super) type Keystore = localfirst_core::secret_store::keystore::AndroidKeystoreStore;
-    /// No JVM here: a store that cannot be built.
-    #[cfg(all(target_vendor = "apple", not(target_os = "macos")))]
-    pub(super) type Keystore = Absent;
+    #[cfg(jni_store)]
+    pub(crate) type Keystore = localfirst_core::secret_store::keystore::AndroidKeystoreStore;
+    /// No Java KeyStore store here: a store that cannot be built.
+    #[cfg(not(jni_store))]
+    pub(crate) type Keystore = Absent;
 
     /// The Android Keystore store for `key`, and its envelope file.
     pub(super) fn android_keystore(key: StorageKey) -> Result<(Keystore, PathBuf), StoreError> {
@@ -232,43 +211,16 @@ mod platform {
         #[cfg(not(target_os = "android"))]
         {
             let _ = key;
-            Err(unavailable(
+            Err(unavailable(if cfg!(feature = "testing") {
                 "the Android Keystore store needs Android; on a desktop JVM use \
-                 KeystoreSecretStore.withDesktopKeystore",
-            ))
+                 KeystoreSecretStore.withDesktopKeystore"
+            } else {
+                "the Android Keystore store needs Android"
+            }))
         }
     }
 
-    /// The Java KeyStore store over a PKCS12 file on the JVM `LocalFirstAndroid.init`
-    /// recorded, and its envelope file.
-    pub(super) fn desktop_keystore(
-        key: StorageKey,
-        keystore_path: PathBuf,
-        password: &str,
-        envelope_dir: Option<PathBuf>,
-    ) -> Result<(Keystore, PathBuf), StoreError> {
-        #[cfg(not(all(target_vendor = "apple", not(target_os = "macos"))))]
-        {
-            use localfirst_core::secret_store::keystore::{
-                initialized_runtime, DesktopKeystore, KeystoreProfile,
-            };
-            let runtime = initialized_runtime()?;
-            let profile = KeystoreProfile::Desktop(DesktopKeystore::new(keystore_path, password)?);
-            let dir = envelope_dir.unwrap_or_else(|| runtime.no_backup_dir().to_path_buf());
-            let store = Keystore::new(runtime.vm(), profile, dir, key);
-            let path = store.envelope_path();
-            Ok((store, path))
-        }
-        #[cfg(all(target_vendor = "apple", not(target_os = "macos")))]
-        {
-            let _ = (key, keystore_path, password, envelope_dir);
-            Err(unavailable(
-                "the Java KeyStore store needs Android or a desktop JVM",
-            ))
-        }
-    }
-
-    fn unavailable(reason: &str) -> StoreError {
+    pub(crate) fn unavailable(reason: &str) -> StoreError {
         StoreError::Unavailable {
             reason: format!("{reason}; this library was built for another platform"),
         }
@@ -277,8 +229,8 @@ mod platform {
     /// A store type that has no values: what a wrapper holds on a platform where its
     /// store does not exist (its constructors always fail there).
     #[derive(Debug)]
-    #[cfg_attr(target_os = "macos", allow(dead_code))] // macOS has both stores
-    pub(super) enum Absent {}
+    #[cfg_attr(all(target_os = "macos", jni_store), allow(dead_code))] // both stores
+    pub(crate) enum Absent {}
 
     impl AuthSecretStore for Absent {
         fn storage_key(&self) -> StorageKey {

@@ -1,5 +1,5 @@
-//! Secret stores: the foreign-implementable [`AuthSecretStore`] trait, the built-in
-//! stores, and the core's conformance suite for any store.
+//! Secret stores: the foreign-implementable [`AuthSecretStore`] trait and the built-in
+//! stores (the core's conformance suite for any store is in `testing`).
 //!
 //! Two adapters, type conversion only: built-in stores expose a core store as the
 //! exported trait; [`ForeignStore`] exposes an exported-trait store (written in
@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use localfirst_core::secret::Secret;
-use localfirst_core::secret_store::conformance::{StoreHarness, CHECKS};
 use localfirst_core::secret_store::{
     AuthSecretStore as CoreStore, AuthSecretStoreExt as _, FileStore, MemoryStore,
     StorageKey as CoreKey, StoreError,
@@ -291,59 +290,5 @@ impl CoreStore for ForeignStore {
             .create_secret(AuthSecret::wrap(secret))?
             .secret()
             .clone())
-    }
-}
-
-/// Opens store instances for the conformance suite: every call with the same key
-/// must reach the same stored item (as two app launches would), different keys
-/// must be independent, and each run should start from empty storage.
-#[uniffi::export(foreign)]
-pub trait SecretStoreHarness: Send + Sync {
-    /// Opens a new store instance bound to `storageKey`.
-    fn open(
-        &self,
-        storage_key: Arc<StorageKey>,
-    ) -> Result<Arc<dyn AuthSecretStore>, LocalFirstError>;
-}
-
-/// What the conformance suite found.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct ConformanceReport {
-    /// Whether every check passed.
-    pub passed: bool,
-    /// The names of the checks that ran, in order.
-    pub checks: Vec<String>,
-    /// One line per failed check: `<check>: <what went wrong>`.
-    pub failures: Vec<String>,
-}
-
-struct Harness(Arc<dyn SecretStoreHarness>);
-
-impl StoreHarness for Harness {
-    fn open(&self, key: CoreKey) -> Result<Box<dyn CoreStore>, StoreError> {
-        let store = self.0.open(StorageKey::wrap(key))?;
-        Ok(Box::new(ForeignStore::new(store)))
-    }
-}
-
-/// Runs the core's secret-store conformance suite (the same checks every built-in
-/// store passes) against the stores `harness` opens, and reports every check.
-/// Stores are driven through `loadSecret`, `saveSecret`, `clearSecret`,
-/// `createSecret` and `storageKey`, from up to 64 threads at once.
-#[uniffi::export]
-pub fn run_secret_store_conformance(harness: Arc<dyn SecretStoreHarness>) -> ConformanceReport {
-    let harness = Harness(harness);
-    let failures: Vec<String> = CHECKS
-        .iter()
-        .filter_map(|(name, check)| {
-            check(&harness)
-                .err()
-                .map(|failure| format!("{name}: {}", failure.message))
-        })
-        .collect();
-    ConformanceReport {
-        passed: failures.is_empty(),
-        checks: CHECKS.iter().map(|(name, _)| (*name).to_owned()).collect(),
-        failures,
     }
 }

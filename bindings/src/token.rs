@@ -53,19 +53,16 @@ pub fn mint_local_first_token(
 
 /// Mints an identity proof: a short-lived local-first token for `audience` (an app
 /// backend checks it with `verifyLocalFirstIdentityProof` before linking accounts).
-/// Use 60 seconds unless you need longer; proofs above 600 seconds are refused.
+/// Use 60 seconds unless you need longer; proofs above 600 seconds are refused
+/// (`invalid-ttl`). The core's argument order is `identityProofFor(secret, ttlSeconds,
+/// audience)`, with the lifetime optional; this older form forwards to it.
 #[uniffi::export]
 pub fn local_first_identity_proof(
     secret: Arc<AuthSecret>,
     audience: String,
     ttl_seconds: i64,
 ) -> Result<String, LocalFirstError> {
-    Ok(core_token::identity_proof(
-        secret.secret(),
-        seconds(ttl_seconds),
-        &audience,
-        &SystemClock,
-    )?)
+    crate::app::identity_proof_for(secret, Some(ttl_seconds), audience)
 }
 
 /// Verifies an identity proof against `audience` now. Never throws: a refused

@@ -160,7 +160,7 @@ fn external_keys_without_issuer_and_audience_are_refused_at_start_up() {
     let key = concat!(
         "@",
         env!("CARGO_MANIFEST_DIR"),
-        "/../server/tests/data/es256.pub.pem"
+        "/../auth/tests/data/es256.pub.pem"
     );
     let (code, stdout, _) = refused_start(&["--jwt-public-key", key], &[]).expect("it started");
     assert_eq!(code, 1, "{stdout}");
@@ -215,7 +215,7 @@ fn issuer_and_audience_come_from_flags_or_lists_in_the_environment() {
     let key = concat!(
         "@",
         env!("CARGO_MANIFEST_DIR"),
-        "/../server/tests/data/es256.pub.pem"
+        "/../auth/tests/data/es256.pub.pem"
     );
     let flags = [
         "--jwt-public-key",

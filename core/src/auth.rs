@@ -23,7 +23,7 @@
 //!                    error: code } --+
 //! ```
 //!
-//! Rules (SPEC §5):
+//! Rules:
 //!
 //! * The principal is fixed for the life of a `Db`. [`AuthEvent::JwtUpdated`]
 //!   with another `sub`, or `None` while signed in, is refused with

@@ -454,7 +454,7 @@ fn destructive_ops(keychain: &SimulatedKeychain, from: usize) -> Vec<String> {
         .collect()
 }
 
-/// PLATFORM-NOTES pitfall 2: in a prewarmed app the Keychain can answer
+/// A known Keychain pitfall: in a prewarmed app the Keychain can answer
 /// "not found" for an identity that is there. `get_or_create_secret` must then
 /// hand back the ORIGINAL secret (or fail), never write a new one over it, and
 /// the Keychain must still hold the original. Each case lists how many data

@@ -127,26 +127,3 @@ fn recovery_phrases() {
         );
     }
 }
-
-#[test]
-fn vector_copy_matches_shared_file() {
-    // Keep the repo's copy equal to the shared one. The shared tree sits beside the
-    // repository in CI and on developer machines; a standalone clone (no shared tree,
-    // not CI) skips the comparison, CI never does.
-    let shared = common::repo_file("../shared/vectors/identity.json");
-    let text = match std::fs::read_to_string(&shared) {
-        Ok(text) => text,
-        Err(error) if std::env::var_os("CI").is_some() => {
-            panic!(
-                "CI must have the shared vectors at {}: {error}",
-                shared.display()
-            )
-        }
-        Err(_) => return,
-    };
-    let ours = common::data_text("identity.json");
-    assert_eq!(
-        text, ours,
-        "core/tests/data/identity.json drifted from shared/vectors"
-    );
-}

@@ -39,11 +39,11 @@ public final class ExpoLocalFirstModule: Module {
       }
     }
 
-    Function("localFirstIdentityProof") { (secret: String, audience: String, ttlSeconds: Double) throws -> String in
+    Function("identityProofFor") { (secret: String, ttlSeconds: Double?, audience: String) throws -> String in
       try coded {
-        try localFirstIdentityProof(
-          secret: try AuthSecret.fromBase64Url(text: secret), audience: audience,
-          ttlSeconds: try seconds(ttlSeconds))
+        try identityProofFor(
+          secret: try AuthSecret.fromBase64Url(text: secret),
+          ttlSeconds: try ttlSeconds.map { try seconds($0) }, audience: audience)
       }
     }
 
@@ -98,6 +98,12 @@ public final class ExpoLocalFirstModule: Module {
       try coded { VaultStepResult(vaultAdopt(store: try options.store(), value: value, vaultUserId: vaultUserId)) }
     }
 
+    // The Jazz import's decision (the core's `import_jazz_secret`); TypeScript reads and
+    // deletes expo-secure-store's copy.
+    AsyncFunction("importJazzSecret") { (options: StoreOptions, jazzValue: String?) throws -> JazzImportRecord in
+      try coded { JazzImportRecord(try importJazzSecret(store: try options.store(), jazzValue: jazzValue)) }
+    }
+
     // Passkeys: the Swift package's PasskeyBackup runs AuthenticationServices; the core
     // builds the request and checks the assertion. Needs `webcredentials:<rpId>`.
     AsyncFunction("passkeyBackup") { (appName: String, rpId: String, secret: String, displayName: String) async throws in
@@ -111,6 +117,34 @@ public final class ExpoLocalFirstModule: Module {
       try await codedAsync {
         try await PasskeyBackup(appName: appName, relyingPartyId: rpId).restore().toBase64Url()
       }
+    }
+  }
+}
+
+/// The Jazz import as JavaScript sees it (`NativeJazzImport`): absent values `null`.
+struct JazzImportRecord: Record {
+  @Field var outcome: String = "not-found"
+  @Field var userId: String?
+  @Field var existingUserId: String?
+  @Field var removeSource: Bool = false
+
+  init() {}
+
+  init(_ done: JazzImport) {
+    removeSource = done.removeSource
+    switch done.outcome {
+    case .notFound:
+      outcome = "not-found"
+    case .imported(let user):
+      outcome = "imported"
+      userId = user
+    case .alreadyImported(let user):
+      outcome = "already-imported"
+      userId = user
+    case .conflict(let user, let existing):
+      outcome = "conflict"
+      userId = user
+      existingUserId = existing
     }
   }
 }
@@ -142,7 +176,7 @@ struct VaultStepResult: Record {
   }
 }
 
-/// The store options the TypeScript layer sends (already validated there).
+/// The store options the TypeScript layer sends (foreign types checked there).
 struct StoreOptions: Record {
   @Field var key: String?
   @Field var appId: String?
@@ -152,11 +186,9 @@ struct StoreOptions: Record {
   @Field var accessGroup: String?
   @Field var requireAuthentication: Bool = false
 
+  /// The core's choice of key (`invalid-storage-key` for a key given with any id).
   func storageKey() throws -> StorageKey {
-    if let key {
-      return try StorageKey.explicit(key: key)
-    }
-    return StorageKey.namespaced(appId: appId, userId: userId, sessionId: sessionId)
+    try storageKeyFor(key: key, appId: appId, userId: userId, sessionId: sessionId)
   }
 
   func store() throws -> KeychainSecretStore {

@@ -9,6 +9,7 @@
  * Store operations resolve asynchronously, as over the bridge.
  */
 import type {
+  NativeJazzImport,
   NativeStoreOptions,
   NativeVaultStep,
   ProofVerification,
@@ -68,9 +69,22 @@ interface LocalFirstNode {
     toSecret(phrase: string): NodeAuthSecret;
   };
   mintLocalFirstToken(secret: NodeAuthSecret, audience: string, ttlSeconds: number): string;
-  localFirstIdentityProof(secret: NodeAuthSecret, audience: string, ttlSeconds: number): string;
+  identityProofFor(
+    secret: NodeAuthSecret,
+    ttlSeconds: number | null,
+    audience: string,
+  ): string;
   verifyLocalFirstIdentityProof(token: string, audience: string): ProofVerification;
   storageKeyFor(options?: StorageKeyOptions): string;
+  importJazzSecret(
+    store: NodeStore,
+    jazzValue: string | null,
+  ): {
+    outcome: NativeJazzImport['outcome'];
+    userId?: string;
+    existingUserId?: string;
+    removeSource: boolean;
+  };
   MemorySecretStore: new (options?: StorageKeyOptions) => NodeStore;
   vaultRestore(store: NodeStore, value: string): NodeVaultIdentity;
   vaultBackupSecret(store: NodeStore): NodeVaultBackup;
@@ -164,13 +178,13 @@ export function mintLocalFirstToken(secret: string, audience: string, ttlSeconds
   return localFirst().mintLocalFirstToken(parse(secret), audience, ttlSeconds);
 }
 
-/** An identity proof for `audience`. */
-export function localFirstIdentityProof(
+/** An identity proof for `audience` (the core's `identity_proof_for`). */
+export function identityProofFor(
   secret: string,
+  ttlSeconds: number | null,
   audience: string,
-  ttlSeconds: number,
 ): string {
-  return localFirst().localFirstIdentityProof(parse(secret), audience, ttlSeconds);
+  return localFirst().identityProofFor(parse(secret), ttlSeconds, audience);
 }
 
 /** Verifies an identity proof now; never throws. */
@@ -179,7 +193,7 @@ export function verifyLocalFirstIdentityProof(token: string, audience: string): 
   return { ok, id: id ?? null, error: error ?? null, code: isErrorCode(code) ? code : null };
 }
 
-/** The storage key the options select. */
+/** The storage key the options select (the core's `storage_key_for`). */
 export function storageKeyFor(options: NativeStoreOptions): string {
   return localFirst().storageKeyFor(keyOptions(options));
 }
@@ -264,6 +278,22 @@ function identityStep(identity: NodeVaultIdentity): Partial<NativeVaultStep> {
 }
 
 /** Vault step: the vault held `value`. */
+/** The core's Jazz import decision over the in-memory store. */
+export function importJazzSecret(
+  options: NativeStoreOptions,
+  jazzValue: string | null,
+): Promise<NativeJazzImport> {
+  return bridge(() => {
+    const done = localFirst().importJazzSecret(storeFor(options), jazzValue);
+    return {
+      outcome: done.outcome,
+      userId: done.userId ?? null,
+      existingUserId: done.existingUserId ?? null,
+      removeSource: done.removeSource,
+    };
+  });
+}
+
 export function vaultRestore(options: NativeStoreOptions, value: string): Promise<NativeVaultStep> {
   return bridge(() => vaultStep(() => identityStep(localFirst().vaultRestore(storeFor(options), value))));
 }

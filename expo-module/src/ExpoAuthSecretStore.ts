@@ -11,8 +11,8 @@ import { onProcessStateReset } from './processState';
 /** Options of an `ExpoAuthSecretStore`. All are optional. */
 export interface ExpoAuthSecretStoreOptions {
   /**
-   * An explicit storage key, used verbatim (1 to 255 bytes). Cannot be combined with
-   * `appId`/`userId`/`sessionId`.
+   * An explicit storage key, used verbatim (1 to 255 bytes). Combined with
+   * `appId`/`userId`/`sessionId` it is refused (`invalid-storage-key`, the core's rule).
    */
   key?: string;
   /** Namespaces the secret per app: key `jazz-auth-secret:<appId>`. */
@@ -49,8 +49,11 @@ export const DEFAULT_STORAGE_KEY = 'jazz-auth-secret';
  * identity over it.
  */
 export class ExpoAuthSecretStore {
-  /** The store with default options (key `jazz-auth-secret`). */
-  static readonly default: ExpoAuthSecretStore = new ExpoAuthSecretStore();
+  /** The store with default options (key `jazz-auth-secret`), made on first use. */
+  static get default(): ExpoAuthSecretStore {
+    defaultStore ??= new ExpoAuthSecretStore();
+    return defaultStore;
+  }
 
   /** The options, with defaults filled in, exactly as the native side receives them. */
   readonly nativeOptions: Readonly<NativeStoreOptions>;
@@ -58,9 +61,14 @@ export class ExpoAuthSecretStore {
   /** Identifies stores with equal options (used to share in-flight work and cached state). */
   readonly cacheKey: string;
 
+  /**
+   * A store for `options`. The key they name is checked now, by the core: a `key` given with
+   * `appId`/`userId`/`sessionId`, or a blank or over-long `key`, throws `invalid-storage-key`.
+   */
   constructor(options: ExpoAuthSecretStoreOptions = {}) {
     this.nativeOptions = Object.freeze(normalizeOptions(options));
     this.cacheKey = JSON.stringify(this.nativeOptions);
+    rethrowing(() => ExpoLocalFirst.storageKeyFor(this.nativeOptions));
   }
 
   /** The store for `options`, or the default store when none are given. */
@@ -154,6 +162,8 @@ export class ExpoAuthSecretStore {
   }
 }
 
+let defaultStore: ExpoAuthSecretStore | undefined;
+
 const inFlight = new Map<string, Promise<string>>();
 onProcessStateReset(() => inFlight.clear());
 
@@ -184,12 +194,6 @@ function normalizeOptions(options: ExpoAuthSecretStoreOptions): NativeStoreOptio
     if (value !== undefined && typeof value !== 'string') {
       throw new LocalFirstError('invalid-argument', `${name} must be a string`);
     }
-  }
-  if (key !== undefined && (appId ?? userId ?? sessionId) !== undefined) {
-    throw new LocalFirstError(
-      'invalid-argument',
-      'key replaces the namespaced key: give either key or appId/userId/sessionId',
-    );
   }
   const accessibility = options.accessibility ?? 'afterFirstUnlockThisDeviceOnly';
   if (!KEYCHAIN_ACCESSIBILITY.includes(accessibility)) {

@@ -78,6 +78,18 @@ export interface NativeVaultStep {
   replaced: string | null;
 }
 
+/** What the core's Jazz import decided (`import_jazz_secret`), as the bridge carries it. */
+export interface NativeJazzImport {
+  /** What was found and done. */
+  outcome: 'not-found' | 'imported' | 'already-imported' | 'conflict';
+  /** The user id of Jazz's secret (every outcome but `not-found`). */
+  userId: string | null;
+  /** `conflict`: the user id of the secret our store holds. */
+  existingUserId: string | null;
+  /** Whether Jazz's copy may now be deleted (our store holds the very same secret). */
+  removeSource: boolean;
+}
+
 /**
  * The native module `ExpoLocalFirst` (Swift on iOS, Kotlin on Android): thin calls into the
  * localfirst bindings. Secrets cross the bridge as unpadded base64url strings. Errors carry the
@@ -96,11 +108,14 @@ export interface ExpoLocalFirstModule {
   recoveryPhraseToSecret(phrase: string): string;
   /** A local-first token for `audience`, living `ttlSeconds`. */
   mintLocalFirstToken(secret: string, audience: string, ttlSeconds: number): string;
-  /** An identity proof (a short-lived local-first token) for `audience`. */
-  localFirstIdentityProof(secret: string, audience: string, ttlSeconds: number): string;
+  /**
+   * The core's `identity_proof_for`: an identity proof for `audience`, living `ttlSeconds`
+   * (`null`: the core's default, 60); `invalid-ttl` over 600 s.
+   */
+  identityProofFor(secret: string, ttlSeconds: number | null, audience: string): string;
   /** Verifies an identity proof against `audience` now. */
   verifyLocalFirstIdentityProof(token: string, audience: string): ProofVerification;
-  /** The storage key string these options select. */
+  /** The core's `storage_key_for`: the key these options select (`invalid-storage-key`). */
   storageKeyFor(options: NativeStoreOptions): string;
   /** Reads the secret; `null` only when definitively absent. */
   loadSecret(options: NativeStoreOptions): Promise<string | null>;
@@ -112,6 +127,12 @@ export interface ExpoLocalFirstModule {
   createSecret(options: NativeStoreOptions, secret: string): Promise<string>;
   /** The stored secret, or a new one when definitively absent (atomic). */
   getOrCreateSecret(options: NativeStoreOptions): Promise<string>;
+  /**
+   * The core's `import_jazz_secret`: moves `jazzValue` (read from Jazz's store; `null` when
+   * absent) into the store, only when it holds nothing (`secret-store-corrupted` for a value
+   * that is not a secret).
+   */
+  importJazzSecret(options: NativeStoreOptions, jazzValue: string | null): Promise<NativeJazzImport>;
   /** Vault step: the vault held `value`; validate it and make it the store's identity. */
   vaultRestore(options: NativeStoreOptions, value: string): Promise<NativeVaultStep>;
   /** Vault step: the vault is empty; the store's secret to write (created if none). */

@@ -79,6 +79,11 @@ export function subscribe(store: ExpoAuthSecretStore, listener: () => void): () 
   };
 }
 
+/** The distinct stores that mounted hooks are subscribed to, in the order first used. */
+export function storesInUse(): ExpoAuthSecretStore[] {
+  return [...entries.values()].filter((entry) => entry.listeners.size > 0).map((entry) => entry.store);
+}
+
 /** The store's current snapshot (`idle` before anything was loaded). */
 export function getSnapshot(store: ExpoAuthSecretStore): AuthSnapshot {
   return entries.get(store.cacheKey)?.snapshot ?? IDLE;

@@ -16,7 +16,6 @@ export {
   getLocalFirstIdentityProof,
   verifyLocalFirstIdentityProof,
   mintLocalFirstToken,
-  DEFAULT_PROOF_TTL_SECONDS,
 } from './proof';
 export type { IdentityProofOptions } from './proof';
 export { importJazzSecret, JAZZ_SECURE_STORE_KEY } from './jazzImport';

@@ -1,6 +1,7 @@
 import { ExpoAuthSecretStore, type ExpoAuthSecretStoreOptions } from './ExpoAuthSecretStore';
-import { LocalFirstError, codeOf } from './errors';
-import { AuthSecret } from './identity';
+import { ExpoLocalFirst } from './ExpoLocalFirstModule';
+import { secretChanged } from './authState';
+import { LocalFirstError, codeOf, rethrowingAsync } from './errors';
 
 /** The expo-secure-store key under which Jazz's JavaScript `ExpoAuthSecretStore` keeps its secret. */
 export const JAZZ_SECURE_STORE_KEY = 'jazz-auth-secret';
@@ -42,10 +43,11 @@ export type JazzImportResult =
  * keeps its users' identities. Run it once at start-up, before `useLocalFirstAuth()` can
  * create an identity.
  *
- * Never loses the secret: the value is validated (a malformed value is left in place and
- * reported as `secret-store-corrupted`), copied only if our store holds nothing (a different
- * identity there is a `conflict`), read back and compared, and only then deleted from
- * expo-secure-store. A failed read of expo-secure-store rejects with `secret-store-unavailable`.
+ * Never loses the secret. The decision is the core's (`import_jazz_secret`): the value is
+ * validated (a malformed value is left in place and reported as `secret-store-corrupted`),
+ * copied only if our store holds nothing (a different identity there is a `conflict`), read
+ * back and compared; only when the core says so is it deleted from expo-secure-store. A failed
+ * read of expo-secure-store rejects with `secret-store-unavailable`.
  */
 export async function importJazzSecret(options: JazzImportOptions = {}): Promise<JazzImportResult> {
   const secureStore = options.secureStore === undefined ? loadSecureStore() : options.secureStore;
@@ -65,45 +67,23 @@ export async function importJazzSecret(options: JazzImportOptions = {}): Promise
       { cause: error },
     );
   }
-  if (value === null || value === undefined) {
-    return { status: 'not-found' };
-  }
 
-  let userId: string;
-  try {
-    userId = AuthSecret.userId(value);
-  } catch (error) {
-    throw new LocalFirstError(
-      'secret-store-corrupted',
-      `the value under "${jazzKey}" in expo-secure-store is not a secret ` +
-        `(${codeOf(error) ?? 'invalid'}); it was left in place`,
-      { cause: error },
-    );
+  const done = await rethrowingAsync(() => ExpoLocalFirst.importJazzSecret(store.nativeOptions, value ?? null));
+  switch (done.outcome) {
+    case 'not-found':
+      return { status: 'not-found' };
+    case 'conflict':
+      return { status: 'conflict', userId: done.userId!, existingUserId: done.existingUserId! };
+    case 'imported':
+      secretChanged(store, { secret: value });
+      break;
+    case 'already-imported':
+      break;
   }
-
-  const existing = await store.loadSecret();
-  if (existing === value) {
-    const jazzCopyRemoved = await deleteQuietly(secureStore, jazzKey, options.secureStoreOptions);
-    return { status: 'already-imported', userId, jazzCopyRemoved };
-  }
-  if (existing !== null) {
-    return { status: 'conflict', userId, existingUserId: AuthSecret.userId(existing) };
-  }
-  // Atomic: stores only if still empty, so a concurrent getOrCreateSecret is never overwritten.
-  const stored = await store.createSecret(value);
-  if (stored !== value) {
-    return { status: 'conflict', userId, existingUserId: AuthSecret.userId(stored) };
-  }
-  const readBack = await store.loadSecret();
-  if (readBack !== value) {
-    throw new LocalFirstError(
-      'secret-store-backend',
-      `the imported secret did not read back from ${store.storageKey}; ` +
-        `"${jazzKey}" was left in expo-secure-store`,
-    );
-  }
-  const jazzCopyRemoved = await deleteQuietly(secureStore, jazzKey, options.secureStoreOptions);
-  return { status: 'imported', userId, jazzCopyRemoved };
+  const jazzCopyRemoved = done.removeSource
+    ? await deleteQuietly(secureStore, jazzKey, options.secureStoreOptions)
+    : false;
+  return { status: done.outcome, userId: done.userId!, jazzCopyRemoved };
 }
 
 async function deleteQuietly(

@@ -2,8 +2,8 @@
 //!
 //! The Node.js addon of localfirst (npm package `@localfirst/node`), built with
 //! napi-rs. Like the UniFFI bindings, it holds no logic: every export converts
-//! JavaScript values to core (or server) types, calls the one implementation, and
-//! converts the result back. The core's and the server's tests cover behaviour;
+//! JavaScript values to core (or localfirst-auth) types, calls the one implementation, and
+//! converts the result back. The core's and localfirst-auth's tests cover behaviour;
 //! the package's `node --test` suite covers the crossing.
 //!
 //! What JavaScript sees (names are the same in Swift, Kotlin and TypeScript):
@@ -13,6 +13,7 @@
 //! - [`RecoveryPhrase`](identity::RecoveryPhrase): `RecoveryPhrase.fromSecret(secret)`,
 //!   `RecoveryPhrase.toSecret(phrase)`.
 //! - Tokens: [`mintLocalFirstToken`](token::mint_local_first_token),
+//!   [`identityProofFor`](app::identity_proof_for) (the core's mint rule, default 60 s),
 //!   [`localFirstIdentityProof`](token::local_first_identity_proof),
 //!   [`verifyLocalFirstIdentityProof`](token::verify_local_first_identity_proof)
 //!   (`{ ok, id, error, code }`, never throws) and
@@ -21,8 +22,9 @@
 //! - Secret stores: [`storageKeyFor`](store::storage_key_for),
 //!   [`MemorySecretStore`](store::MemorySecretStore) and
 //!   [`FileSecretStore`](store::FileSecretStore) with `loadSecret`, `saveSecret`,
-//!   `clearSecret` and `getOrCreateSecret` (the core's create-only-if-absent rule).
-//! - [`SessionResolver`](session::SessionResolver): the sync server's
+//!   `clearSecret` and `getOrCreateSecret` (the core's create-only-if-absent rule), and
+//!   [`importJazzSecret`](app::import_jazz_secret) (the core's Jazz import decision).
+//! - [`SessionResolver`](session::SessionResolver): the sync server's (crate `localfirst-auth`)
 //!   resolution (backend impersonation, self-signed token, external JWT via a JWKS
 //!   URL or a static key) for a Node backend's requests; `resolve(headers)` returns
 //!   a promise.
@@ -46,6 +48,7 @@
 //! `node --test`). The JavaScript loader is `node/index.js`; the TypeScript
 //! declarations `node/index.d.ts` are checked against the ones napi generates.
 
+pub mod app;
 mod args;
 mod error;
 pub mod identity;

@@ -148,11 +148,14 @@ impl AdoptedIdentity {
 }
 
 /// A store argument: a memory or a file store, or anything else JavaScript passed.
-type StoreArg<'a> = Either3<&'a MemorySecretStore, &'a FileSecretStore, Unknown<'a>>;
+pub(crate) type StoreArg<'a> = Either3<&'a MemorySecretStore, &'a FileSecretStore, Unknown<'a>>;
 
 /// The core store inside a memory or file store (`invalid-argument` for anything
 /// else, thrown from `env`).
-fn core_store<'a>(env: &Env, store: &'a StoreArg<'a>) -> napi::Result<&'a dyn AuthSecretStore> {
+pub(crate) fn core_store<'a>(
+    env: &Env,
+    store: &'a StoreArg<'a>,
+) -> napi::Result<&'a dyn AuthSecretStore> {
     match store {
         Either3::A(memory) => Ok(memory.core()),
         Either3::B(file) => Ok(file.core()),

@@ -1,17 +1,17 @@
 //! The sync server's session resolution for a Node backend: the same
-//! `localfirst_server::auth::SessionResolver`, fed a header map built from the
+//! `localfirst_auth::SessionResolver`, fed a header map built from the
 //! request's headers.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use http::header::{HeaderMap, HeaderName, HeaderValue};
-use localfirst_core::clock::{Clock, SystemClock};
-use localfirst_core::{Code, ErrorCode as _};
-use localfirst_server::auth::external::{
+use localfirst_auth::external::{
     ExternalAuthConfig, ExternalAuthError, ExternalKeySource, ExternalVerifier, JwksOptions,
 };
-use localfirst_server::auth::{Resolved, SessionResolver as ServerResolver, SharedSecret};
+use localfirst_auth::{Resolved, SessionResolver as ServerResolver, SharedSecret};
+use localfirst_core::clock::{Clock, SystemClock};
+use localfirst_core::{Code, ErrorCode as _};
 use napi::bindgen_prelude::{Either, PromiseRaw, Unknown};
 use napi::Env;
 use napi_derive::napi;

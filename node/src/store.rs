@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
+use localfirst_core::app::storage_key_for as storage_key_for_parts;
 use localfirst_core::secret_store::{
-    AuthSecretStore as _, AuthSecretStoreExt as _, FileStore, MemoryStore, StorageKey, StoreError,
+    AuthSecretStore as _, AuthSecretStoreExt as _, FileStore, MemoryStore, StorageKey,
 };
 use napi::bindgen_prelude::Unknown;
 use napi::Env;
@@ -38,21 +39,16 @@ pub fn storage_key_for(env: &Env, options: Option<Unknown>) -> napi::Result<Stri
     Ok(storage_key(options).or_throw(env)?.as_str().to_owned())
 }
 
-/// The key `options` (a `StorageKeyOptions` object, or nothing) name.
+/// The key `options` (a `StorageKeyOptions` object, or nothing) name: the core's
+/// `storage_key_for`.
 fn storage_key(options: Option<Unknown>) -> Result<StorageKey> {
     let options: StorageKeyOptions = optional_object(options, "options")?.unwrap_or_default();
-    let parts = [&options.app_id, &options.user_id, &options.session_id];
-    match &options.key {
-        Some(_) if parts.iter().any(|part| part.is_some()) => {
-            Err(StoreError::InvalidStorageKey.into())
-        }
-        Some(key) => Ok(StorageKey::explicit(key)?),
-        None => Ok(StorageKey::namespaced(
-            options.app_id.as_deref(),
-            options.user_id.as_deref(),
-            options.session_id.as_deref(),
-        )),
-    }
+    Ok(storage_key_for_parts(
+        options.key,
+        options.app_id,
+        options.user_id,
+        options.session_id,
+    )?)
 }
 
 /// Keeps secrets in process memory (tests, previews, scripts). A store made with

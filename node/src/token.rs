@@ -111,8 +111,9 @@ pub fn mint_local_first_token(
 
 /// Mints an identity proof: a short-lived local-first token for `audience` that an
 /// app backend checks with `verifyLocalFirstIdentityProof` before linking an
-/// account to this user id. Use 60 seconds unless you need longer; the verifier
-/// refuses proofs living more than 600 seconds unless the backend raises its limit.
+/// account to this user id. Use 60 seconds unless you need longer; a lifetime over
+/// 600 seconds is refused with `invalid-ttl` (the verifier's default limit). The
+/// core's form, with the lifetime optional, is `identityProofFor`.
 #[napi(
     ts_args_type = "secret: AuthSecret, audience: string, ttlSeconds: number, issuedAt?: number | undefined | null"
 )]
@@ -127,10 +128,10 @@ pub fn local_first_identity_proof(
         let secret = instance(secret, "secret", "AuthSecret")?;
         let audience = string(audience, "audience")?;
         let (ttl, clock) = lifetime(ttl_seconds, issued_at)?;
-        Ok(core_token::identity_proof(
+        Ok(localfirst_core::app::identity_proof_for(
             secret.secret(),
-            ttl,
-            &audience,
+            Some(ttl),
+            audience,
             clock.as_ref(),
         )?)
     };
@@ -244,7 +245,10 @@ fn verified_token(
 }
 
 /// A new token's lifetime in seconds and the clock that stamps its `iat`.
-fn lifetime(ttl_seconds: Unknown, issued_at: Option<Unknown>) -> Result<(u64, Box<dyn Clock>)> {
+pub(crate) fn lifetime(
+    ttl_seconds: Unknown,
+    issued_at: Option<Unknown>,
+) -> Result<(u64, Box<dyn Clock>)> {
     Ok((
         seconds(number(ttl_seconds, "ttlSeconds")?, "ttlSeconds")?,
         clock(optional_number(issued_at, "issuedAt")?, "issuedAt")?,
@@ -252,7 +256,7 @@ fn lifetime(ttl_seconds: Unknown, issued_at: Option<Unknown>) -> Result<(u64, Bo
 }
 
 /// The system clock, or a clock stopped at `at` (Unix seconds).
-fn clock(at: Option<f64>, what: &str) -> Result<Box<dyn Clock>> {
+pub(crate) fn clock(at: Option<f64>, what: &str) -> Result<Box<dyn Clock>> {
     Ok(match at {
         Some(at) => Box::new(FixedClock::new(seconds(at, what)?)),
         None => Box::new(SystemClock),

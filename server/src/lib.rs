@@ -19,9 +19,10 @@
 //!
 //! The parts:
 //!
-//! - [`auth`]: session resolution in SPEC §7 order (backend impersonation,
+//! - [`auth`]: session resolution in its fixed order (backend impersonation,
 //!   self-signed bearer token, external bearer token, none) into a
-//!   [`Session`](localfirst_core::session::Session) or a structured rejection.
+//!   [`Session`](localfirst_core::session::Session) or a structured rejection:
+//!   the `localfirst-auth` crate, re-exported (the Node addon uses the same crate).
 //! - [`store`]: the [`ServerStore`] trait (rows, a global change log with a
 //!   monotonic cursor, idempotency records, change notifications) and its SQLite
 //!   backend. Nothing lives only in one process, so a shared database can back
@@ -30,8 +31,6 @@
 //! - Writes go through the same [`PolicySet`](localfirst_core::policy::PolicySet)
 //!   engine as the client (anonymous writes are refused first); reads are
 //!   filtered per session.
-//! - [`provider`]: an embedded identity provider (JWKS, ES256 tokens, sign-up
-//!   with identity proofs) for demos and tests.
 //! - Time for token validity and system columns comes from the injected
 //!   [`Clock`](localfirst_core::clock::Clock) in [`ServerConfig::clock`].
 //!
@@ -40,14 +39,12 @@
 #![forbid(unsafe_code)]
 
 mod apply;
-pub mod auth;
 pub mod config;
 mod connection;
 mod http;
 mod outbound;
 mod pages;
 pub mod protocol;
-pub mod provider;
 mod server;
 mod slots;
 pub mod store;
@@ -55,5 +52,8 @@ pub mod store;
 pub use apply::MAX_CLOCK_AHEAD_SECS;
 pub use auth::{SharedSecret, SharedSecretTooShort, MIN_SHARED_SECRET_LEN};
 pub use config::{Limits, ServerConfig, ServerError};
+/// Session resolution (the `localfirst-auth` crate): the resolver, external tokens,
+/// shared secrets.
+pub use localfirst_auth as auth;
 pub use server::{serve, RunningServer, StopSignal, ADMIN_SECRET_HEADER};
 pub use store::{ServerStore, SqliteStore};

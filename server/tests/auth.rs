@@ -1,4 +1,4 @@
-//! Session resolution over real sockets: every path of SPEC §7 and its rejections.
+//! Session resolution over real sockets: every resolution path (docs/PROTOCOL.md) and its rejections.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 

@@ -44,7 +44,11 @@ fn fast() -> Backoff {
 }
 
 fn es256_token(sub: &str, exp: u64) -> String {
-    let pem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/es256.pem")).unwrap();
+    let pem = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../auth/tests/data/es256.pem"
+    ))
+    .unwrap();
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some("es256-key".into());
     let claims = json!({"iss": ISSUER, "aud": APP, "sub": sub, "exp": exp, "iat": NOW});
@@ -55,7 +59,7 @@ fn external_config(server_clock: &Arc<FixedClock>) -> localfirst_server::ServerC
     let mut cfg = config(server_clock);
     let key = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/es256.pub.pem"
+        "/../auth/tests/data/es256.pub.pem"
     ))
     .unwrap();
     let keys = ExternalKeySource::Static { key };

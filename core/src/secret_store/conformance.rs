@@ -3,7 +3,7 @@
 //! A backend is described by a [`StoreHarness`]: something that opens store
 //! instances bound to a given [`StorageKey`] over one isolated piece of storage
 //! (a fresh temporary directory, a fresh keystore file, a fresh in-memory map).
-//! Each check takes a harness, exercises the contract of SPEC §4 and returns a
+//! Each check takes a harness, exercises the store contract (docs/STORES.md) and returns a
 //! [`ConformanceFailure`] describing the first broken promise, so the suite is
 //! plain library code: no panics, usable from any crate's tests, including
 //! those of apps that implement their own store.

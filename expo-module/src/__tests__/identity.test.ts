@@ -8,7 +8,16 @@ import {
   mintLocalFirstToken,
   verifyLocalFirstIdentityProof,
 } from '..';
+import { renderHook, waitFor } from '@testing-library/react-native';
+
+import { useLocalFirstAuth } from '../useLocalFirstAuth';
 import { freshDevice, identityVectors, rejectionOf, thrownBy } from './helpers';
+
+/** `exp - iat` of a token, read from its claims. */
+function lifetimeOf(token: string): number {
+  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+  return claims.exp - claims.iat;
+}
 
 beforeEach(freshDevice);
 
@@ -105,15 +114,44 @@ describe('identity proofs', () => {
     expect(verifyLocalFirstIdentityProof(token!, 'my-app').ok).toBe(true);
   });
 
-  test('no stored identity gives null; a missing audience or bad ttl is invalid-argument', async () => {
+  test('no stored identity gives null; the core refuses a missing audience or a bad ttl', async () => {
     expect(await getLocalFirstIdentityProof({ audience: 'x' })).toBeNull();
+    await ExpoAuthSecretStore.getOrCreateSecret();
     expect((await rejectionOf(getLocalFirstIdentityProof())).code).toBe('invalid-argument');
-    expect((await rejectionOf(getLocalFirstIdentityProof({ audience: 'x', ttlSeconds: 0 }))).code).toBe(
-      'invalid-argument',
-    );
+    for (const ttlSeconds of [0, 601, 3600]) {
+      expect((await rejectionOf(getLocalFirstIdentityProof({ audience: 'x', ttlSeconds }))).code).toBe(
+        'invalid-ttl',
+      );
+    }
     expect((await rejectionOf(getLocalFirstIdentityProof({ audience: 'x', ttlSeconds: 1.5 }))).code).toBe(
       'invalid-argument',
     );
+    expect(lifetimeOf((await getLocalFirstIdentityProof({ audience: 'x' }))!)).toBe(60);
+    const longest = (await getLocalFirstIdentityProof({ audience: 'x', ttlSeconds: 600 }))!;
+    expect(lifetimeOf(longest)).toBe(600);
+    expect(verifyLocalFirstIdentityProof(longest, 'x').ok).toBe(true);
+  });
+
+  test('without `store`, the proof is of the identity the mounted hook uses', async () => {
+    const hook = await renderHook(() => useLocalFirstAuth({ appId: 'my-app' }));
+    await waitFor(() => expect(hook.result.current.isLoading).toBe(false));
+    const userId = hook.result.current.userId;
+    expect(userId).not.toBeNull();
+    // The default store holds nothing: the proof must not silently come from there.
+    expect(await ExpoAuthSecretStore.loadSecret()).toBeNull();
+    const token = await getLocalFirstIdentityProof({ audience: 'signup' });
+    expect(verifyLocalFirstIdentityProof(token!, 'signup')).toMatchObject({ ok: true, id: userId });
+    // The audience defaults to the hook's app id.
+    expect(verifyLocalFirstIdentityProof((await getLocalFirstIdentityProof())!, 'my-app').ok).toBe(true);
+
+    const other = await renderHook(() => useLocalFirstAuth({ appId: 'other-app' }));
+    await waitFor(() => expect(other.result.current.isLoading).toBe(false));
+    expect((await rejectionOf(getLocalFirstIdentityProof({ audience: 'signup' }))).code).toBe(
+      'invalid-argument',
+    );
+    await other.unmount();
+    await hook.unmount();
+    expect(await getLocalFirstIdentityProof({ audience: 'signup' })).toBeNull();
   });
 
   test('a proof living longer than the verifier allows is refused', async () => {

@@ -1,6 +1,6 @@
 import { ExpoAuthSecretStore, JAZZ_SECURE_STORE_KEY, importJazzSecret, type SecureStoreLike } from '..';
 import { loadSecureStore } from '../jazzImport';
-import { freshDevice, identityVectors, native, rejectionOf } from './helpers';
+import { freshDevice, identityVectors, native, nativeError, rejectionOf } from './helpers';
 
 beforeEach(freshDevice);
 
@@ -114,7 +114,8 @@ test('a failed delete keeps both copies and says so', async () => {
 });
 
 test('a read-back that differs keeps the Jazz copy and fails', async () => {
-  native.loadSecret.mockResolvedValueOnce(null).mockResolvedValueOnce(other.seed_b64url);
+  // The core's import reads back through the device store; here that store fails the check.
+  native.importJazzSecret.mockRejectedValueOnce(nativeError('secret-store-backend'));
   const secureStore = new SecureStoreStandIn();
   secureStore.items.set(JAZZ_SECURE_STORE_KEY, jazz.seed_b64url);
   expect((await rejectionOf(importJazzSecret({ secureStore }))).code).toBe('secret-store-backend');
@@ -146,7 +147,7 @@ describe('the installed-package lookup', () => {
 test('a failed read of our store rejects with its code; nothing moves', async () => {
   const secureStore = new SecureStoreStandIn();
   secureStore.items.set(JAZZ_SECURE_STORE_KEY, jazz.seed_b64url);
-  native.loadSecret.mockRejectedValueOnce(
+  native.importJazzSecret.mockRejectedValueOnce(
     Object.assign(new Error('locked'), { code: 'secret-store-unavailable' }),
   );
   expect((await rejectionOf(importJazzSecret({ secureStore }))).code).toBe('secret-store-unavailable');

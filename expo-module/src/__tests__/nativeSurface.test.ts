@@ -44,7 +44,7 @@ test('one module name everywhere', () => {
 
 test('Swift, Kotlin, the TypeScript interface and the mock have the same functions', () => {
   const { all, async } = interfaceMembers();
-  expect(all.length).toBe(20);
+  expect(all.length).toBe(21);
   expect(mockFunctions).toEqual(all);
   for (const source of [swift, kotlin]) {
     expect([...declared(source, 'Function'), ...declared(source, 'AsyncFunction')].sort()).toEqual(all);

@@ -116,14 +116,20 @@ describe('failures are errors with catalogue codes, never absence', () => {
   });
 
   test('bad options are invalid-argument or the core\'s invalid-storage-key', () => {
-    expect(thrownBy(() => new ExpoAuthSecretStore({ key: 'k', appId: 'a' })).code).toBe('invalid-argument');
+    // A key with any id, even a blank one, is refused by the core when the store is made.
+    for (const parts of [{ appId: 'a' }, { userId: '' }, { sessionId: 's' }]) {
+      expect(thrownBy(() => new ExpoAuthSecretStore({ key: 'k', ...parts })).code).toBe(
+        'invalid-storage-key',
+      );
+    }
     expect(
       thrownBy(() => new ExpoAuthSecretStore({ accessibility: 'always' as never })).code,
     ).toBe('invalid-argument');
     expect(
       thrownBy(() => new ExpoAuthSecretStore({ requireAuthentication: 'yes' as never })).code,
     ).toBe('invalid-argument');
-    expect(thrownBy(() => new ExpoAuthSecretStore({ key: '   ' }).storageKey).code).toBe(
+    expect(thrownBy(() => new ExpoAuthSecretStore({ key: '   ' })).code).toBe('invalid-storage-key');
+    expect(thrownBy(() => new ExpoAuthSecretStore({ key: 'k'.repeat(256) })).code).toBe(
       'invalid-storage-key',
     );
   });

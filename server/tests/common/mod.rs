@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
 pub mod db_client;
+// Shared with the auth crate, whose tests own the JWKS stub and the test keys.
+#[path = "../../../auth/tests/common/jwks.rs"]
 pub mod jwks;
 pub mod store_suite;
 

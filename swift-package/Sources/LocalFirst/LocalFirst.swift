@@ -41,27 +41,9 @@ extension KeystoreSecretStore: AuthSecretStore {}
 // keeps the secret in the Keychain on iOS and macOS (default `KeychainOptions()`: after first
 // unlock, this device only, no access group, no presence prompt); elsewhere it throws
 // `LocalFirstError` `.secretStoreUnavailable`. `KeystoreSecretStore` is the
-// Android Keystore store: from Swift its constructors throw (`secret-store-unavailable`, or
-// `secret-store-backend` for `withDesktopKeystore` on a desktop without a JVM).
-
-/// Runs the core's conformance suite against the stores `open` returns.
-public func runSecretStoreConformance(
-    _ open: @escaping @Sendable (StorageKey) throws -> AuthSecretStore
-) -> ConformanceReport {
-    runSecretStoreConformance(harness: ClosureHarness(open: open))
-}
-
-private final class ClosureHarness: SecretStoreHarness {
-    let openStore: @Sendable (StorageKey) throws -> AuthSecretStore
-
-    init(open: @escaping @Sendable (StorageKey) throws -> AuthSecretStore) {
-        openStore = open
-    }
-
-    func open(storageKey: StorageKey) throws -> AuthSecretStore {
-        try openStore(storageKey)
-    }
-}
+// Android Keystore store: from Swift its constructor throws (`secret-store-unavailable`).
+// Test builds of the library add `KeystoreSecretStore.withDesktopKeystore` (`secret-store-backend`
+// on a desktop without a JVM) and the conformance suite (Tests/LocalFirstTests/Conformance.swift).
 
 public extension AuthSecretStore {
     /// `loadSecret()` off the caller's task (stores may block on disk or the Keychain).

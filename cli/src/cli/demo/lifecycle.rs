@@ -20,7 +20,7 @@ use localfirst_core::secret_store::{
 };
 use localfirst_core::session::AuthMode;
 use localfirst_core::token::{decode_claims_unverified, normalize_audience};
-use localfirst_server::provider::{start_provider, ProviderClient, ProviderConfig, ProviderVault};
+use localfirst_provider::{start_provider, ProviderClient, ProviderConfig, ProviderVault};
 use localfirst_server::{serve, ServerConfig};
 use tokio::runtime::Handle;
 

@@ -3,7 +3,7 @@
 //!
 //! Everything runs in this process on loopback: the sync server
 //! ([`localfirst_server::serve`], SQLite in a temp dir), the identity provider
-//! ([`localfirst_server::provider`], with its per-user vault), and three
+//! ([`localfirst_provider`], with its per-user vault), and three
 //! "devices" (three data dirs, three file secret stores). One [`FixedClock`] is shared by all of them so the demo
 //! can expire a token without waiting. The steps are in `lifecycle.rs`; what each
 //! shows is in `docs/DEMO.md`.

@@ -35,18 +35,6 @@ abstract class ForeignSecretStore : AuthSecretStore {
     override fun getOrCreateSecret(): AuthSecret = defaultGetOrCreateSecret(this)
 }
 
-/**
- * Runs the core's secret-store conformance suite against the stores [open] returns.
- * Every call with the same key must reach the same stored item; different keys must be
- * independent; start from empty storage.
- */
-fun runSecretStoreConformance(open: (StorageKey) -> AuthSecretStore): ConformanceReport =
-    runSecretStoreConformance(
-        object : SecretStoreHarness {
-            override fun open(storageKey: StorageKey): AuthSecretStore = open(storageKey)
-        },
-    )
-
 /** [AuthSecretStore.loadSecret] off the caller's thread (stores may block on disk or the Keystore). */
 suspend fun AuthSecretStore.loadSecretAsync(): AuthSecret? = withContext(Dispatchers.IO) { loadSecret() }
 

@@ -15,7 +15,11 @@ import dev.localfirst.PasskeyBackup
 import dev.localfirst.RecoveryPhrase
 import dev.localfirst.StorageKey
 import dev.localfirst.VaultStep
-import dev.localfirst.localFirstIdentityProof
+import dev.localfirst.JazzImport
+import dev.localfirst.JazzImportOutcome
+import dev.localfirst.identityProofFor
+import dev.localfirst.importJazzSecret
+import dev.localfirst.storageKeyFor
 import dev.localfirst.mintLocalFirstToken
 import dev.localfirst.vaultAdopt
 import dev.localfirst.vaultBackupSecret
@@ -56,8 +60,8 @@ class ExpoLocalFirstModule : Module() {
     Function("mintLocalFirstToken") { secret: String, audience: String, ttlSeconds: Double ->
       coded { mintLocalFirstToken(parse(secret), audience, seconds(ttlSeconds)) }
     }
-    Function("localFirstIdentityProof") { secret: String, audience: String, ttlSeconds: Double ->
-      coded { localFirstIdentityProof(parse(secret), audience, seconds(ttlSeconds)) }
+    Function("identityProofFor") { secret: String, ttlSeconds: Double?, audience: String ->
+      coded { identityProofFor(parse(secret), ttlSeconds?.let { seconds(it) }, audience) }
     }
     Function("verifyLocalFirstIdentityProof") { token: String, audience: String ->
       val outcome = verifyLocalFirstIdentityProof(token, audience)
@@ -84,6 +88,11 @@ class ExpoLocalFirstModule : Module() {
 
     // The vault flow's steps (the core decides; TypeScript does the vault I/O). A step's own
     // failure is its result's `code`, so a conflict keeps both user ids across the bridge.
+    // The Jazz import's decision (the core's `import_jazz_secret`); TypeScript reads and
+    // deletes expo-secure-store's copy.
+    AsyncFunction("importJazzSecret") Coroutine { options: StoreOptions, jazzValue: String? ->
+      io { jazzImportMap(importJazzSecret(options.store(), jazzValue)) }
+    }
     AsyncFunction("vaultRestore") Coroutine { options: StoreOptions, value: String ->
       io { stepMap(vaultRestore(options.store(), value)) }
     }
@@ -113,6 +122,22 @@ class ExpoLocalFirstModule : Module() {
 }
 
 /** A vault step as JavaScript sees it (`NativeVaultStep`): absent values `null`. */
+/** The Jazz import as JavaScript sees it (`NativeJazzImport`): absent values `null`. */
+private fun jazzImportMap(done: JazzImport): Map<String, Any?> {
+  val (outcome, userId, existingUserId) = when (val found = done.outcome) {
+    is JazzImportOutcome.NotFound -> Triple("not-found", null, null)
+    is JazzImportOutcome.Imported -> Triple("imported", found.userId, null)
+    is JazzImportOutcome.AlreadyImported -> Triple("already-imported", found.userId, null)
+    is JazzImportOutcome.Conflict -> Triple("conflict", found.userId, found.existingUserId)
+  }
+  return mapOf(
+    "outcome" to outcome,
+    "userId" to userId,
+    "existingUserId" to existingUserId,
+    "removeSource" to done.removeSource,
+  )
+}
+
 private fun stepMap(step: VaultStep): Map<String, Any?> =
   mapOf(
     "code" to step.code?.toString(),
@@ -126,7 +151,7 @@ private fun stepMap(step: VaultStep): Map<String, Any?> =
     "replaced" to step.replaced?.toBase64Url(),
   )
 
-/** The store options the TypeScript layer sends (already validated there). */
+/** The store options the TypeScript layer sends (foreign types checked there). */
 class StoreOptions : Record {
   @Field val key: String? = null
   @Field val appId: String? = null
@@ -134,8 +159,8 @@ class StoreOptions : Record {
   @Field val sessionId: String? = null
   @Field val requireAuthentication: Boolean = false
 
-  fun storageKey(): StorageKey =
-    key?.let { StorageKey.explicit(it) } ?: StorageKey.namespaced(appId, userId, sessionId)
+  /** The core's choice of key (`invalid-storage-key` for a key given with any id). */
+  fun storageKey(): StorageKey = storageKeyFor(key, appId, userId, sessionId)
 
   fun store(): KeystoreSecretStore {
     if (requireAuthentication) {

@@ -6,18 +6,26 @@
 
 use std::sync::Arc;
 
+use localfirst_auth::external::{ExternalAuthError, ExternalVerifier};
 use localfirst_core::clock::FixedClock;
 use localfirst_core::identity::Identity;
 use localfirst_core::secret::Secret;
 use localfirst_core::session::AuthMode;
 use localfirst_core::token::{decode_claims_unverified, identity_proof};
 use localfirst_core::ErrorCode;
-use localfirst_server::auth::external::{ExternalAuthError, ExternalVerifier};
-use localfirst_server::provider::{
+use localfirst_provider::{
     start_provider, ProviderClient, ProviderConfig, ProviderError, RunningProvider,
     MAX_REQUEST_BODY_BYTES,
 };
 use serde_json::Value;
+
+/// An HTTP client over the workspace's TLS set-up (every reqwest client starts there).
+fn http() -> reqwest::Client {
+    localfirst_auth::tls::client_builder()
+        .unwrap()
+        .build()
+        .unwrap()
+}
 
 const NOW: u64 = 1_800_000_000;
 const AUDIENCE: &str = "demo-provider";
@@ -62,7 +70,9 @@ fn rejected(error: ProviderError) -> (u16, String) {
 async fn jwks_serves_one_es256_key_with_its_kid() {
     let clock = Arc::new(FixedClock::new(NOW));
     let provider = provider(&clock).await;
-    let body = reqwest::get(provider.jwks_url())
+    let body = http()
+        .get(provider.jwks_url())
+        .send()
         .await
         .unwrap()
         .text()
@@ -174,7 +184,7 @@ async fn signup_refuses_bad_proofs_with_typed_4xx_errors() {
 async fn malformed_and_oversized_bodies_get_typed_errors() {
     let clock = Arc::new(FixedClock::new(NOW));
     let provider = provider(&clock).await;
-    let http = reqwest::Client::new();
+    let http = http();
     let url = format!("{}/signup", provider.base_url());
 
     let malformed = http.post(&url).body("{not json").send().await.unwrap();

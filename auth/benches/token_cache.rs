@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use localfirst_auth::external::{ExternalAuthConfig, ExternalKeySource, ExternalVerifier};
+use localfirst_auth::token_cache::VerifiedTokenCache;
 use localfirst_core::clock::FixedClock;
-use localfirst_server::auth::external::{ExternalAuthConfig, ExternalKeySource, ExternalVerifier};
-use localfirst_server::auth::token_cache::VerifiedTokenCache;
 use serde_json::json;
 
 const NOW: u64 = 1_800_000_000;

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use axum::http::{header::AUTHORIZATION, HeaderMap, HeaderValue};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use localfirst_auth::SessionResolver;
 use localfirst_core::auth::AuthFailure;
 use localfirst_core::clock::FixedClock;
 use localfirst_core::identity::Identity;
 use localfirst_core::secret::Secret;
 use localfirst_core::session::AuthMode;
 use localfirst_core::token::{self, Issuer};
-use localfirst_server::auth::SessionResolver;
 
 const NOW: u64 = 1_700_000_000;
 

@@ -11,7 +11,7 @@ pub const MIN_SHARED_SECRET_LEN: usize = 16;
 
 /// A secret string (backend or admin secret): at least [`MIN_SHARED_SECRET_LEN`] bytes,
 /// wiped on drop, never printed. The only way to make one is [`SharedSecret::new`], so a
-/// [`ServerConfig`](crate::ServerConfig) cannot hold an empty or short secret.
+/// server or resolver configuration cannot hold an empty or short secret.
 #[derive(Clone)]
 pub struct SharedSecret(Zeroizing<String>);
 

@@ -1,4 +1,7 @@
-//! An embedded identity provider for demos and tests: HTTP on loopback, one
+//! # localfirst-provider
+//!
+//! The demo identity provider of localfirst, for the CLI's `localfirst demo` and for
+//! tests (its own crate, so no release artefact carries it): HTTP on loopback, one
 //! fresh ES256 key pair per start, and these endpoints:
 //!
 //! - `GET /.well-known/jwks.json`: the public key as a JWK set (with `kid`).
@@ -27,10 +30,10 @@
 //! every endpoint but the JWKS.
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), localfirst_server::provider::ProviderError> {
+//! # async fn run() -> Result<(), localfirst_provider::ProviderError> {
 //! use std::sync::Arc;
 //! use localfirst_core::clock::SystemClock;
-//! use localfirst_server::provider::{start_provider, ProviderClient, ProviderConfig};
+//! use localfirst_provider::{start_provider, ProviderClient, ProviderConfig};
 //!
 //! let provider = start_provider(ProviderConfig::new("demo-provider", Arc::new(SystemClock))).await?;
 //! let client = ProviderClient::new(&provider.base_url())?;
@@ -66,7 +69,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
 
-use crate::auth::external::{ExternalAuthConfig, ExternalKeySource, JwksOptions};
+use localfirst_auth::external::{ExternalAuthConfig, ExternalKeySource, JwksOptions};
 
 pub mod signin;
 pub mod vault;
@@ -438,7 +441,8 @@ pub struct ProviderClient {
 impl ProviderClient {
     /// A client of the provider at `base_url` (5 s timeout per request).
     pub fn new(base_url: &str) -> Result<ProviderClient, ProviderError> {
-        let http = reqwest::Client::builder()
+        let http = localfirst_auth::tls::client_builder()
+            .map_err(|e| ProviderError::Http(e.to_string()))?
             .timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()

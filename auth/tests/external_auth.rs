@@ -13,14 +13,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::jwks::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use localfirst_core::auth::AuthFailure;
-use localfirst_core::session::{AuthMode, Session};
-use localfirst_core::ErrorCode;
-use localfirst_server::auth::external::{
+use localfirst_auth::external::{
     ExternalAuthConfig, ExternalAuthError, ExternalKeySource, ExternalVerifier, JwksOptions,
     MAX_EXTERNAL_TOKEN_LEN,
 };
-use localfirst_server::auth::token_cache::{token_hash, VerifiedTokenCache};
+use localfirst_auth::token_cache::{token_hash, VerifiedTokenCache};
+use localfirst_core::auth::AuthFailure;
+use localfirst_core::session::{AuthMode, Session};
+use localfirst_core::ErrorCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 

@@ -19,10 +19,10 @@
 //! apps, a token issued for another app would otherwise sign in as its `sub`.
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), localfirst_server::auth::external::ExternalAuthError> {
+//! # async fn run() -> Result<(), localfirst_auth::external::ExternalAuthError> {
 //! use std::sync::Arc;
 //! use localfirst_core::clock::SystemClock;
-//! use localfirst_server::auth::external::{
+//! use localfirst_auth::external::{
 //!     ExternalAuthConfig, ExternalKeySource, ExternalVerifier, JwksOptions,
 //! };
 //!

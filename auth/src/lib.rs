@@ -1,18 +1,37 @@
-//! Session resolution for a sync socket (SPEC §7 order, first match wins):
-//! backend impersonation, self-signed bearer token, external bearer token,
-//! none. See `docs/PROTOCOL.md`.
+//! # localfirst-auth
+//!
+//! Session resolution of localfirst, shared by the sync server (`localfirst-server`)
+//! and the Node addon (`@localfirst/node`), so that the rule exists once. A request's
+//! credential becomes a [`Session`] in this order (first match wins; see
+//! `docs/PROTOCOL.md`): backend impersonation, self-signed bearer token, external
+//! bearer token, none.
+//!
+//! - [`SessionResolver`]: the order above over an HTTP header map ([`resolve`](SessionResolver::resolve)).
+//! - [`external`]: external JWTs ([`ExternalVerifier`](external::ExternalVerifier)) under
+//!   keys from a JWKS endpoint (cached) or one static key, and what they must claim
+//!   ([`ExternalAuthConfig`](external::ExternalAuthConfig): expected issuer and audience
+//!   are required unless a check is skipped explicitly).
+//! - [`token_cache`]: verified external tokens, so a token's signature is checked once.
+//! - [`SharedSecret`]: the backend secret (at least [`MIN_SHARED_SECRET_LEN`] bytes).
+//! - [`tls`]: the HTTP client of the JWKS fetch: rustls with the ring provider and the
+//!   platform's certificate verifier.
+//!
+//! Time comes from an injected [`Clock`]; tokens and secrets are never logged.
+
+#![forbid(unsafe_code)]
 
 mod jwks;
 mod jwt;
 mod shared_secret;
 
 pub mod external;
+pub mod tls;
 pub mod token_cache;
 
 use std::sync::Arc;
 
-use axum::http::HeaderMap;
 use base64::Engine as _;
+use http::HeaderMap;
 use localfirst_core::auth::AuthFailure;
 use localfirst_core::clock::Clock;
 use localfirst_core::session::{self, AuthMode, Session};
@@ -253,7 +272,7 @@ fn claim_exp(session: &Session) -> Option<u64> {
 
 /// The bearer token from `Authorization`, else from the token cookie.
 fn bearer_token(headers: &HeaderMap) -> Result<Option<String>, AuthRejection> {
-    if let Some(value) = headers.get(axum::http::header::AUTHORIZATION) {
+    if let Some(value) = headers.get(http::header::AUTHORIZATION) {
         let text = value
             .to_str()
             .map_err(|_| AuthRejection::new(AuthFailure::Invalid, "Authorization is not ASCII"))?;
@@ -270,7 +289,7 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<String>, AuthRejection> {
             })?;
         return Ok(Some(token.to_owned()));
     }
-    for value in headers.get_all(axum::http::header::COOKIE) {
+    for value in headers.get_all(http::header::COOKIE) {
         let Ok(text) = value.to_str() else { continue };
         for pair in text.split(';') {
             if let Some((name, token)) = pair.trim().split_once('=') {

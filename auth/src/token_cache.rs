@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use localfirst_core::session::{AuthMode, Session};
-//! use localfirst_server::auth::token_cache::VerifiedTokenCache;
+//! use localfirst_auth::token_cache::VerifiedTokenCache;
 //!
 //! let cache = VerifiedTokenCache::new(1000);
 //! cache.insert("header.claims.signature", Session::new("user-1", AuthMode::External), 2_000);

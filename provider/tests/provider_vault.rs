@@ -18,7 +18,7 @@ use localfirst_core::secret::Secret;
 use localfirst_core::secret_store::{AuthSecretStore, MemoryStore, StorageKey};
 use localfirst_core::token::identity_proof;
 use localfirst_core::ErrorCode;
-use localfirst_server::provider::{
+use localfirst_provider::{
     start_provider, ProviderClient, ProviderConfig, ProviderError, ProviderVault, RunningProvider,
     MAX_VAULT_VALUE_BYTES, SIGNIN_CODE_TTL_SECONDS,
 };
@@ -302,7 +302,10 @@ async fn vault_endpoints_need_a_live_token_and_bound_the_entry() {
     let jwt = s.signup(&secret).await;
     assert_eq!(s.client.vault_get(&jwt).await.unwrap(), None);
 
-    let http = reqwest::Client::new();
+    let http = localfirst_auth::tls::client_builder()
+        .unwrap()
+        .build()
+        .unwrap();
     let url = format!("{}/vault", s.provider.base_url());
     let status = http.get(&url).send().await.unwrap().status();
     assert_eq!(status.as_u16(), 401);

@@ -194,14 +194,16 @@ impl JwksCache {
         clock: Arc<dyn Clock>,
     ) -> Result<JwksCache, ExternalAuthError> {
         check_url(url)?;
-        let client = reqwest::Client::builder()
+        let http_error = |reason: String| ExternalAuthError::JwksUnavailable {
+            reason: format!("HTTP client: {reason}"),
+        };
+        let client = crate::tls::client_builder()
+            .map_err(|e| http_error(e.to_string()))?
             .timeout(options.fetch_timeout)
             .connect_timeout(options.fetch_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| ExternalAuthError::JwksUnavailable {
-                reason: format!("HTTP client: {e}"),
-            })?;
+            .map_err(|e| http_error(e.to_string()))?;
         Ok(JwksCache {
             url: url.to_owned(),
             client,

@@ -1,5 +1,6 @@
 //! A JWKS endpoint on 127.0.0.1 that counts its fetches, the signing keys of
-//! tests/data, and external token claims: shared by the external-auth tests.
+//! auth/tests/data, and external token claims: shared by the external-auth tests of this
+//! crate and the server's (which includes this file by path).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
@@ -14,16 +15,18 @@ use axum::Router;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use localfirst_core::clock::FixedClock;
-use localfirst_server::auth::external::{
+use localfirst_auth::external::{
     ExternalAuthConfig, ExternalKeySource, ExternalVerifier, JwksOptions,
 };
+use localfirst_core::clock::FixedClock;
 use serde_json::{json, Value};
 
 pub const NOW: u64 = 1_800_000_000;
 
+/// A file of `auth/tests/data` (this module is shared with the server's tests, so the
+/// path does not depend on which crate compiles it).
 pub fn data(name: &str) -> String {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../auth/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 

@@ -1,0 +1,3 @@
+//! Helpers of the external-auth tests.
+
+pub mod jwks;
