@@ -7,7 +7,7 @@
 //! bearer token, none.
 //!
 //! - [`SessionResolver`]: the order above over an HTTP header map ([`resolve`](SessionResolver::resolve)).
-//! - [`external`]: external JWTs ([`ExternalVerifier`](external::ExternalVerifier)) under
+//! - [`external`]: external JWTs ([`ExternalVerifier`]) under
 //!   keys from a JWKS endpoint (cached) or one static key, and what they must claim
 //!   ([`ExternalAuthConfig`](external::ExternalAuthConfig): expected issuer and audience
 //!   are required unless a check is skipped explicitly).
