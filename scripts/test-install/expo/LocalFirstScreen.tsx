@@ -1,7 +1,7 @@
 // A screen of a new Expo app using expo-localfirst as installed from its tarball
 // (scripts/test-install.sh copies it into an app made from the blank TypeScript template).
 import { Button, Text, View } from 'react-native';
-import { RecoveryPhrase, useLocalFirstAuth } from 'expo-localfirst';
+import { LocalFirstError, RecoveryPhrase, useLocalFirstAuth } from 'expo-localfirst';
 
 export const APP_ID = 'install-check';
 
@@ -10,7 +10,11 @@ export default function LocalFirstScreen() {
     appId: APP_ID,
   });
   if (isLoading) return <Text>Loading</Text>;
-  if (error) return <Text>Key unavailable: {error.code}</Text>;
+  if (error) {
+    // Core failures carry a catalogue code; anything else (a bridge error) is passed on as is.
+    const why = error instanceof LocalFirstError ? error.code : error.message;
+    return <Text>Key unavailable: {why}</Text>;
+  }
   if (!secret) {
     return <Button title="Create account" onPress={() => void getOrCreateSecret()} />;
   }
